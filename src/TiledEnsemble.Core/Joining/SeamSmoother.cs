@@ -1,0 +1,86 @@
+using System;
+using TiledEnsemble.Imaging;
+using TiledEnsemble.Tiling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Joining;
+
+/// <summary>
+/// Hides tile seams in a joined anomaly map: blurs the map with a Gaussian and keeps the blurred value only in bands
+/// around the internal tile borders. Every other pixel is returned bit-identical.
+/// </summary>
+/// <remarks>
+/// A band has half-width <c>floor(tile · width)</c> along each axis and covers <c>[c − off, c + off)</c> for every
+/// internal border <c>c</c>. anomalib marks multiples of the stride only; we mark every tile start and tile end inside
+/// the image, which is the same set when the tile is a multiple of the stride and also catches the overlap borders
+/// when it is not.
+/// </remarks>
+public sealed class SeamSmoother
+{
+    /// <summary>Creates a seam smoother.</summary>
+    /// <param name="sigma">Standard deviation of the Gaussian, in pixels (default 2).</param>
+    /// <param name="width">Half-width of the smoothed band as a fraction of the tile size (default 0.1).</param>
+    public SeamSmoother(double sigma = 2.0, double width = 0.1)
+    {
+        GaussianBlur.KernelSize(sigma);
+        if (!(width > 0) || width > 1)
+        {
+            throw new ArgumentException($"width is a fraction of the tile size and must be in (0, 1]; got {width}.", nameof(width));
+        }
+
+        Sigma = sigma;
+        Width = width;
+    }
+
+    /// <summary>Standard deviation of the Gaussian, in pixels.</summary>
+    public double Sigma { get; }
+
+    /// <summary>Half-width of the band as a fraction of the tile size.</summary>
+    public double Width { get; }
+
+    /// <summary>The [H, W] boolean mask of the pixels that <see cref="Smooth"/> replaces.</summary>
+    public Tensor SeamMask(TileGrid grid, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        var rows = Band(grid.InternalBorders(vertical: true), (int)(grid.TileSize.Height * Width), grid.ImageSize.Height);
+        var columns = Band(grid.InternalBorders(vertical: false), (int)(grid.TileSize.Width * Width), grid.ImageSize.Width);
+        using var scope = NewDisposeScope();
+        var mask = tensor(rows, device: device).unsqueeze(1).logical_or(tensor(columns, device: device).unsqueeze(0));
+        return mask.MoveToOuterDisposeScope();
+    }
+
+    private static bool[] Band(System.Collections.Generic.IReadOnlyList<int> borders, int halfWidth, int length)
+    {
+        var band = new bool[length];
+        foreach (var c in borders)
+        {
+            for (int k = Math.Max(0, c - halfWidth); k < Math.Min(length, c + halfWidth); k++)
+            {
+                band[k] = true;
+            }
+        }
+
+        return band;
+    }
+
+    /// <summary>Smooths the seams of joined maps.</summary>
+    /// <param name="maps">[B, C, H, W] floating point, H and W equal to the grid's image size.</param>
+    /// <param name="grid">The grid the maps were joined from.</param>
+    /// <returns>A new tensor; pixels outside the seam bands are copied unchanged.</returns>
+    public Tensor Smooth(Tensor maps, TileGrid grid)
+    {
+        TensorGuard.Rank(maps, 4, nameof(maps), "[B, C, H, W]");
+        TensorGuard.FloatingPoint(maps, nameof(maps));
+        ArgumentNullException.ThrowIfNull(grid);
+        if (maps.shape[2] != grid.ImageSize.Height || maps.shape[3] != grid.ImageSize.Width)
+        {
+            throw new ArgumentException($"maps are {maps.shape[2]}x{maps.shape[3]} but the tile grid is for {grid.ImageSize}.", nameof(maps));
+        }
+
+        using var scope = NewDisposeScope();
+        var mask = SeamMask(grid, maps.device);
+        var smoothed = where(mask, GaussianBlur.Apply(maps, Sigma), maps);
+        return smoothed.MoveToOuterDisposeScope();
+    }
+}
