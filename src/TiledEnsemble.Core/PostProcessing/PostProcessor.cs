@@ -1,0 +1,82 @@
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.PostProcessing;
+
+/// <summary>
+/// Applies post-processing statistics: normalizes scores and maps (each with its own range and threshold) and turns
+/// them into labels and masks. Immutable and thread-safe; works on the input's device.
+/// </summary>
+public sealed class PostProcessor
+{
+    /// <summary>Creates a post-processor.</summary>
+    public PostProcessor(PostProcessingStatistics statistics, NormalizationMethod method = NormalizationMethod.MinMax)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        if (!Enum.IsDefined(method))
+        {
+            throw new ArgumentException($"Unknown normalization method {(int)method}.", nameof(method));
+        }
+
+        Statistics = statistics;
+        Method = method;
+    }
+
+    /// <summary>The statistics in use.</summary>
+    public PostProcessingStatistics Statistics { get; }
+
+    /// <summary>The normalization in use.</summary>
+    public NormalizationMethod Method { get; }
+
+    /// <summary>Where the thresholds land after normalization: 0.5 (MinMax) or 100 (Quadra).</summary>
+    public double NormalizedThreshold => Method == NormalizationMethod.MinMax ? 0.5 : 100;
+
+    /// <summary>Normalized image scores.</summary>
+    public Tensor NormalizeScores(Tensor scores) => Normalize(scores, Statistics.ImageThreshold, Statistics.ImageMin, Statistics.ImageMax, nameof(scores));
+
+    /// <summary>Normalized anomaly maps.</summary>
+    public Tensor NormalizeMaps(Tensor maps) => Normalize(maps, Statistics.PixelThreshold, Statistics.PixelMin, Statistics.PixelMax, nameof(maps));
+
+    /// <summary>Image labels from raw scores: <c>score ≥ image threshold</c>.</summary>
+    public Tensor LabelsFromRawScores(Tensor scores)
+    {
+        TensorGuard.NotNull(scores, nameof(scores));
+        return scores.ge(Statistics.ImageThreshold);
+    }
+
+    /// <summary>Pixel masks from raw maps: <c>value ≥ pixel threshold</c>.</summary>
+    public Tensor MasksFromRawMaps(Tensor maps)
+    {
+        TensorGuard.NotNull(maps, nameof(maps));
+        return maps.ge(Statistics.PixelThreshold);
+    }
+
+    /// <summary>Normalizes one value with the image statistics (for reports).</summary>
+    public double NormalizeScore(double score)
+    {
+        using var scope = NewDisposeScope();
+        return NormalizeScores(tensor(score)).item<double>();
+    }
+
+    private Tensor Normalize(Tensor values, double threshold, double min, double max, string name)
+    {
+        TensorGuard.NotNull(values, name);
+        TensorGuard.FloatingPoint(values, name);
+        using var scope = NewDisposeScope();
+        Tensor result;
+        if (Method == NormalizationMethod.MinMax)
+        {
+            // A degenerate range (all validation values equal) still separates below, at and above the threshold.
+            double range = max > min ? max - min : 1e-12;
+            result = values.sub(threshold).div(range).add(0.5).clamp(0, 1);
+        }
+        else
+        {
+            double scale = threshold > min ? threshold - min : (max > min ? max - min : 1e-12);
+            result = values.sub(min).mul(100 / scale).clamp(0, 1000);
+        }
+
+        return result.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,167 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TiledEnsemble.Metrics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.PostProcessing;
+
+/// <summary>
+/// Collects post-processing statistics from validation predictions, batch by batch, in memory that does not grow with
+/// the number of pixels: image scores are kept (one number per image), map pixels go into a streaming histogram.
+/// </summary>
+/// <remarks>
+/// F1-adaptive thresholds are undefined without anomalous samples. Then the image threshold falls back to the largest
+/// validation score (every validation image is normal, and stays so), and likewise the pixel threshold to the largest
+/// map value; without normal samples, to the smallest. Both fallbacks log a warning.
+/// </remarks>
+public sealed class StatisticsCollector
+{
+    private readonly List<double> _scores = new();
+    private readonly List<bool> _labels = new();
+    private readonly StreamingHistogram _pixels;
+    private readonly ILogger _logger;
+    private bool _anyMasks;
+
+    /// <summary>Creates a collector.</summary>
+    /// <param name="logger">Receives the fallback warnings.</param>
+    /// <param name="bins">Histogram bins for the pixel threshold (a power of two).</param>
+    public StatisticsCollector(ILogger? logger = null, int bins = 1 << 16)
+    {
+        _logger = logger ?? NullLogger.Instance;
+        _pixels = new StreamingHistogram(bins, 2);
+    }
+
+    /// <summary>Images seen so far.</summary>
+    public int ImageCount => _scores.Count;
+
+    /// <summary>Adds a batch of validation predictions.</summary>
+    /// <param name="scores">[B] raw image scores.</param>
+    /// <param name="labels">[B] ground-truth labels (true or 1 is anomalous).</param>
+    /// <param name="maps">[B, 1, H, W] raw anomaly maps, or null.</param>
+    /// <param name="masks">[B, 1, H, W] ground-truth masks, or null when there are none (all-normal pixels are then assumed for normal images only).</param>
+    public void Update(Tensor scores, Tensor labels, Tensor? maps = null, Tensor? masks = null)
+    {
+        TensorGuard.Rank(scores, 1, nameof(scores), "[B]");
+        TensorGuard.Rank(labels, 1, nameof(labels), "[B]");
+        if (scores.shape[0] != labels.shape[0])
+        {
+            throw new ArgumentException($"scores {TensorGuard.Describe(scores)} and labels {TensorGuard.Describe(labels)} must have the same length.", nameof(labels));
+        }
+
+        using var scope = NewDisposeScope();
+        var hostScores = scores.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        if (hostScores.Any(double.IsNaN))
+        {
+            throw new ArgumentException("scores contain NaN; the model produced an undefined score.", nameof(scores));
+        }
+
+        var hostLabels = labels.ne(0).cpu().data<bool>().ToArray();
+        if (maps is not null)
+        {
+            TensorGuard.Rank(maps, 4, nameof(maps), "[B, 1, H, W]");
+            if (maps.shape[0] != scores.shape[0])
+            {
+                throw new ArgumentException($"maps hold {maps.shape[0]} images but scores {scores.shape[0]}.", nameof(maps));
+            }
+
+            Tensor truth;
+            if (masks is not null)
+            {
+                _anyMasks = true;
+                var (_, g, _, _) = AnomalyMetrics.PixelLayout(maps, masks);
+                truth = g.ne(0).flatten();
+            }
+            else
+            {
+                // Without masks only normal images say something certain about pixels: all of theirs are normal.
+                var normal = labels.ne(0).logical_not().to(maps.device);
+                maps = maps[normal];
+                truth = zeros(maps.numel(), dtype: ScalarType.Bool, device: maps.device);
+            }
+
+            var positive = truth.to_type(ScalarType.Float64);
+            _pixels.Add(maps.flatten(), new Tensor?[] { positive, 1 - positive });
+        }
+
+        _scores.AddRange(hostScores);
+        _labels.AddRange(hostLabels);
+    }
+
+    /// <summary>Computes the statistics with F1-adaptive thresholds.</summary>
+    /// <exception cref="InvalidOperationException">No image was added.</exception>
+    public PostProcessingStatistics Build() => Build(manual: null);
+
+    /// <summary>Computes the statistics; with <paramref name="manual"/>, its thresholds replace the F1-adaptive ones.</summary>
+    /// <exception cref="InvalidOperationException">No image was added.</exception>
+    public PostProcessingStatistics Build(ManualThreshold? manual)
+    {
+        if (_scores.Count == 0)
+        {
+            throw new InvalidOperationException("No validation predictions were collected; statistics need at least one image.");
+        }
+
+        manual?.Validate();
+        double imageMin = _scores.Min(), imageMax = _scores.Max();
+        bool havePixels = !double.IsInfinity(_pixels.MinScore);
+        double pixelMin = havePixels ? _pixels.MinScore : imageMin;
+        double pixelMax = havePixels ? _pixels.MaxScore : imageMax;
+
+        double imageThreshold, pixelThreshold;
+        if (manual is not null)
+        {
+            imageThreshold = manual.ToRaw(manual.Image, imageMin, imageMax);
+            pixelThreshold = manual.ToRaw(manual.Pixel, pixelMin, pixelMax);
+        }
+        else
+        {
+            var s = _scores.ToArray();
+            var l = _labels.ToArray();
+            var curve = BinaryCurve.Exact(s, l.Select(x => x ? 1.0 : 0.0).ToArray(), l.Select(x => x ? 0.0 : 1.0).ToArray());
+            imageThreshold = Adaptive(curve, "image", "image scores");
+            if (havePixels)
+            {
+                if (!_anyMasks)
+                {
+                    _logger.LogWarning("No ground-truth masks in the validation data: the pixel threshold is set from normal images only.");
+                }
+
+                pixelThreshold = Adaptive(_pixels.ToCurve(0, 1), "pixel", "anomaly-map pixels");
+            }
+            else
+            {
+                pixelThreshold = imageThreshold;
+            }
+        }
+
+        return new PostProcessingStatistics
+        {
+            ImageMin = imageMin,
+            ImageMax = imageMax,
+            PixelMin = pixelMin,
+            PixelMax = pixelMax,
+            ImageThreshold = imageThreshold,
+            PixelThreshold = pixelThreshold,
+        };
+    }
+
+    private double Adaptive(BinaryCurve curve, string level, string what)
+    {
+        if (curve.TotalPositive <= 0)
+        {
+            _logger.LogWarning("No anomalous {Level} samples in the validation data: F1 is undefined, so the {Level} threshold falls back to the largest validation value {Value}.", level, level, curve.MaxScore);
+            return curve.MaxScore;
+        }
+
+        if (curve.TotalNegative <= 0)
+        {
+            _logger.LogWarning("No normal {Level} samples in the validation data: the {Level} threshold falls back to the smallest validation value {Value}.", level, level, curve.MinScore);
+            return curve.MinScore;
+        }
+
+        return curve.BestF1()?.Threshold ?? throw new InvalidOperationException($"Could not compute an F1-adaptive threshold from the {what}.");
+    }
+}
