@@ -1,0 +1,17 @@
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [name ...]`.
+// Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
+using System;
+using System.Linq;
+using TiledEnsemble.Benchmarks;
+
+bool quick = args.Contains("--quick");
+var selected = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
+
+Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
+Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp threads {TorchSharp.torch.get_num_threads()}");
+Console.WriteLine();
+if (Wants("metrics"))
+{
+    MetricsBenchmark.Run(quick);
+}
