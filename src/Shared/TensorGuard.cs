@@ -5,7 +5,10 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble;
 
-/// <summary>Argument checks for tensors, with messages that name the parameter, the expected layout and what came.</summary>
+/// <summary>
+/// Argument checks for tensors, with messages that name the parameter, the expected layout and what came. Shared as
+/// source by every library (as Microsoft.Extensions shares its internal helpers), so no internals cross assemblies.
+/// </summary>
 internal static class TensorGuard
 {
     public static void NotNull(Tensor? tensor, string name)
@@ -36,6 +39,16 @@ internal static class TensorGuard
         {
             throw new ArgumentException($"{name} must be a floating-point tensor; got dtype {tensor.dtype}. Convert it with .to(ScalarType.Float32).", name);
         }
+    }
+
+    public static TiledEnsemble.Tiling.Size2D Positive(TiledEnsemble.Tiling.Size2D size, string name)
+    {
+        if (size.Height <= 0 || size.Width <= 0)
+        {
+            throw new ArgumentException($"{name} must be positive in both dimensions; got {size}.", name);
+        }
+
+        return size;
     }
 
     public static string Describe(Tensor tensor) => "[" + string.Join(", ", tensor.shape.Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";

@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using TiledEnsemble.Data.Imaging;
+using TiledEnsemble.Data.Synthetic;
+using TiledEnsemble.Tiling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Data.Datasets;
+
+/// <summary>
+/// Loads samples in batches: decoding and resizing on background workers, at most <c>PrefetchBatches</c> batches ahead,
+/// so a large set of large images never sits in memory at once.
+/// </summary>
+internal sealed class BatchLoader
+{
+    private readonly LoaderOptions _options;
+    private readonly ILogger _logger;
+
+    public BatchLoader(LoaderOptions options, ILogger logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, CancellationToken cancellationToken)
+    {
+        var chunks = samples.Chunk(batchSize).ToList();
+        var pending = new Queue<Task<Loaded[]>>();
+        int next = 0;
+        void Schedule()
+        {
+            while (next < chunks.Count && pending.Count <= _options.PrefetchBatches)
+            {
+                var chunk = chunks[next++];
+                pending.Enqueue(_options.NumWorkers == 0 ? Task.FromResult(LoadChunk(chunk, cancellationToken)) : Task.Run(() => LoadChunk(chunk, cancellationToken), cancellationToken));
+            }
+        }
+
+        Schedule();
+        try
+        {
+            while (pending.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Loaded[] loaded;
+                try
+                {
+                    loaded = pending.Dequeue().GetAwaiter().GetResult();
+                }
+                catch (AggregateException aggregate) when (aggregate.InnerException is not null)
+                {
+                    throw aggregate.InnerException;
+                }
+
+                Schedule();
+                var kept = loaded.Where(l => l.Image is not null).ToArray();
+                if (kept.Length == 0)
+                {
+                    continue;
+                }
+
+                yield return Assemble(kept);
+            }
+        }
+        finally
+        {
+            // Whatever was decoded ahead and not handed out is released, also when the caller stops early.
+            foreach (var task in pending)
+            {
+                try
+                {
+                    foreach (var l in task.GetAwaiter().GetResult())
+                    {
+                        l.Dispose();
+                    }
+                }
+                catch (Exception)
+                {
+                    // The failure of a batch nobody will read is not the caller's error.
+                }
+            }
+        }
+    }
+
+    private SampleBatch Assemble(Loaded[] loaded)
+    {
+        using var scope = NewDisposeScope();
+        var images = stack(loaded.Select(l => l.Image!).ToArray());
+        var masks = stack(loaded.Select(l => l.Mask!).ToArray());
+        var labels = tensor(loaded.Select(l => (long)l.Sample.Label).ToArray());
+        foreach (var l in loaded)
+        {
+            l.Dispose();
+        }
+
+        return new SampleBatch(images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), loaded.Select(l => l.Sample).ToArray(), loaded.Select(l => l.OriginalSize).ToArray());
+    }
+
+    private Loaded[] LoadChunk(AnomalySample[] chunk, CancellationToken cancellationToken)
+    {
+        var result = new Loaded[chunk.Length];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.NumWorkers), CancellationToken = cancellationToken };
+        Parallel.For(0, chunk.Length, parallel, i => result[i] = LoadOne(chunk[i]));
+        return result;
+    }
+
+    private Loaded LoadOne(AnomalySample sample)
+    {
+        // Tensors made here belong to no dispose scope of this worker thread: the consumer disposes them.
+        try
+        {
+            using var scope = NewDisposeScope();
+            var image = ImageIO.ReadImage(sample.ImagePath);
+            var size = new Size2D((int)image.shape[1], (int)image.shape[2]);
+            Tensor mask;
+            if (sample.Synthetic is { } synthetic)
+            {
+                (image, mask) = DefectDatasetGenerator.PaintOnto(image, synthetic.Kind, synthetic.AreaFraction, synthetic.Seed);
+            }
+            else if (sample.MaskPath is not null)
+            {
+                mask = ImageIO.ReadMask(sample.MaskPath);
+                if (mask.shape[1] != size.Height || mask.shape[2] != size.Width)
+                {
+                    throw new ImageDecodeException(sample.MaskPath, $"the mask is {mask.shape[1]}x{mask.shape[2]} but its image '{sample.ImagePath}' is {size}; a mask must have the size of its image.");
+                }
+            }
+            else
+            {
+                // No mask file: empty for normal (and unknown) images, the whole image for anomalous ones.
+                mask = sample.Label == SampleLabel.Anomalous ? ones(1, size.Height, size.Width) : zeros(1, size.Height, size.Width);
+            }
+
+            var resized = ImageIO.Resize(image, _options.ImageSize).MoveToOuterDisposeScope();
+            var resizedMask = ImageIO.ResizeMask(mask, _options.ImageSize).MoveToOuterDisposeScope();
+            return new Loaded(sample, resized, resizedMask, size);
+        }
+        catch (Exception exception) when (_options.BadFilePolicy == BadFilePolicy.Skip && exception is ImageDecodeException or System.IO.IOException)
+        {
+            _logger.LogWarning("Skipping sample '{Path}': {Reason}", sample.ImagePath, exception.Message);
+            return new Loaded(sample, null, null, default);
+        }
+    }
+
+    private sealed record Loaded(AnomalySample Sample, Tensor? Image, Tensor? Mask, Size2D OriginalSize) : IDisposable
+    {
+        public void Dispose()
+        {
+            Image?.Dispose();
+            Mask?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System;
+using TiledEnsemble.Tiling;
+
+namespace TiledEnsemble.Data.Datasets;
+
+/// <summary>What to do with a file that cannot be read during loading.</summary>
+public enum BadFilePolicy
+{
+    /// <summary>Stop with an exception naming the file (the default).</summary>
+    Fail,
+
+    /// <summary>Leave the sample out and log a warning naming the file.</summary>
+    Skip,
+}
+
+/// <summary>Batching and loading settings.</summary>
+public sealed record LoaderOptions
+{
+    /// <summary>Images (and masks) are resized to this size.</summary>
+    public Size2D ImageSize { get; init; } = 256;
+
+    /// <summary>Batch size for training.</summary>
+    public int TrainBatchSize { get; init; } = 32;
+
+    /// <summary>Batch size for validation, test and prediction.</summary>
+    public int EvalBatchSize { get; init; } = 32;
+
+    /// <summary>Background threads decoding images; 0 decodes on the caller's thread.</summary>
+    public int NumWorkers { get; init; } = 2;
+
+    /// <summary>Batches decoded ahead of the one being used; bounds memory to (1 + this) batches.</summary>
+    public int PrefetchBatches { get; init; } = 2;
+
+    /// <summary>What to do with unreadable files.</summary>
+    public BadFilePolicy BadFilePolicy { get; init; } = BadFilePolicy.Fail;
+
+    /// <summary>Throws when a value is out of range.</summary>
+    public void Validate()
+    {
+        if (ImageSize.Height <= 0 || ImageSize.Width <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "ImageSize must be positive.");
+        }
+
+        if (TrainBatchSize <= 0 || EvalBatchSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TrainBatchSize), $"Batch sizes must be positive; got train {TrainBatchSize}, eval {EvalBatchSize}.");
+        }
+
+        if (NumWorkers < 0 || PrefetchBatches < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NumWorkers), $"NumWorkers and PrefetchBatches must be non-negative; got {NumWorkers} and {PrefetchBatches}.");
+        }
+    }
+}

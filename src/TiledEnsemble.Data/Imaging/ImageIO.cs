@@ -1,0 +1,263 @@
+using System;
+using System.Buffers.Binary;
+using System.IO;
+using System.Runtime.InteropServices;
+using SkiaSharp;
+using TiledEnsemble.Tiling;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TiledEnsemble.Data.Imaging;
+
+/// <summary>
+/// Reads and writes images as TorchSharp tensors: PNG (8 and 16 bit), JPEG and BMP; gray, RGB and RGBA. Decoding uses
+/// SkiaSharp (ImageSharp is not available from our package source); PNG and BMP are encoded by our own writers because
+/// SkiaSharp 2.88 encodes neither 16-bit PNG nor BMP.
+/// </summary>
+public static class ImageIO
+{
+    /// <summary>Reads an image as a float32 tensor [C, H, W] with values in [0, 1].</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageDecodeException">The file is corrupt, truncated, empty or not PNG/JPEG/BMP.</exception>
+    public static Tensor ReadImage(string path, ColorMode mode = ColorMode.Rgb)
+    {
+        var (samples, width, height, channels) = Decode(path);
+        using var scope = NewDisposeScope();
+        var image = tensor(samples, new long[] { height, width, 4 }).permute(2, 0, 1);
+        Tensor result = mode switch
+        {
+            ColorMode.Rgb => image[..3],
+            ColorMode.Gray => channels == 1 ? image[..1] : Luma(image[..3]),
+            _ => image[..channels],
+        };
+
+        return result.contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Reads a ground-truth mask as a float32 tensor [1, H, W] of 0 and 1 (any non-zero pixel is 1).</summary>
+    public static Tensor ReadMask(string path)
+    {
+        var (samples, width, height, channels) = Decode(path);
+        using var scope = NewDisposeScope();
+        var image = tensor(samples, new long[] { height, width, 4 }).permute(2, 0, 1);
+        var colour = channels == 1 ? image[..1] : image[..3].amax(new long[] { 0 }, keepdim: true);
+        return colour.gt(0).to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The size of an image, read from its header only.</summary>
+    public static Size2D ReadSize(string path)
+    {
+        using var codec = OpenCodec(path, out _);
+        return new Size2D(codec.Info.Height, codec.Info.Width);
+    }
+
+    /// <summary>
+    /// Writes an image [C, H, W] (C = 1, 3 or 4; values in [0, 1], clamped) to <paramref name="path"/>; the format comes
+    /// from the extension (.png, .jpg/.jpeg, .bmp). PNG can be 8 or 16 bits per channel. The file is written beside its
+    /// destination and renamed over it, so an existing file is never left half-written.
+    /// </summary>
+    public static void WriteImage(string path, Tensor image, int bitDepth = 8)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TensorGuard.Rank(image, 3, nameof(image), "[C, H, W]");
+        int channels = (int)image.shape[0], height = (int)image.shape[1], width = (int)image.shape[2];
+        if (channels is not (1 or 3 or 4) || height == 0 || width == 0)
+        {
+            throw new ArgumentException($"image must be [C, H, W] with C in 1, 3, 4 and non-empty; got {TensorGuard.Describe(image)}.", nameof(image));
+        }
+
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (bitDepth != 8 && !(bitDepth == 16 && extension == ".png"))
+        {
+            throw new ArgumentException($"bitDepth {bitDepth} is not supported for '{extension}'; use 8, or 16 with .png.", nameof(bitDepth));
+        }
+
+        ushort[] samples;
+        using (var scope = NewDisposeScope())
+        {
+            float max = bitDepth == 16 ? 65535f : 255f;
+            var scaled = image.to_type(ScalarType.Float32).cpu().clamp(0, 1).mul(max).round().permute(1, 2, 0).contiguous();
+            var floats = scaled.data<float>().ToArray();
+            samples = Array.ConvertAll(floats, v => (ushort)v);
+        }
+
+        AtomicFile.Write(path, stream =>
+        {
+            switch (extension)
+            {
+                case ".png":
+                    PngWriter.Write(stream, samples, width, height, channels, bitDepth);
+                    break;
+                case ".bmp":
+                    BmpWriter.Write(stream, Array.ConvertAll(samples, v => (byte)v), width, height, channels);
+                    break;
+                case ".jpg" or ".jpeg":
+                    WriteJpeg(stream, samples, width, height, channels);
+                    break;
+                default:
+                    throw new ArgumentException($"Cannot write '{path}': unknown image extension '{extension}' (expected .png, .jpg, .jpeg or .bmp).", nameof(path));
+            }
+        });
+    }
+
+    /// <summary>Resizes images [C, H, W] or [B, C, H, W] with antialiased bilinear interpolation.</summary>
+    public static Tensor Resize(Tensor image, Size2D size) => ResizeWith(image, size, InterpolationMode.Bilinear, antialias: true);
+
+    /// <summary>Resizes masks [1, H, W] or [B, 1, H, W] with nearest-neighbour interpolation, keeping them binary.</summary>
+    public static Tensor ResizeMask(Tensor mask, Size2D size) => ResizeWith(mask, size, InterpolationMode.Nearest, antialias: false);
+
+    private static Tensor ResizeWith(Tensor image, Size2D size, InterpolationMode mode, bool antialias)
+    {
+        TensorGuard.Positive(size, nameof(size));
+        TensorGuard.NotNull(image, nameof(image));
+        if (image.dim() is not (3 or 4))
+        {
+            throw new ArgumentException($"image must be [C, H, W] or [B, C, H, W]; got {TensorGuard.Describe(image)}.", nameof(image));
+        }
+
+        if (image.shape[^2] == size.Height && image.shape[^1] == size.Width)
+        {
+            return image.alias();
+        }
+
+        using var scope = NewDisposeScope();
+        var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
+        var resized = F.interpolate(batch.to_type(ScalarType.Float32), new long[] { size.Height, size.Width }, mode: mode, align_corners: mode == InterpolationMode.Nearest ? null : false, antialias: antialias);
+        if (mode != InterpolationMode.Nearest)
+        {
+            resized = resized.clamp(0, 1);
+        }
+
+        return (image.dim() == 3 ? resized.squeeze(0) : resized).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor Luma(Tensor rgb) =>
+        (rgb[0] * 0.299f + rgb[1] * 0.587f + rgb[2] * 0.114f).unsqueeze(0);
+
+    /// <summary>Decodes to RGBA floats in [0, 1] (H·W·4) and tells how many channels the file stores.</summary>
+    private static (float[] Samples, int Width, int Height, int Channels) Decode(string path)
+    {
+        using var codec = OpenCodec(path, out bool sixteenBit);
+        if (sixteenBit && Png16Reader.TryRead(path) is { } exact)
+        {
+            return exact;
+        }
+
+        var info = codec.Info;
+        int width = info.Width, height = info.Height;
+        int channels = info.ColorType == SKColorType.Gray8 || IsGrayPng(path) ? 1 : info.AlphaType == SKAlphaType.Opaque ? 3 : 4;
+        // Interlaced 16-bit PNGs are left to SkiaSharp, which decodes them to half floats (11 significant bits).
+        var target = new SKImageInfo(width, height, sixteenBit ? SKColorType.RgbaF16 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bytes = new byte[target.BytesSize];
+        var handle = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+        SKCodecResult result;
+        try
+        {
+            result = codec.GetPixels(target, handle.AddrOfPinnedObject());
+        }
+        finally
+        {
+            handle.Free();
+        }
+
+        if (result != SKCodecResult.Success)
+        {
+            throw new ImageDecodeException(path, result == SKCodecResult.IncompleteInput ? "the file is truncated (incomplete image data)." : $"decoding failed ({result}).");
+        }
+
+        var samples = new float[width * height * 4];
+        if (sixteenBit)
+        {
+            var halves = MemoryMarshal.Cast<byte, Half>(bytes);
+            for (int i = 0; i < samples.Length; i++)
+            {
+                samples[i] = (float)halves[i];
+            }
+        }
+        else
+        {
+            for (int i = 0; i < samples.Length; i++)
+            {
+                samples[i] = bytes[i] / 255f;
+            }
+        }
+
+        return (samples, width, height, channels);
+    }
+
+    private static SKCodec OpenCodec(string path, out bool sixteenBit)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
+        }
+
+        if (new FileInfo(path).Length == 0)
+        {
+            throw new ImageDecodeException(path, "the file is empty.");
+        }
+
+        var codec = SKCodec.Create(path, out var result);
+        if (codec is null)
+        {
+            throw new ImageDecodeException(path, $"not a supported image (PNG, JPEG or BMP), or corrupt ({result}).");
+        }
+
+        if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp))
+        {
+            var format = codec.EncodedFormat;
+            codec.Dispose();
+            throw new ImageDecodeException(path, $"format {format} is not supported (PNG, JPEG or BMP).");
+        }
+
+        if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
+        {
+            codec.Dispose();
+            throw new ImageDecodeException(path, "the image has zero width or height.");
+        }
+
+        sixteenBit = codec.EncodedFormat == SKEncodedImageFormat.Png && PngBitDepth(path) == 16;
+        return codec;
+    }
+
+    private static int PngBitDepth(string path) => PngHeaderByte(path, 24);
+
+    private static bool IsGrayPng(string path)
+    {
+        int colorType = PngHeaderByte(path, 25);
+        return colorType is 0 or 4;
+    }
+
+    /// <summary>A byte of a PNG's IHDR chunk (24: bit depth, 25: colour type), or -1 when the file is no PNG.</summary>
+    private static int PngHeaderByte(string path, int offset)
+    {
+        Span<byte> header = stackalloc byte[26];
+        using var stream = File.OpenRead(path);
+        if (stream.Read(header) < 26 || BinaryPrimitives.ReadUInt64BigEndian(header) != 0x89504E470D0A1A0AUL)
+        {
+            return -1;
+        }
+
+        return header[offset];
+    }
+
+    private static void WriteJpeg(Stream stream, ushort[] samples, int width, int height, int channels)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var pixels = new byte[width * height * 4];
+        for (int i = 0; i < width * height; i++)
+        {
+            byte r = (byte)samples[i * channels];
+            pixels[i * 4] = r;
+            pixels[(i * 4) + 1] = channels == 1 ? r : (byte)samples[(i * channels) + 1];
+            pixels[(i * 4) + 2] = channels == 1 ? r : (byte)samples[(i * channels) + 2];
+            pixels[(i * 4) + 3] = 255;
+        }
+
+        Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 95) ?? throw new IOException("SkiaSharp could not encode the JPEG image.");
+        data.SaveTo(stream);
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.IO;
+using System.Linq;
+using TiledEnsemble.Data.Imaging;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Data.Tests.Imaging;
+
+public sealed class ImageIOTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static Tensor Quantized(int channels, int height, int width, int levels, int seed) =>
+        (rand(new long[] { channels, height, width }, generator: new Generator((ulong)seed)) * levels).floor() / levels;
+
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(3, 8)]
+    [InlineData(4, 8)]
+    [InlineData(1, 16)]
+    [InlineData(3, 16)]
+    [InlineData(4, 16)]
+    public void PngRoundTripsExactly(int channels, int bitDepth)
+    {
+        using var scope = NewDisposeScope();
+        int levels = bitDepth == 8 ? 255 : 65535;
+        var image = Quantized(channels, 9, 13, levels, channels * bitDepth);
+        var path = _temp.Combine($"c{channels}-{bitDepth}.png");
+        ImageIO.WriteImage(path, image, bitDepth);
+        var back = ImageIO.ReadImage(path, ColorMode.Unchanged);
+        Assert.Equal(image.shape, back.shape);
+        var maxError = (back - image).abs().max().item<float>();
+        Assert.True(maxError < 0.5f / levels, $"max error {maxError} for {channels} channels at {bitDepth} bits");
+    }
+
+    [Fact]
+    public void SixteenBitPngKeepsMoreThanEightBitsOfPrecision()
+    {
+        using var scope = NewDisposeScope();
+        var image = full(new long[] { 1, 2, 2 }, 1000f / 65535f);
+        var path = _temp.Combine("fine.png");
+        ImageIO.WriteImage(path, image, 16);
+        Assert.Equal(1000f / 65535f, ImageIO.ReadImage(path, ColorMode.Unchanged)[0, 0, 0].item<float>(), 6);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void BmpRoundTripsExactly(int channels)
+    {
+        using var scope = NewDisposeScope();
+        var image = Quantized(channels, 7, 10, 255, 3);
+        var path = _temp.Combine($"c{channels}.bmp");
+        ImageIO.WriteImage(path, image);
+        var back = ImageIO.ReadImage(path, ColorMode.Unchanged);
+        var expected = channels == 1 ? image : image;
+        Assert.True((back[..channels] - expected).abs().max().item<float>() < 0.5f / 255);
+    }
+
+    [Fact]
+    public void JpegRoundTripsWithinCompressionError()
+    {
+        using var scope = NewDisposeScope();
+        var ramp = linspace(0, 1, 32).reshape(1, 1, 32).expand(3, 32, 32).contiguous();
+        var path = _temp.Combine("ramp.jpg");
+        ImageIO.WriteImage(path, ramp);
+        var back = ImageIO.ReadImage(path);
+        Assert.True((back - ramp).abs().mean().item<float>() < 0.02f);
+    }
+
+    [Fact]
+    public void ColorModesConvertChannels()
+    {
+        using var scope = NewDisposeScope();
+        var gray = Quantized(1, 4, 4, 255, 9);
+        var path = _temp.Combine("gray.png");
+        ImageIO.WriteImage(path, gray);
+        var rgb = ImageIO.ReadImage(path);
+        Assert.Equal(new long[] { 3, 4, 4 }, rgb.shape);
+        Assert.True((rgb[2] - gray[0]).abs().max().item<float>() < 1e-6);
+
+        var colour = tensor(new float[] { 1, 0, 0 }).reshape(3, 1, 1).expand(3, 2, 2).contiguous();
+        var colourPath = _temp.Combine("red.png");
+        ImageIO.WriteImage(colourPath, colour);
+        Assert.Equal(0.299f, ImageIO.ReadImage(colourPath, ColorMode.Gray)[0, 0, 0].item<float>(), 5);
+    }
+
+    [Fact]
+    public void MasksAreBinaryAndResizeWithNearest()
+    {
+        using var scope = NewDisposeScope();
+        var mask = zeros(1, 8, 8);
+        mask[0, 2..5, 3..6] = 0.5f;
+        var path = _temp.Combine("mask.png");
+        ImageIO.WriteImage(path, mask);
+        var read = ImageIO.ReadMask(path);
+        Assert.Equal(9f, read.sum().item<float>());
+        var resized = ImageIO.ResizeMask(read, 16);
+        Assert.Equal(36f, resized.sum().item<float>());
+        Assert.True(resized.eq(0).logical_or(resized.eq(1)).all().item<bool>());
+    }
+
+    [Fact]
+    public void BadFilesGiveClearErrorsNamingTheFile()
+    {
+        using var scope = NewDisposeScope();
+        var good = _temp.Combine("good.png");
+        ImageIO.WriteImage(good, Quantized(3, 64, 64, 255, 1));
+        var bytes = File.ReadAllBytes(good);
+
+        var truncated = _temp.Combine("truncated.png");
+        File.WriteAllBytes(truncated, bytes.Take(bytes.Length / 2).ToArray());
+        var error = Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(truncated));
+        Assert.Equal(truncated, error.FilePath);
+        Assert.Contains(truncated, error.Message);
+
+        var text = _temp.Combine("notes.png");
+        File.WriteAllText(text, "this is not an image");
+        Assert.Contains("not a supported image", Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(text)).Message);
+
+        var empty = _temp.Combine("empty.png");
+        File.WriteAllBytes(empty, Array.Empty<byte>());
+        Assert.Contains("empty", Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(empty)).Message);
+
+        Assert.Throws<FileNotFoundException>(() => ImageIO.ReadImage(_temp.Combine("missing.png")));
+        Assert.Throws<ArgumentException>(() => ImageIO.WriteImage(_temp.Combine("x.gif"), zeros(3, 4, 4)));
+        Assert.Throws<ArgumentException>(() => ImageIO.WriteImage(_temp.Combine("x.jpg"), zeros(3, 4, 4), 16));
+        Assert.Throws<ArgumentException>(() => ImageIO.WriteImage(_temp.Combine("x.png"), zeros(2, 4, 4)));
+    }
+
+    [Fact]
+    public void AFailedWriteLeavesTheExistingFileIntact()
+    {
+        using var scope = NewDisposeScope();
+        var path = _temp.Combine("keep.gif.png");
+        ImageIO.WriteImage(path, ones(3, 4, 4));
+        var before = File.ReadAllBytes(path);
+        Assert.Throws<ArgumentException>(() => ImageIO.WriteImage(path, zeros(5, 4, 4)));
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(_temp.Path));
+    }
+}
