@@ -55,7 +55,7 @@ public sealed class Joiner
         var maps = JoinMaps(ordered.Select(p => p.AnomalyMaps.to_type(ScalarType.Float32)));
         var scores = stack(ordered.Select(p => p.Scores.to_type(ScalarType.Float32))).mean(new long[] { 0 });
         Tensor? masks = first.PredictedMasks is null ? null : JoinMaps(ordered.Select(p => p.PredictedMasks!.to_type(ScalarType.Float32))).gt(0);
-        Tensor? labels = first.PredictedLabels is null ? null : stack(ordered.Select(p => p.PredictedLabels!.to_type(ScalarType.Bool))).any(0);
+        Tensor? labels = first.PredictedLabels is null ? null : stack(ordered.Select(p => p.PredictedLabels!.to_type(ScalarType.Bool))).any(0L);
         var boxes = first.Boxes is null ? null : JoinBoxes(ordered, batch);
         maps.MoveToOuterDisposeScope();
         scores.MoveToOuterDisposeScope();

@@ -1,0 +1,286 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Serialization;
+
+/// <summary>
+/// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header mapping names to
+/// dtype, shape and data offsets (relative to the end of the header), then the raw little-endian data. Nothing in the
+/// file is executed. Reading checks every offset and size before touching data, so a malformed or truncated file gives
+/// a <see cref="SafeTensorsException"/> that names it, never an out-of-bounds read.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>Headers larger than this are refused as absurd (real headers are kilobytes).</summary>
+    public const long MaxHeaderBytes = 100L * 1024 * 1024;
+
+    private static readonly Dictionary<string, (ScalarType Type, int Size)> DTypes = new(StringComparer.Ordinal)
+    {
+        ["F64"] = (ScalarType.Float64, 8),
+        ["F32"] = (ScalarType.Float32, 4),
+        ["F16"] = (ScalarType.Float16, 2),
+        ["BF16"] = (ScalarType.BFloat16, 2),
+        ["I64"] = (ScalarType.Int64, 8),
+        ["I32"] = (ScalarType.Int32, 4),
+        ["U8"] = (ScalarType.Byte, 1),
+        ["BOOL"] = (ScalarType.Bool, 1),
+    };
+
+    /// <summary>The header of a file: per tensor its dtype name and shape, and the free-form metadata.</summary>
+    public static (IReadOnlyDictionary<string, (string DType, long[] Shape)> Tensors, IReadOnlyDictionary<string, string> Metadata) ReadHeader(string path)
+    {
+        using var stream = Open(path);
+        var (entries, metadata, _) = ParseHeader(stream, path);
+        return (entries.ToDictionary(e => e.Key, e => (e.Value.DType, e.Value.Shape)), metadata);
+    }
+
+    /// <summary>Reads every tensor (on the CPU, in its stored dtype) and the metadata.</summary>
+    /// <exception cref="SafeTensorsException">The file is malformed or truncated.</exception>
+    public static (Dictionary<string, Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(string path)
+    {
+        using var stream = Open(path);
+        var (entries, metadata, dataStart) = ParseHeader(stream, path);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (name, entry) in entries.OrderBy(e => e.Value.Begin))
+            {
+                var bytes = new byte[entry.End - entry.Begin];
+                stream.Position = dataStart + entry.Begin;
+                stream.ReadExactly(bytes);
+                tensors[name] = FromBytes(bytes, entry.DType, entry.Shape);
+            }
+        }
+        catch
+        {
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
+
+        return (tensors, metadata);
+    }
+
+    /// <summary>
+    /// Writes tensors (moved to the CPU, contiguous) and string metadata. The file is written beside the destination and
+    /// renamed over it, so a crash never leaves a half-written file under the final name.
+    /// </summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var blobs = new List<byte[]>();
+        var header = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (metadata is { Count: > 0 })
+        {
+            header["__metadata__"] = metadata.ToDictionary(m => m.Key, m => m.Value);
+        }
+
+        long offset = 0;
+        foreach (var name in names)
+        {
+            if (name == "__metadata__")
+            {
+                throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor.", nameof(tensors));
+            }
+
+            var tensor = tensors[name];
+            var dtype = DTypes.FirstOrDefault(d => d.Value.Type == tensor.dtype).Key ?? throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support.", nameof(tensors));
+            var bytes = ToBytes(tensor);
+            header[name] = new Dictionary<string, object> { ["dtype"] = dtype, ["shape"] = tensor.shape, ["data_offsets"] = new[] { offset, offset + bytes.Length } };
+            blobs.Add(bytes);
+            offset += bytes.Length;
+        }
+
+        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+        int padding = (8 - (json.Length % 8)) % 8;
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                var length = new byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)(json.Length + padding));
+                stream.Write(length);
+                stream.Write(json);
+                for (int i = 0; i < padding; i++)
+                {
+                    stream.WriteByte((byte)' ');
+                }
+
+                foreach (var blob in blobs)
+                {
+                    stream.Write(blob);
+                }
+
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    private static FileStream Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
+        }
+
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+    }
+
+    private sealed record Entry(string DType, long[] Shape, long Begin, long End);
+
+    private static (Dictionary<string, Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ParseHeader(FileStream stream, string path)
+    {
+        long fileLength = stream.Length;
+        if (fileLength < 8)
+        {
+            throw new SafeTensorsException(path, $"the file has {fileLength} bytes; at least 8 (the header length) are needed.");
+        }
+
+        var lengthBytes = new byte[8];
+        stream.ReadExactly(lengthBytes);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > MaxHeaderBytes)
+        {
+            throw new SafeTensorsException(path, $"the header claims {headerLength} bytes, more than the {MaxHeaderBytes} accepted; the file is not safetensors or is corrupt.");
+        }
+
+        if ((long)headerLength > fileLength - 8)
+        {
+            throw new SafeTensorsException(path, $"the header claims {headerLength} bytes but only {fileLength - 8} follow (truncated).");
+        }
+
+        var json = new byte[headerLength];
+        stream.ReadExactly(json);
+        long dataStart = 8 + (long)headerLength;
+        long dataLength = fileLength - dataStart;
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new SafeTensorsException(path, "the header is not a JSON object.");
+            }
+
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    foreach (var m in property.Value.EnumerateObject())
+                    {
+                        metadata[m.Name] = m.Value.GetString() ?? string.Empty;
+                    }
+
+                    continue;
+                }
+
+                entries[property.Name] = ParseEntry(property, path, dataLength);
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new SafeTensorsException(path, $"the JSON header is malformed: {exception.Message}");
+        }
+
+        // The spec wants the data to be one run of byte spans without holes or overlaps.
+        long expected = 0;
+        foreach (var (name, entry) in entries.OrderBy(e => e.Value.Begin).ThenBy(e => e.Value.End))
+        {
+            if (entry.Begin != expected)
+            {
+                throw new SafeTensorsException(path, $"tensor '{name}' starts at byte {entry.Begin} of the data, but the previous tensor ends at {expected}: spans must be contiguous without overlap.");
+            }
+
+            expected = entry.End;
+        }
+
+        if (expected != dataLength)
+        {
+            throw new SafeTensorsException(path, $"the tensors cover {expected} bytes of data but the file holds {dataLength} (truncated or padded).");
+        }
+
+        return (entries, metadata, dataStart);
+    }
+
+    private static Entry ParseEntry(JsonProperty property, string path, long dataLength)
+    {
+        var name = property.Name;
+        var value = property.Value;
+        var dtype = value.GetProperty("dtype").GetString() ?? string.Empty;
+        if (!DTypes.TryGetValue(dtype, out var info))
+        {
+            throw new SafeTensorsException(path, $"tensor '{name}' has dtype '{dtype}'; supported: {string.Join(", ", DTypes.Keys)}.");
+        }
+
+        var shape = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        if (shape.Any(d => d < 0))
+        {
+            throw new SafeTensorsException(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}].");
+        }
+
+        var offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
+        {
+            throw new SafeTensorsException(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength} data bytes.");
+        }
+
+        long elements = 1;
+        foreach (var d in shape)
+        {
+            elements = checked(elements * d);
+        }
+
+        if (offsets[1] - offsets[0] != elements * info.Size)
+        {
+            throw new SafeTensorsException(path, $"tensor '{name}' spans {offsets[1] - offsets[0]} bytes but shape [{string.Join(", ", shape)}] of {dtype} needs {elements * info.Size}.");
+        }
+
+        return new Entry(dtype, shape, offsets[0], offsets[1]);
+    }
+
+    private static Tensor FromBytes(byte[] bytes, string dtype, long[] shape)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("Safetensors data is little-endian; big-endian hosts are not supported.");
+        }
+
+        var (type, _) = DTypes[dtype];
+        var result = empty(shape, type);
+        bytes.AsSpan().CopyTo(result.bytes);
+        return result;
+    }
+
+    private static byte[] ToBytes(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        return tensor.detach().cpu().contiguous().bytes.ToArray();
+    }
+}

@@ -1,0 +1,42 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace TiledEnsemble.Models.Backbones;
+
+/// <summary>ResNet-18/34 residual block (two 3×3 convolutions), parameter names as torchvision's.</summary>
+internal sealed class BasicBlock : Module<Tensor, Tensor>
+{
+    public const int Expansion = 1;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Sequential? downsample;
+
+    public BasicBlock(string name, long inPlanes, long planes, long stride)
+        : base(name)
+    {
+        conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+        bn1 = BatchNorm2d(planes);
+        conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes);
+        if (stride != 1 || inPlanes != planes * Expansion)
+        {
+            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes * Expansion)));
+        }
+
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = functional.relu(bn1.forward(conv1.forward(input)));
+        x = bn2.forward(conv2.forward(x));
+        var identity = downsample is null ? input : downsample.forward(input);
+        return functional.relu(x + identity).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,53 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace TiledEnsemble.Models.Backbones;
+
+/// <summary>ResNet-50-style bottleneck (1×1, 3×3 with the stride, 1×1), parameter names as torchvision's (v1.5).</summary>
+internal sealed class Bottleneck : Module<Tensor, Tensor>
+{
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Sequential? downsample;
+
+    /// <param name="name">Module name.</param>
+    /// <param name="inPlanes">Input channels.</param>
+    /// <param name="planes">Output channels before expansion.</param>
+    /// <param name="stride">Stride of the 3×3 convolution.</param>
+    /// <param name="widthPerGroup">64 for ResNet-50, 128 for Wide-ResNet-50-2.</param>
+    public Bottleneck(string name, long inPlanes, long planes, long stride, long widthPerGroup)
+        : base(name)
+    {
+        long width = planes * widthPerGroup / 64;
+        conv1 = Conv2d(inPlanes, width, 1, bias: false);
+        bn1 = BatchNorm2d(width);
+        conv2 = Conv2d(width, width, 3, stride: stride, padding: 1, bias: false);
+        bn2 = BatchNorm2d(width);
+        conv3 = Conv2d(width, planes * Expansion, 1, bias: false);
+        bn3 = BatchNorm2d(planes * Expansion);
+        if (stride != 1 || inPlanes != planes * Expansion)
+        {
+            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes * Expansion)));
+        }
+
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = functional.relu(bn1.forward(conv1.forward(input)));
+        x = functional.relu(bn2.forward(conv2.forward(x)));
+        x = bn3.forward(conv3.forward(x));
+        var identity = downsample is null ? input : downsample.forward(input);
+        return functional.relu(x + identity).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace TiledEnsemble.Models.Backbones;
+
+/// <summary>
+/// ResNet-18 and Wide-ResNet-50-2 as feature extractors, with torchvision's module and parameter names
+/// (<c>conv1.weight</c>, <c>bn1.running_mean</c>, <c>layer1.0.conv1.weight</c>, …) so that state dicts map one to one.
+/// The classifier (<c>fc</c>) is left out: anomaly models never use it.
+/// </summary>
+public sealed class ResNet : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly MaxPool2d maxpool;
+    private readonly Sequential layer1;
+    private readonly Sequential layer2;
+    private readonly Sequential layer3;
+    private readonly Sequential layer4;
+
+    private ResNet(BackboneKind kind)
+        : base(BackboneNames.Name(kind))
+    {
+        Kind = kind;
+        conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
+        bn1 = BatchNorm2d(64);
+        maxpool = MaxPool2d(3, stride: 2, padding: 1);
+        var blocks = kind == BackboneKind.ResNet18 ? new[] { 2, 2, 2, 2 } : new[] { 3, 4, 6, 3 };
+        long inPlanes = 64;
+        layer1 = MakeLayer(kind, ref inPlanes, 64, blocks[0], 1);
+        layer2 = MakeLayer(kind, ref inPlanes, 128, blocks[1], 2);
+        layer3 = MakeLayer(kind, ref inPlanes, 256, blocks[2], 2);
+        layer4 = MakeLayer(kind, ref inPlanes, 512, blocks[3], 2);
+        RegisterComponents();
+    }
+
+    /// <summary>Which ResNet this is.</summary>
+    public BackboneKind Kind { get; }
+
+    /// <summary>
+    /// Creates a backbone with seeded random weights (torchvision's initialisation: Kaiming-normal convolutions with
+    /// fan-out, batch norm weight 1 and bias 0), deterministic for a seed, in eval mode and frozen.
+    /// </summary>
+    public static ResNet Create(BackboneKind kind, long seed)
+    {
+        var model = new ResNet(kind);
+        var generator = new Generator((ulong)seed);
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in model.named_parameters())
+            {
+                if (parameter.dim() == 4)
+                {
+                    long fanOut = parameter.shape[0] * parameter.shape[2] * parameter.shape[3];
+                    parameter.copy_(randn(parameter.shape, generator: generator) * Math.Sqrt(2.0 / fanOut));
+                }
+                else if (name.EndsWith(".weight", StringComparison.Ordinal) || name == "bn1.weight")
+                {
+                    parameter.fill_(1);
+                }
+                else
+                {
+                    parameter.zero_();
+                }
+            }
+        }
+
+        model.Freeze();
+        return model;
+    }
+
+    /// <summary>Puts the backbone in eval mode with gradients off: it is never trained here.</summary>
+    public void Freeze()
+    {
+        eval();
+        foreach (var parameter in parameters())
+        {
+            parameter.requires_grad = false;
+        }
+    }
+
+    /// <summary>Runs up to layer4 and returns its output.</summary>
+    public override Tensor forward(Tensor input) => Features(input, new[] { "layer4" })[0];
+
+    /// <summary>
+    /// Returns the outputs of <paramref name="layers"/> (in the order asked), computing no layer beyond the deepest one.
+    /// </summary>
+    /// <param name="input">[B, 3, H, W], already ImageNet-normalized.</param>
+    /// <param name="layers">Names among layer1..layer4.</param>
+    public Tensor[] Features(Tensor input, IReadOnlyList<string> layers)
+    {
+        if (layers.Count == 0)
+        {
+            throw new ArgumentException("Ask for at least one layer.", nameof(layers));
+        }
+
+        int deepest = layers.Max(BackboneNames.LayerIndex);
+        using var scope = NewDisposeScope();
+        var outputs = new Tensor[5];
+        var x = maxpool.forward(functional.relu(bn1.forward(conv1.forward(input))));
+        var stages = new[] { layer1, layer2, layer3, layer4 };
+        for (int i = 1; i <= deepest; i++)
+        {
+            x = stages[i - 1].forward(x);
+            outputs[i] = x;
+        }
+
+        return layers.Select(l => outputs[BackboneNames.LayerIndex(l)].MoveToOuterDisposeScope()).ToArray();
+    }
+
+    private static Sequential MakeLayer(BackboneKind kind, ref long inPlanes, long planes, int count, long stride)
+    {
+        var blocks = new List<(string, Module<Tensor, Tensor>)>();
+        for (int i = 0; i < count; i++)
+        {
+            var name = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (kind == BackboneKind.ResNet18)
+            {
+                blocks.Add((name, new BasicBlock(name, inPlanes, planes, i == 0 ? stride : 1)));
+                inPlanes = planes * BasicBlock.Expansion;
+            }
+            else
+            {
+                blocks.Add((name, new Bottleneck(name, inPlanes, planes, i == 0 ? stride : 1, 128)));
+                inPlanes = planes * Bottleneck.Expansion;
+            }
+        }
+
+        return Sequential(blocks.ToArray());
+    }
+}

@@ -1,0 +1,218 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using TiledEnsemble.Imaging;
+using TiledEnsemble.Models.Backbones;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TiledEnsemble.Models.Padim;
+
+/// <summary>
+/// Padim (Defard et al. 2020): backbone features of layer1–layer3 upsampled to layer1's resolution and concatenated, a
+/// seeded random subset of channels, one multivariate Gaussian per feature position (covariance + 0.01·I), Mahalanobis
+/// distance as the anomaly map (bilinearly upsampled, Gaussian-blurred with σ = 4), image score = map maximum.
+/// </summary>
+/// <remarks>
+/// Statistics are accumulated streaming (sums and outer-product sums in float64 per position), so memory does not
+/// grow with the number of training images. The backbone is shared, not owned: the ensemble keeps one for all tiles.
+/// </remarks>
+public sealed class PadimModel : IAnomalyModel
+{
+    private const string Name = "Padim";
+    private readonly ResNet _backbone;
+    private readonly PadimOptions _options;
+    private readonly Tensor _featureIndex;
+    private Tensor? _mean;
+    private Tensor? _inverseCovariance;
+
+    /// <summary>Creates an unfitted Padim on <paramref name="backbone"/>'s device.</summary>
+    public PadimModel(ResNet backbone, PadimOptions? options = null, Device? device = null)
+    {
+        _backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
+        _options = options ?? new PadimOptions();
+        _options.Validate();
+        if (BackboneNames.Parse(_options.Backbone) != backbone.Kind)
+        {
+            throw new ArgumentException($"PadimOptions.Backbone is '{_options.Backbone}' but the backbone given is {BackboneNames.Name(backbone.Kind)}.", nameof(backbone));
+        }
+
+        Device = device ?? CPU;
+        using (var scope = NewDisposeScope())
+        {
+            // The model owns its state: it must outlive any dispose scope of the caller.
+            _featureIndex = randperm(_options.TotalChannels, generator: new Generator((ulong)_options.Seed))[..(int)_options.EffectiveFeatures].to(Device).DetachFromDisposeScope();
+        }
+    }
+
+    /// <inheritdoc />
+    public ModelKind Kind => ModelKind.Padim;
+
+    /// <inheritdoc />
+    public Device Device { get; }
+
+    /// <inheritdoc />
+    public bool IsFitted => _mean is not null;
+
+    /// <summary>The options in use.</summary>
+    public PadimOptions Options => _options;
+
+    /// <summary>Per-position mean [C', h·w] (for tests and inspection).</summary>
+    public Tensor Mean => _mean ?? throw NotFitted();
+
+    /// <summary>Per-position inverse covariance [h·w, C', C'].</summary>
+    public Tensor InverseCovariance => _inverseCovariance ?? throw NotFitted();
+
+    /// <inheritdoc />
+    public void Fit(IEnumerable<Tensor> batches, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        using var inference = inference_mode();
+        Tensor? sum = null, outer = null;
+        long count = 0;
+        try
+        {
+            foreach (var batch in batches)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var embedding = Embed(batch).to_type(ScalarType.Float64); // [B, C', h, w]
+                var flat = embedding.flatten(2); // [B, C', hw]
+                var batchSum = flat.sum(0L);
+                var byPosition = flat.permute(2, 0, 1); // [hw, B, C']
+                var batchOuter = byPosition.transpose(1, 2).bmm(byPosition); // [hw, C', C']
+                if (sum is null)
+                {
+                    // Owned by this method, not by any caller's dispose scope.
+                    sum = batchSum.DetachFromDisposeScope();
+                    outer = batchOuter.DetachFromDisposeScope();
+                }
+                else
+                {
+                    sum.add_(batchSum);
+                    outer!.add_(batchOuter);
+                }
+
+                count += batch.shape[0];
+            }
+
+            if (count < 2 || sum is null)
+            {
+                throw new InvalidOperationException($"Padim needs at least 2 training images to estimate a covariance; got {count}.");
+            }
+
+            using var final = NewDisposeScope();
+            var mean = sum / count; // [C', hw]
+            var meanByPosition = mean.transpose(0, 1); // [hw, C']
+            var covariance = (outer! - (count * meanByPosition.unsqueeze(2) * meanByPosition.unsqueeze(1))) / (count - 1);
+            var identity = eye(covariance.shape[1], dtype: ScalarType.Float64, device: Device);
+            covariance = covariance + (0.01 * identity);
+            _mean?.Dispose();
+            _inverseCovariance?.Dispose();
+            _mean = mean.to_type(ScalarType.Float32).DetachFromDisposeScope();
+            _inverseCovariance = linalg.inv(covariance).to_type(ScalarType.Float32).DetachFromDisposeScope();
+        }
+        finally
+        {
+            sum?.Dispose();
+            outer?.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public ModelPrediction Predict(Tensor images)
+    {
+        if (_mean is null || _inverseCovariance is null)
+        {
+            throw NotFitted();
+        }
+
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var embedding = Embed(images); // [B, C', h, w]
+        long b = embedding.shape[0], h = embedding.shape[2], w = embedding.shape[3];
+        if (h * w != _mean.shape[1])
+        {
+            throw new ArgumentException($"images give a {h}x{w} feature grid but Padim was fitted on {_mean.shape[1]} positions; predict at the training input size.", nameof(images));
+        }
+
+        var delta = (embedding.flatten(2) - _mean).permute(2, 0, 1); // [hw, B, C']
+        var squared = delta.bmm(_inverseCovariance).mul(delta).sum(2); // [hw, B]
+        var distances = squared.clamp_min(0).sqrt().transpose(0, 1).reshape(b, 1, h, w);
+        var maps = F.interpolate(distances, new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
+        maps = GaussianBlur.Apply(maps, _options.BlurSigma);
+        var scores = maps.amax(new long[] { 1, 2, 3 });
+        return new ModelPrediction(maps.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
+    }
+
+    /// <inheritdoc />
+    public ModelState ExportState()
+    {
+        if (_mean is null || _inverseCovariance is null)
+        {
+            throw NotFitted();
+        }
+
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["mean"] = _mean.cpu().clone().DetachFromDisposeScope(),
+            ["inverse_covariance"] = _inverseCovariance.cpu().clone().DetachFromDisposeScope(),
+            ["feature_index"] = _featureIndex.cpu().clone().DetachFromDisposeScope(),
+        };
+        var metadata = new Dictionary<string, string>
+        {
+            ["model"] = Name,
+            ["backbone"] = BackboneNames.Name(_backbone.Kind),
+            ["layers"] = string.Join(",", _options.Layers),
+            ["n_features"] = _options.EffectiveFeatures.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = _options.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+        return new ModelState(tensors, metadata);
+    }
+
+    /// <inheritdoc />
+    public void ImportState(ModelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ModelStateChecks.Expect(state, Name, "backbone", BackboneNames.Name(_backbone.Kind));
+        ModelStateChecks.Expect(state, Name, "layers", string.Join(",", _options.Layers));
+        ModelStateChecks.Expect(state, Name, "n_features", _options.EffectiveFeatures.ToString(CultureInfo.InvariantCulture));
+        var mean = state.Require("mean", Name);
+        var inverse = state.Require("inverse_covariance", Name);
+        var index = state.Require("feature_index", Name);
+        long c = _options.EffectiveFeatures;
+        if (mean.dim() != 2 || mean.shape[0] != c || inverse.dim() != 3 || inverse.shape[0] != mean.shape[1] || inverse.shape[1] != c || inverse.shape[2] != c || !index.shape.SequenceEqual(new[] { c }))
+        {
+            throw new ArgumentException($"The saved Padim state has mean {TensorGuard.Describe(mean)}, inverse_covariance {TensorGuard.Describe(inverse)}, feature_index {TensorGuard.Describe(index)}; expected [{c}, P], [P, {c}, {c}] and [{c}].");
+        }
+
+        _featureIndex.copy_(index.to(_featureIndex.dtype, Device));
+        _mean?.Dispose();
+        _inverseCovariance?.Dispose();
+        _mean = mean.to(ScalarType.Float32, Device).clone().DetachFromDisposeScope();
+        _inverseCovariance = inverse.to(ScalarType.Float32, Device).clone().DetachFromDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _featureIndex.Dispose();
+        _mean?.Dispose();
+        _inverseCovariance?.Dispose();
+    }
+
+    /// <summary>The embedding [B, C', h, w] of images [B, 3, H, W].</summary>
+    internal Tensor Embed(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var features = _backbone.Features(ImageNet.Normalize(images, Device), _options.Layers);
+        var size = new[] { features[0].shape[2], features[0].shape[3] };
+        var resized = features.Select((f, i) => i == 0 ? f : F.interpolate(f, size, mode: InterpolationMode.Nearest)).ToArray();
+        return cat(resized, 1).index_select(1, _featureIndex).MoveToOuterDisposeScope();
+    }
+
+    private static InvalidOperationException NotFitted() => new("Padim is not fitted; call Fit or ImportState first.");
+}

@@ -1,0 +1,219 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using TiledEnsemble.Imaging;
+using TiledEnsemble.Models.Backbones;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TiledEnsemble.Models.Patchcore;
+
+/// <summary>
+/// Patchcore (Roth et al. 2022): locally aware patch features (layer2 and layer3, 3×3 average pooling, layer3 upsampled
+/// to layer2's size), a memory bank of training patches reduced by greedy k-center coreset sampling, the distance of
+/// each test patch to its nearest bank entry as the anomaly map (upsampled, Gaussian-blurred with σ = 4), and the image
+/// score re-weighted by the support of the nearest bank entry as in the paper.
+/// </summary>
+/// <remarks>Distances are computed in blocks of <see cref="PatchcoreOptions.DistanceChunkSize"/> rows on each side, so
+/// peak memory is bounded whatever the bank size.</remarks>
+public sealed class PatchcoreModel : IAnomalyModel
+{
+    private const string Name = "Patchcore";
+    private readonly ResNet _backbone;
+    private readonly PatchcoreOptions _options;
+    private Tensor? _memoryBank;
+
+    /// <summary>Creates an unfitted Patchcore.</summary>
+    public PatchcoreModel(ResNet backbone, PatchcoreOptions? options = null, Device? device = null)
+    {
+        _backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
+        _options = options ?? new PatchcoreOptions();
+        _options.Validate();
+        if (BackboneNames.Parse(_options.Backbone) != backbone.Kind)
+        {
+            throw new ArgumentException($"PatchcoreOptions.Backbone is '{_options.Backbone}' but the backbone given is {BackboneNames.Name(backbone.Kind)}.", nameof(backbone));
+        }
+
+        Device = device ?? CPU;
+    }
+
+    /// <inheritdoc />
+    public ModelKind Kind => ModelKind.Patchcore;
+
+    /// <inheritdoc />
+    public Device Device { get; }
+
+    /// <inheritdoc />
+    public bool IsFitted => _memoryBank is not null;
+
+    /// <summary>The memory bank [M, C] after fitting.</summary>
+    public Tensor MemoryBank => _memoryBank ?? throw NotFitted();
+
+    /// <inheritdoc />
+    public void Fit(IEnumerable<Tensor> batches, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        using var inference = inference_mode();
+        var patches = new List<Tensor>();
+        try
+        {
+            foreach (var batch in batches)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var embedding = Embed(batch);
+                patches.Add(embedding.permute(0, 2, 3, 1).reshape(-1, embedding.shape[1]).DetachFromDisposeScope());
+            }
+
+            if (patches.Count == 0)
+            {
+                throw new InvalidOperationException("Patchcore got no training images.");
+            }
+
+            using var final = NewDisposeScope();
+            var all = cat(patches, 0);
+            int keep = Math.Max(1, (int)(all.shape[0] * _options.CoresetSamplingRatio));
+            var indices = KCenterGreedy.Select(all, keep, _options.Seed, _options.ProjectionDimension);
+            _memoryBank?.Dispose();
+            _memoryBank = all.index_select(0, tensor(indices, device: all.device)).contiguous().DetachFromDisposeScope();
+        }
+        finally
+        {
+            foreach (var p in patches)
+            {
+                p.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public ModelPrediction Predict(Tensor images)
+    {
+        var bank = _memoryBank ?? throw NotFitted();
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var embedding = Embed(images);
+        long b = embedding.shape[0], c = embedding.shape[1], h = embedding.shape[2], w = embedding.shape[3];
+        var patches = embedding.permute(0, 2, 3, 1).reshape(-1, c);
+        var (distance, nearest) = NearestNeighbours(patches, bank);
+        var patchScores = distance.reshape(b, h * w);
+        var nearestByImage = nearest.reshape(b, h * w);
+
+        // Re-weighting (paper, eq. 7): the patch with the largest distance s*, its nearest bank entry m*, and the support
+        // of m* among its own nearest bank entries: score = (1 - softmax(distances to support)[0]) · s*.
+        var worst = patchScores.argmax(1);
+        var rows = arange(b, device: Device);
+        var worstScore = patchScores[rows, worst];
+        var worstFeature = patches.reshape(b, h * w, c)[rows, worst];
+        var anchor = bank.index_select(0, nearestByImage[rows, worst]);
+        int neighbours = (int)Math.Min(_options.NumNeighbors, bank.shape[0]);
+        var support = ChunkedDistances(anchor, bank).topk(neighbours, dim: 1, largest: false).indexes; // [B, k]
+        var supportDistances = (worstFeature.unsqueeze(1) - bank[support]).pow(2).sum(2).sqrt(); // [B, k]
+        var weights = 1 - supportDistances.softmax(1)[.., 0];
+        var scores = weights * worstScore;
+
+        var maps = F.interpolate(patchScores.reshape(b, 1, h, w), new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Nearest);
+        maps = GaussianBlur.Apply(maps, _options.BlurSigma);
+        return new ModelPrediction(maps.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
+    }
+
+    /// <inheritdoc />
+    public ModelState ExportState()
+    {
+        var bank = _memoryBank ?? throw NotFitted();
+        var tensors = new Dictionary<string, Tensor> { ["memory_bank"] = bank.cpu().clone().DetachFromDisposeScope() };
+        var metadata = new Dictionary<string, string>
+        {
+            ["model"] = Name,
+            ["backbone"] = BackboneNames.Name(_backbone.Kind),
+            ["layers"] = string.Join(",", _options.Layers),
+            ["num_neighbors"] = _options.NumNeighbors.ToString(CultureInfo.InvariantCulture),
+            ["coreset_sampling_ratio"] = _options.CoresetSamplingRatio.ToString("R", CultureInfo.InvariantCulture),
+        };
+        return new ModelState(tensors, metadata);
+    }
+
+    /// <inheritdoc />
+    public void ImportState(ModelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ModelStateChecks.Expect(state, Name, "backbone", BackboneNames.Name(_backbone.Kind));
+        ModelStateChecks.Expect(state, Name, "layers", string.Join(",", _options.Layers));
+        var bank = state.Require("memory_bank", Name);
+        if (bank.dim() != 2 || bank.shape[1] != _options.Channels || bank.shape[0] == 0)
+        {
+            throw new ArgumentException($"The saved Patchcore memory_bank is {TensorGuard.Describe(bank)}; expected [M, {_options.Channels}] with M > 0.");
+        }
+
+        _memoryBank?.Dispose();
+        _memoryBank = bank.to(ScalarType.Float32, Device).clone().DetachFromDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _memoryBank?.Dispose();
+
+    /// <summary>Locally aware patch features [B, C, h, w].</summary>
+    internal Tensor Embed(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var features = _backbone.Features(ImageNet.Normalize(images, Device), _options.Layers)
+            .Select(f => F.avg_pool2d(f, 3, stride: 1, padding: 1))
+            .ToArray();
+        var size = new[] { features[0].shape[2], features[0].shape[3] };
+        var resized = features.Select((f, i) => i == 0 ? f : F.interpolate(f, size, mode: InterpolationMode.Bilinear, align_corners: false)).ToArray();
+        return cat(resized, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Distance to, and index of, the nearest bank row for every query row, in bounded blocks.</summary>
+    private (Tensor Distance, Tensor Index) NearestNeighbours(Tensor queries, Tensor bank)
+    {
+        using var scope = NewDisposeScope();
+        int chunk = _options.DistanceChunkSize;
+        var distances = new List<Tensor>();
+        var indices = new List<Tensor>();
+        for (long q = 0; q < queries.shape[0]; q += chunk)
+        {
+            var block = queries.narrow(0, q, Math.Min(chunk, queries.shape[0] - q));
+            Tensor? best = null, bestIndex = null;
+            for (long m = 0; m < bank.shape[0]; m += chunk)
+            {
+                var (d, i) = cdist(block, bank.narrow(0, m, Math.Min(chunk, bank.shape[0] - m))).min(1);
+                i = i + m;
+                if (best is null)
+                {
+                    best = d;
+                    bestIndex = i;
+                }
+                else
+                {
+                    var better = d < best;
+                    best = where(better, d, best);
+                    bestIndex = where(better, i, bestIndex!);
+                }
+            }
+
+            distances.Add(best!);
+            indices.Add(bestIndex!);
+        }
+
+        return (cat(distances, 0).MoveToOuterDisposeScope(), cat(indices, 0).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>All distances [Q, M] from a few query rows to the bank, computed in blocks of bank rows.</summary>
+    private Tensor ChunkedDistances(Tensor queries, Tensor bank)
+    {
+        using var scope = NewDisposeScope();
+        var blocks = new List<Tensor>();
+        for (long m = 0; m < bank.shape[0]; m += _options.DistanceChunkSize)
+        {
+            blocks.Add(cdist(queries, bank.narrow(0, m, Math.Min(_options.DistanceChunkSize, bank.shape[0] - m))));
+        }
+
+        return cat(blocks, 1).MoveToOuterDisposeScope();
+    }
+
+    private static InvalidOperationException NotFitted() => new("Patchcore is not fitted; call Fit or ImportState first.");
+}

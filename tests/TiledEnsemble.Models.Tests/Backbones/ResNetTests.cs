@@ -1,0 +1,65 @@
+using System.Linq;
+using TiledEnsemble.Models.Backbones;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Models.Tests.Backbones;
+
+public class ResNetTests
+{
+    [Theory]
+    [InlineData(BackboneKind.ResNet18, 11_176_512L)]     // torchvision's 11,689,512 minus fc (512·1000 + 1000)
+    [InlineData(BackboneKind.WideResNet50, 66_834_240L)] // torchvision's 68,883,240 minus fc (2048·1000 + 1000)
+    public void ParameterCountMatchesTorchvisionWithoutTheClassifier(BackboneKind kind, long expected)
+    {
+        using var model = ResNet.Create(kind, 1);
+        Assert.Equal(expected, model.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void NamesAndShapesMatchTorchvision()
+    {
+        using var r18 = ResNet.Create(BackboneKind.ResNet18, 1);
+        var parameters = r18.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        var buffers = r18.named_buffers().Select(b => b.name).ToHashSet();
+        Assert.Equal(new long[] { 64, 3, 7, 7 }, parameters["conv1.weight"]);
+        Assert.Equal(new long[] { 256, 128, 3, 3 }, parameters["layer3.0.conv1.weight"]);
+        Assert.Equal(new long[] { 128, 64, 1, 1 }, parameters["layer2.0.downsample.0.weight"]);
+        Assert.Equal(new long[] { 512 }, parameters["layer4.1.bn2.bias"]);
+        Assert.Contains("bn1.running_mean", buffers);
+        Assert.Contains("layer1.0.bn1.running_var", buffers);
+        Assert.DoesNotContain(parameters.Keys, k => k.StartsWith("fc."));
+
+        using var wrn = ResNet.Create(BackboneKind.WideResNet50, 1);
+        var wide = wrn.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        Assert.Equal(new long[] { 128, 64, 1, 1 }, wide["layer1.0.conv1.weight"]);
+        Assert.Equal(new long[] { 256, 128, 1, 1 }, wide["layer1.0.conv3.weight"]);
+        Assert.Equal(new long[] { 1024, 512, 1, 1 }, wide["layer3.0.downsample.0.weight"]);
+    }
+
+    [Fact]
+    public void FeaturesHaveTheExpectedShapesAndStopAtTheDeepestLayer()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ResNet.Create(BackboneKind.ResNet18, 3);
+        var input = rand(2, 3, 64, 64);
+        var features = model.Features(input, new[] { "layer3", "layer1", "layer2" });
+        Assert.Equal(new long[] { 2, 256, 4, 4 }, features[0].shape);
+        Assert.Equal(new long[] { 2, 64, 16, 16 }, features[1].shape);
+        Assert.Equal(new long[] { 2, 128, 8, 8 }, features[2].shape);
+        Assert.DoesNotContain(model.parameters(), p => p.requires_grad);
+    }
+
+    [Fact]
+    public void SeededInitialisationIsDeterministic()
+    {
+        using var scope = NewDisposeScope();
+        using var a = ResNet.Create(BackboneKind.ResNet18, 5);
+        using var b = ResNet.Create(BackboneKind.ResNet18, 5);
+        using var c = ResNet.Create(BackboneKind.ResNet18, 6);
+        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(1));
+        Assert.True(a.forward(input).eq(b.forward(input)).all().item<bool>());
+        Assert.False(a.forward(input).eq(c.forward(input)).all().item<bool>());
+    }
+}

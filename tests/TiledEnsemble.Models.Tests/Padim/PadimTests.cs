@@ -1,0 +1,97 @@
+using System;
+using System.Linq;
+using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Models.Padim;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Models.Tests.Padim;
+
+public class PadimTests
+{
+    private static readonly PadimOptions Small = new() { NFeatures = 12 };
+
+    [Fact]
+    public void GaussianStatisticsEqualADirectComputation()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 1);
+        using var model = new PadimModel(backbone, Small);
+        var images = TextureSet.Normals(7, 32);
+        model.Fit(TextureSet.Batches(images, 3));
+
+        // Direct, in doubles, per position: mean and unbiased covariance of the 7 embeddings, plus 0.01 I.
+        var embedding = model.Embed(images).flatten(2).to_type(ScalarType.Float64); // [7, C, P]
+        var e = embedding.data<double>().ToArray();
+        int n = 7, c = 12, positions = (int)embedding.shape[2];
+        foreach (var p in new[] { 0, positions / 2, positions - 1 })
+        {
+            var mean = new double[c];
+            for (int k = 0; k < c; k++)
+            {
+                mean[k] = Enumerable.Range(0, n).Average(i => e[(i * c * positions) + (k * positions) + p]);
+                Assert.Equal(mean[k], model.Mean[k, p].item<float>(), 3);
+            }
+
+            var covariance = zeros(new long[] { c, c }, ScalarType.Float64);
+            var values = new double[c, c];
+            for (int a = 0; a < c; a++)
+            {
+                for (int b = 0; b < c; b++)
+                {
+                    double sum = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        sum += (e[(i * c * positions) + (a * positions) + p] - mean[a]) * (e[(i * c * positions) + (b * positions) + p] - mean[b]);
+                    }
+
+                    values[a, b] = (sum / (n - 1)) + (a == b ? 0.01 : 0);
+                }
+            }
+
+            var recovered = linalg.inv(model.InverseCovariance[p].to_type(ScalarType.Float64));
+            var expected = tensor(values);
+            var relative = ((recovered - expected).abs().max() / expected.abs().max()).item<double>();
+            Assert.True(relative < 1e-3, $"position {p}: relative covariance error {relative}");
+        }
+    }
+
+    [Fact]
+    public void RanksDefectiveImagesAboveNormalOnes()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
+        using var model = new PadimModel(backbone, new PadimOptions { NFeatures = 20 });
+        model.Fit(TextureSet.Batches(TextureSet.Normals(24, 64), 8));
+        using var normal = model.Predict(TextureSet.Normals(4, 64, offset: 50));
+        using var defective = model.Predict(TextureSet.Defective(4, 64));
+        Assert.Equal(new long[] { 4, 1, 64, 64 }, normal.AnomalyMaps.shape);
+        var maxNormal = normal.Scores.max().item<float>();
+        var minDefective = defective.Scores.min().item<float>();
+        Assert.True(minDefective > maxNormal, $"defective scores {string.Join(", ", defective.Scores.data<float>().ToArray())} vs normal {string.Join(", ", normal.Scores.data<float>().ToArray())}");
+    }
+
+    [Fact]
+    public void ExportedStateRestoresIdenticalPredictionsAndIsChecked()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 1);
+        using var model = new PadimModel(backbone, Small);
+        model.Fit(TextureSet.Batches(TextureSet.Normals(4, 32), 2));
+        using var state = model.ExportState();
+        using var restored = new PadimModel(backbone, Small);
+        restored.ImportState(state);
+        var test = TextureSet.Defective(2, 32);
+        using var a = model.Predict(test);
+        using var b = restored.Predict(test);
+        Assert.True(a.AnomalyMaps.eq(b.AnomalyMaps).all().item<bool>());
+
+        using var other = new PadimModel(backbone, Small with { NFeatures = 13 });
+        Assert.Contains("n_features", Assert.Throws<ArgumentException>(() => other.ImportState(state)).Message);
+        Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Predict(test));
+        Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Fit(TextureSet.Batches(TextureSet.Normals(1, 32), 1)));
+        Assert.Throws<ArgumentException>(() => model.Predict(full(new long[] { 1, 3, 32, 32 }, float.NaN)));
+        Assert.Throws<ArgumentException>(() => model.Predict(zeros(1, 1, 32, 32)));
+    }
+}

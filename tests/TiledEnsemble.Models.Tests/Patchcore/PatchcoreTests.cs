@@ -1,0 +1,82 @@
+using System;
+using System.Linq;
+using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Models.Patchcore;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Models.Tests.Patchcore;
+
+public class PatchcoreTests
+{
+    private static readonly PatchcoreOptions Small = new() { Backbone = "resnet18", CoresetSamplingRatio = 0.25, DistanceChunkSize = 37 };
+
+    [Fact]
+    public void CoresetIsReproducibleAndCoversBetterWithMorePoints()
+    {
+        using var scope = NewDisposeScope();
+        var points = randn(new long[] { 400, 16 }, generator: new Generator(3));
+        Assert.Equal(KCenterGreedy.Select(points, 40, 7), KCenterGreedy.Select(points, 40, 7));
+        Assert.NotEqual(KCenterGreedy.Select(points, 40, 7), KCenterGreedy.Select(points, 40, 8));
+
+        double Radius(long[] chosen) => cdist(points, points[tensor(chosen)]).min(1).values.max().item<float>();
+        var radii = new[] { 0.05, 0.1, 0.3, 1.0 }.Select(r => Radius(KCenterGreedy.Select(points, (int)(400 * r), 7, projectionDimension: 16))).ToArray();
+        for (int i = 1; i < radii.Length; i++)
+        {
+            Assert.True(radii[i] < radii[i - 1], $"radius {radii[i]} at ratio step {i} is not below {radii[i - 1]}");
+        }
+
+        Assert.True(radii[^1] < 1e-2, $"selecting every point leaves radius {radii[^1]}");
+        Assert.Equal(400, KCenterGreedy.Select(points, 400, 1).Distinct().Count());
+    }
+
+    [Fact]
+    public void NearestNeighbourDistancesEqualABruteForceSearchDespiteChunking()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 5);
+        using var model = new PatchcoreModel(backbone, Small with { BlurSigma = 0.1 });
+        model.Fit(TextureSet.Batches(TextureSet.Normals(4, 32), 2));
+        var test = TextureSet.Defective(1, 32);
+        var patches = model.Embed(test).permute(0, 2, 3, 1).reshape(-1, model.MemoryBank.shape[1]);
+        var brute = cdist(patches, model.MemoryBank).min(1).values.reshape(1, 1, 4, 4);
+        using var prediction = model.Predict(test);
+
+        // With a negligible blur the map is the patch distance map upsampled by nearest neighbour (8x8 blocks).
+        var sampled = prediction.AnomalyMaps[.., .., TensorIndex.Slice(0, 32, 8), TensorIndex.Slice(0, 32, 8)];
+        Assert.True((sampled - brute).abs().max().item<float>() < 1e-3);
+        Assert.True(prediction.Scores[0].item<float>() <= brute.max().item<float>() + 1e-5);
+    }
+
+    [Fact]
+    public void RanksDefectiveImagesAboveNormalOnes()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
+        using var model = new PatchcoreModel(backbone, Small with { DistanceChunkSize = 4096 });
+        model.Fit(TextureSet.Batches(TextureSet.Normals(24, 64), 8));
+        using var normal = model.Predict(TextureSet.Normals(4, 64, offset: 50));
+        using var defective = model.Predict(TextureSet.Defective(4, 64));
+        Assert.True(defective.Scores.min().item<float>() > normal.Scores.max().item<float>(), $"defective {string.Join(", ", defective.Scores.data<float>().ToArray())} vs normal {string.Join(", ", normal.Scores.data<float>().ToArray())}");
+    }
+
+    [Fact]
+    public void ExportedStateRestoresIdenticalPredictions()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 1);
+        using var model = new PatchcoreModel(backbone, Small);
+        model.Fit(TextureSet.Batches(TextureSet.Normals(3, 32), 3));
+        using var state = model.ExportState();
+        using var restored = new PatchcoreModel(backbone, Small);
+        restored.ImportState(state);
+        var test = TextureSet.Defective(2, 32);
+        using var a = model.Predict(test);
+        using var b = restored.Predict(test);
+        Assert.True(a.Scores.eq(b.Scores).all().item<bool>());
+        using var padimBackbone = ResNet.Create(BackboneKind.ResNet18, 1);
+        using var padim = new TiledEnsemble.Models.Padim.PadimModel(padimBackbone, new() { NFeatures = 10 });
+        Assert.Contains("Patchcore", Assert.Throws<ArgumentException>(() => padim.ImportState(state)).Message);
+    }
+}

@@ -1,0 +1,36 @@
+using System.Collections.Generic;
+using System.Linq;
+using TiledEnsemble.Data.Synthetic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Models.Tests;
+
+/// <summary>A small generated texture set: normal training images, normal and defective test images.</summary>
+internal static class TextureSet
+{
+    public static Tensor Normals(int count, int size, int offset = 0)
+    {
+        var options = new DefectDatasetOptions { ImageSize = size, Texture = TextureKind.WovenFabric, Seed = 7 };
+        using var scope = NewDisposeScope();
+        var images = Enumerable.Range(offset, count).Select(i => DefectDatasetGenerator.RenderDefective(options, DefectKind.Spot, i).Clean).ToArray();
+        return stack(images).MoveToOuterDisposeScope();
+    }
+
+    public static Tensor Defective(int count, int size)
+    {
+        var options = new DefectDatasetOptions { ImageSize = size, Texture = TextureKind.WovenFabric, Seed = 7, DefectAreaFraction = 0.02 };
+        using var scope = NewDisposeScope();
+        var kinds = new[] { DefectKind.Spot, DefectKind.Cut };
+        var images = Enumerable.Range(0, count).Select(i => DefectDatasetGenerator.RenderDefective(options, kinds[i % kinds.Length], 100 + i).Defective).ToArray();
+        return stack(images).MoveToOuterDisposeScope();
+    }
+
+    public static IEnumerable<Tensor> Batches(Tensor images, int batchSize)
+    {
+        for (long i = 0; i < images.shape[0]; i += batchSize)
+        {
+            yield return images.narrow(0, i, System.Math.Min(batchSize, images.shape[0] - i));
+        }
+    }
+}
