@@ -11,6 +11,11 @@ bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
 Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
 Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp threads {TorchSharp.torch.get_num_threads()}");
 Console.WriteLine();
+if (Wants("models"))
+{
+    ModelsBenchmark.Run(quick);
+}
+
 if (Wants("metrics"))
 {
     MetricsBenchmark.Run(quick);

@@ -205,13 +205,31 @@ public sealed class PadimModel : IAnomalyModel
     }
 
     /// <summary>The embedding [B, C', h, w] of images [B, 3, H, W].</summary>
+    /// <remarks>
+    /// Equal to concatenating the upsampled layers and then selecting channels, but selects first: only the kept
+    /// channels are upsampled, which saves most of the memory traffic (100 of 448 channels for ResNet-18).
+    /// </remarks>
     internal Tensor Embed(Tensor images)
     {
         using var scope = NewDisposeScope();
         var features = _backbone.Features(ImageNet.Normalize(images, Device), _options.Layers);
         var size = new[] { features[0].shape[2], features[0].shape[3] };
-        var resized = features.Select((f, i) => i == 0 ? f : F.interpolate(f, size, mode: InterpolationMode.Nearest)).ToArray();
-        return cat(resized, 1).index_select(1, _featureIndex).MoveToOuterDisposeScope();
+        var parts = new Tensor[features.Length];
+        var positions = new Tensor[features.Length];
+        long offset = 0;
+        for (int i = 0; i < features.Length; i++)
+        {
+            long channels = features[i].shape[1];
+            var inLayer = _featureIndex.ge(offset).logical_and(_featureIndex.lt(offset + channels));
+            positions[i] = inLayer.nonzero().flatten();
+            var selected = features[i].index_select(1, _featureIndex[inLayer] - offset);
+            parts[i] = i == 0 ? selected : F.interpolate(selected, size, mode: InterpolationMode.Nearest);
+            offset += channels;
+        }
+
+        // Put the channels back in the order of the feature index.
+        var order = cat(positions).argsort();
+        return cat(parts, 1).index_select(1, order).MoveToOuterDisposeScope();
     }
 
     private static InvalidOperationException NotFitted() => new("Padim is not fitted; call Fit or ImportState first.");

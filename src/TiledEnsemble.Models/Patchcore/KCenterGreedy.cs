@@ -35,8 +35,10 @@ public static class KCenterGreedy
         var minDistance = Distances(projected, selected[0]);
         for (int i = 1; i < count; i++)
         {
+            // One scope per step: the [N, k] temporaries of a step must not live until the end of the selection.
+            using var step = NewDisposeScope();
             selected[i] = minDistance.argmax().item<long>();
-            minDistance = minimum(minDistance, Distances(projected, selected[i]));
+            minDistance.copy_(minimum(minDistance, Distances(projected, selected[i])));
         }
 
         return selected;

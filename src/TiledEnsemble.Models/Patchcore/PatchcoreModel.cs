@@ -172,34 +172,26 @@ public sealed class PatchcoreModel : IAnomalyModel
     {
         using var scope = NewDisposeScope();
         int chunk = _options.DistanceChunkSize;
-        var distances = new List<Tensor>();
-        var indices = new List<Tensor>();
-        for (long q = 0; q < queries.shape[0]; q += chunk)
+        long count = queries.shape[0];
+        var best = full(count, double.PositiveInfinity, dtype: ScalarType.Float32, device: queries.device);
+        var bestIndex = zeros(count, dtype: ScalarType.Int64, device: queries.device);
+        for (long q = 0; q < count; q += chunk)
         {
-            var block = queries.narrow(0, q, Math.Min(chunk, queries.shape[0] - q));
-            Tensor? best = null, bestIndex = null;
+            long rows = Math.Min(chunk, count - q);
             for (long m = 0; m < bank.shape[0]; m += chunk)
             {
-                var (d, i) = cdist(block, bank.narrow(0, m, Math.Min(chunk, bank.shape[0] - m))).min(1);
-                i = i + m;
-                if (best is null)
-                {
-                    best = d;
-                    bestIndex = i;
-                }
-                else
-                {
-                    var better = d < best;
-                    best = where(better, d, best);
-                    bestIndex = where(better, i, bestIndex!);
-                }
+                // Each block's distance matrix is released before the next is made: peak memory is one block.
+                using var block = NewDisposeScope();
+                var (d, i) = cdist(queries.narrow(0, q, rows), bank.narrow(0, m, Math.Min(chunk, bank.shape[0] - m))).min(1);
+                var currentBest = best.narrow(0, q, rows);
+                var currentIndex = bestIndex.narrow(0, q, rows);
+                var better = d.lt(currentBest);
+                currentIndex.copy_(where(better, i + m, currentIndex));
+                currentBest.copy_(where(better, d, currentBest));
             }
-
-            distances.Add(best!);
-            indices.Add(bestIndex!);
         }
 
-        return (cat(distances, 0).MoveToOuterDisposeScope(), cat(indices, 0).MoveToOuterDisposeScope());
+        return (best.MoveToOuterDisposeScope(), bestIndex.MoveToOuterDisposeScope());
     }
 
     /// <summary>All distances [Q, M] from a few query rows to the bank, computed in blocks of bank rows.</summary>
