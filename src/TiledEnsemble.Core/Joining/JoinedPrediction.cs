@@ -7,7 +7,8 @@ namespace TiledEnsemble.Joining;
 /// <summary>The image-level prediction joined from every tile position. Disposing it releases its tensors.</summary>
 public sealed class JoinedPrediction : IDisposable
 {
-    internal JoinedPrediction(Tensor anomalyMaps, Tensor scores, Tensor? predictedMasks, Tensor? predictedLabels, IReadOnlyList<Boxes>? boxes)
+    /// <summary>Creates a joined prediction; it owns the tensors.</summary>
+    public JoinedPrediction(Tensor anomalyMaps, Tensor scores, Tensor? predictedMasks, Tensor? predictedLabels, IReadOnlyList<Boxes>? boxes)
     {
         AnomalyMaps = anomalyMaps;
         Scores = scores;

@@ -16,7 +16,7 @@ namespace TiledEnsemble.Data.Datasets;
 /// </summary>
 public sealed class AnomalyDataModule
 {
-    private readonly BatchLoader _loader;
+    private readonly SampleLoader _loader;
     private readonly ILogger _logger;
 
     private AnomalyDataModule(string name, string category, (List<AnomalySample> Train, List<AnomalySample> Test) scanned, SplitOptions? split, LoaderOptions? loader, ILogger? logger)
@@ -31,7 +31,7 @@ public sealed class AnomalyDataModule
         Train = train;
         Validation = validation;
         Test = test;
-        _loader = new BatchLoader(Loader, _logger);
+        _loader = new SampleLoader(Loader, _logger);
     }
 
     /// <summary>Dataset name ("MVTecAD", "Visa", "Folder", "Quadra").</summary>

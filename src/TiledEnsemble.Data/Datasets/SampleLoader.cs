@@ -16,19 +16,32 @@ namespace TiledEnsemble.Data.Datasets;
 /// Loads samples in batches: decoding and resizing on background workers, at most <c>PrefetchBatches</c> batches ahead,
 /// so a large set of large images never sits in memory at once.
 /// </summary>
-internal sealed class BatchLoader
+public sealed class SampleLoader
 {
     private readonly LoaderOptions _options;
     private readonly ILogger _logger;
 
-    public BatchLoader(LoaderOptions options, ILogger logger)
+    /// <summary>Creates a loader.</summary>
+    public SampleLoader(LoaderOptions options, ILogger? logger = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _options = options;
-        _logger = logger;
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     }
 
-    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, CancellationToken cancellationToken)
+    /// <summary>The settings in use.</summary>
+    public LoaderOptions Options => _options;
+
+    /// <summary>Yields batches of <paramref name="batchSize"/> samples, in order; dispose each batch when done.</summary>
+    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (batchSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive.");
+        }
+
         var chunks = samples.Chunk(batchSize).ToList();
         var pending = new Queue<Task<Loaded[]>>();
         int next = 0;

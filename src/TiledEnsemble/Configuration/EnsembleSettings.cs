@@ -1,0 +1,88 @@
+using System.Collections.Generic;
+using TiledEnsemble.Models;
+using TiledEnsemble.PostProcessing;
+using TiledEnsemble.Tiling;
+
+namespace TiledEnsemble.Configuration;
+
+/// <summary>The validated, immutable settings of an ensemble; saved in the run manifest.</summary>
+public sealed record EnsembleSettings
+{
+    /// <summary>Image size after resizing.</summary>
+    public required Size2D ImageSize { get; init; }
+
+    /// <summary>Tile size.</summary>
+    public required Size2D TileSize { get; init; }
+
+    /// <summary>Stride.</summary>
+    public required Size2D Stride { get; init; }
+
+    /// <summary>The per-tile model.</summary>
+    public required ModelKind Model { get; init; }
+
+    /// <summary>Backbone name.</summary>
+    public required string Backbone { get; init; }
+
+    /// <summary>Pretrained weights file, or null for seeded weights.</summary>
+    public string? BackboneWeights { get; init; }
+
+    /// <summary>Feature layers.</summary>
+    public required IReadOnlyList<string> Layers { get; init; }
+
+    /// <summary>Padim channels (null: default).</summary>
+    public int? NFeatures { get; init; }
+
+    /// <summary>Patchcore coreset ratio.</summary>
+    public double CoresetSamplingRatio { get; init; } = 0.1;
+
+    /// <summary>Patchcore neighbours.</summary>
+    public int NumNeighbors { get; init; } = 9;
+
+    /// <summary>Normalization stage.</summary>
+    public Stage NormalizationStage { get; init; } = Stage.Image;
+
+    /// <summary>Normalization formula.</summary>
+    public NormalizationMethod NormalizationMethod { get; init; } = NormalizationMethod.MinMax;
+
+    /// <summary>Threshold method.</summary>
+    public ThresholdMethod ThresholdMethod { get; init; } = ThresholdMethod.F1Adaptive;
+
+    /// <summary>Thresholding stage.</summary>
+    public Stage ThresholdingStage { get; init; } = Stage.Image;
+
+    /// <summary>Manual thresholds, when <see cref="ThresholdMethod"/> is manual.</summary>
+    public ManualThreshold? ManualThreshold { get; init; }
+
+    /// <summary>Whether seams are smoothed.</summary>
+    public bool SeamSmoothing { get; init; } = true;
+
+    /// <summary>Seam smoothing sigma.</summary>
+    public double SeamSigma { get; init; } = 2;
+
+    /// <summary>Seam smoothing band width (fraction of the tile).</summary>
+    public double SeamWidth { get; init; } = 0.1;
+
+    /// <summary>Device name.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Seed.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Training batch size.</summary>
+    public int TrainBatchSize { get; init; } = 32;
+
+    /// <summary>Evaluation batch size.</summary>
+    public int EvalBatchSize { get; init; } = 32;
+
+    /// <summary>Positions trained at once.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = 1;
+
+    /// <summary>Whether models stay in memory for prediction.</summary>
+    public bool KeepModelsResident { get; init; } = true;
+
+    /// <summary>Largest accepted input side.</summary>
+    public int MaxInputSide { get; init; } = 16384;
+
+    /// <summary>The settings that decide what a trained position is; a resumed run must match them.</summary>
+    internal string TrainingIdentity() => string.Join("|", ImageSize, TileSize, Stride, Model, Backbone, BackboneWeights ?? "seed", string.Join(",", Layers), NFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default", CoresetSamplingRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture), NumNeighbors, Seed, NormalizationStage, ThresholdingStage);
+}

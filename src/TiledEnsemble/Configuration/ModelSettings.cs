@@ -1,0 +1,36 @@
+using System.Collections.Generic;
+
+namespace TiledEnsemble.Configuration;
+
+/// <summary>Settings of the per-tile model (bindable from configuration). Unset values take each model's default.</summary>
+public sealed class ModelSettings
+{
+    /// <summary>Backbone name ("resnet18" or "wide_resnet50_2"); null: the model's default.</summary>
+    public string? Backbone { get; set; }
+
+    /// <summary>A safetensors file of pretrained backbone weights; null: seeded random weights (results far from published ones).</summary>
+    public string? BackboneWeights { get; set; }
+
+    /// <summary>Feature layers; null: the model's default.</summary>
+    public List<string>? Layers { get; set; }
+
+    /// <summary>Padim: channels kept; null: 100 (ResNet-18) or 550 (Wide-ResNet-50-2).</summary>
+    public int? NFeatures { get; set; }
+
+    /// <summary>Patchcore: coreset sampling ratio (default 0.1).</summary>
+    public double? CoresetSamplingRatio { get; set; }
+
+    /// <summary>Patchcore: neighbours for score re-weighting (default 9).</summary>
+    public int? NumNeighbors { get; set; }
+
+    /// <summary>A deep copy.</summary>
+    public ModelSettings Clone() => new()
+    {
+        Backbone = Backbone,
+        BackboneWeights = BackboneWeights,
+        Layers = Layers is null ? null : new List<string>(Layers),
+        NFeatures = NFeatures,
+        CoresetSamplingRatio = CoresetSamplingRatio,
+        NumNeighbors = NumNeighbors,
+    };
+}

@@ -1,0 +1,82 @@
+using TiledEnsemble.Models;
+using TiledEnsemble.PostProcessing;
+
+namespace TiledEnsemble.Configuration;
+
+/// <summary>
+/// Every setting of a tiled ensemble, as a plain class that binds from configuration
+/// (<c>services.AddTiledEnsemble(configuration.GetSection("TiledEnsemble"))</c>). Validated by
+/// <see cref="TiledEnsembleOptionsValidator"/>; <see cref="TiledEnsembleBuilder.Build"/> turns it into immutable
+/// <see cref="EnsembleSettings"/>. Defaults are the seed configuration's (Padim, image 256, tiles 128, stride 128).
+/// </summary>
+public sealed class TiledEnsembleOptions
+{
+    /// <summary>Image height after resizing.</summary>
+    public int ImageHeight { get; set; } = 256;
+
+    /// <summary>Image width after resizing.</summary>
+    public int ImageWidth { get; set; } = 256;
+
+    /// <summary>Tile height.</summary>
+    public int TileHeight { get; set; } = 128;
+
+    /// <summary>Tile width.</summary>
+    public int TileWidth { get; set; } = 128;
+
+    /// <summary>Vertical stride between tiles.</summary>
+    public int StrideHeight { get; set; } = 128;
+
+    /// <summary>Horizontal stride between tiles.</summary>
+    public int StrideWidth { get; set; } = 128;
+
+    /// <summary>The per-tile model.</summary>
+    public ModelKind Model { get; set; } = ModelKind.Padim;
+
+    /// <summary>Model settings.</summary>
+    public ModelSettings ModelSettings { get; set; } = new();
+
+    /// <summary>Where normalization happens (default: image).</summary>
+    public Stage NormalizationStage { get; set; } = Stage.Image;
+
+    /// <summary>Normalization formula (default: anomalib's min-max).</summary>
+    public NormalizationMethod NormalizationMethod { get; set; } = NormalizationMethod.MinMax;
+
+    /// <summary>How thresholds are chosen (default: F1-adaptive).</summary>
+    public ThresholdMethod ThresholdMethod { get; set; } = ThresholdMethod.F1Adaptive;
+
+    /// <summary>Where thresholding happens (default: image).</summary>
+    public Stage ThresholdingStage { get; set; } = Stage.Image;
+
+    /// <summary>Manual image threshold (with <see cref="ThresholdMethod.Manual"/>).</summary>
+    public double? ManualImageThreshold { get; set; }
+
+    /// <summary>Manual pixel threshold (with <see cref="ThresholdMethod.Manual"/>).</summary>
+    public double? ManualPixelThreshold { get; set; }
+
+    /// <summary>Whether manual thresholds are fractions of the validation range rather than raw values.</summary>
+    public bool ManualThresholdIsNormalized { get; set; }
+
+    /// <summary>Seam smoothing.</summary>
+    public SeamSmoothingSettings SeamSmoothing { get; set; } = new();
+
+    /// <summary>"cpu", "cuda" or "cuda:N".</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Seed of everything random (backbone initialisation, channel selection, coreset).</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Training batch size.</summary>
+    public int TrainBatchSize { get; set; } = 32;
+
+    /// <summary>Validation, test and prediction batch size.</summary>
+    public int EvalBatchSize { get; set; } = 32;
+
+    /// <summary>Tile positions trained at once (1: one after another, so only one tile model is in memory).</summary>
+    public int MaxDegreeOfParallelism { get; set; } = 1;
+
+    /// <summary>Keep every position's model in memory for prediction (default); false loads them one by one per batch.</summary>
+    public bool KeepModelsResident { get; set; } = true;
+
+    /// <summary>Largest accepted input image side in pixels (guards against decompression bombs and mistakes).</summary>
+    public int MaxInputSide { get; set; } = 16384;
+}

@@ -1,0 +1,135 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.Extensions.Options;
+using TiledEnsemble.Models;
+using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.PostProcessing;
+
+namespace TiledEnsemble.Configuration;
+
+/// <summary>Validates <see cref="TiledEnsembleOptions"/>; every failure names the setting, the allowed values and what was given.</summary>
+public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsembleOptions>
+{
+    /// <summary>The models this version implements.</summary>
+    public static readonly IReadOnlyList<ModelKind> ImplementedModels = new[] { ModelKind.Padim, ModelKind.Patchcore };
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, TiledEnsembleOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        void Positive(string setting, int value)
+        {
+            if (value <= 0)
+            {
+                failures.Add($"{setting} must be positive; got {value}.");
+            }
+        }
+
+        Positive(nameof(options.ImageHeight), options.ImageHeight);
+        Positive(nameof(options.ImageWidth), options.ImageWidth);
+        Positive(nameof(options.TileHeight), options.TileHeight);
+        Positive(nameof(options.TileWidth), options.TileWidth);
+        Positive(nameof(options.StrideHeight), options.StrideHeight);
+        Positive(nameof(options.StrideWidth), options.StrideWidth);
+        Positive(nameof(options.TrainBatchSize), options.TrainBatchSize);
+        Positive(nameof(options.EvalBatchSize), options.EvalBatchSize);
+        Positive(nameof(options.MaxDegreeOfParallelism), options.MaxDegreeOfParallelism);
+        Positive(nameof(options.MaxInputSide), options.MaxInputSide);
+        if (options.StrideHeight > options.TileHeight || options.StrideWidth > options.TileWidth)
+        {
+            failures.Add($"Stride ({options.StrideHeight}x{options.StrideWidth}) must not exceed the tile ({options.TileHeight}x{options.TileWidth}): pixels between tiles would belong to no tile.");
+        }
+
+        if (options.TileHeight > options.ImageHeight || options.TileWidth > options.ImageWidth)
+        {
+            failures.Add($"The tile ({options.TileHeight}x{options.TileWidth}) must fit in the image ({options.ImageHeight}x{options.ImageWidth}).");
+        }
+
+        if (!Enum.IsDefined(options.Model))
+        {
+            failures.Add($"Model must be one of {string.Join(", ", Enum.GetNames<ModelKind>())}; got {(int)options.Model}.");
+        }
+        else if (!ImplementedModels.Contains(options.Model))
+        {
+            failures.Add($"Model {options.Model} is not implemented in this version; use one of {string.Join(", ", ImplementedModels)}.");
+        }
+
+        if (options.ModelSettings?.Backbone is { } backbone)
+        {
+            try
+            {
+                BackboneNames.Parse(backbone);
+            }
+            catch (ArgumentException exception)
+            {
+                failures.Add($"ModelSettings.Backbone: {exception.Message}");
+            }
+        }
+
+        foreach (var layer in options.ModelSettings?.Layers ?? new List<string>())
+        {
+            if (layer is not ("layer1" or "layer2" or "layer3" or "layer4"))
+            {
+                failures.Add($"ModelSettings.Layers: '{layer}' is not a layer; expected layer1, layer2, layer3 or layer4.");
+            }
+        }
+
+        if (options.ModelSettings?.CoresetSamplingRatio is { } ratio && !(ratio > 0 && ratio <= 1))
+        {
+            failures.Add($"ModelSettings.CoresetSamplingRatio must be in (0, 1]; got {ratio}.");
+        }
+
+        if (options.ModelSettings?.BackboneWeights is { } weights && !System.IO.File.Exists(weights))
+        {
+            failures.Add($"ModelSettings.BackboneWeights: the file '{weights}' does not exist.");
+        }
+
+        if (options.NormalizationStage == Stage.Image && options.ThresholdingStage == Stage.Tile)
+        {
+            failures.Add("ThresholdingStage Tile needs NormalizationStage Tile or None: tile thresholds cannot be applied after image-level normalization.");
+        }
+
+        if (options.ThresholdingStage == Stage.None)
+        {
+            failures.Add("ThresholdingStage must be Tile or Image.");
+        }
+
+        if (options.ThresholdMethod == ThresholdMethod.Manual)
+        {
+            if (options.ManualImageThreshold is null || options.ManualPixelThreshold is null)
+            {
+                failures.Add("ThresholdMethod Manual needs ManualImageThreshold and ManualPixelThreshold.");
+            }
+            else
+            {
+                try
+                {
+                    new ManualThreshold(options.ManualImageThreshold.Value, options.ManualPixelThreshold.Value, options.ManualThresholdIsNormalized).Validate();
+                }
+                catch (ArgumentOutOfRangeException exception)
+                {
+                    failures.Add($"Manual threshold: {exception.Message}");
+                }
+            }
+        }
+
+        var seams = options.SeamSmoothing ?? new SeamSmoothingSettings();
+        if (seams.Apply && (!(seams.Sigma > 0) || !(seams.Width > 0 && seams.Width <= 1)))
+        {
+            failures.Add($"SeamSmoothing needs Sigma > 0 and Width in (0, 1]; got Sigma {seams.Sigma}, Width {seams.Width}.");
+        }
+
+        try
+        {
+            DeviceNames.Parse(options.Device);
+        }
+        catch (ArgumentException exception)
+        {
+            failures.Add(exception.Message);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

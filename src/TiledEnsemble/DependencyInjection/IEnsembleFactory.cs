@@ -1,0 +1,11 @@
+namespace TiledEnsemble.DependencyInjection;
+
+/// <summary>Creates ensembles from the registered, validated options, or opens trained runs.</summary>
+public interface IEnsembleFactory
+{
+    /// <summary>A new, untrained ensemble with the registered options.</summary>
+    Ensemble Create();
+
+    /// <summary>Opens a trained run directory (verified as <see cref="Ensemble.Load"/> does).</summary>
+    Ensemble Load(string runDirectory);
+}

@@ -1,0 +1,225 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TiledEnsemble.Configuration;
+using TiledEnsemble.Data.Datasets;
+using TiledEnsemble.Data.Imaging;
+using TiledEnsemble.Evaluation;
+using TiledEnsemble.Models;
+using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Persistence;
+using TiledEnsemble.PostProcessing;
+using TiledEnsemble.Prediction;
+using TiledEnsemble.Serialization;
+using TiledEnsemble.Tiling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble;
+
+/// <summary>
+/// A tiled ensemble: one anomaly model per tile position, trained one position after another (only the model being
+/// trained is in memory), saved to a run directory as it goes, joined back into full-resolution predictions.
+/// Build one with <see cref="TiledEnsembleBuilder"/>, or open a trained one with <see cref="Load"/>.
+/// </summary>
+public sealed partial class Ensemble : IDisposable
+{
+    private const string BackboneFile = "backbone.safetensors";
+    private readonly Func<ModelContext, IAnomalyModel> _factory;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly Device _device;
+    private readonly object _gate = new();
+    private ResNet? _backbone;
+    private EnsemblePipeline? _pipeline;
+    private RunManifest? _manifest;
+
+    internal Ensemble(EnsembleSettings settings, Func<ModelContext, IAnomalyModel>? factory, ILoggerFactory? loggers)
+    {
+        Settings = settings;
+        _factory = factory ?? ModelFactory.Create;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        _logger = _loggers.CreateLogger<Ensemble>();
+        _device = DeviceNames.Parse(settings.Device);
+        Grid = TileGrid.Create(settings.ImageSize, settings.TileSize, settings.Stride);
+    }
+
+    /// <summary>The settings.</summary>
+    public EnsembleSettings Settings { get; }
+
+    /// <summary>The tile grid.</summary>
+    public TileGrid Grid { get; }
+
+    /// <summary>The run directory once trained or loaded.</summary>
+    public string? RunDirectory { get; private set; }
+
+    /// <summary>Whether every position is trained and the statistics are known.</summary>
+    public bool IsTrained => _manifest?.Complete == true;
+
+    /// <summary>Image-stage statistics (null before training or without an image stage).</summary>
+    public PostProcessingStatistics? ImageStatistics => _manifest?.ImageStatistics;
+
+    /// <summary>
+    /// Opens a trained run directory: verifies the manifest's own checksum, its format version and the SHA-256 of every
+    /// file before any weight is used, and refuses with a message naming the file otherwise.
+    /// </summary>
+    /// <param name="runDirectory">The run directory.</param>
+    /// <param name="device">Overrides the device the run was trained on (e.g. train on CUDA, inspect on CPU).</param>
+    /// <param name="factory">The model factory, for runs trained with a custom one.</param>
+    /// <param name="loggers">Logging.</param>
+    public static Ensemble Load(string runDirectory, string? device = null, Func<ModelContext, IAnomalyModel>? factory = null, ILoggerFactory? loggers = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runDirectory);
+        var manifest = RunStore.ReadManifest(runDirectory);
+        if (!manifest.Complete)
+        {
+            throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), $"training stopped after {manifest.Positions.Count} of {manifest.Rows * manifest.Columns} positions; resume it with Ensemble.ResumeAsync before predicting.");
+        }
+
+        var settings = manifest.Settings! with { Device = device ?? manifest.Settings!.Device };
+        var ensemble = new Ensemble(settings, factory, loggers);
+        ensemble.Open(runDirectory, manifest);
+        return ensemble;
+    }
+
+    /// <summary>
+    /// Continues an interrupted training in <paramref name="runDirectory"/> with the settings saved there: positions
+    /// already finished (and whose files verify) are kept, the others trained.
+    /// </summary>
+    public static async Task<(Ensemble Ensemble, FitResult Result)> ResumeAsync(string runDirectory, AnomalyDataModule data, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default, Func<ModelContext, IAnomalyModel>? factory = null, ILoggerFactory? loggers = null)
+    {
+        var manifest = RunStore.ReadManifest(runDirectory);
+        var ensemble = new Ensemble(manifest.Settings!, factory, loggers);
+        var result = await ensemble.FitAsync(data, runDirectory, progress, cancellationToken).ConfigureAwait(false);
+        return (ensemble, result);
+    }
+
+    /// <summary>
+    /// Trains every tile position on <paramref name="data"/>'s training images, collects the statistics on its
+    /// validation images, and saves everything to <paramref name="runDirectory"/>. Each finished position is saved
+    /// atomically with a manifest entry, so calling this again on the same directory (after a crash or cancellation)
+    /// resumes where it stopped.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The directory holds another run or unrelated files, or there is no validation data.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; finished positions stay saved.</exception>
+    public Task<FitResult> FitAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentException.ThrowIfNullOrEmpty(runDirectory);
+        if (data.Validation.Count(s => s.Label != SampleLabel.Unknown) == 0)
+        {
+            throw new InvalidOperationException($"Training needs labelled validation images to compute normalization statistics and thresholds, but {data.Name}/{data.Category} has none. Use ValSplitMode SameAsTest, FromTest or Synthetic.");
+        }
+
+        return Task.Run(() => Fit(data, runDirectory, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>
+    public Task<EvaluationResult> EvaluateAsync(IReadOnlyList<AnomalySample> samples, EvaluationOptions? options = null, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var pipeline = RequirePipeline();
+        return Task.Run(() => new Evaluator(this, pipeline, options ?? new EvaluationOptions(), _logger).Run(samples, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Predicts one image file (any size; resized to the image size and back).</summary>
+    /// <exception cref="ImageDecodeException">The file cannot be read.</exception>
+    public ImagePrediction Predict(string imagePath)
+    {
+        // No dispose scope here: the prediction's tensors must reach the caller.
+        using var image = ImageIO.ReadImage(imagePath);
+        return Predict(image).Single();
+    }
+
+    /// <summary>
+    /// Predicts images [B, 3, H, W] or [3, H, W] with values in [0, 1], at any size: they are resized to the image size,
+    /// and maps and masks come back at the input size. Thread-safe.
+    /// </summary>
+    public IReadOnlyList<ImagePrediction> Predict(Tensor images)
+    {
+        var pipeline = RequirePipeline();
+        TensorGuard.NotNull(images, nameof(images));
+        var batch = images.dim() == 3 ? images.unsqueeze(0) : images;
+        TensorGuard.Rank(batch, 4, nameof(images), "[B, 3, H, W] or [3, H, W]");
+        TensorGuard.FloatingPoint(batch, nameof(images));
+        long height = batch.shape[2], width = batch.shape[3];
+        if (batch.shape[0] == 0 || batch.shape[1] != 3 || height == 0 || width == 0)
+        {
+            throw new ArgumentException($"images must be a non-empty [B, 3, H, W] batch of RGB images; got {TensorGuard.Describe(batch)}.", nameof(images));
+        }
+
+        if (height > Settings.MaxInputSide || width > Settings.MaxInputSide)
+        {
+            throw new ArgumentException($"images are {height}x{width}, beyond MaxInputSide {Settings.MaxInputSide}; resize them or raise the limit.", nameof(images));
+        }
+
+        using var scope = NewDisposeScope();
+        var resized = ImageIO.Resize(batch, Settings.ImageSize);
+        using var output = pipeline.Run(resized);
+        var results = new List<ImagePrediction>();
+        var size = new[] { height, width };
+        for (int i = 0; i < batch.shape[0]; i++)
+        {
+            var map = nn.functional.interpolate(output.Maps[i..(i + 1)], size, mode: InterpolationMode.Bilinear, align_corners: false)[0];
+            var mask = nn.functional.interpolate(output.Masks[i..(i + 1)].to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest)[0].gt(0.5);
+            var boxes = BoxFinder.Find(map, mask);
+            results.Add(new ImagePrediction(map.cpu().MoveToOuterDisposeScope(), mask.cpu().MoveToOuterDisposeScope(), output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>(), boxes));
+        }
+
+        return results;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _pipeline?.Dispose();
+        _backbone?.Dispose();
+    }
+
+    internal EnsemblePipeline RequirePipeline() =>
+        _pipeline ?? throw new InvalidOperationException("The ensemble is not trained; call FitAsync, or open a run with Ensemble.Load.");
+
+    internal SampleLoader LoaderFor(LoaderOptions? template) =>
+        new((template ?? new LoaderOptions()) with { ImageSize = Settings.ImageSize, TrainBatchSize = Settings.TrainBatchSize, EvalBatchSize = Settings.EvalBatchSize }, _logger);
+
+    private void Open(string runDirectory, RunManifest manifest)
+    {
+        var backbone = LoadBackbone(runDirectory, manifest);
+        _pipeline?.Dispose();
+        _backbone?.Dispose();
+        _backbone = backbone;
+        _manifest = manifest;
+        RunDirectory = runDirectory;
+        _pipeline = new EnsemblePipeline(Settings, _factory, backbone, _device, runDirectory, manifest);
+    }
+
+    private ResNet LoadBackbone(string runDirectory, RunManifest manifest)
+    {
+        var path = RunStore.Verify(runDirectory, manifest.Backbone ?? throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), "the manifest lists no backbone file."));
+        var backbone = ResNet.Create(BackboneNames.Parse(Settings.Backbone), 0);
+        BackboneWeights.LoadSafeTensors(backbone, path);
+        backbone.to(_device);
+        return backbone;
+    }
+
+    private ResNet CreateBackbone()
+    {
+        var backbone = ResNet.Create(BackboneNames.Parse(Settings.Backbone), Settings.Seed);
+        if (Settings.BackboneWeights is { } weights)
+        {
+            BackboneWeights.LoadSafeTensors(backbone, weights);
+        }
+        else
+        {
+            _logger.LogWarning("No backbone weights were given: {Backbone} is initialised from seed {Seed}. Results will be far from published ones; pass a pretrained safetensors file for real inspection.", Settings.Backbone, Settings.Seed);
+        }
+
+        return backbone;
+    }
+}

@@ -1,0 +1,17 @@
+namespace TiledEnsemble.Evaluation;
+
+/// <summary>What evaluation writes besides the metrics.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>Folder for visualization panels (and raw outputs); null writes no pictures.</summary>
+    public string? VisualizationDirectory { get; init; }
+
+    /// <summary>Draw panels only for wrongly classified images (quadra's plot_only_wrong).</summary>
+    public bool PlotOnlyWrong { get; init; }
+
+    /// <summary>Also write the heat map and the predicted mask as separate full-resolution PNGs.</summary>
+    public bool RawOutputs { get; init; }
+
+    /// <summary>AUPRO's false-positive-rate limit.</summary>
+    public double AuproFprLimit { get; init; } = 0.3;
+}

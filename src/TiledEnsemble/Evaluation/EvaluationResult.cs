@@ -1,0 +1,18 @@
+using System.Collections.Generic;
+
+namespace TiledEnsemble.Evaluation;
+
+/// <summary>Metrics of an evaluation and the per-image predictions.</summary>
+/// <param name="Metrics">image_AUROC, image_F1, image_AUPR, pixel_AUROC, pixel_AUPRO, pixel_F1 (NaN when undefined, e.g. no anomalous image).</param>
+/// <param name="Images">One row per evaluated image.</param>
+/// <param name="Pictures">Files written by the visualizer.</param>
+public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<ImageResult> Images, IReadOnlyList<string> Pictures);
+
+/// <summary>The prediction for one evaluated image.</summary>
+/// <param name="Path">Image file.</param>
+/// <param name="GroundTruth">1 anomalous, 0 normal, −1 unknown.</param>
+/// <param name="DefectType">Defect folder.</param>
+/// <param name="Score">Final (normalized) score.</param>
+/// <param name="RawScore">Score before image-stage normalization.</param>
+/// <param name="PredictedLabel">Predicted anomalous.</param>
+public sealed record ImageResult(string Path, int GroundTruth, string DefectType, double Score, double RawScore, bool PredictedLabel);

@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.Extensions.Logging;
+using TiledEnsemble.Data.Datasets;
+using TiledEnsemble.Metrics;
+using TiledEnsemble.Prediction;
+using TiledEnsemble.Visualization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Evaluation;
+
+/// <summary>Runs the pipeline over labelled samples and computes image and pixel metrics in bounded memory.</summary>
+internal sealed class Evaluator
+{
+    private readonly Ensemble _ensemble;
+    private readonly EnsemblePipeline _pipeline;
+    private readonly EvaluationOptions _options;
+    private readonly ILogger _logger;
+
+    public Evaluator(Ensemble ensemble, EnsemblePipeline pipeline, EvaluationOptions options, ILogger logger)
+    {
+        _ensemble = ensemble;
+        _pipeline = pipeline;
+        _options = options;
+        _logger = logger;
+    }
+
+    public EvaluationResult Run(IReadOnlyList<AnomalySample> samples, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    {
+        var loader = _ensemble.LoaderFor(null);
+        var pixels = new PixelMetricsAccumulator(fprLimit: _options.AuproFprLimit);
+        double pixelTp = 0, pixelFp = 0, pixelFn = 0;
+        var images = new List<ImageResult>();
+        var pictures = new List<string>();
+        var visualizer = _options.VisualizationDirectory is null ? null : new Visualizer(_options);
+        foreach (var batch in loader.Batches(samples, _ensemble.Settings.EvalBatchSize, cancellationToken))
+        {
+            using (batch)
+            {
+                using var scope = NewDisposeScope();
+                using var output = _pipeline.Run(batch.Images);
+                var truth = batch.Masks.to(output.Maps.device).gt(0.5);
+                var known = batch.Labels.ge(0).to(output.Maps.device);
+                if (known.any().item<bool>())
+                {
+                    pixels.Update(output.Maps[known], truth[known]);
+                    var predicted = output.Masks[known];
+                    var actual = truth[known];
+                    pixelTp += predicted.logical_and(actual).sum().item<long>();
+                    pixelFp += predicted.logical_and(actual.logical_not()).sum().item<long>();
+                    pixelFn += predicted.logical_not().logical_and(actual).sum().item<long>();
+                }
+
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    var sample = batch.Samples[i];
+                    var result = new ImageResult(sample.ImagePath, (int)sample.Label, sample.DefectType, output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>());
+                    images.Add(result);
+                    if (visualizer is not null)
+                    {
+                        pictures.AddRange(visualizer.Save(sample, result, batch.Images[i], batch.Masks[i], output.Maps[i], output.Masks[i]));
+                    }
+                }
+
+                progress?.Report(new EnsembleProgress(EnsembleStage.Evaluating, images.Count, samples.Count, "evaluating"));
+            }
+        }
+
+        var labelled = images.Where(r => r.GroundTruth >= 0).ToList();
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        using (var scope = NewDisposeScope())
+        {
+            var scores = tensor(labelled.Select(r => r.Score).ToArray());
+            var labels = tensor(labelled.Select(r => r.GroundTruth == 1).ToArray());
+            metrics["image_AUROC"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(scores, labels);
+            metrics["image_AUPR"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Aupr(scores, labels);
+        }
+
+        double tp = labelled.Count(r => r.PredictedLabel && r.GroundTruth == 1);
+        double fp = labelled.Count(r => r.PredictedLabel && r.GroundTruth == 0);
+        double fn = labelled.Count(r => !r.PredictedLabel && r.GroundTruth == 1);
+        metrics["image_F1"] = F1(tp, fp, fn);
+        metrics["pixel_AUROC"] = pixels.Auroc();
+        metrics["pixel_AUPRO"] = pixels.Aupro();
+        metrics["pixel_F1"] = F1(pixelTp, pixelFp, pixelFn);
+        if (labelled.All(r => r.GroundTruth == 0))
+        {
+            _logger.LogWarning("No anomalous image among the {Count} labelled test images: AUROC, AUPR and AUPRO are undefined (NaN).", labelled.Count);
+        }
+
+        return new EvaluationResult(metrics, images, pictures);
+    }
+
+    private static double F1(double tp, double fp, double fn) => tp == 0 ? 0 : 2 * tp / ((2 * tp) + fp + fn);
+}

@@ -1,0 +1,74 @@
+using System.Collections.Generic;
+using TiledEnsemble.Configuration;
+using TiledEnsemble.PostProcessing;
+
+namespace TiledEnsemble.Persistence;
+
+/// <summary>The manifest of a run directory (manifest.json): what was trained, with which settings, and the checksums of every file.</summary>
+public sealed class RunManifest
+{
+    /// <summary>The format this library writes and reads.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    /// <summary>Format version.</summary>
+    public int FormatVersion { get; set; } = CurrentFormatVersion;
+
+    /// <summary>Library version that wrote the run.</summary>
+    public string LibraryVersion { get; set; } = string.Empty;
+
+    /// <summary>SHA-256 of this file with this field empty; guards against edits and corruption.</summary>
+    public string Checksum { get; set; } = string.Empty;
+
+    /// <summary>The settings.</summary>
+    public EnsembleSettings? Settings { get; set; }
+
+    /// <summary>Identity of the training settings (a resumed run must match it).</summary>
+    public string TrainingIdentity { get; set; } = string.Empty;
+
+    /// <summary>Tile grid rows.</summary>
+    public int Rows { get; set; }
+
+    /// <summary>Tile grid columns.</summary>
+    public int Columns { get; set; }
+
+    /// <summary>The backbone weights file.</summary>
+    public FileEntry? Backbone { get; set; }
+
+    /// <summary>Where the backbone weights came from ("seed:N" or the pretrained file's name and checksum).</summary>
+    public string BackboneSource { get; set; } = string.Empty;
+
+    /// <summary>Finished positions.</summary>
+    public List<PositionEntry> Positions { get; set; } = new();
+
+    /// <summary>Image-stage statistics, once all positions are trained.</summary>
+    public PostProcessingStatistics? ImageStatistics { get; set; }
+
+    /// <summary>Whether every position and the image statistics are done.</summary>
+    public bool Complete { get; set; }
+}
+
+/// <summary>A file of the run with its checksum.</summary>
+public sealed class FileEntry
+{
+    /// <summary>Path relative to the run directory.</summary>
+    public string File { get; set; } = string.Empty;
+
+    /// <summary>SHA-256, lower-case hex.</summary>
+    public string Sha256 { get; set; } = string.Empty;
+}
+
+/// <summary>A trained tile position.</summary>
+public sealed class PositionEntry
+{
+    /// <summary>Grid row.</summary>
+    public int Row { get; set; }
+
+    /// <summary>Grid column.</summary>
+    public int Column { get; set; }
+
+    /// <summary>The model state file.</summary>
+    public FileEntry State { get; set; } = new();
+
+    /// <summary>Tile-stage statistics of this position, when a tile stage is configured.</summary>
+    public PostProcessingStatistics? Statistics { get; set; }
+}

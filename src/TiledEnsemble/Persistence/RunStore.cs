@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using TiledEnsemble.Models;
+using TiledEnsemble.Serialization;
+
+namespace TiledEnsemble.Persistence;
+
+/// <summary>Reads and writes run directories: the checksummed manifest and the safetensors files it lists.</summary>
+internal static class RunStore
+{
+    public const string ManifestFile = "manifest.json";
+    private const string ChecksumPlaceholder = "\"Checksum\": \"\"";
+    private static readonly Regex ChecksumField = new("\"Checksum\": \"([0-9a-f]{64})\"", RegexOptions.CultureInvariant);
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static string LibraryVersion => typeof(RunStore).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    /// <summary>Writes the manifest atomically, with its own checksum inside.</summary>
+    public static void WriteManifest(string directory, RunManifest manifest)
+    {
+        manifest.Checksum = string.Empty;
+        var text = JsonSerializer.Serialize(manifest, Json);
+        if (!text.Contains(ChecksumPlaceholder, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("The manifest serializer did not write the checksum field as expected.");
+        }
+
+        var hash = Hash(Encoding.UTF8.GetBytes(text));
+        var index = text.IndexOf(ChecksumPlaceholder, StringComparison.Ordinal);
+        var final = string.Concat(text.AsSpan(0, index), $"\"Checksum\": \"{hash}\"", text.AsSpan(index + ChecksumPlaceholder.Length));
+        manifest.Checksum = hash;
+        WriteAtomically(Path.Combine(directory, ManifestFile), Encoding.UTF8.GetBytes(final));
+    }
+
+    /// <summary>Reads and verifies the manifest.</summary>
+    /// <exception cref="RunIntegrityException">Missing, edited, corrupt or of an unknown format version.</exception>
+    public static RunManifest ReadManifest(string directory)
+    {
+        var path = Path.Combine(directory, ManifestFile);
+        if (!File.Exists(path))
+        {
+            throw new RunIntegrityException(path, "the manifest does not exist; this is not a run directory, or its training never finished a position.");
+        }
+
+        var text = File.ReadAllText(path, Encoding.UTF8);
+        var match = ChecksumField.Match(text);
+        if (!match.Success)
+        {
+            throw new RunIntegrityException(path, "the manifest has no valid checksum field.");
+        }
+
+        var blanked = string.Concat(text.AsSpan(0, match.Index), ChecksumPlaceholder, text.AsSpan(match.Index + match.Length));
+        if (Hash(Encoding.UTF8.GetBytes(blanked)) != match.Groups[1].Value)
+        {
+            throw new RunIntegrityException(path, "the manifest's checksum does not match its content; the file was edited or is corrupt.");
+        }
+
+        RunManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<RunManifest>(text, Json);
+        }
+        catch (JsonException exception)
+        {
+            throw new RunIntegrityException(path, $"the manifest is not valid: {exception.Message}");
+        }
+
+        if (manifest is null || manifest.Settings is null)
+        {
+            throw new RunIntegrityException(path, "the manifest has no settings.");
+        }
+
+        if (manifest.FormatVersion != RunManifest.CurrentFormatVersion)
+        {
+            throw new RunIntegrityException(path, $"format version {manifest.FormatVersion} is not supported by this library (version {LibraryVersion} reads format {RunManifest.CurrentFormatVersion}).");
+        }
+
+        return manifest;
+    }
+
+    /// <summary>Saves a model state as safetensors and returns its entry.</summary>
+    public static FileEntry SaveState(string directory, string relative, ModelState state)
+    {
+        var path = Path.Combine(directory, relative);
+        SafeTensors.Save(path, state.Tensors, state.Metadata);
+        return new FileEntry { File = relative, Sha256 = HashFile(path) };
+    }
+
+    /// <summary>Verifies the checksum of a listed file and loads it as a model state.</summary>
+    public static ModelState LoadState(string directory, FileEntry entry)
+    {
+        var path = Verify(directory, entry);
+        var (tensors, metadata) = SafeTensors.Load(path);
+        return new ModelState(tensors, metadata);
+    }
+
+    /// <summary>Checks that a listed file exists and has its recorded checksum; returns its full path.</summary>
+    public static string Verify(string directory, FileEntry entry)
+    {
+        var path = Path.Combine(directory, entry.File);
+        if (!File.Exists(path))
+        {
+            throw new RunIntegrityException(path, "the file listed in the manifest is missing.");
+        }
+
+        var actual = HashFile(path);
+        if (!string.Equals(actual, entry.Sha256, StringComparison.Ordinal))
+        {
+            throw new RunIntegrityException(path, $"SHA-256 is {actual} but the manifest records {entry.Sha256}; the file was changed or is corrupt. Refusing to use it.");
+        }
+
+        return path;
+    }
+
+    public static string HashFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
+    private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+
+    private static void WriteAtomically(string path, byte[] bytes)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+}

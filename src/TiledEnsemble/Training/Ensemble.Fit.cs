@@ -1,0 +1,228 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using TiledEnsemble.Data.Datasets;
+using TiledEnsemble.Models;
+using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Persistence;
+using TiledEnsemble.PostProcessing;
+using TiledEnsemble.Prediction;
+using TiledEnsemble.Serialization;
+using TiledEnsemble.Tiling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble;
+
+/// <summary>Training: one position after another, each saved atomically with its manifest entry.</summary>
+public sealed partial class Ensemble
+{
+    private FitResult Fit(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        Directory.CreateDirectory(runDirectory);
+        var manifest = PrepareRun(runDirectory, out var backbone);
+        _backbone?.Dispose();
+        _backbone = backbone;
+        var loader = LoaderFor(data.Loader);
+        var tiler = new EnsembleTiler(Settings.TileSize, Settings.Stride, Settings.ImageSize);
+        bool tileStatistics = Settings.NormalizationStage == Stage.Tile || Settings.ThresholdingStage == Stage.Tile;
+
+        var done = new HashSet<(int, int)>();
+        foreach (var entry in manifest.Positions.ToList())
+        {
+            try
+            {
+                RunStore.Verify(runDirectory, entry.State);
+                done.Add((entry.Row, entry.Column));
+            }
+            catch (RunIntegrityException exception)
+            {
+                _logger.LogWarning("Position ({Row}, {Column}) will be trained again: {Reason}", entry.Row, entry.Column, exception.Message);
+                manifest.Positions.Remove(entry);
+            }
+        }
+
+        int resumed = done.Count;
+        var todo = Grid.Positions.Where(p => !done.Contains((p.Row, p.Column))).ToList();
+        int finished = resumed;
+        progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, Grid.Count, resumed > 0 ? $"resuming: {resumed} of {Grid.Count} positions already trained" : $"training {Grid.Count} positions"));
+
+        void TrainOne(TilePosition position)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var entry = TrainPosition(position, tiler, loader, data, backbone, runDirectory, tileStatistics, cancellationToken);
+            lock (_gate)
+            {
+                manifest.Positions.Add(entry);
+                manifest.Positions.Sort((a, b) => ((a.Row * Grid.Columns) + a.Column).CompareTo((b.Row * Grid.Columns) + b.Column));
+                RunStore.WriteManifest(runDirectory, manifest);
+                finished++;
+                progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, Grid.Count, $"position ({position.Row}, {position.Column}) trained"));
+            }
+        }
+
+        if (Settings.MaxDegreeOfParallelism <= 1)
+        {
+            foreach (var position in todo)
+            {
+                TrainOne(position);
+            }
+        }
+        else
+        {
+            Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = Settings.MaxDegreeOfParallelism, CancellationToken = cancellationToken }, TrainOne);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Settings.NormalizationStage == Stage.Image || Settings.ThresholdingStage == Stage.Image)
+        {
+            using var pipeline = new EnsemblePipeline(Settings, _factory, backbone, _device, runDirectory, manifest);
+            var collector = new StatisticsCollector(_logger);
+            int seen = 0;
+            foreach (var batch in loader.Batches(data.Validation, Settings.EvalBatchSize, cancellationToken))
+            {
+                using (batch)
+                {
+                    using var scope = NewDisposeScope();
+                    using var joined = pipeline.JoinRaw(batch.Images);
+                    var known = batch.Labels.ge(0);
+                    if (known.any().item<bool>())
+                    {
+                        collector.Update(joined.Scores[known], batch.Labels[known].to(_device), joined.AnomalyMaps[known], batch.Masks.to(_device)[known]);
+                    }
+
+                    seen += batch.Count;
+                    progress?.Report(new EnsembleProgress(EnsembleStage.Validating, seen, data.Validation.Count, "image-stage statistics"));
+                }
+            }
+
+            manifest.ImageStatistics = collector.Build(Settings.ManualThreshold);
+        }
+
+        manifest.Complete = true;
+        RunStore.WriteManifest(runDirectory, manifest);
+        Open(runDirectory, manifest);
+        _logger.LogInformation("Trained {Trained} position(s), kept {Resumed}, in {Seconds:F1} s; run saved to {Run}.", todo.Count, resumed, watch.Elapsed.TotalSeconds, runDirectory);
+        return new FitResult(runDirectory, todo.Count, resumed, watch.Elapsed, manifest.ImageStatistics);
+    }
+
+    private RunManifest PrepareRun(string runDirectory, out ResNet backbone)
+    {
+        var manifestPath = Path.Combine(runDirectory, RunStore.ManifestFile);
+        if (File.Exists(manifestPath))
+        {
+            var existing = RunStore.ReadManifest(runDirectory);
+            if (existing.TrainingIdentity != Settings.TrainingIdentity())
+            {
+                throw new InvalidOperationException($"'{runDirectory}' holds a run trained with other settings ({existing.TrainingIdentity}); these settings are ({Settings.TrainingIdentity()}). Choose another directory; the existing run is left untouched.");
+            }
+
+            backbone = LoadBackbone(runDirectory, existing);
+            existing.Complete = false;
+            return existing;
+        }
+
+        if (Directory.EnumerateFileSystemEntries(runDirectory).Any())
+        {
+            throw new InvalidOperationException($"'{runDirectory}' is not empty and holds no run manifest; refusing to write a run into it. Choose an empty or new directory.");
+        }
+
+        backbone = CreateBackbone();
+        backbone.to(_device);
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (name, parameter) in backbone.named_parameters())
+        {
+            state[name] = parameter;
+        }
+
+        foreach (var (name, buffer) in backbone.named_buffers())
+        {
+            state[name] = buffer;
+        }
+
+        SafeTensors.Save(Path.Combine(runDirectory, BackboneFile), state, new Dictionary<string, string> { ["backbone"] = Settings.Backbone });
+        var manifest = new RunManifest
+        {
+            LibraryVersion = RunStore.LibraryVersion,
+            Settings = Settings,
+            TrainingIdentity = Settings.TrainingIdentity(),
+            Rows = Grid.Rows,
+            Columns = Grid.Columns,
+            Backbone = new FileEntry { File = BackboneFile, Sha256 = RunStore.HashFile(Path.Combine(runDirectory, BackboneFile)) },
+            BackboneSource = Settings.BackboneWeights is { } weights ? $"file:{Path.GetFileName(weights)} sha256:{RunStore.HashFile(weights)}" : $"seed:{Settings.Seed}",
+        };
+        RunStore.WriteManifest(runDirectory, manifest);
+        return manifest;
+    }
+
+    private PositionEntry TrainPosition(TilePosition position, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, ResNet backbone, string runDirectory, bool tileStatistics, CancellationToken cancellationToken)
+    {
+        using var model = _factory(new ModelContext(backbone, _device, position, Settings));
+        model.Fit(Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, cancellationToken).Select(t => t.Images), cancellationToken);
+        PostProcessingStatistics? statistics = null;
+        if (tileStatistics)
+        {
+            var collector = new StatisticsCollector(_logger);
+            foreach (var (images, masks, labels) in Tiles(loader, data.Validation, Settings.EvalBatchSize, tiler, position, cancellationToken))
+            {
+                using var scope = NewDisposeScope();
+                var known = labels.ge(0);
+                if (!known.any().item<bool>())
+                {
+                    continue;
+                }
+
+                using var prediction = model.Predict(images[known]);
+                var tileMasks = masks[known];
+
+                // A tile is anomalous when its part of the ground-truth mask is; a defect elsewhere in the image does not count.
+                var tileLabels = tileMasks.amax(new long[] { 1, 2, 3 }).gt(0);
+                collector.Update(prediction.Scores, tileLabels, prediction.AnomalyMaps, tileMasks);
+            }
+
+            statistics = collector.Build(Settings.ManualThreshold);
+        }
+
+        using var state = model.ExportState();
+        var file = RunStore.SaveState(runDirectory, Path.Combine("positions", $"r{position.Row}_c{position.Column}.safetensors"), state);
+        return new PositionEntry { Row = position.Row, Column = position.Column, State = file, Statistics = statistics };
+    }
+
+    /// <summary>
+    /// The tiles of one position, batch by batch. No dispose scope stays open across a yield (the consumer's tensors
+    /// would land in it); each yielded tensor is disposed when the consumer asks for the next.
+    /// </summary>
+    private IEnumerable<(Tensor Images, Tensor Masks, Tensor Labels)> Tiles(SampleLoader loader, IReadOnlyList<AnomalySample> samples, int batchSize, EnsembleTiler tiler, TilePosition position, CancellationToken cancellationToken)
+    {
+        foreach (var batch in loader.Batches(samples, batchSize, cancellationToken))
+        {
+            using (batch)
+            {
+                Tensor images, masks, labels;
+                using (var scope = NewDisposeScope())
+                {
+                    images = tiler.Tile(batch.Images.to(_device))[position.Row, position.Column].contiguous().DetachFromDisposeScope();
+                    masks = tiler.Tile(batch.Masks.to(_device))[position.Row, position.Column].contiguous().DetachFromDisposeScope();
+                    labels = batch.Labels.to(_device).DetachFromDisposeScope();
+                }
+
+                try
+                {
+                    yield return (images, masks, labels);
+                }
+                finally
+                {
+                    images.Dispose();
+                    masks.Dispose();
+                    labels.Dispose();
+                }
+            }
+        }
+    }
+}
