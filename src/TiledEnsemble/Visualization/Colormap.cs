@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace TiledEnsemble.Visualization;
 
 /// <summary>Colormaps for heat maps.</summary>
-internal static class Colormap
+public static class Colormap
 {
     /// <summary>The classic jet map of values in [0, 1] ([H, W] → [3, H, W]): blue, cyan, yellow, red.</summary>
     public static Tensor Jet(Tensor values)

@@ -1,0 +1,86 @@
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using TiledEnsemble.Cli.Config;
+using TiledEnsemble.Data.Imaging;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Cli.Commands;
+
+/// <summary><c>predict --root RUN --input FILE|FOLDER --output FOLDER</c>: maps as .npy and heat-map PNGs, one predictions.csv.</summary>
+internal static class PredictCommand
+{
+    private static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp" };
+
+    public static Command Create(CommandContext context)
+    {
+        var root = new Option<DirectoryInfo>("--root", "-r") { Description = "The trained run directory.", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "An image file or a folder of images.", Required = true };
+        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Where to write maps, heat maps and predictions.csv.", Required = true };
+        var skipBad = new Option<bool>("--skip-bad-files") { Description = "Skip unreadable images (listed in predictions.csv) instead of stopping." };
+        var command = new Command("predict", "Predict images with a trained run.") { root, input, output, skipBad };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var run = parse.GetValue(root)!.FullName;
+            var source = parse.GetValue(input)!;
+            var files = Directory.Exists(source)
+                ? Directory.EnumerateFiles(source).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).OrderBy(f => f, System.StringComparer.Ordinal).ToList()
+                : File.Exists(source) ? new List<string> { source } : throw new ConfigException($"--input '{source}' is neither an image file nor a folder.");
+            if (files.Count == 0)
+            {
+                throw new ConfigException($"--input '{source}' holds no images ({string.Join(", ", Extensions)}).");
+            }
+
+            if (!Directory.Exists(run))
+            {
+                throw new ConfigException($"--root '{run}' does not exist.");
+            }
+
+            using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
+            var target = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(target);
+            var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
+            int skipped = 0;
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                ImagePredictionResult result;
+                try
+                {
+                    result = PredictOne(ensemble, file, target);
+                }
+                catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
+                {
+                    context.Error.WriteLine($"Skipped: {exception.Message}");
+                    csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},,,,unreadable\n");
+                    skipped++;
+                    continue;
+                }
+
+                csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},{result.RawScore:R},{result.Score:R},{(result.Label ? 1 : 0)},ok\n");
+            }
+
+            File.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
+            context.Output.WriteLine($"Predicted {files.Count - skipped} image(s){(skipped > 0 ? $", skipped {skipped}" : string.Empty)}; results in {target}");
+            return Task.FromResult(CliApp.Ok);
+        });
+        return command;
+    }
+
+    private static ImagePredictionResult PredictOne(Ensemble ensemble, string file, string target)
+    {
+        using var prediction = ensemble.Predict(file);
+        var name = Path.GetFileNameWithoutExtension(file);
+        var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
+        NpyWriter.Write(Path.Combine(target, name + ".npy"), map.data<float>().ToArray(), (int)map.shape[0], (int)map.shape[1]);
+        ImageIO.WriteImage(Path.Combine(target, name + "_heatmap.png"), Visualization.Colormap.Jet(map.clamp(0, 1)));
+        return new ImagePredictionResult(prediction.Score, prediction.RawScore, prediction.Label);
+    }
+
+    private sealed record ImagePredictionResult(double Score, double RawScore, bool Label);
+}

@@ -1,0 +1,285 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.Extensions.Logging;
+using TiledEnsemble.Configuration;
+using TiledEnsemble.Data.Datasets;
+using TiledEnsemble.Models;
+using TiledEnsemble.PostProcessing;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace TiledEnsemble.Cli.Config;
+
+/// <summary>
+/// The YAML configuration of the command line, with the keys of anomalib's tiled-ensemble seed documents so an anomalib
+/// config mostly carries over. Parsing is strict: unknown keys and wrong types are errors naming the key path.
+/// </summary>
+internal sealed class RunConfig
+{
+    public TiledEnsembleOptions Options { get; } = new();
+
+    public string DefaultRootDir { get; private set; } = "results";
+
+    public string DatasetKind { get; private set; } = "MVTecAD";
+
+    public string? Root { get; private set; }
+
+    public string Category { get; private set; } = "bottle";
+
+    public string? NormalDir { get; private set; }
+
+    public string? AbnormalDir { get; private set; }
+
+    public string? MaskDir { get; private set; }
+
+    public string? NormalTestDir { get; private set; }
+
+    public SplitOptions Split { get; private set; } = new();
+
+    public int NumWorkers { get; private set; } = 2;
+
+    public IReadOnlyList<string> ImageMetrics { get; private set; } = new[] { "AUROC", "F1Score" };
+
+    public IReadOnlyList<string> PixelMetrics { get; private set; } = new[] { "AUROC", "F1Score" };
+
+    public static RunConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"Config file '{path}' does not exist.");
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            stream.Load(reader);
+        }
+        catch (YamlException exception)
+        {
+            throw new ConfigException($"Config file '{path}' is not valid YAML ({exception.Start}): {exception.Message}");
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ConfigException($"Config file '{path}' must hold a mapping of settings.");
+        }
+
+        var config = new RunConfig();
+        config.Read(new YamlNode(root, string.Empty), Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var validation = new TiledEnsembleOptionsValidator().Validate(null, config.Options);
+        if (validation.Failed)
+        {
+            throw new ConfigException($"Config file '{path}': {string.Join(" ", validation.Failures)}");
+        }
+
+        return config;
+    }
+
+    public AnomalyDataModule CreateDataModule(ILogger logger)
+    {
+        var loader = new LoaderOptions { ImageSize = (Options.ImageHeight, Options.ImageWidth), TrainBatchSize = Options.TrainBatchSize, EvalBatchSize = Options.EvalBatchSize, NumWorkers = NumWorkers };
+        try
+        {
+            return DatasetKind switch
+            {
+                "Folder" => AnomalyDataModule.Folder(Category, NormalDir!, AbnormalDir, MaskDir, NormalTestDir, Split, loader, logger),
+                "Visa" => AnomalyDataModule.Visa(Root!, Category, Split, loader, logger),
+                _ => AnomalyDataModule.MvtecAD(Root!, Category, Split, loader, logger),
+            };
+        }
+        catch (DirectoryNotFoundException exception)
+        {
+            throw new ConfigException($"data.init_args: {exception.Message}");
+        }
+    }
+
+    private void Read(YamlNode root, string baseDirectory)
+    {
+        string Resolve(string value) => Path.IsPathRooted(value) ? value : Path.GetFullPath(Path.Combine(baseDirectory, value));
+        Options.Seed = root.Int("seed") ?? Options.Seed;
+        var accelerator = root.Choice("accelerator", "cpu", "gpu", "cuda", "auto");
+        if (accelerator is not null)
+        {
+            Options.Device = accelerator is "cpu" ? "cpu" : accelerator == "auto" ? (TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu") : "cuda";
+        }
+
+        Options.Device = root.String("device") ?? Options.Device;
+        DefaultRootDir = root.String("default_root_dir") is { } rootDir ? Resolve(rootDir) : Resolve(DefaultRootDir);
+
+        if (root.Mapping("tiling") is { } tiling)
+        {
+            if (tiling.Size("image_size") is { } image)
+            {
+                (Options.ImageHeight, Options.ImageWidth) = image;
+            }
+
+            if (tiling.Size("tile_size") is { } tile)
+            {
+                (Options.TileHeight, Options.TileWidth) = tile;
+            }
+
+            if (tiling.Size("stride") is { } stride)
+            {
+                (Options.StrideHeight, Options.StrideWidth) = stride;
+            }
+
+            tiling.RejectUnknown();
+        }
+
+        if (root.Choice("normalization_stage", "tile", "image", "none") is { } normalization)
+        {
+            Options.NormalizationStage = Enum.Parse<Stage>(normalization, ignoreCase: true);
+        }
+
+        if (root.Choice("thresholding_stage", "tile", "image") is { } oldStage)
+        {
+            Options.ThresholdingStage = Enum.Parse<Stage>(oldStage, ignoreCase: true);
+        }
+
+        if (root.Mapping("thresholding") is { } thresholding)
+        {
+            if (thresholding.Choice("method", "F1AdaptiveThreshold", "ManualThreshold", "f1_adaptive", "manual") is { } method)
+            {
+                Options.ThresholdMethod = method.StartsWith("F1", StringComparison.OrdinalIgnoreCase) || method == "f1_adaptive" ? ThresholdMethod.F1Adaptive : ThresholdMethod.Manual;
+            }
+
+            if (thresholding.Choice("stage", "tile", "image") is { } stage)
+            {
+                Options.ThresholdingStage = Enum.Parse<Stage>(stage, ignoreCase: true);
+            }
+
+            Options.ManualImageThreshold = thresholding.Double("image_threshold") ?? Options.ManualImageThreshold;
+            Options.ManualPixelThreshold = thresholding.Double("pixel_threshold") ?? Options.ManualPixelThreshold;
+            Options.ManualThresholdIsNormalized = thresholding.Bool("normalized") ?? false;
+            thresholding.RejectUnknown();
+        }
+
+        if (root.Mapping("SeamSmoothing") is { } seams)
+        {
+            Options.SeamSmoothing.Apply = seams.Bool("apply") ?? true;
+            Options.SeamSmoothing.Sigma = seams.Double("sigma") ?? 2;
+            Options.SeamSmoothing.Width = seams.Double("width") ?? 0.1;
+            seams.RejectUnknown();
+        }
+
+        if (root.Mapping("data") is { } data)
+        {
+            ReadData(data, Resolve);
+        }
+
+        if (root.Mapping("TrainModels") is { } train)
+        {
+            ReadModels(train);
+        }
+
+        root.RejectUnknown();
+    }
+
+    private void ReadData(YamlNode data, Func<string, string> resolve)
+    {
+        var classPath = data.String("class_path") ?? "MVTecAD";
+        DatasetKind = classPath.Split('.').Last() switch
+        {
+            "MVTecAD" or "MVTec" => "MVTecAD",
+            "Visa" => "Visa",
+            "Folder" => "Folder",
+            _ => throw new ConfigException($"data.class_path is '{classPath}'; allowed: anomalib.data.MVTecAD, MVTec, Visa, Folder."),
+        };
+        var args = data.Mapping("init_args") ?? throw new ConfigException("data.init_args is missing; it needs at least root and category (or normal_dir for Folder).");
+        Root = args.String("root") is { } root ? resolve(root) : null;
+        Category = args.String("category") ?? args.String("name") ?? Category;
+        NormalDir = args.String("normal_dir") is { } n ? resolve(Path.Combine(Root ?? string.Empty, n)) : null;
+        AbnormalDir = args.String("abnormal_dir") is { } a ? resolve(Path.Combine(Root ?? string.Empty, a)) : null;
+        MaskDir = args.String("mask_dir") is { } m ? resolve(Path.Combine(Root ?? string.Empty, m)) : null;
+        NormalTestDir = args.String("normal_test_dir") is { } t ? resolve(Path.Combine(Root ?? string.Empty, t)) : null;
+        Options.TrainBatchSize = args.Int("train_batch_size") ?? Options.TrainBatchSize;
+        Options.EvalBatchSize = args.Int("eval_batch_size") ?? Options.EvalBatchSize;
+        NumWorkers = args.Int("num_workers") ?? NumWorkers;
+        args.Size("image_size");
+        var split = new SplitOptions { Seed = Options.Seed };
+        if (args.Choice("test_split_mode", "from_dir", "synthetic", "none") is { } testMode)
+        {
+            split = split with { TestSplitMode = testMode switch { "from_dir" => TestSplitMode.FromDir, "synthetic" => TestSplitMode.Synthetic, _ => TestSplitMode.None } };
+        }
+
+        split = split with { TestSplitRatio = args.Double("test_split_ratio") ?? split.TestSplitRatio };
+        if (args.Choice("val_split_mode", "same_as_test", "from_test", "synthetic", "none") is { } valMode)
+        {
+            split = split with { ValSplitMode = valMode switch { "same_as_test" => ValSplitMode.SameAsTest, "from_test" => ValSplitMode.FromTest, "synthetic" => ValSplitMode.Synthetic, _ => ValSplitMode.None } };
+        }
+
+        split = split with { ValSplitRatio = args.Double("val_split_ratio") ?? split.ValSplitRatio };
+        Split = split;
+        if (DatasetKind == "Folder" ? NormalDir is null : Root is null)
+        {
+            throw new ConfigException(DatasetKind == "Folder" ? "data.init_args.normal_dir is required for Folder datasets." : "data.init_args.root is required.");
+        }
+
+        args.RejectUnknown();
+        data.RejectUnknown();
+    }
+
+    private void ReadModels(YamlNode train)
+    {
+        if (train.Mapping("model") is { } model)
+        {
+            var classPath = model.String("class_path") ?? "Padim";
+            var name = classPath.Split('.').Last();
+            Options.Model = name.ToLowerInvariant() switch
+            {
+                "padim" => ModelKind.Padim,
+                "patchcore" => ModelKind.Patchcore,
+                "fastflow" => ModelKind.FastFlow,
+                "stfpm" => ModelKind.Stfpm,
+                "reversedistillation" => ModelKind.ReverseDistillation,
+                _ => throw new ConfigException($"TrainModels.model.class_path is '{classPath}'; allowed: Padim, Patchcore, Fastflow, Stfpm, ReverseDistillation."),
+            };
+            if (model.Mapping("init_args") is { } args)
+            {
+                Options.ModelSettings.Backbone = args.String("backbone") ?? Options.ModelSettings.Backbone;
+                Options.ModelSettings.BackboneWeights = args.String("backbone_weights") ?? Options.ModelSettings.BackboneWeights;
+                Options.ModelSettings.Layers = args.Strings("layers") ?? Options.ModelSettings.Layers;
+                Options.ModelSettings.NFeatures = args.Int("n_features") ?? Options.ModelSettings.NFeatures;
+                Options.ModelSettings.CoresetSamplingRatio = args.Double("coreset_sampling_ratio") ?? Options.ModelSettings.CoresetSamplingRatio;
+                Options.ModelSettings.NumNeighbors = args.Int("num_neighbors") ?? Options.ModelSettings.NumNeighbors;
+                args.Bool("pre_trained");
+                args.RejectUnknown();
+            }
+
+            model.RejectUnknown();
+        }
+
+        if (train.Mapping("metrics") is { } metrics)
+        {
+            ImageMetrics = metrics.Strings("image") ?? ImageMetrics.ToList();
+            PixelMetrics = metrics.Strings("pixel") ?? PixelMetrics.ToList();
+            metrics.RejectUnknown();
+        }
+
+        if (train.Mapping("trainer") is { } trainer)
+        {
+            // Padim and Patchcore fit in one pass; epochs and early stopping apply to the gradient-trained models.
+            trainer.Int("max_epochs");
+            foreach (var callback in trainer.Mappings("callbacks"))
+            {
+                callback.String("class_path");
+                if (callback.Mapping("init_args") is { } init)
+                {
+                    init.Int("patience");
+                    init.String("monitor");
+                    init.Choice("mode", "min", "max");
+                    init.RejectUnknown();
+                }
+
+                callback.RejectUnknown();
+            }
+
+            trainer.RejectUnknown();
+        }
+
+        train.RejectUnknown();
+    }
+}

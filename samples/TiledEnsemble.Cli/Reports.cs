@@ -1,0 +1,55 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+using TiledEnsemble.Evaluation;
+
+namespace TiledEnsemble.Cli;
+
+/// <summary>Tables, metrics.json and predictions.csv.</summary>
+internal static class Reports
+{
+    public static readonly string[] MetricOrder = { "image_AUROC", "image_F1", "image_AUPR", "pixel_AUROC", "pixel_AUPRO", "pixel_F1" };
+
+    public static void MetricsTable(IAnsiConsole console, params (string Name, IReadOnlyDictionary<string, double> Metrics)[] columns)
+    {
+        var table = new Table().AddColumn("metric");
+        foreach (var (name, _) in columns)
+        {
+            table.AddColumn(new TableColumn(name).RightAligned());
+        }
+
+        foreach (var metric in MetricOrder)
+        {
+            table.AddRow(new[] { metric }.Concat(columns.Select(c => c.Metrics.TryGetValue(metric, out var v) ? Format(v) : "-")).ToArray());
+        }
+
+        console.Write(table);
+    }
+
+    public static string Format(double value) => double.IsNaN(value) ? "n/a" : value.ToString("F4", CultureInfo.InvariantCulture);
+
+    public static void WriteMetrics(string path, IReadOnlyDictionary<string, double> metrics)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var values = metrics.ToDictionary(m => m.Key, m => double.IsNaN(m.Value) ? (double?)null : m.Value);
+        File.WriteAllText(path, JsonSerializer.Serialize(values, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    public static void WriteImageResults(string path, IEnumerable<ImageResult> images)
+    {
+        var csv = new StringBuilder("path,ground_truth,defect_type,score,raw_score,predicted_label\n");
+        foreach (var r in images)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{Quote(r.Path)},{r.GroundTruth},{Quote(r.DefectType)},{r.Score:R},{r.RawScore:R},{(r.PredictedLabel ? 1 : 0)}\n");
+        }
+
+        File.WriteAllText(path, csv.ToString());
+    }
+
+    public static string Quote(string value) => value.Contains(',') || value.Contains('"') ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+}

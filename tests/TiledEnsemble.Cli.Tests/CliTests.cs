@@ -1,0 +1,156 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using TiledEnsemble.Cli;
+using TiledEnsemble.Data.Synthetic;
+using Xunit;
+
+namespace TiledEnsemble.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cli-").FullName;
+
+    public CliTests()
+    {
+        DefectDatasetGenerator.Write(Path.Combine(_root, "data"), new DefectDatasetOptions
+        {
+            Category = "fabric", ImageSize = 64, TrainCount = 6, TestGoodCount = 3, TestPerDefect = 1,
+            DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut }, DefectAreaFraction = 0.02,
+        });
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Config(string extra = "", string root = "data")
+    {
+        var path = Path.Combine(_root, $"config{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, $"""
+            seed: 1
+            default_root_dir: results
+            tiling:
+              image_size: 64
+              tile_size: 32
+              stride: 32
+            data:
+              class_path: anomalib.data.MVTecAD
+              init_args:
+                root: {root}
+                category: fabric
+                train_batch_size: 4
+                eval_batch_size: 4
+                num_workers: 1
+            TrainModels:
+              model:
+                class_path: Padim
+                init_args:
+                  backbone: resnet18
+                  n_features: 10
+            {extra}
+            """);
+        return path;
+    }
+
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await CliApp.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task TrainEvalAndPredictWorkEndToEnd()
+    {
+        var config = Config();
+        var (code, output, error) = await Run("train", "--config", config);
+        Assert.True(code == 0, error);
+        var run = Path.Combine(_root, "results", "Padim", "MVTecAD", "fabric", "run0");
+        Assert.Contains(run, output);
+        Assert.True(File.Exists(Path.Combine(run, "manifest.json")));
+        Assert.True(File.Exists(Path.Combine(run, "metrics.json")));
+        Assert.Contains("pixel_AUROC", output);
+
+        // A second train goes to run1, never over run0.
+        Assert.Equal(0, (await Run("train", "--config", config, "--no-test")).Code);
+        Assert.True(Directory.Exists(Path.Combine(_root, "results", "Padim", "MVTecAD", "fabric", "run1")));
+
+        var (evalCode, evalOutput, evalError) = await Run("eval", "--config", config, "--root", run);
+        Assert.True(evalCode == 0, evalError);
+        Assert.True(File.Exists(Path.Combine(run, "evaluation", "metrics.json")));
+        Assert.True(File.Exists(Path.Combine(run, "evaluation", "predictions.csv")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run, "evaluation", "images"), "*.png", SearchOption.AllDirectories));
+
+        var predictions = Path.Combine(_root, "predictions");
+        var (predictCode, _, predictError) = await Run("predict", "--root", run, "--input", Path.Combine(_root, "data", "fabric", "test", "spot"), "--output", predictions);
+        Assert.True(predictCode == 0, predictError);
+        var npy = File.ReadAllBytes(Path.Combine(predictions, "000.npy"));
+        Assert.Equal(0x93, npy[0]);
+        Assert.Contains("'shape': (64, 64)", System.Text.Encoding.ASCII.GetString(npy, 0, 128));
+        Assert.True(File.Exists(Path.Combine(predictions, "000_heatmap.png")));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(predictions, "predictions.csv")).Length);
+    }
+
+    [Fact]
+    public async Task ATypoInTheConfigIsAnErrorNamingTheKeyPath()
+    {
+        var (code, _, error) = await Run("train", "--config", Config("SeamSmoothing:\n  sigmaa: 3"));
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("SeamSmoothing.sigmaa", error);
+        Assert.Contains("sigma", error);
+
+        var wrongType = await Run("train", "--config", Config("SeamSmoothing:\n  sigma: wide"));
+        Assert.Equal(CliApp.UsageError, wrongType.Code);
+        Assert.Contains("SeamSmoothing.sigma must be a number; got 'wide'", wrongType.Error);
+
+        var badValue = await Run("train", "--config", Config("normalization_stage: tiles"));
+        Assert.Contains("allowed: tile, image, none", badValue.Error);
+    }
+
+    [Fact]
+    public async Task AMissingRootIsAConfigurationError()
+    {
+        var (code, _, error) = await Run("train", "--config", Config(root: "nowhere"));
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("nowhere", error);
+        Assert.Equal(CliApp.UsageError, (await Run("train", "--config", Path.Combine(_root, "missing.yaml"))).Code);
+        Assert.Equal(CliApp.UsageError, (await Run("train")).Code);
+        Assert.Equal(CliApp.UsageError, (await Run("fly")).Code);
+    }
+
+    [Fact]
+    public async Task ACorruptImageStopsPredictionWithItsNameUnlessSkipped()
+    {
+        var config = Config();
+        Assert.Equal(0, (await Run("train", "--config", config, "--no-test")).Code);
+        var run = Path.Combine(_root, "results", "Padim", "MVTecAD", "fabric", "run0");
+        var folder = Path.Combine(_root, "mixed");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(_root, "data", "fabric", "test", "good", "000.png"), Path.Combine(folder, "a.png"));
+        File.WriteAllText(Path.Combine(folder, "b.png"), "not an image");
+
+        var (code, _, error) = await Run("predict", "--root", run, "--input", folder, "--output", Path.Combine(_root, "out1"));
+        Assert.Equal(CliApp.RuntimeError, code);
+        Assert.Contains("b.png", error);
+
+        var skipped = await Run("predict", "--root", run, "--input", folder, "--output", Path.Combine(_root, "out2"), "--skip-bad-files");
+        Assert.Equal(0, skipped.Code);
+        var csv = File.ReadAllLines(Path.Combine(_root, "out2", "predictions.csv"));
+        Assert.Contains(csv, l => l.Contains("b.png") && l.EndsWith("unreadable"));
+        Assert.Contains(csv, l => l.Contains("a.png") && l.EndsWith("ok"));
+    }
+
+    [Fact]
+    public async Task TheShippedConfigParsesWithTheSeedDefaults()
+    {
+        var shipped = Path.Combine(AppContext.BaseDirectory, "ens_config.yaml");
+        var config = Cli.Config.RunConfig.Load(shipped);
+        Assert.Equal(256, config.Options.ImageHeight);
+        Assert.Equal(128, config.Options.TileHeight);
+        Assert.Equal(128, config.Options.StrideHeight);
+        Assert.Equal(Models.ModelKind.Padim, config.Options.Model);
+        Assert.Equal("bottle", config.Category);
+        await Task.CompletedTask;
+    }
+}
