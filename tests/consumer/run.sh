@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Consumer test: packs the libraries into a local feed, creates a fresh console app outside the repository, adds the
+# packages as a user would (`dotnet add package`), compiles the example of docs/getting-started.md into it, runs it and
+# checks its output. Proves the packages (and their Linux native-compat target) work outside the repo.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+feed="$work/feed"
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props" | head -n 1)
+
+echo "consumer: packing $version into $feed"
+for project in TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data TiledEnsemble; do
+  dotnet pack "$repo/src/$project/$project.csproj" -c Release -o "$feed" --nologo -v quiet
+done
+ls "$feed"
+for expected in TiledEnsemble TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data; do
+  test -f "$feed/$expected.$version.nupkg" || { echo "consumer: missing $expected.$version.nupkg"; exit 1; }
+  test -f "$feed/$expected.$version.snupkg" || { echo "consumer: missing symbols $expected.$version.snupkg"; exit 1; }
+done
+unzip -l "$feed/TiledEnsemble.Core.$version.nupkg" | grep -q "buildTransitive/TiledEnsemble.Core.targets" || { echo "consumer: Core package lacks buildTransitive/TiledEnsemble.Core.targets"; exit 1; }
+
+app="$work/app"
+mkdir -p "$app"
+cd "$app"
+cat > nuget.config <<CONFIG
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+CONFIG
+dotnet new console --framework net10.0 -n Consumer -o . --force > /dev/null
+dotnet add package TiledEnsemble --version "$version" > /dev/null
+dotnet add package TorchSharp-cpu --version 0.107.0 > /dev/null
+# The example of docs/getting-started.md, between its consumer-test markers, without the ``` fences.
+sed -n '/<!-- consumer-test:begin -->/,/<!-- consumer-test:end -->/p' "$repo/docs/getting-started.md" | grep -v -e '^<!--' -e '^```' > Program.cs
+dotnet build -c Release --nologo -v quiet
+output=$(dotnet run -c Release --no-build 2>&1)
+echo "$output"
+echo "$output" | grep -q "getting-started: ok" || { echo "consumer: the example did not finish"; exit 1; }
+echo "consumer: passed"
