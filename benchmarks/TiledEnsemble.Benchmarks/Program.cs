@@ -4,6 +4,12 @@ using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
 
+if (args.Length == 4 && args[0] == "--measure-one")
+{
+    EnsembleBenchmark.MeasureOne(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 bool quick = args.Contains("--quick");
 var selected = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
@@ -11,6 +17,11 @@ bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
 Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
 Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp threads {TorchSharp.torch.get_num_threads()}");
 Console.WriteLine();
+if (Wants("ensemble"))
+{
+    EnsembleBenchmark.Run(quick, typeof(EnsembleBenchmark).Assembly.Location);
+}
+
 if (Wants("models"))
 {
     ModelsBenchmark.Run(quick);

@@ -23,6 +23,7 @@ namespace TiledEnsemble.Models.Padim;
 public sealed class PadimModel : IAnomalyModel
 {
     private const string Name = "Padim";
+    private const long PositionBlock = 1024;
     private readonly ResNet _backbone;
     private readonly PadimOptions _options;
     private readonly Tensor _featureIndex;
@@ -83,17 +84,20 @@ public sealed class PadimModel : IAnomalyModel
                 var flat = embedding.flatten(2); // [B, C', hw]
                 var batchSum = flat.sum(0L);
                 var byPosition = flat.permute(2, 0, 1); // [hw, B, C']
-                var batchOuter = byPosition.transpose(1, 2).bmm(byPosition); // [hw, C', C']
                 if (sum is null)
                 {
                     // Owned by this method, not by any caller's dispose scope.
-                    sum = batchSum.DetachFromDisposeScope();
-                    outer = batchOuter.DetachFromDisposeScope();
+                    sum = zeros_like(batchSum).DetachFromDisposeScope();
+                    outer = zeros(new[] { byPosition.shape[0], byPosition.shape[2], byPosition.shape[2] }, ScalarType.Float64, Device).DetachFromDisposeScope();
                 }
-                else
+
+                // Accumulate the outer products block by block: no full [hw, C', C'] temporary per batch.
+                sum.add_(batchSum);
+                for (long start = 0; start < byPosition.shape[0]; start += PositionBlock)
                 {
-                    sum.add_(batchSum);
-                    outer!.add_(batchOuter);
+                    using var step = NewDisposeScope();
+                    var block = byPosition.narrow(0, start, Math.Min(PositionBlock, byPosition.shape[0] - start));
+                    outer!.narrow(0, start, block.shape[0]).add_(block.transpose(1, 2).bmm(block));
                 }
 
                 count += batch.shape[0];
@@ -107,13 +111,24 @@ public sealed class PadimModel : IAnomalyModel
             using var final = NewDisposeScope();
             var mean = sum / count; // [C', hw]
             var meanByPosition = mean.transpose(0, 1); // [hw, C']
-            var covariance = (outer! - (count * meanByPosition.unsqueeze(2) * meanByPosition.unsqueeze(1))) / (count - 1);
-            var identity = eye(covariance.shape[1], dtype: ScalarType.Float64, device: Device);
-            covariance = covariance + (0.01 * identity);
+
+            // Covariance in place in the outer-product sums, then inverted in blocks of positions straight into float32,
+            // so the peak is the float64 sums plus the float32 result (not several full float64 copies).
+            outer!.sub_(count * meanByPosition.unsqueeze(2) * meanByPosition.unsqueeze(1)).div_(count - 1);
+            outer.diagonal(dim1: 1, dim2: 2).add_(0.01);
+            long positions = outer.shape[0];
+            var inverse = empty(outer.shape, ScalarType.Float32, Device);
+            for (long start = 0; start < positions; start += PositionBlock)
+            {
+                using var step = NewDisposeScope();
+                long length = Math.Min(PositionBlock, positions - start);
+                inverse.narrow(0, start, length).copy_(linalg.inv(outer.narrow(0, start, length)));
+            }
+
             _mean?.Dispose();
             _inverseCovariance?.Dispose();
             _mean = mean.to_type(ScalarType.Float32).DetachFromDisposeScope();
-            _inverseCovariance = linalg.inv(covariance).to_type(ScalarType.Float32).DetachFromDisposeScope();
+            _inverseCovariance = inverse.DetachFromDisposeScope();
         }
         finally
         {

@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using TiledEnsemble.Data.Datasets;
+using TiledEnsemble.Data.Imaging;
+using TiledEnsemble.Data.Synthetic;
+using TiledEnsemble.Joining;
+using TiledEnsemble.Models;
+using TiledEnsemble.PostProcessing;
+using TiledEnsemble.Tiling;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Benchmarks;
+
+/// <summary>
+/// Memory and scaling of the tiled ensemble (Padim, ResNet-18, seeded weights): peak process memory while training, train
+/// time and prediction throughput for grids of 2×2, 4×4 and 8×8 tiles, next to one model at the tile resolution and one
+/// at the full resolution. Each configuration runs in a child process, so every peak is that configuration's own.
+/// Also: the share of prediction time spent joining, smoothing seams and post-processing.
+/// </summary>
+internal static class EnsembleBenchmark
+{
+    public static void Run(bool quick, string self)
+    {
+        int tile = quick ? 32 : 128;
+        int[] grids = quick ? new[] { 2, 4 } : new[] { 2, 4, 8 };
+        int full = tile * grids[^1];
+        int train = quick ? 6 : 16, test = 4;
+        var root = Directory.CreateTempSubdirectory("bench-ensemble-").FullName;
+        try
+        {
+            Console.WriteLine($"## Tiled ensemble memory and scaling (Padim, ResNet-18; tiles {tile}x{tile}; {train} training images generated at {full}x{full})");
+            DefectDatasetGenerator.Write(root, new DefectDatasetOptions { Category = "fabric", ImageSize = full, TrainCount = train, TestGoodCount = test, TestPerDefect = 0, Seed = 5 });
+            var rows = new List<(string Name, Measurement M)>();
+            rows.Add(($"single model at {tile}x{tile} (tile resolution)", Child(self, root, tile, tile)));
+            foreach (var g in grids)
+            {
+                rows.Add(($"tiled {g}x{g} over {g * tile}x{g * tile}", Child(self, root, g * tile, tile)));
+            }
+
+            rows.Add(($"single model at {full}x{full} (full resolution)", Child(self, root, full, full)));
+            var baseline = rows[0].M;
+            Console.WriteLine("| configuration | positions | peak memory growth while training | ratio to single at tile resolution | train s | train s per position | predict images/s |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var (name, m) in rows)
+            {
+                Console.WriteLine(FormattableString.Invariant($"| {name} | {m.Positions} | {m.PeakMiB:F0} MiB | {m.PeakMiB / baseline.PeakMiB:F2} | {m.TrainSeconds:F1} | {m.TrainSeconds / m.Positions:F2} | {m.PredictImagesPerSecond:F2} |"));
+            }
+
+            Overhead(grids[^1], tile);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        Console.WriteLine();
+    }
+
+    /// <summary>Child-process entry: trains and predicts one configuration and prints its measurements.</summary>
+    public static void MeasureOne(string root, int imageSize, int tileSize)
+    {
+        var loader = new LoaderOptions { ImageSize = imageSize, TrainBatchSize = 4, EvalBatchSize = 4, NumWorkers = 1, PrefetchBatches = 1 };
+        var data = AnomalyDataModule.MvtecAD(root, "fabric", new SplitOptions(), loader);
+        using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(imageSize).WithTiling(tileSize, tileSize)
+            .WithModel(ModelKind.Padim).WithBatchSizes(4, 4).Build();
+        var run = Path.Combine(Path.GetTempPath(), "bench-run-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var warm = zeros(1, 3, 8, 8))
+            {
+                GC.Collect();
+            }
+
+            long before = ProcessMemory.Resident();
+            ProcessMemory.ResetPeak();
+            var watch = Stopwatch.StartNew();
+            ensemble.FitAsync(data, run).GetAwaiter().GetResult();
+            double trainSeconds = watch.Elapsed.TotalSeconds;
+            long peak = ProcessMemory.Peak() - before;
+
+            var images = data.Test.Select(s => ImageIO.ReadImage(s.ImagePath)).ToArray();
+            using var batch = stack(images);
+            foreach (var p in ensemble.Predict(batch))
+            {
+                p.Dispose();
+            }
+
+            watch.Restart();
+            foreach (var p in ensemble.Predict(batch))
+            {
+                p.Dispose();
+            }
+
+            double ips = images.Length / watch.Elapsed.TotalSeconds;
+            Console.WriteLine(FormattableString.Invariant($"RESULT {ensemble.Grid.Count} {peak / 1048576.0} {trainSeconds} {ips}"));
+        }
+        finally
+        {
+            if (Directory.Exists(run))
+            {
+                Directory.Delete(run, recursive: true);
+            }
+        }
+    }
+
+    private sealed record Measurement(int Positions, double PeakMiB, double TrainSeconds, double PredictImagesPerSecond);
+
+    private static Measurement Child(string self, string root, int imageSize, int tileSize)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { self, "--measure-one", root, imageSize.ToString(CultureInfo.InvariantCulture), tileSize.ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The measurement of {imageSize}/{tileSize} failed (exit {process.ExitCode}): {output}");
+        var v = line.Split(' ').Skip(1).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        return new Measurement((int)v[0], v[1], v[2], v[3]);
+    }
+
+    /// <summary>Time of joining, seam smoothing and post-processing for one batch of the largest grid, alone.</summary>
+    private static void Overhead(int grid, int tile)
+    {
+        using var scope = NewDisposeScope();
+        int batch = 4, size = grid * tile;
+        var tiler = new EnsembleTiler(tile, tile, size);
+        var joiner = new Joiner(tiler);
+        var smoother = new SeamSmoother();
+        var processor = new PostProcessor(new PostProcessingStatistics { ImageMin = 0, ImageMax = 1, PixelMin = 0, PixelMax = 1, ImageThreshold = 0.5, PixelThreshold = 0.5 });
+        var predictions = tiler.TilePositions.Select(p => new TilePrediction(p, rand(batch, 1, tile, tile), rand(batch))).ToList();
+        var watch = Stopwatch.StartNew();
+        const int Repeats = 5;
+        for (int i = 0; i < Repeats; i++)
+        {
+            using var inner = NewDisposeScope();
+            using var joined = joiner.Join(predictions);
+            var maps = smoother.Smooth(joined.AnomalyMaps, tiler.Grid!);
+            processor.NormalizeMaps(maps);
+            processor.NormalizeScores(joined.Scores);
+            processor.MasksFromRawMaps(maps);
+        }
+
+        double perImage = watch.Elapsed.TotalSeconds / Repeats / batch;
+        Console.WriteLine(FormattableString.Invariant($"Joining + seam smoothing + post-processing alone, {grid}x{grid} grid at {size}x{size}: {perImage * 1000:F2} ms per image (compare with 1 / predict images/s above)."));
+    }
+}
