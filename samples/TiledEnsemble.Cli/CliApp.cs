@@ -98,6 +98,40 @@ internal sealed class CommandContext
 
     public IProgress<EnsembleProgress> Progress => new LineProgress(Output);
 
+    /// <summary>Runs long work with a progress bar on an interactive terminal, and with one line per step otherwise.</summary>
+    public async Task<T> WithProgressAsync<T>(string title, Func<IProgress<EnsembleProgress>, Task<T>> work)
+    {
+        bool interactive = ReferenceEquals(Output, System.Console.Out) && !System.Console.IsOutputRedirected;
+        if (!interactive)
+        {
+            return await work(Progress).ConfigureAwait(false);
+        }
+
+        T result = default!;
+        await Console.Progress().AutoClear(false).StartAsync(async context =>
+        {
+            var task = context.AddTask(title);
+            var progress = new BarProgress(task);
+            result = await work(progress).ConfigureAwait(false);
+            task.Value = task.MaxValue;
+        }).ConfigureAwait(false);
+        return result;
+    }
+
+    private sealed class BarProgress : IProgress<EnsembleProgress>
+    {
+        private readonly ProgressTask _task;
+
+        public BarProgress(ProgressTask task) => _task = task;
+
+        public void Report(EnsembleProgress value)
+        {
+            _task.Description = $"{value.Stage.ToString().ToLowerInvariant()}: {Markup.Escape(value.Message)}";
+            _task.MaxValue = Math.Max(1, value.Total);
+            _task.Value = value.Step;
+        }
+    }
+
     private sealed class LineProgress : IProgress<EnsembleProgress>
     {
         private readonly TextWriter _output;

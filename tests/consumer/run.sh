@@ -42,4 +42,8 @@ dotnet build -c Release --nologo -v quiet
 output=$(dotnet run -c Release --no-build 2>&1)
 echo "$output"
 echo "$output" | grep -q "getting-started: ok" || { echo "consumer: the example did not finish"; exit 1; }
+# The command line as a .NET tool, installed the way users install tools.
+dotnet pack "$repo/samples/TiledEnsemble.Cli/TiledEnsemble.Cli.csproj" -c Release -o "$feed" --nologo -v quiet
+dotnet tool install TiledEnsemble.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed" > /dev/null
+"$work/tools/tiled-ensemble" --help | grep -q "demo" || { echo "consumer: the installed tool does not list its commands"; exit 1; }
 echo "consumer: passed"

@@ -61,17 +61,17 @@ internal static class DemoCommand
                 .WithImageSize(side).WithTiling(tileSize: tile, stride: tile / 2)
                 .WithModel(ModelKind.Padim).WithSeed(seedValue).WithBatchSizes(8, 8).WithLogging(context.Loggers).Build();
             context.Output.WriteLine($"Tiled ensemble: {tiled.Grid}");
-            await tiled.FitAsync(module, Path.Combine(folder, "tiled"), context.Progress, cancellationToken);
+            await context.WithProgressAsync("tiled ensemble", p => tiled.FitAsync(module, Path.Combine(folder, "tiled"), p, cancellationToken));
             var tiledPictures = Path.Combine(folder, "tiled", "images");
-            var tiledResult = await tiled.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = tiledPictures }, context.Progress, cancellationToken);
+            var tiledResult = await context.WithProgressAsync("evaluating", p => tiled.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = tiledPictures }, p, cancellationToken));
 
             using var single = TiledEnsembleBuilder.Create()
                 .WithImageSize(tile).WithTiling(tileSize: tile, stride: tile)
                 .WithModel(ModelKind.Padim).WithSeed(seedValue).WithBatchSizes(8, 8).WithLogging(context.Loggers).Build();
             context.Output.WriteLine($"Single model at the tile resolution: image {tile}x{tile}");
-            await single.FitAsync(module, Path.Combine(folder, "single"), context.Progress, cancellationToken);
+            await context.WithProgressAsync("single model", p => single.FitAsync(module, Path.Combine(folder, "single"), p, cancellationToken));
             var singlePictures = Path.Combine(folder, "single", "images");
-            var singleResult = await single.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = singlePictures }, context.Progress, cancellationToken);
+            var singleResult = await context.WithProgressAsync("evaluating", p => single.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = singlePictures }, p, cancellationToken));
 
             Reports.MetricsTable(context.Console, ($"tiled {side}px, {tiled.Grid.Count} x {tile}px tiles", tiledResult.Metrics), ($"single model {tile}px", singleResult.Metrics));
             Reports.WriteMetrics(Path.Combine(folder, "tiled", "metrics.json"), tiledResult.Metrics);

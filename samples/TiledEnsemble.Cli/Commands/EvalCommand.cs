@@ -28,7 +28,7 @@ internal static class EvalCommand
             var data = settings.CreateDataModule(context.Loggers.CreateLogger("data"));
             var output = Path.Combine(run, "evaluation");
             var options = new EvaluationOptions { VisualizationDirectory = Path.Combine(output, "images"), PlotOnlyWrong = parse.GetValue(onlyWrong), RawOutputs = parse.GetValue(raw) };
-            var evaluation = await ensemble.EvaluateAsync(data.Test, options, context.Progress, cancellationToken);
+            var evaluation = await context.WithProgressAsync("evaluating", p => ensemble.EvaluateAsync(data.Test, options, p, cancellationToken));
             Reports.MetricsTable(context.Console, ("test", evaluation.Metrics));
             Directory.CreateDirectory(output);
             Reports.WriteMetrics(Path.Combine(output, "metrics.json"), evaluation.Metrics);

@@ -22,11 +22,11 @@ internal static class TrainCommand
             var run = parse.GetValue(runDir)?.FullName ?? RunDirectories.Next(settings.DefaultRootDir, settings.Options.Model.ToString(), data.Name, data.Category);
             using var ensemble = TiledEnsembleBuilder.Create().WithOptions(settings.Options).WithLogging(loggers).Build();
             context.Output.WriteLine($"Training {ensemble.Grid} -> {run}");
-            var fit = await ensemble.FitAsync(data, run, context.Progress, cancellationToken);
+            var fit = await context.WithProgressAsync("training", p => ensemble.FitAsync(data, run, p, cancellationToken));
             context.Output.WriteLine($"Trained {fit.PositionsTrained} position(s) ({fit.PositionsResumed} resumed) in {fit.Duration.TotalSeconds:F1} s. Run: {run}");
             if (!parse.GetValue(noTest))
             {
-                var evaluation = await ensemble.EvaluateAsync(data.Test, new EvaluationOptions { VisualizationDirectory = Path.Combine(run, "images") }, context.Progress, cancellationToken);
+                var evaluation = await context.WithProgressAsync("evaluating", p => ensemble.EvaluateAsync(data.Test, new EvaluationOptions { VisualizationDirectory = Path.Combine(run, "images") }, p, cancellationToken));
                 Reports.MetricsTable(context.Console, ("test", evaluation.Metrics));
                 Reports.WriteMetrics(Path.Combine(run, "metrics.json"), evaluation.Metrics);
                 Reports.WriteImageResults(Path.Combine(run, "predictions.csv"), evaluation.Images);

@@ -52,10 +52,8 @@ public static class SafeTensors
         {
             foreach (var (name, entry) in entries.OrderBy(e => e.Value.Begin))
             {
-                var bytes = new byte[entry.End - entry.Begin];
                 stream.Position = dataStart + entry.Begin;
-                stream.ReadExactly(bytes);
-                tensors[name] = FromBytes(bytes, entry.DType, entry.Shape);
+                tensors[name] = Read(stream, entry.DType, entry.Shape);
             }
         }
         catch
@@ -80,7 +78,6 @@ public static class SafeTensors
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
         var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
-        var blobs = new List<byte[]>();
         var header = new Dictionary<string, object>(StringComparer.Ordinal);
         if (metadata is { Count: > 0 })
         {
@@ -97,10 +94,9 @@ public static class SafeTensors
 
             var tensor = tensors[name];
             var dtype = DTypes.FirstOrDefault(d => d.Value.Type == tensor.dtype).Key ?? throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support.", nameof(tensors));
-            var bytes = ToBytes(tensor);
-            header[name] = new Dictionary<string, object> { ["dtype"] = dtype, ["shape"] = tensor.shape, ["data_offsets"] = new[] { offset, offset + bytes.Length } };
-            blobs.Add(bytes);
-            offset += bytes.Length;
+            long length = tensor.numel() * DTypes[dtype].Size;
+            header[name] = new Dictionary<string, object> { ["dtype"] = dtype, ["shape"] = tensor.shape, ["data_offsets"] = new[] { offset, offset + length } };
+            offset += length;
         }
 
         var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
@@ -122,9 +118,9 @@ public static class SafeTensors
                     stream.WriteByte((byte)' ');
                 }
 
-                foreach (var blob in blobs)
+                foreach (var name in names)
                 {
-                    stream.Write(blob);
+                    Write(stream, tensors[name]);
                 }
 
                 stream.Flush(flushToDisk: true);
@@ -265,22 +261,50 @@ public static class SafeTensors
         return new Entry(dtype, shape, offsets[0], offsets[1]);
     }
 
-    private static Tensor FromBytes(byte[] bytes, string dtype, long[] shape)
+    /// <summary>Elements per chunk when streaming tensor data: keeps spans far below 2 GiB and buffers small.</summary>
+    internal static long ChunkBytes = 64L * 1024 * 1024;
+
+    private static Tensor Read(Stream stream, string dtype, long[] shape)
     {
         if (!BitConverter.IsLittleEndian)
         {
             throw new PlatformNotSupportedException("Safetensors data is little-endian; big-endian hosts are not supported.");
         }
 
-        var (type, _) = DTypes[dtype];
+        var (type, size) = DTypes[dtype];
         var result = empty(shape, type);
-        bytes.AsSpan().CopyTo(result.bytes);
+        try
+        {
+            using var flat = result.view(-1);
+            long total = flat.numel(), step = Math.Max(1, ChunkBytes / size);
+            var buffer = new byte[Math.Min(total, step) * size];
+            for (long start = 0; start < total; start += step)
+            {
+                long count = Math.Min(step, total - start);
+                var span = buffer.AsSpan(0, (int)(count * size));
+                stream.ReadExactly(span);
+                using var chunk = flat.narrow(0, start, count);
+                span.CopyTo(chunk.bytes);
+            }
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+
         return result;
     }
 
-    private static byte[] ToBytes(Tensor tensor)
+    private static void Write(Stream stream, Tensor tensor)
     {
         using var scope = NewDisposeScope();
-        return tensor.detach().cpu().contiguous().bytes.ToArray();
+        var flat = tensor.detach().cpu().contiguous().flatten();
+        long total = flat.numel(), size = flat.ElementSize, step = Math.Max(1, ChunkBytes / size);
+        for (long start = 0; start < total; start += step)
+        {
+            using var chunk = flat.narrow(0, start, Math.Min(step, total - start));
+            stream.Write(chunk.bytes);
+        }
     }
 }
