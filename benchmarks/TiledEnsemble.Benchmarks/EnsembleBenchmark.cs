@@ -34,19 +34,16 @@ internal static class EnsembleBenchmark
         {
             Console.WriteLine($"## Tiled ensemble memory and scaling (Padim, ResNet-18; tiles {tile}x{tile}; {train} training images generated at {full}x{full})");
             DefectDatasetGenerator.Write(root, new DefectDatasetOptions { Category = "fabric", ImageSize = full, TrainCount = train, TestGoodCount = test, TestPerDefect = 0, Seed = 5 });
-            var rows = new List<(string Name, Measurement M)>();
-            rows.Add(($"single model at {tile}x{tile} (tile resolution)", Child(self, root, tile, tile)));
-            foreach (var g in grids)
-            {
-                rows.Add(($"tiled {g}x{g} over {g * tile}x{g * tile}", Child(self, root, g * tile, tile)));
-            }
-
-            rows.Add(($"single model at {full}x{full} (full resolution)", Child(self, root, full, full)));
-            var baseline = rows[0].M;
             Console.WriteLine("| configuration | positions | peak memory growth while training | ratio to single at tile resolution | train s | train s per position | predict images/s |");
             Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
-            foreach (var (name, m) in rows)
+            var configurations = new List<(string Name, int Image, int Tile)> { ($"single model at {tile}x{tile} (tile resolution)", tile, tile) };
+            configurations.AddRange(grids.Select(g => ($"tiled {g}x{g} over {g * tile}x{g * tile}", g * tile, tile)));
+            configurations.Add(($"single model at {full}x{full} (full resolution)", full, full));
+            Measurement? baseline = null;
+            foreach (var (name, image, tileSize) in configurations)
             {
+                var m = Child(self, root, image, tileSize);
+                baseline ??= m;
                 Console.WriteLine(FormattableString.Invariant($"| {name} | {m.Positions} | {m.PeakMiB:F0} MiB | {m.PeakMiB / baseline.PeakMiB:F2} | {m.TrainSeconds:F1} | {m.TrainSeconds / m.Positions:F2} | {m.PredictImagesPerSecond:F2} |"));
             }
 

@@ -34,7 +34,7 @@ internal static class ProcessMemory
         {
             if (line.StartsWith(key, StringComparison.Ordinal))
             {
-                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var parts = line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
                 return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
             }
         }

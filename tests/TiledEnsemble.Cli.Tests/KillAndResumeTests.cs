@@ -15,6 +15,12 @@ using static TorchSharp.torch;
 namespace TiledEnsemble.Cli.Tests;
 
 /// <summary>A real training process is killed part-way; resuming must give exactly what an uninterrupted run gives.</summary>
+[CollectionDefinition(nameof(KillAndResumeTests), DisableParallelization = true)]
+public sealed class KillAndResumeCollection
+{
+}
+
+[Collection(nameof(KillAndResumeTests))]
 public sealed class KillAndResumeTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("kill-").FullName;
@@ -80,7 +86,8 @@ public sealed class KillAndResumeTests : IDisposable
         var manifest = RunStore.ReadManifest(killed);
         _output.WriteLine($"killed after {manifest.Positions.Count} of 25 positions");
         Assert.False(manifest.Complete);
-        Assert.InRange(manifest.Positions.Count, 3, 24);
+        // The kill can land between a position's file and its manifest entry: such a file is simply trained again.
+        Assert.InRange(manifest.Positions.Count, 2, 24);
         foreach (var entry in manifest.Positions)
         {
             RunStore.Verify(killed, entry.State); // every recorded file is whole

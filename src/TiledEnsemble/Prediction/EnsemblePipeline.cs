@@ -60,14 +60,31 @@ internal sealed class EnsemblePipeline : IDisposable
     {
         using var scope = NewDisposeScope();
         var tiles = _tiler.Tile(images.to(_device));
-        var predictions = new List<TilePrediction>();
+        var raw = new List<(TilePosition Position, Tensor Maps, Tensor Scores)>();
         foreach (var position in Grid.Positions)
         {
             int index = (position.Row * Grid.Columns) + position.Column;
             var tileImages = tiles[position.Row, position.Column];
             var prediction = WithModel(index, position, model => model.Predict(tileImages));
-            var maps = prediction.AnomalyMaps;
-            var scores = prediction.Scores;
+            raw.Add((position, prediction.AnomalyMaps, prediction.Scores));
+        }
+
+        return Join(raw).MoveToOuter();
+    }
+
+    /// <summary>
+    /// Joins raw per-position predictions (computed here, or earlier and cached): tile-stage post-processing, joining,
+    /// seam smoothing. Maps and scores are before image-stage normalization.
+    /// </summary>
+    public JoinedPrediction Join(IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> raw)
+    {
+        using var scope = NewDisposeScope();
+        var predictions = new List<TilePrediction>();
+        foreach (var (position, rawMaps, rawScores) in raw)
+        {
+            int index = (position.Row * Grid.Columns) + position.Column;
+            var maps = rawMaps;
+            var scores = rawScores;
             Tensor? masks = null, labels = null;
             if (PositionProcessors.Length > index && PositionProcessors[index] is { } processor)
             {
@@ -96,11 +113,7 @@ internal sealed class EnsemblePipeline : IDisposable
             joined = result;
         }
 
-        joined.AnomalyMaps.MoveToOuterDisposeScope();
-        joined.Scores.MoveToOuterDisposeScope();
-        joined.PredictedMasks?.MoveToOuterDisposeScope();
-        joined.PredictedLabels?.MoveToOuterDisposeScope();
-        return joined;
+        return joined.MoveToOuter();
     }
 
     /// <summary>The full pipeline for images [B, 3, H, W] at the image size.</summary>
@@ -188,5 +201,18 @@ internal sealed class EnsemblePipeline : IDisposable
         }
 
         return model;
+    }
+}
+
+/// <summary>Moves the tensors of a joined prediction out of the current dispose scope.</summary>
+internal static class JoinedPredictionExtensions
+{
+    public static JoinedPrediction MoveToOuter(this JoinedPrediction joined)
+    {
+        joined.AnomalyMaps.MoveToOuterDisposeScope();
+        joined.Scores.MoveToOuterDisposeScope();
+        joined.PredictedMasks?.MoveToOuterDisposeScope();
+        joined.PredictedLabels?.MoveToOuterDisposeScope();
+        return joined;
     }
 }

@@ -14,6 +14,7 @@ using TiledEnsemble.PostProcessing;
 using TiledEnsemble.Prediction;
 using TiledEnsemble.Serialization;
 using TiledEnsemble.Tiling;
+using TiledEnsemble.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -82,6 +83,20 @@ public sealed partial class Ensemble
         cancellationToken.ThrowIfCancellationRequested();
         if (Settings.NormalizationStage == Stage.Image || Settings.ThresholdingStage == Stage.Image)
         {
+            // Position by position, each model predicts all validation tiles once into a cache file; then the joined
+            // predictions are built batch by batch from those files. Only one tile model is ever in memory, whatever the
+            // grid (keeping every model resident here made the training peak grow with the number of positions).
+            var cache = new ValidationCache(runDirectory, Grid, Settings.TileSize, data.Validation.Count);
+            foreach (var position in Grid.Positions.Where(p => !cache.Has(p)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var entry = manifest.Positions.Single(e => e.Row == position.Row && e.Column == position.Column);
+                using var state = RunStore.LoadState(runDirectory, entry.State);
+                using var model = _factory(new ModelContext(backbone, _device, position, Settings));
+                model.ImportState(state);
+                cache.Write(position, PredictTiles(model, loader, data.Validation, tiler, position, cancellationToken));
+            }
+
             using var pipeline = new EnsemblePipeline(Settings, _factory, backbone, _device, runDirectory, manifest);
             var collector = new StatisticsCollector(_logger);
             int seen = 0;
@@ -90,11 +105,12 @@ public sealed partial class Ensemble
                 using (batch)
                 {
                     using var scope = NewDisposeScope();
-                    using var joined = pipeline.JoinRaw(batch.Images);
-                    var known = batch.Labels.ge(0);
+                    var raw = Grid.Positions.Select(p => cache.Read(p, seen, batch.Count, _device)).ToList();
+                    using var joined = pipeline.Join(raw);
+                    var known = batch.Labels.ge(0).to(_device);
                     if (known.any().item<bool>())
                     {
-                        collector.Update(joined.Scores[known], batch.Labels[known].to(_device), joined.AnomalyMaps[known], batch.Masks.to(_device)[known]);
+                        collector.Update(joined.Scores[known], batch.Labels.to(_device)[known], joined.AnomalyMaps[known], batch.Masks.to(_device)[known]);
                     }
 
                     seen += batch.Count;
@@ -103,6 +119,7 @@ public sealed partial class Ensemble
             }
 
             manifest.ImageStatistics = collector.Build(Settings.ManualThreshold);
+            cache.Delete();
         }
 
         manifest.Complete = true;
@@ -166,32 +183,71 @@ public sealed partial class Ensemble
         using var model = _factory(new ModelContext(backbone, _device, position, Settings));
         model.Fit(Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, cancellationToken).Select(t => t.Images), cancellationToken);
         PostProcessingStatistics? statistics = null;
-        if (tileStatistics)
+        bool imageStatistics = Settings.NormalizationStage == Stage.Image || Settings.ThresholdingStage == Stage.Image;
+        if (tileStatistics || imageStatistics)
         {
+            var cache = new ValidationCache(runDirectory, Grid, Settings.TileSize, data.Validation.Count);
             var collector = new StatisticsCollector(_logger);
-            foreach (var (images, masks, labels) in Tiles(loader, data.Validation, Settings.EvalBatchSize, tiler, position, cancellationToken))
+            var predictions = PredictTiles(model, loader, data.Validation, tiler, position, cancellationToken, (prediction, masks, labels) =>
             {
-                using var scope = NewDisposeScope();
-                var known = labels.ge(0);
-                if (!known.any().item<bool>())
+                if (!tileStatistics)
                 {
-                    continue;
+                    return;
                 }
 
-                using var prediction = model.Predict(images[known]);
-                var tileMasks = masks[known];
-
-                // A tile is anomalous when its part of the ground-truth mask is; a defect elsewhere in the image does not count.
-                var tileLabels = tileMasks.amax(new long[] { 1, 2, 3 }).gt(0);
-                collector.Update(prediction.Scores, tileLabels, prediction.AnomalyMaps, tileMasks);
+                using var scope = NewDisposeScope();
+                var known = labels.ge(0);
+                if (known.any().item<bool>())
+                {
+                    // A tile is anomalous when its part of the ground-truth mask is; a defect elsewhere does not count.
+                    var tileMasks = masks[known];
+                    collector.Update(prediction.Scores[known], tileMasks.amax(new long[] { 1, 2, 3 }).gt(0), prediction.AnomalyMaps[known], tileMasks);
+                }
+            });
+            if (imageStatistics)
+            {
+                cache.Write(position, predictions);
             }
 
-            statistics = collector.Build(Settings.ManualThreshold);
+            if (tileStatistics)
+            {
+                statistics = collector.Build(Settings.ManualThreshold);
+            }
         }
 
         using var state = model.ExportState();
         var file = RunStore.SaveState(runDirectory, Path.Combine("positions", $"r{position.Row}_c{position.Column}.safetensors"), state);
         return new PositionEntry { Row = position.Row, Column = position.Column, State = file, Statistics = statistics };
+    }
+
+    /// <summary>
+    /// Predicts the validation tiles of one position; returns raw maps [V·th·tw] and scores [V] as floats (CPU), and
+    /// lets <paramref name="observe"/> see each batch with its tile masks and labels.
+    /// </summary>
+    private (float[] Maps, float[] Scores) PredictTiles(IAnomalyModel model, SampleLoader loader, IReadOnlyList<AnomalySample> samples, EnsembleTiler tiler, TilePosition position, CancellationToken cancellationToken, Action<ModelPrediction, Tensor, Tensor>? observe = null)
+    {
+        long tilePixels = (long)Settings.TileSize.Height * Settings.TileSize.Width;
+        var maps = new float[samples.Count * tilePixels];
+        var scores = new float[samples.Count];
+        int offset = 0;
+        foreach (var (images, masks, labels) in Tiles(loader, samples, Settings.EvalBatchSize, tiler, position, cancellationToken))
+        {
+            using var scope = NewDisposeScope();
+            using var prediction = model.Predict(images);
+            observe?.Invoke(prediction, masks, labels);
+            int count = (int)images.shape[0];
+            var mapValues = prediction.AnomalyMaps.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            if (mapValues.Length != count * tilePixels)
+            {
+                throw new InvalidOperationException($"Position ({position.Row}, {position.Column}) predicted maps of {mapValues.Length / count} pixels per tile; the tile has {tilePixels}. Models must return maps at the tile size.");
+            }
+
+            Array.Copy(mapValues, 0, maps, offset * tilePixels, mapValues.Length);
+            prediction.Scores.to_type(ScalarType.Float32).cpu().data<float>().ToArray().CopyTo(scores, offset);
+            offset += count;
+        }
+
+        return (maps, scores);
     }
 
     /// <summary>
