@@ -58,6 +58,33 @@ public sealed class EnsembleTiler
         return tiles.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The tiles of one position only, [B, C, th, tw], without cutting the others: what training one position needs.
+    /// Equal to <c>Tile(images)[row, column]</c>.
+    /// </summary>
+    public Tensor TileAt(Tensor images, TilePosition position)
+    {
+        using var scope = NewDisposeScope();
+        var batch = Tiler.AsBatch(images, nameof(images));
+        var grid = GridFor(new Size2D((int)batch.shape[2], (int)batch.shape[3]));
+        if ((uint)position.Row >= (uint)grid.Rows || (uint)position.Column >= (uint)grid.Columns)
+        {
+            throw new ArgumentException($"Position ({position.Row}, {position.Column}) is outside the {grid.Rows}x{grid.Columns} grid.", nameof(position));
+        }
+
+        var start = grid[position.Row, position.Column];
+        int top = start.Top, left = start.Left;
+        int height = Math.Min(TileSize.Height, grid.ImageSize.Height - top), width = Math.Min(TileSize.Width, grid.ImageSize.Width - left);
+        var tile = batch.narrow(2, top, height).narrow(3, left, width);
+        if (height < TileSize.Height || width < TileSize.Width)
+        {
+            // The tile reaches into the zero padding of a non-covering grid.
+            tile = TorchSharp.torch.nn.functional.pad(tile, new long[] { 0, TileSize.Width - width, 0, TileSize.Height - height });
+        }
+
+        return tile.contiguous().MoveToOuterDisposeScope();
+    }
+
     /// <summary>Joins position-grouped tiles back using the image size given at construction.</summary>
     /// <exception cref="InvalidOperationException">No image size was given at construction.</exception>
     public Tensor Untile(Tensor tiles) => Untile(tiles, RequireGrid().ImageSize);

@@ -263,8 +263,8 @@ public sealed partial class Ensemble
                 Tensor images, masks, labels;
                 using (var scope = NewDisposeScope())
                 {
-                    images = tiler.Tile(batch.Images.to(_device))[position.Row, position.Column].contiguous().DetachFromDisposeScope();
-                    masks = tiler.Tile(batch.Masks.to(_device))[position.Row, position.Column].contiguous().DetachFromDisposeScope();
+                    images = tiler.TileAt(batch.Images.to(_device), position).DetachFromDisposeScope();
+                    masks = tiler.TileAt(batch.Masks.to(_device), position).DetachFromDisposeScope();
                     labels = batch.Labels.to(_device).DetachFromDisposeScope();
                 }
 

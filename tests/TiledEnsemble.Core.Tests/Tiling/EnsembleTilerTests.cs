@@ -34,6 +34,24 @@ public class EnsembleTilerTests
         TensorAssert.BitEqual(images, tiler.Untile(tiler.Tile(images)));
     }
 
+    [Theory]
+    [InlineData(64, 80, 32, 16)]
+    [InlineData(75, 61, 32, 16)]
+    [InlineData(40, 40, 32, 32)]
+    public void TileAtEqualsTheSameSliceOfTile(int height, int width, int tile, int stride)
+    {
+        using var scope = NewDisposeScope();
+        var images = rand(new long[] { 2, 3, height, width }, generator: new Generator(13));
+        var tiler = new EnsembleTiler(tile, stride, (height, width));
+        var all = tiler.Tile(images);
+        foreach (var p in tiler.TilePositions)
+        {
+            TensorAssert.BitEqual(all[p.Row, p.Column], tiler.TileAt(images, p));
+        }
+
+        Assert.Throws<ArgumentException>(() => tiler.TileAt(images, new TilePosition(9, 0, 0, 0)));
+    }
+
     [Fact]
     public void PaddedTilesHoldZerosBeyondTheImage()
     {
