@@ -145,6 +145,7 @@ public sealed partial class Ensemble : IDisposable
     {
         var pipeline = RequirePipeline();
         TensorGuard.NotNull(images, nameof(images));
+        using var scope = NewDisposeScope();
         var batch = images.dim() == 3 ? images.unsqueeze(0) : images;
         TensorGuard.Rank(batch, 4, nameof(images), "[B, 3, H, W] or [3, H, W]");
         TensorGuard.FloatingPoint(batch, nameof(images));
@@ -159,7 +160,6 @@ public sealed partial class Ensemble : IDisposable
             throw new ArgumentException($"images are {height}x{width}, beyond MaxInputSide {Settings.MaxInputSide}; resize them or raise the limit.", nameof(images));
         }
 
-        using var scope = NewDisposeScope();
         var resized = ImageIO.Resize(batch, Settings.ImageSize);
         using var output = pipeline.Run(resized);
         var results = new List<ImagePrediction>();
