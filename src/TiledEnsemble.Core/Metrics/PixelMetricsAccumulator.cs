@@ -69,8 +69,7 @@ public sealed class PixelMetricsAccumulator
 
         var flatMaps = m.flatten();
         var flatTruth = truth.flatten();
-        var positive = flatTruth.to_type(ScalarType.Float64);
-        _histogram.Add(flatMaps, new Tensor?[] { positive, 1 - positive, tensor(regionWeights, device: m.device) });
+        _histogram.Add(flatMaps, new Tensor?[] { flatTruth.to_type(ScalarType.Float32), flatTruth.logical_not().to_type(ScalarType.Float32), tensor(regionWeights, device: m.device) });
         if (Threshold is { } t)
         {
             var predicted = flatMaps.ge(t);

@@ -46,6 +46,9 @@ internal sealed class StreamingHistogram
 
     public double BinWidth => _width;
 
+    /// <summary>Values binned per step; bounds the float64 and int64 temporaries whatever the batch size.</summary>
+    internal static long ChunkSize = 1 << 20;
+
     /// <summary>Adds scores [n] with one weight tensor [n] (or null for weight 1) per channel.</summary>
     public void Add(Tensor scores, IReadOnlyList<Tensor?> weights)
     {
@@ -54,10 +57,13 @@ internal sealed class StreamingHistogram
             return;
         }
 
-        using var scope = NewDisposeScope();
-        var values = scores.to_type(ScalarType.Float64);
-        var low = values.min().item<double>();
-        var high = values.max().item<double>();
+        double low, high;
+        using (var scope = NewDisposeScope())
+        {
+            low = scores.min().to_type(ScalarType.Float64).item<double>();
+            high = scores.max().to_type(ScalarType.Float64).item<double>();
+        }
+
         if (double.IsNaN(low) || double.IsNaN(high) || double.IsInfinity(low) || double.IsInfinity(high))
         {
             throw new ArgumentException("Scores contain NaN or infinite values; metrics are undefined for them. Check the model output.", nameof(scores));
@@ -66,18 +72,24 @@ internal sealed class StreamingHistogram
         Fit(low, high);
         MinScore = Math.Min(MinScore, low);
         MaxScore = Math.Max(MaxScore, high);
-        var index = values.sub(_lo).div(_width).floor_().clamp_(0, _bins - 1).to_type(ScalarType.Int64);
-        for (int c = 0; c < _channels.Length; c++)
+        long total = scores.numel();
+        for (long start = 0; start < total; start += ChunkSize)
         {
-            var weight = weights[c];
-            var counts = weight is null
-                ? bincount(index, null, _bins).to_type(ScalarType.Float64)
-                : bincount(index, weight.to_type(ScalarType.Float64), _bins);
-            var host = counts.cpu().data<double>().ToArray();
-            var channel = _channels[c];
-            for (int k = 0; k < _bins; k++)
+            using var scope = NewDisposeScope();
+            long count = Math.Min(ChunkSize, total - start);
+            var index = scores.narrow(0, start, count).to_type(ScalarType.Float64).sub_(_lo).div_(_width).floor_().clamp_(0, _bins - 1).to_type(ScalarType.Int64);
+            for (int c = 0; c < _channels.Length; c++)
             {
-                channel[k] += host[k];
+                var weight = weights[c]?.narrow(0, start, count);
+                var counts = weight is null
+                    ? bincount(index, null, _bins).to_type(ScalarType.Float64)
+                    : bincount(index, weight.to_type(ScalarType.Float64), _bins);
+                var host = counts.cpu().data<double>().ToArray();
+                var channel = _channels[c];
+                for (int k = 0; k < _bins; k++)
+                {
+                    channel[k] += host[k];
+                }
             }
         }
     }

@@ -83,8 +83,8 @@ public sealed class StatisticsCollector
                 truth = zeros(maps.numel(), dtype: ScalarType.Bool, device: maps.device);
             }
 
-            var positive = truth.to_type(ScalarType.Float64);
-            _pixels.Add(maps.flatten(), new Tensor?[] { positive, 1 - positive });
+            // 0/1 weights are exact in float32; the histogram widens them chunk by chunk.
+            _pixels.Add(maps.flatten(), new Tensor?[] { truth.to_type(ScalarType.Float32), truth.logical_not().to_type(ScalarType.Float32) });
         }
 
         _scores.AddRange(hostScores);

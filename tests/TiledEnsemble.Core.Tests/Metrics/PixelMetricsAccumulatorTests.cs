@@ -49,6 +49,29 @@ public class PixelMetricsAccumulatorTests
     }
 
     [Fact]
+    public void ChunkedBinningGivesTheSameCurves()
+    {
+        // Large batches are binned in chunks; tiny chunks must give exactly what one pass gives.
+        using var scope = NewDisposeScope();
+        var (maps, masks) = Batch(3, 0, 1, quantized: true);
+        var whole = new PixelMetricsAccumulator();
+        whole.Update(maps, masks);
+        var saved = TiledEnsemble.Metrics.StreamingHistogram.ChunkSize;
+        try
+        {
+            TiledEnsemble.Metrics.StreamingHistogram.ChunkSize = 7;
+            var chunked = new PixelMetricsAccumulator();
+            chunked.Update(maps, masks);
+            Assert.Equal(whole.Auroc(), chunked.Auroc(), 12);
+            Assert.Equal(whole.Aupro(), chunked.Aupro(), 12);
+        }
+        finally
+        {
+            TiledEnsemble.Metrics.StreamingHistogram.ChunkSize = saved;
+        }
+    }
+
+    [Fact]
     public void StaysCloseToTheExactMetricsOnContinuousValues()
     {
         using var scope = NewDisposeScope();
