@@ -152,6 +152,21 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         Assert.Contains("backbone.safetensors", Assert.Throws<RunIntegrityException>(() => Ensemble.Load(run)).Message);
     }
 
+    [Theory]
+    [InlineData(PostProcessing.Stage.None, PostProcessing.Stage.Image)]
+    [InlineData(PostProcessing.Stage.Tile, PostProcessing.Stage.Tile)]
+    [InlineData(PostProcessing.Stage.Tile, PostProcessing.Stage.Image)]
+    public async Task EveryNormalizationAndThresholdingStagePredicts(PostProcessing.Stage normalization, PostProcessing.Stage thresholding)
+    {
+        using var ensemble = Tiled().WithTiling(64, 64).WithNormalization(normalization).WithThresholding(PostProcessing.ThresholdMethod.F1Adaptive, thresholding).Build();
+        await ensemble.FitAsync(_data.Module(), Path.Combine(_runs, $"stages-{normalization}-{thresholding}"));
+        using var prediction = ensemble.Predict(Path.Combine(_data.Root, "fabric", "test", "spot", "000.png"));
+        Assert.Equal(new long[] { 1, 128, 128 }, prediction.AnomalyMap.shape);
+        Assert.False(float.IsNaN(prediction.AnomalyMap.max().item<float>()));
+        var evaluation = await ensemble.EvaluateAsync(_data.Module().Test);
+        Assert.True(evaluation.Metrics["pixel_AUROC"] > 0.7, $"pixel AUROC {evaluation.Metrics["pixel_AUROC"]} with {normalization}/{thresholding}");
+    }
+
     [Fact]
     public async Task ARunDirectoryWithOtherSettingsIsNeverOverwritten()
     {

@@ -136,8 +136,9 @@ internal sealed class EnsemblePipeline : IDisposable
             labels = image.LabelsFromRawScores(scores);
         }
 
-        var finalMaps = maps;
-        var finalScores = scores;
+        // Aliases, not the joined tensors themselves: those are disposed with `joined` when this method returns.
+        var finalMaps = maps.alias();
+        var finalScores = scores.alias();
         if (_settings.NormalizationStage == Stage.Image)
         {
             var image = ImageProcessor ?? throw new InvalidOperationException("The run has no image-stage statistics; its training did not finish.");
