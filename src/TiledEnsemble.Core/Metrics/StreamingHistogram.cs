@@ -44,8 +44,6 @@ internal sealed class StreamingHistogram
 
     public double MaxScore { get; private set; }
 
-    public double BinWidth => _width;
-
     /// <summary>Values binned per step; bounds the float64 and int64 temporaries whatever the batch size.</summary>
     internal static long ChunkSize = 1 << 20;
 

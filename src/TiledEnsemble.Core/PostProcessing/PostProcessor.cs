@@ -52,13 +52,6 @@ public sealed class PostProcessor
         return maps.ge(Statistics.PixelThreshold);
     }
 
-    /// <summary>Normalizes one value with the image statistics (for reports).</summary>
-    public double NormalizeScore(double score)
-    {
-        using var scope = NewDisposeScope();
-        return NormalizeScores(tensor(score)).item<double>();
-    }
-
     private Tensor Normalize(Tensor values, double threshold, double min, double max, string name)
     {
         TensorGuard.NotNull(values, name);

@@ -33,14 +33,6 @@ public static class SafeTensors
         ["BOOL"] = (ScalarType.Bool, 1),
     };
 
-    /// <summary>The header of a file: per tensor its dtype name and shape, and the free-form metadata.</summary>
-    public static (IReadOnlyDictionary<string, (string DType, long[] Shape)> Tensors, IReadOnlyDictionary<string, string> Metadata) ReadHeader(string path)
-    {
-        using var stream = Open(path);
-        var (entries, metadata, _) = ParseHeader(stream, path);
-        return (entries.ToDictionary(e => e.Key, e => (e.Value.DType, e.Value.Shape)), metadata);
-    }
-
     /// <summary>Reads every tensor (on the CPU, in its stored dtype) and the metadata.</summary>
     /// <exception cref="SafeTensorsException">The file is malformed or truncated.</exception>
     public static (Dictionary<string, Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(string path)

@@ -29,6 +29,15 @@ public static class BackboneNames
         };
     }
 
+    /// <summary>Throws unless the backbone named in a model's options is the backbone the model was given.</summary>
+    internal static void EnsureMatches(string optionsName, string configured, ResNet given)
+    {
+        if (Parse(configured) != given.Kind)
+        {
+            throw new ArgumentException($"{optionsName}.Backbone is '{configured}' but the backbone given is {Name(given.Kind)}.", "backbone");
+        }
+    }
+
     /// <summary>The canonical name.</summary>
     public static string Name(BackboneKind kind) => kind == BackboneKind.ResNet18 ? "resnet18" : "wide_resnet50_2";
 

@@ -36,10 +36,7 @@ public sealed class PadimModel : IAnomalyModel
         _backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
         _options = options ?? new PadimOptions();
         _options.Validate();
-        if (BackboneNames.Parse(_options.Backbone) != backbone.Kind)
-        {
-            throw new ArgumentException($"PadimOptions.Backbone is '{_options.Backbone}' but the backbone given is {BackboneNames.Name(backbone.Kind)}.", nameof(backbone));
-        }
+        BackboneNames.EnsureMatches(nameof(PadimOptions), _options.Backbone, backbone);
 
         Device = device ?? CPU;
         using (var scope = NewDisposeScope())

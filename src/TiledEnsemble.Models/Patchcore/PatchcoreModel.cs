@@ -32,10 +32,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         _backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
         _options = options ?? new PatchcoreOptions();
         _options.Validate();
-        if (BackboneNames.Parse(_options.Backbone) != backbone.Kind)
-        {
-            throw new ArgumentException($"PatchcoreOptions.Backbone is '{_options.Backbone}' but the backbone given is {BackboneNames.Name(backbone.Kind)}.", nameof(backbone));
-        }
+        BackboneNames.EnsureMatches(nameof(PatchcoreOptions), _options.Backbone, backbone);
 
         Device = device ?? CPU;
     }

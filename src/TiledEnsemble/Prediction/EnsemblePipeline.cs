@@ -49,8 +49,6 @@ internal sealed class EnsemblePipeline : IDisposable
 
     public TileGrid Grid => _tiler.Grid!;
 
-    public EnsembleTiler Tiler => _tiler;
-
     public PostProcessor?[] PositionProcessors { get; }
 
     public PostProcessor? ImageProcessor { get; }

@@ -181,7 +181,7 @@ public sealed partial class Ensemble
     private PositionEntry TrainPosition(TilePosition position, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, ResNet backbone, string runDirectory, bool tileStatistics, CancellationToken cancellationToken)
     {
         using var model = _factory(new ModelContext(backbone, _device, position, Settings));
-        model.Fit(Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, cancellationToken).Select(t => t.Images), cancellationToken);
+        model.Fit(Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, cancellationToken, withTruth: false).Select(t => t.Images), cancellationToken);
         PostProcessingStatistics? statistics = null;
         bool imageStatistics = Settings.NormalizationStage == Stage.Image || Settings.ThresholdingStage == Stage.Image;
         if (tileStatistics || imageStatistics)
@@ -252,9 +252,10 @@ public sealed partial class Ensemble
 
     /// <summary>
     /// The tiles of one position, batch by batch. No dispose scope stays open across a yield (the consumer's tensors
-    /// would land in it); each yielded tensor is disposed when the consumer asks for the next.
+    /// would land in it); each yielded tensor is disposed when the consumer asks for the next. Masks and labels are only
+    /// cut when <c>withTruth</c> is set (validation); training needs the images alone.
     /// </summary>
-    private IEnumerable<(Tensor Images, Tensor Masks, Tensor Labels)> Tiles(SampleLoader loader, IReadOnlyList<AnomalySample> samples, int batchSize, EnsembleTiler tiler, TilePosition position, CancellationToken cancellationToken)
+    private IEnumerable<(Tensor Images, Tensor Masks, Tensor Labels)> Tiles(SampleLoader loader, IReadOnlyList<AnomalySample> samples, int batchSize, EnsembleTiler tiler, TilePosition position, CancellationToken cancellationToken, bool withTruth = true)
     {
         foreach (var batch in loader.Batches(samples, batchSize, cancellationToken))
         {
@@ -264,8 +265,8 @@ public sealed partial class Ensemble
                 using (var scope = NewDisposeScope())
                 {
                     images = tiler.TileAt(batch.Images.to(_device), position).DetachFromDisposeScope();
-                    masks = tiler.TileAt(batch.Masks.to(_device), position).DetachFromDisposeScope();
-                    labels = batch.Labels.to(_device).DetachFromDisposeScope();
+                    masks = (withTruth ? tiler.TileAt(batch.Masks.to(_device), position) : empty(0)).DetachFromDisposeScope();
+                    labels = (withTruth ? batch.Labels.to(_device).clone() : empty(0)).DetachFromDisposeScope();
                 }
 
                 try
