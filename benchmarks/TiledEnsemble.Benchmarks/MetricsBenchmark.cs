@@ -76,7 +76,9 @@ internal static class MetricsBenchmark
             maps[i] = rand(new long[] { 1, size, size }, generator: new Generator((ulong)(first + i + 1)));
         }
 
-        maps.mul_(0.8).add_(masks * 0.35);
+        using var keep = 0.8.ToScalar();
+        using var defect = 0.35.ToScalar();
+        maps.mul_(keep).add_(masks.mul(defect));
         return (maps, masks);
     }
 }

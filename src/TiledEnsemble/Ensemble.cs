@@ -167,7 +167,7 @@ public sealed partial class Ensemble : IDisposable
         for (int i = 0; i < batch.shape[0]; i++)
         {
             var map = nn.functional.interpolate(output.Maps[i..(i + 1)], size, mode: InterpolationMode.Bilinear, align_corners: false)[0];
-            var mask = nn.functional.interpolate(output.Masks[i..(i + 1)].to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest)[0].gt(0.5);
+            var mask = nn.functional.interpolate(output.Masks[i..(i + 1)].to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest)[0].gt(Scalars.Half);
             var boxes = BoxFinder.Find(map, mask);
             results.Add(new ImagePrediction(map.cpu().MoveToOuterDisposeScope(), mask.cpu().MoveToOuterDisposeScope(), output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>(), boxes));
         }

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -108,7 +109,7 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         Assert.Contains("rank", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(128, 128))).Message);
         Assert.Contains("RGB", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(1, 1, 128, 128))).Message);
         Assert.Contains("floating-point", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(new long[] { 1, 3, 128, 128 }, ScalarType.Int64))).Message);
-        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => ensemble.Predict(full(new long[] { 1, 3, 128, 128 }, float.NaN))).Message);
+        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => ensemble.Predict(TestTensors.Full(new long[] { 1, 3, 128, 128 }, float.NaN))).Message);
         Assert.Contains("MaxInputSide", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(1, 3, 20000, 1))).Message);
         Assert.Contains("non-empty", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(0, 3, 128, 128))).Message);
         Assert.Throws<FileNotFoundException>(() => ensemble.Predict("/no/such/image.png"));

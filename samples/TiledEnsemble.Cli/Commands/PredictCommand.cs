@@ -78,7 +78,7 @@ internal static class PredictCommand
         var name = Path.GetFileNameWithoutExtension(file);
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
         NpyWriter.Write(Path.Combine(target, name + ".npy"), map.data<float>().ToArray(), (int)map.shape[0], (int)map.shape[1]);
-        ImageIO.WriteImage(Path.Combine(target, name + "_heatmap.png"), Visualization.Colormap.Jet(map.clamp(0, 1)));
+        ImageIO.WriteImage(Path.Combine(target, name + "_heatmap.png"), Visualization.Colormap.Jet(map));
         return new ImagePredictionResult(prediction.Score, prediction.RawScore, prediction.Label);
     }
 

@@ -54,7 +54,7 @@ public sealed class Joiner
         using var scope = NewDisposeScope();
         var maps = JoinMaps(ordered.Select(p => p.AnomalyMaps.to_type(ScalarType.Float32)));
         var scores = stack(ordered.Select(p => p.Scores.to_type(ScalarType.Float32))).mean(new long[] { 0 });
-        Tensor? masks = first.PredictedMasks is null ? null : JoinMaps(ordered.Select(p => p.PredictedMasks!.to_type(ScalarType.Float32))).gt(0);
+        Tensor? masks = first.PredictedMasks is null ? null : JoinMaps(ordered.Select(p => p.PredictedMasks!.to_type(ScalarType.Float32))).gt(Scalars.Zero);
         Tensor? labels = first.PredictedLabels is null ? null : stack(ordered.Select(p => p.PredictedLabels!.to_type(ScalarType.Bool))).any(0L);
         var boxes = first.Boxes is null ? null : JoinBoxes(ordered, batch);
         maps.MoveToOuterDisposeScope();
@@ -135,8 +135,10 @@ public sealed class Joiner
             var allScores = cat(scores, 0);
 
             // Tiles in the padded margin can put boxes partly or wholly outside the image: clip, then drop empty ones.
-            var x = all[.., TensorIndex.Slice(0, 4, 2)].clamp(0, _grid.ImageSize.Width);
-            var y = all[.., TensorIndex.Slice(1, 4, 2)].clamp(0, _grid.ImageSize.Height);
+            using var width = _grid.ImageSize.Width.ToScalar();
+            using var height = _grid.ImageSize.Height.ToScalar();
+            var x = all[.., TensorIndex.Slice(0, 4, 2)].clamp(Scalars.Zero, width);
+            var y = all[.., TensorIndex.Slice(1, 4, 2)].clamp(Scalars.Zero, height);
             var clipped = stack(new[] { x[.., 0], y[.., 0], x[.., 1], y[.., 1] }, 1);
             var keep = clipped[.., 2].gt(clipped[.., 0]).logical_and(clipped[.., 3].gt(clipped[.., 1]));
             joined.Add(new Boxes(clipped[keep], allScores[keep]));

@@ -152,7 +152,7 @@ public static class AnomalyMetrics
             }
         }
 
-        var l = labels.flatten().ne(0).cpu().data<bool>().ToArray();
+        var l = labels.flatten().ne(Scalars.Zero).cpu().data<bool>().ToArray();
         return (s, l);
     }
 }

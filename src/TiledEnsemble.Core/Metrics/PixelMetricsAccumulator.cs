@@ -56,7 +56,7 @@ public sealed class PixelMetricsAccumulator
     {
         using var scope = NewDisposeScope();
         var (m, g, height, width) = AnomalyMetrics.PixelLayout(maps, masks);
-        var truth = g.ne(0);
+        var truth = g.ne(Scalars.Zero);
         var hostTruth = truth.cpu().flatten().data<bool>().ToArray();
         var regionWeights = new double[hostTruth.Length];
         int pixels = height * width;
@@ -72,7 +72,8 @@ public sealed class PixelMetricsAccumulator
         _histogram.Add(flatMaps, new Tensor?[] { flatTruth.to_type(ScalarType.Float32), flatTruth.logical_not().to_type(ScalarType.Float32), tensor(regionWeights, device: m.device) });
         if (Threshold is { } t)
         {
-            var predicted = flatMaps.ge(t);
+            using var threshold = t.ToScalar();
+            var predicted = flatMaps.ge(threshold);
             _tp += predicted.logical_and(flatTruth).sum().item<long>();
             _fp += predicted.logical_and(flatTruth.logical_not()).sum().item<long>();
             _fn += predicted.logical_not().logical_and(flatTruth).sum().item<long>();

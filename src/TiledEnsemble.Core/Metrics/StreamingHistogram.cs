@@ -71,11 +71,14 @@ internal sealed class StreamingHistogram
         MinScore = Math.Min(MinScore, low);
         MaxScore = Math.Max(MaxScore, high);
         long total = scores.numel();
+        using var lo = _lo.ToScalar();
+        using var width = _width.ToScalar();
+        using var lastBin = (_bins - 1).ToScalar();
         for (long start = 0; start < total; start += ChunkSize)
         {
             using var scope = NewDisposeScope();
             long count = Math.Min(ChunkSize, total - start);
-            var index = scores.narrow(0, start, count).to_type(ScalarType.Float64).sub_(_lo).div_(_width).floor_().clamp_(0, _bins - 1).to_type(ScalarType.Int64);
+            var index = scores.narrow(0, start, count).to_type(ScalarType.Float64).sub_(lo).div_(width).floor_().clamp_(Scalars.Zero, lastBin).to_type(ScalarType.Int64);
             for (int c = 0; c < _channels.Length; c++)
             {
                 var weight = weights[c]?.narrow(0, start, count);

@@ -42,14 +42,16 @@ public sealed class PostProcessor
     public Tensor LabelsFromRawScores(Tensor scores)
     {
         TensorGuard.NotNull(scores, nameof(scores));
-        return scores.ge(Statistics.ImageThreshold);
+        using var threshold = Statistics.ImageThreshold.ToScalar();
+        return scores.ge(threshold);
     }
 
     /// <summary>Pixel masks from raw maps: <c>value ≥ pixel threshold</c>.</summary>
     public Tensor MasksFromRawMaps(Tensor maps)
     {
         TensorGuard.NotNull(maps, nameof(maps));
-        return maps.ge(Statistics.PixelThreshold);
+        using var threshold = Statistics.PixelThreshold.ToScalar();
+        return maps.ge(threshold);
     }
 
     private Tensor Normalize(Tensor values, double threshold, double min, double max, string name)
@@ -62,12 +64,17 @@ public sealed class PostProcessor
         {
             // A degenerate range (all validation values equal) still separates below, at and above the threshold.
             double range = max > min ? max - min : 1e-12;
-            result = values.sub(threshold).div(range).add(0.5).clamp(0, 1);
+            using var shift = threshold.ToScalar();
+            using var divisor = range.ToScalar();
+            result = values.sub(shift).div(divisor).add(Scalars.Half).clamp(Scalars.Zero, Scalars.One);
         }
         else
         {
             double scale = threshold > min ? threshold - min : (max > min ? max - min : 1e-12);
-            result = values.sub(min).mul(100 / scale).clamp(0, 1000);
+            using var shift = min.ToScalar();
+            using var factor = (100 / scale).ToScalar();
+            using var ceiling = 1000L.ToScalar();
+            result = values.sub(shift).mul(factor).clamp(Scalars.Zero, ceiling);
         }
 
         return result.MoveToOuterDisposeScope();

@@ -59,7 +59,7 @@ public sealed class StatisticsCollector
             throw new ArgumentException("scores contain NaN; the model produced an undefined score.", nameof(scores));
         }
 
-        var hostLabels = labels.ne(0).cpu().data<bool>().ToArray();
+        var hostLabels = labels.ne(Scalars.Zero).cpu().data<bool>().ToArray();
         if (maps is not null)
         {
             TensorGuard.Rank(maps, 4, nameof(maps), "[B, 1, H, W]");
@@ -73,12 +73,12 @@ public sealed class StatisticsCollector
             {
                 _anyMasks = true;
                 var (_, g, _, _) = AnomalyMetrics.PixelLayout(maps, masks);
-                truth = g.ne(0).flatten();
+                truth = g.ne(Scalars.Zero).flatten();
             }
             else
             {
                 // Without masks only normal images say something certain about pixels: all of theirs are normal.
-                var normal = labels.ne(0).logical_not().to(maps.device);
+                var normal = labels.ne(Scalars.Zero).logical_not().to(maps.device);
                 maps = maps[normal];
                 truth = zeros(maps.numel(), dtype: ScalarType.Bool, device: maps.device);
             }

@@ -82,7 +82,7 @@ internal static class TileLayout
         var counts = F.fold(weights.reshape(1, h * w, 1).expand(1, h * w, positions), outputSize, kernel, stride: stride);
 
         // Pixels that no tile covers (possible only with removed borders) get count 0 and sum 0, hence 0.
-        return (sum / counts.clamp_min(1), image);
+        return (sum / counts.clamp_min(Scalars.One), image);
     }
 
     private static int Scale(int value, int actual, int nominal, string what, string parameterName)

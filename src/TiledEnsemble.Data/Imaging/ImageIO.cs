@@ -42,7 +42,7 @@ public static class ImageIO
         using var scope = NewDisposeScope();
         var image = tensor(samples, new long[] { height, width, 4 }).permute(2, 0, 1);
         var colour = channels == 1 ? image[..1] : image[..3].amax(new long[] { 0 }, keepdim: true);
-        return colour.gt(0).to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
+        return colour.gt(Scalars.Zero).to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>The size of an image, read from its header only.</summary>
@@ -76,8 +76,8 @@ public static class ImageIO
         ushort[] samples;
         using (var scope = NewDisposeScope())
         {
-            float max = bitDepth == 16 ? 65535f : 255f;
-            var scaled = image.to_type(ScalarType.Float32).cpu().clamp(0, 1).mul(max).round().permute(1, 2, 0).contiguous();
+            using var max = (bitDepth == 16 ? 65535L : 255L).ToScalar();
+            var scaled = image.to_type(ScalarType.Float32).cpu().clamp(Scalars.Zero, Scalars.One).mul(max).round().permute(1, 2, 0).contiguous();
             var floats = scaled.data<float>().ToArray();
             samples = Array.ConvertAll(floats, v => (ushort)v);
         }
@@ -126,14 +126,18 @@ public static class ImageIO
         var resized = F.interpolate(batch.to_type(ScalarType.Float32), new long[] { size.Height, size.Width }, mode: mode, align_corners: mode == InterpolationMode.Nearest ? null : false, antialias: antialias);
         if (mode != InterpolationMode.Nearest)
         {
-            resized = resized.clamp(0, 1);
+            resized = resized.clamp(Scalars.Zero, Scalars.One);
         }
 
         return (image.dim() == 3 ? resized.squeeze(0) : resized).MoveToOuterDisposeScope();
     }
 
-    private static Tensor Luma(Tensor rgb) =>
-        (rgb[0] * 0.299f + rgb[1] * 0.587f + rgb[2] * 0.114f).unsqueeze(0);
+    private static Tensor Luma(Tensor rgb)
+    {
+        // ITU-R BT.601 weights, as a [3, 1, 1] tensor so that no temporary Scalar is needed.
+        using var weights = tensor(new[] { 0.299f, 0.587f, 0.114f }, new long[] { 3, 1, 1 }, device: rgb.device);
+        return (rgb * weights).sum(0L, keepdim: true);
+    }
 
     /// <summary>Decodes to RGBA floats in [0, 1] (H·W·4) and tells how many channels the file stores.</summary>
     private static (float[] Samples, int Width, int Height, int Channels) Decode(string path)

@@ -86,7 +86,7 @@ public static class DefectDatasetGenerator
         var source = new RgbImage(h, w);
         using (var scope = NewDisposeScope())
         {
-            var pixels = image.to_type(ScalarType.Float32).cpu().clamp(0, 1).permute(1, 2, 0).contiguous().data<float>().ToArray();
+            var pixels = image.to_type(ScalarType.Float32).cpu().clamp(Scalars.Zero, Scalars.One).permute(1, 2, 0).contiguous().data<float>().ToArray();
             Array.Copy(pixels, source.Pixels, pixels.Length);
         }
 

@@ -57,11 +57,13 @@ public sealed class ResNet : Module<Tensor, Tensor>
                 if (parameter.dim() == 4)
                 {
                     long fanOut = parameter.shape[0] * parameter.shape[2] * parameter.shape[3];
-                    parameter.copy_(randn(parameter.shape, generator: generator) * Math.Sqrt(2.0 / fanOut));
+                    using var std = Math.Sqrt(2.0 / fanOut).ToScalar();
+                    using var sample = randn(parameter.shape, generator: generator);
+                    parameter.copy_(sample.mul_(std));
                 }
                 else if (name.EndsWith(".weight", StringComparison.Ordinal) || name == "bn1.weight")
                 {
-                    parameter.fill_(1);
+                    parameter.fill_(Scalars.One);
                 }
                 else
                 {

@@ -106,13 +106,16 @@ public sealed class PadimModel : IAnomalyModel
             }
 
             using var final = NewDisposeScope();
-            var mean = sum / count; // [C', hw]
+            using var n = count.ToScalar();
+            var mean = sum.div(n); // [C', hw]
             var meanByPosition = mean.transpose(0, 1); // [hw, C']
 
             // Covariance in place in the outer-product sums, then inverted in blocks of positions straight into float32,
             // so the peak is the float64 sums plus the float32 result (not several full float64 copies).
-            outer!.sub_(count * meanByPosition.unsqueeze(2) * meanByPosition.unsqueeze(1)).div_(count - 1);
-            outer.diagonal(dim1: 1, dim2: 2).add_(0.01);
+            using var degreesOfFreedom = (count - 1).ToScalar();
+            using var ridge = 0.01.ToScalar();
+            outer!.sub_(meanByPosition.unsqueeze(2).mul(meanByPosition.unsqueeze(1)).mul_(n)).div_(degreesOfFreedom);
+            outer.diagonal(dim1: 1, dim2: 2).add_(ridge);
             long positions = outer.shape[0];
             var inverse = empty(outer.shape, ScalarType.Float32, Device);
             for (long start = 0; start < positions; start += PositionBlock)
@@ -153,7 +156,7 @@ public sealed class PadimModel : IAnomalyModel
 
         var delta = (embedding.flatten(2) - _mean).permute(2, 0, 1); // [hw, B, C']
         var squared = delta.bmm(_inverseCovariance).mul(delta).sum(2); // [hw, B]
-        var distances = squared.clamp_min(0).sqrt().transpose(0, 1).reshape(b, 1, h, w);
+        var distances = squared.clamp_min(Scalars.Zero).sqrt().transpose(0, 1).reshape(b, 1, h, w);
         var maps = F.interpolate(distances, new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
         maps = GaussianBlur.Apply(maps, _options.BlurSigma);
         var scores = maps.amax(new long[] { 1, 2, 3 });
@@ -232,9 +235,11 @@ public sealed class PadimModel : IAnomalyModel
         for (int i = 0; i < features.Length; i++)
         {
             long channels = features[i].shape[1];
-            var inLayer = _featureIndex.ge(offset).logical_and(_featureIndex.lt(offset + channels));
+            using var first = offset.ToScalar();
+            using var end = (offset + channels).ToScalar();
+            var inLayer = _featureIndex.ge(first).logical_and(_featureIndex.lt(end));
             positions[i] = inLayer.nonzero().flatten();
-            var selected = features[i].index_select(1, _featureIndex[inLayer] - offset);
+            var selected = features[i].index_select(1, _featureIndex[inLayer].sub(first));
             parts[i] = i == 0 ? selected : F.interpolate(selected, size, mode: InterpolationMode.Nearest);
             offset += channels;
         }

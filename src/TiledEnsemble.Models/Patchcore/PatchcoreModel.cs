@@ -102,14 +102,15 @@ public sealed class PatchcoreModel : IAnomalyModel
         // Re-weighting (paper, eq. 7): the patch with the largest distance s*, its nearest bank entry m*, and the support
         // of m* among its own nearest bank entries: score = (1 - softmax(distances to support)[0]) · s*.
         var worst = patchScores.argmax(1);
-        var rows = arange(b, device: Device);
+        using var imageCount = b.ToScalar();
+        var rows = arange(Scalars.Zero, imageCount, Scalars.One, device: Device);
         var worstScore = patchScores[rows, worst];
         var worstFeature = patches.reshape(b, h * w, c)[rows, worst];
         var anchor = bank.index_select(0, nearestByImage[rows, worst]);
         int neighbours = (int)Math.Min(_options.NumNeighbors, bank.shape[0]);
         var support = ChunkedDistances(anchor, bank).topk(neighbours, dim: 1, largest: false).indexes; // [B, k]
-        var supportDistances = (worstFeature.unsqueeze(1) - bank[support]).pow(2).sum(2).sqrt(); // [B, k]
-        var weights = 1 - supportDistances.softmax(1)[.., 0];
+        var supportDistances = (worstFeature.unsqueeze(1) - bank[support]).square().sum(2).sqrt(); // [B, k]
+        var weights = supportDistances.softmax(1)[.., 0].neg().add_(Scalars.One);
         var scores = weights * worstScore;
 
         var maps = F.interpolate(patchScores.reshape(b, 1, h, w), new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Nearest);
@@ -170,7 +171,8 @@ public sealed class PatchcoreModel : IAnomalyModel
         using var scope = NewDisposeScope();
         int chunk = _options.DistanceChunkSize;
         long count = queries.shape[0];
-        var best = full(count, double.PositiveInfinity, dtype: ScalarType.Float32, device: queries.device);
+        using var infinity = double.PositiveInfinity.ToScalar();
+        var best = full(count, infinity, dtype: ScalarType.Float32, device: queries.device);
         var bestIndex = zeros(count, dtype: ScalarType.Int64, device: queries.device);
         for (long q = 0; q < count; q += chunk)
         {
@@ -183,7 +185,8 @@ public sealed class PatchcoreModel : IAnomalyModel
                 var currentBest = best.narrow(0, q, rows);
                 var currentIndex = bestIndex.narrow(0, q, rows);
                 var better = d.lt(currentBest);
-                currentIndex.copy_(where(better, i + m, currentIndex));
+                using var blockStart = m.ToScalar();
+                currentIndex.copy_(where(better, i.add(blockStart), currentIndex));
                 currentBest.copy_(where(better, d, currentBest));
             }
         }

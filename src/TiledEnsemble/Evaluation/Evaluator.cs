@@ -43,8 +43,8 @@ internal sealed class Evaluator
             {
                 using var scope = NewDisposeScope();
                 using var output = _pipeline.Run(batch.Images);
-                var truth = batch.Masks.to(output.Maps.device).gt(0.5);
-                var known = batch.Labels.ge(0).to(output.Maps.device);
+                var truth = batch.Masks.to(output.Maps.device).gt(Scalars.Half);
+                var known = batch.Labels.ge(Scalars.Zero).to(output.Maps.device);
                 if (known.any().item<bool>())
                 {
                     pixels.Update(output.Maps[known], truth[known]);

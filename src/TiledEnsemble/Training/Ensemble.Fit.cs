@@ -107,7 +107,7 @@ public sealed partial class Ensemble
                     using var scope = NewDisposeScope();
                     var raw = Grid.Positions.Select(p => cache.Read(p, seen, batch.Count, _device)).ToList();
                     using var joined = pipeline.Join(raw);
-                    var known = batch.Labels.ge(0).to(_device);
+                    var known = batch.Labels.ge(Scalars.Zero).to(_device);
                     if (known.any().item<bool>())
                     {
                         collector.Update(joined.Scores[known], batch.Labels.to(_device)[known], joined.AnomalyMaps[known], batch.Masks.to(_device)[known]);
@@ -196,12 +196,12 @@ public sealed partial class Ensemble
                 }
 
                 using var scope = NewDisposeScope();
-                var known = labels.ge(0);
+                var known = labels.ge(Scalars.Zero);
                 if (known.any().item<bool>())
                 {
                     // A tile is anomalous when its part of the ground-truth mask is; a defect elsewhere does not count.
                     var tileMasks = masks[known];
-                    collector.Update(prediction.Scores[known], tileMasks.amax(new long[] { 1, 2, 3 }).gt(0), prediction.AnomalyMaps[known], tileMasks);
+                    collector.Update(prediction.Scores[known], tileMasks.amax(new long[] { 1, 2, 3 }).gt(Scalars.Zero), prediction.AnomalyMaps[known], tileMasks);
                 }
             });
             if (imageStatistics)

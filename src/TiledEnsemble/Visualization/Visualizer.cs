@@ -35,8 +35,8 @@ internal sealed class Visualizer
         var directory = Path.Combine(_options.VisualizationDirectory!, sample.DefectType);
         var name = Path.GetFileNameWithoutExtension(sample.ImagePath);
         var rgb = image.to_type(ScalarType.Float32).cpu();
-        var heat = Colormap.Jet(map.cpu()[0].clamp(0, 1));
-        var overlay = (rgb * 0.5) + (heat * 0.5);
+        var heat = Colormap.Jet(map.cpu()[0].clamp(Scalars.Zero, Scalars.One));
+        var overlay = rgb.add(heat).mul_(Scalars.Half);
         var mask = predicted.cpu().to_type(ScalarType.Float32);
         var outline = Outline(rgb, predicted.cpu()[0], map.cpu()[0]);
         var gap = ones(3, rgb.shape[1], 4);
@@ -59,7 +59,7 @@ internal sealed class Visualizer
     {
         var m = mask.to_type(ScalarType.Float32).unsqueeze(0).unsqueeze(0);
         var eroded = -F.max_pool2d(-m, 3, stride: 1, padding: 1);
-        var border = (m - eroded).gt(0)[0, 0];
+        var border = (m - eroded).gt(Scalars.Zero)[0, 0];
         var result = rgb.clone();
         result[0] = where(border, 1f, result[0]);
         result[1] = where(border, 0f, result[1]);

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -28,7 +29,7 @@ public class JoinerTests
                 mask[0, 0, 0, 0] = true; // image 0, pixel (2, 2): shared by all four tiles
             }
 
-            predictions.Add(new TilePrediction(p, full(2, 1, 4, 4, (float)k), tensor(new float[] { k, 10 * k }))
+            predictions.Add(new TilePrediction(p, TestTensors.Full(new long[] { 2, 1, 4, 4 }, k), tensor(new float[] { k, 10 * k }))
             {
                 PredictedMasks = mask,
                 PredictedLabels = tensor(new[] { k == 1, false }),

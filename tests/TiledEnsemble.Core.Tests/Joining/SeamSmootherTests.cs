@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Linq;
 using TiledEnsemble.Imaging;
@@ -87,7 +88,7 @@ public class SeamSmootherTests
     public void BlurOfMapsSmallerThanTheKernelDoesNotFail()
     {
         using var scope = NewDisposeScope();
-        var small = full(new long[] { 1, 1, 6, 6 }, 0.5f);
+        var small = TestTensors.Full(new long[] { 1, 1, 6, 6 }, 0.5f);
         TensorAssert.Close(small, GaussianBlur.Apply(small, 4), 1e-6);
     }
 

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Linq;
 using TiledEnsemble.Metrics;
@@ -16,11 +17,11 @@ public class PixelMetricsAccumulatorTests
         masks[0, 0, 4..10, 6..12] = 1;
         masks[1, 0, 20..22, 20..30] = 1;
         masks[1, 0, 2, 2] = 1;
-        var maps = rand(new long[] { 2, 1, 32, 32 }, generator: generator) * 0.7 + masks * 0.3;
-        maps = maps * (high - low) + low;
+        var maps = rand(new long[] { 2, 1, 32, 32 }, generator: generator).mul(TestTensors.Scalar(0.7)).add(masks.mul(TestTensors.Scalar(0.3)));
+        maps = maps.mul(TestTensors.Scalar(high - low)).add(TestTensors.Scalar(low));
         if (quantized)
         {
-            maps = (maps * 64).round() / 64;
+            maps = maps.mul(TestTensors.Scalar(64)).round().div(TestTensors.Scalar(64));
         }
 
         return (maps, masks);
@@ -93,7 +94,7 @@ public class PixelMetricsAccumulatorTests
     {
         using var scope = NewDisposeScope();
         var accumulator = new PixelMetricsAccumulator();
-        Assert.Throws<ArgumentException>(() => accumulator.Update(full(1, 1, 4, 4, float.NaN), zeros(1, 1, 4, 4)));
+        Assert.Throws<ArgumentException>(() => accumulator.Update(TestTensors.Full(new long[] { 1, 1, 4, 4 }, float.NaN), zeros(1, 1, 4, 4)));
         Assert.Throws<ArgumentException>(() => accumulator.Update(zeros(1, 1, 4, 4), zeros(1, 1, 4, 3)));
         Assert.Throws<InvalidOperationException>(() => accumulator.F1());
         Assert.True(double.IsNaN(accumulator.Auroc()));

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using Microsoft.Extensions.Logging;
@@ -106,7 +107,7 @@ public class PostProcessingTests
         using var scope = NewDisposeScope();
         var logger = new ListLogger();
         var collector = new StatisticsCollector(logger);
-        collector.Update(tensor(new float[] { 0.4f, 0.7f }), tensor(new[] { false, false }), full(2, 1, 4, 4, 0.3f), zeros(2, 1, 4, 4));
+        collector.Update(tensor(new float[] { 0.4f, 0.7f }), tensor(new[] { false, false }), TestTensors.Full(new long[] { 2, 1, 4, 4 }, 0.3f), zeros(2, 1, 4, 4));
         var stats = collector.Build();
         Assert.Equal(0.7, stats.ImageThreshold, 6);
         Assert.Equal(0.3, stats.PixelThreshold, 6);
@@ -120,7 +121,7 @@ public class PostProcessingTests
     {
         using var scope = NewDisposeScope();
         var collector = new StatisticsCollector();
-        collector.Update(tensor(new float[] { 2, 10 }), tensor(new[] { false, true }), full(2, 1, 2, 2, 1f), ones(2, 1, 2, 2));
+        collector.Update(tensor(new float[] { 2, 10 }), tensor(new[] { false, true }), TestTensors.Full(new long[] { 2, 1, 2, 2 }, 1f), ones(2, 1, 2, 2));
         Assert.Equal(7, collector.Build(new ManualThreshold(7, 0.5)).ImageThreshold);
         Assert.Equal(4, collector.Build(new ManualThreshold(0.25, 0.5, IsNormalized: true)).ImageThreshold);
         Assert.Throws<ArgumentOutOfRangeException>(() => collector.Build(new ManualThreshold(1.5, 0.5, IsNormalized: true)));

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System.Collections.Generic;
 using System.IO;
 using TiledEnsemble.Serialization;
@@ -22,9 +23,9 @@ public class SafeTensorsChunkingTests
             using var scope = NewDisposeScope();
             var tensors = new Dictionary<string, Tensor>
             {
-                ["a"] = arange(1000, dtype: ScalarType.Float32).reshape(10, 100),
-                ["b"] = arange(37, dtype: ScalarType.Float64),
-                ["c"] = arange(11, dtype: ScalarType.Int64).to_type(ScalarType.Float16),
+                ["a"] = TestTensors.Arange(1000, ScalarType.Float32).reshape(10, 100),
+                ["b"] = TestTensors.Arange(37, ScalarType.Float64),
+                ["c"] = TestTensors.Arange(11, ScalarType.Int64).to_type(ScalarType.Float16),
             };
             SafeTensors.Save(path, tensors);
             var (loaded, _) = SafeTensors.Load(path);

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using TiledEnsemble.Tiling;
 using TorchSharp;
@@ -40,7 +41,7 @@ public class TilerTests
         using var scope = NewDisposeScope();
 
         // Bilinear resizing keeps a constant image constant and a smooth ramp nearly unchanged.
-        var constant = full(new long[] { 1, 1, 50, 70 }, 0.25f);
+        var constant = TestTensors.Full(new long[] { 1, 1, 50, 70 }, 0.25f);
         var tiler = new Tiler(32, 16, (50, 70), TilingMode.Interpolation);
         var tiles = tiler.Tile(constant);
         Assert.Equal(3 * 4, tiles.shape[0]);
@@ -76,7 +77,7 @@ public class TilerTests
         using var scope = NewDisposeScope();
 
         // 3x3 image, 2x2 tiles, stride 1: four tiles filled with 1, 2, 3 and 4.
-        var tiles = cat(new[] { full(1, 1, 2, 2, 1f), full(1, 1, 2, 2, 2f), full(1, 1, 2, 2, 3f), full(1, 1, 2, 2, 4f) });
+        var tiles = cat(new[] { TestTensors.Full(new long[] { 1, 1, 2, 2 }, 1f), TestTensors.Full(new long[] { 1, 1, 2, 2 }, 2f), TestTensors.Full(new long[] { 1, 1, 2, 2 }, 3f), TestTensors.Full(new long[] { 1, 1, 2, 2 }, 4f) });
         var joined = new Tiler(2, 1, 3).Untile(tiles);
         var expected = new float[]
         {
@@ -94,7 +95,7 @@ public class TilerTests
 
         // 1x6 strip, tiles of 4 with stride 2 (two tiles), one border pixel removed from each tile edge.
         // Tile 0 (value 10) keeps column 1..2, tile 1 (value 20) keeps column 3..4; columns 0 and 5 are covered by no kept pixel.
-        var tiles = cat(new[] { full(1, 1, 4, 4, 10f), full(1, 1, 4, 4, 20f) });
+        var tiles = cat(new[] { TestTensors.Full(new long[] { 1, 1, 4, 4 }, 10f), TestTensors.Full(new long[] { 1, 1, 4, 4 }, 20f) });
         var joined = new Tiler((4, 4), (2, 2), (4, 6), removeBorderCount: 1).Untile(tiles);
         Assert.Equal(new float[] { 0, 10, 10, 20, 20, 0 }, TensorAssert.Values(joined[0, 0, 1]));
     }
@@ -126,7 +127,7 @@ public class TilerTests
     public void RandomTilesAreReproducibleAndInsideTheImage()
     {
         using var scope = NewDisposeScope();
-        var images = arange(2 * 40 * 40, dtype: ScalarType.Float32).reshape(2, 1, 40, 40);
+        var images = TestTensors.Arange(2 * 40 * 40, ScalarType.Float32).reshape(2, 1, 40, 40);
         var tiler = new Tiler(8, 8);
         var first = tiler.RandomTiles(images, 5, seed: 3);
         var second = tiler.RandomTiles(images, 5, seed: 3);
@@ -139,7 +140,7 @@ public class TilerTests
         {
             var crop = first[k, 0];
             Assert.True(TensorAssert.Same(crop[.., 1..] - crop[.., ..^1], ones(8, 7)));
-            Assert.True(TensorAssert.Same(crop[1..] - crop[..^1], full(7, 8, 40f)));
+            Assert.True(TensorAssert.Same(crop[1..] - crop[..^1], TestTensors.Full(new long[] { 7, 8 }, 40f)));
             long imageIndex = (long)crop[0, 0].item<float>() / 1600;
             Assert.Equal(k / 5, imageIndex);
         }
@@ -151,7 +152,7 @@ public class TilerTests
         using var scope = NewDisposeScope();
         var images = Images(2, 3, 70, 50);
         var tiler = new Tiler(32, 24, (70, 50));
-        TensorAssert.BitEqual(tiler.Untile(tiler.Tile(images) * 0.5), tiler.Untile(tiler.Tile(images) * 0.5));
+        TensorAssert.BitEqual(tiler.Untile(tiler.Tile(images).mul(TestTensors.Scalar(0.5))), tiler.Untile(tiler.Tile(images).mul(TestTensors.Scalar(0.5))));
     }
 
     [Fact]

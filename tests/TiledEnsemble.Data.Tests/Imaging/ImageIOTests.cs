@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.IO;
 using System.Linq;
@@ -15,7 +16,7 @@ public sealed class ImageIOTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private static Tensor Quantized(int channels, int height, int width, int levels, int seed) =>
-        (rand(new long[] { channels, height, width }, generator: new Generator((ulong)seed)) * levels).floor() / levels;
+        rand(new long[] { channels, height, width }, generator: new Generator((ulong)seed)).mul(TestTensors.Scalar(levels)).floor().div(TestTensors.Scalar(levels));
 
     [Theory]
     [InlineData(1, 8)]
@@ -41,7 +42,7 @@ public sealed class ImageIOTests : IDisposable
     public void SixteenBitPngKeepsMoreThanEightBitsOfPrecision()
     {
         using var scope = NewDisposeScope();
-        var image = full(new long[] { 1, 2, 2 }, 1000f / 65535f);
+        var image = TestTensors.Full(new long[] { 1, 2, 2 }, 1000f / 65535f);
         var path = _temp.Combine("fine.png");
         ImageIO.WriteImage(path, image, 16);
         Assert.Equal(1000f / 65535f, ImageIO.ReadImage(path, ColorMode.Unchanged)[0, 0, 0].item<float>(), 6);
@@ -102,7 +103,7 @@ public sealed class ImageIOTests : IDisposable
         Assert.Equal(9f, read.sum().item<float>());
         var resized = ImageIO.ResizeMask(read, 16);
         Assert.Equal(36f, resized.sum().item<float>());
-        Assert.True(resized.eq(0).logical_or(resized.eq(1)).all().item<bool>());
+        Assert.True((resized.eq(zeros_like(resized))).logical_or(resized.eq(ones_like(resized))).all().item<bool>());
     }
 
     [Fact]

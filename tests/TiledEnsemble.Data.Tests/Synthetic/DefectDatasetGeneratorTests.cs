@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.IO;
 using System.Linq;
@@ -26,7 +27,7 @@ public sealed class DefectDatasetGeneratorTests : IDisposable
         using var scope = NewDisposeScope();
         var options = new DefectDatasetOptions { Texture = texture, ImageSize = 96, DefectAreaFraction = 0.005 };
         var (clean, defective, mask) = DefectDatasetGenerator.RenderDefective(options, defect, 1);
-        var changed = (defective - clean).abs().amax(new long[] { 0 }, keepdim: true).gt(1e-6).to_type(ScalarType.Float32);
+        var changed = (defective - clean).abs().amax(new long[] { 0 }, keepdim: true).gt(TestTensors.Full(new long[] { 1 }, 1e-6)).to_type(ScalarType.Float32);
         Assert.True(changed.eq(mask).all().item<bool>(), $"mask and changed pixels differ at {changed.ne(mask).sum().item<long>()} pixels");
         var area = mask.sum().item<float>() / (96 * 96);
         Assert.True(area > 0.001 && area < 0.02, $"defect area {area:P2}");

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -46,7 +47,7 @@ public sealed class WeightLoadingTests : IDisposable
             // Non-trivial batch-norm statistics, so that buffers matter too.
             foreach (var (name, buffer) in source.named_buffers().Where(b => b.name.EndsWith("running_mean")))
             {
-                buffer.copy_(rand(buffer.shape) * 0.1);
+                buffer.copy_(rand(buffer.shape).mul(TestTensors.Scalar(0.1)));
             }
         }
 
@@ -103,7 +104,7 @@ public sealed class WeightLoadingTests : IDisposable
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>
         {
-            ["a"] = arange(6, dtype: ScalarType.Float32).reshape(2, 3),
+            ["a"] = TestTensors.Arange(6, ScalarType.Float32).reshape(2, 3),
             ["b"] = tensor(new long[] { -1, 5 }),
             ["c"] = tensor(new[] { true, false, true }),
             ["d"] = tensor(new double[] { Math.PI }),

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
@@ -91,7 +92,7 @@ public class PadimTests
         Assert.Contains("n_features", Assert.Throws<ArgumentException>(() => other.ImportState(state)).Message);
         Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Predict(test));
         Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Fit(TextureSet.Batches(TextureSet.Normals(1, 32), 1)));
-        Assert.Throws<ArgumentException>(() => model.Predict(full(new long[] { 1, 3, 32, 32 }, float.NaN)));
+        Assert.Throws<ArgumentException>(() => model.Predict(TestTensors.Full(new long[] { 1, 3, 32, 32 }, float.NaN)));
         Assert.Throws<ArgumentException>(() => model.Predict(zeros(1, 1, 32, 32)));
     }
 }

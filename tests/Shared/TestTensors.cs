@@ -1,0 +1,41 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Testing;
+
+/// <summary>Tensor factories for tests that keep their TorchSharp scalars alive across the native call (see TE0001).</summary>
+internal static class TestTensors
+{
+    /// <summary>A tensor of the given shape filled with <paramref name="value"/> (float32 unless told).</summary>
+    public static Tensor Full(long[] shape, double value, ScalarType dtype = ScalarType.Float32)
+    {
+        using var fill = value.ToScalar();
+        return full(shape, fill, dtype);
+    }
+
+    /// <summary>0, 1, ..., <paramref name="count"/> − 1.</summary>
+    public static Tensor Arange(long count, ScalarType dtype)
+    {
+        using var start = 0L.ToScalar();
+        using var stop = count.ToScalar();
+        using var step = 1L.ToScalar();
+        return arange(start, stop, step, dtype);
+    }
+
+    /// <summary>
+    /// A Scalar kept alive until the process ends, for test arithmetic (tests make few; leaking them is harmless and
+    /// avoids the finalizer race of temporaries).
+    /// </summary>
+    public static Scalar Scalar(double value)
+    {
+        var scalar = value.ToScalar();
+        lock (Kept)
+        {
+            Kept.Add(scalar);
+        }
+
+        return scalar;
+    }
+
+    private static readonly System.Collections.Generic.List<Scalar> Kept = new();
+}
