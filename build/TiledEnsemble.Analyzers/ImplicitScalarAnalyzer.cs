@@ -66,14 +66,22 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
                 OperationKind.Binary,
                 OperationKind.Unary);
 
-            // torch.arange(stop) and arange(start, stop) make their missing bounds as temporary Scalars.
+            // TorchSharp members that build temporary Scalars inside: arange(stop) and arange(start, stop) make the
+            // missing bounds, square() is pow(2), softplus/elu/celu convert their doubles, the optimizers in torch.optim
+            // do it in every step.
             start.RegisterOperationAction(
                 operationContext =>
                 {
                     var invocation = (IInvocationOperation)operationContext.Operation;
-                    if (invocation.TargetMethod.Name == "arange"
-                        && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, torch)
-                        && invocation.TargetMethod.Parameters.Count(p => SymbolEqualityComparer.Default.Equals(p.Type, scalar)) < 3)
+                    var method = invocation.TargetMethod;
+                    var container = method.ContainingType;
+                    bool inTorch = container is not null && container.ToDisplayString().StartsWith("TorchSharp.", System.StringComparison.Ordinal);
+                    bool unsafeArange = method.Name == "arange"
+                        && SymbolEqualityComparer.Default.Equals(container, torch)
+                        && method.Parameters.Count(p => SymbolEqualityComparer.Default.Equals(p.Type, scalar)) < 3;
+                    bool unsafeMember = inTorch && InternalScalarMembers.Contains(method.Name);
+                    bool builtInOptimizer = container is not null && container.ToDisplayString() == "TorchSharp.torch.optim";
+                    if (unsafeArange || unsafeMember || builtInOptimizer)
                     {
                         operationContext.ReportDiagnostic(Diagnostic.Create(
                             Rule, invocation.Syntax.GetLocation(), invocation.Syntax.ToString()));
@@ -95,6 +103,9 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
                 OperationKind.Conversion);
         });
     }
+
+    private static readonly ImmutableHashSet<string> InternalScalarMembers =
+        ImmutableHashSet.Create("square", "square_", "softplus", "elu", "elu_", "celu", "celu_");
 
     private static bool IsNumber(ITypeSymbol type) => type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64
         or SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Int16 or SpecialType.System_Byte;

@@ -219,6 +219,16 @@ public sealed class TiledEnsembleBuilder
             MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
             KeepModelsResident = options.KeepModelsResident,
             MaxInputSide = options.MaxInputSide,
+            Training = new TiledEnsemble.Models.Training.TrainingOptions
+            {
+                MaxEpochs = model.MaxEpochs ?? 500,
+                Patience = model.EarlyStoppingPatience is 0 ? null : model.EarlyStoppingPatience ?? 42,
+                Monitor = model.EarlyStoppingMonitor ?? TiledEnsemble.Models.Training.TrainingMetric.PixelAuroc,
+                ValidationInterval = model.ValidationInterval ?? 1,
+                LearningRate = model.LearningRate,
+                Seed = options.Seed,
+            },
+            FlowSteps = model.FlowSteps ?? 8,
         };
     }
 }

@@ -26,6 +26,18 @@ internal static class TextureSet
         return stack(images).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Defective images with their masks [N, 1, H, W].</summary>
+    public static (Tensor Images, Tensor Masks) DefectiveWithMasks(int count, int size)
+    {
+        var options = new DefectDatasetOptions { ImageSize = size, Texture = TextureKind.WovenFabric, Seed = 7, DefectAreaFraction = 0.02 };
+        using var scope = NewDisposeScope();
+        var kinds = new[] { DefectKind.Spot, DefectKind.Cut };
+        var rendered = Enumerable.Range(0, count).Select(i => DefectDatasetGenerator.RenderDefective(options, kinds[i % kinds.Length], 100 + i)).ToArray();
+        var images = stack(rendered.Select(r => r.Defective).ToArray());
+        var masks = stack(rendered.Select(r => r.Mask.dim() == 2 ? r.Mask.unsqueeze(0) : r.Mask).ToArray());
+        return (images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope());
+    }
+
     public static IEnumerable<Tensor> Batches(Tensor images, int batchSize)
     {
         for (long i = 0; i < images.shape[0]; i += batchSize)

@@ -8,6 +8,7 @@ using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Models;
 using TiledEnsemble.PostProcessing;
 using YamlDotNet.Core;
+using TiledEnsemble.Models.Training;
 using YamlDotNet.RepresentationModel;
 
 namespace TiledEnsemble.Cli.Config;
@@ -245,6 +246,8 @@ internal sealed class RunConfig
                 Options.ModelSettings.NFeatures = args.Int("n_features") ?? Options.ModelSettings.NFeatures;
                 Options.ModelSettings.CoresetSamplingRatio = args.Double("coreset_sampling_ratio") ?? Options.ModelSettings.CoresetSamplingRatio;
                 Options.ModelSettings.NumNeighbors = args.Int("num_neighbors") ?? Options.ModelSettings.NumNeighbors;
+                Options.ModelSettings.LearningRate = args.Double("learning_rate") ?? Options.ModelSettings.LearningRate;
+                Options.ModelSettings.FlowSteps = args.Int("flow_steps") ?? Options.ModelSettings.FlowSteps;
                 args.Bool("pre_trained");
                 args.RejectUnknown();
             }
@@ -262,16 +265,32 @@ internal sealed class RunConfig
         if (train.Mapping("trainer") is { } trainer)
         {
             // Padim and Patchcore fit in one pass; epochs and early stopping apply to the gradient-trained models.
-            trainer.Int("max_epochs");
+            Options.ModelSettings.MaxEpochs = trainer.Int("max_epochs") ?? Options.ModelSettings.MaxEpochs;
             foreach (var callback in trainer.Mappings("callbacks"))
             {
-                callback.String("class_path");
+                var callbackClass = callback.String("class_path") ?? string.Empty;
                 if (callback.Mapping("init_args") is { } init)
                 {
-                    init.Int("patience");
-                    init.String("monitor");
-                    init.Choice("mode", "min", "max");
+                    var patience = init.Int("patience");
+                    var monitor = init.String("monitor");
+                    var mode = init.Choice("mode", "min", "max");
                     init.RejectUnknown();
+                    if (callbackClass.EndsWith("EarlyStopping", StringComparison.Ordinal))
+                    {
+                        if (mode == "min")
+                        {
+                            throw new ConfigException("TrainModels.trainer.callbacks: EarlyStopping mode 'min' does not fit an AUROC monitor (higher is better); use mode: max.");
+                        }
+
+                        Options.ModelSettings.EarlyStoppingPatience = patience ?? Options.ModelSettings.EarlyStoppingPatience;
+                        Options.ModelSettings.EarlyStoppingMonitor = monitor switch
+                        {
+                            null => Options.ModelSettings.EarlyStoppingMonitor,
+                            "pixel_AUROC" => TrainingMetric.PixelAuroc,
+                            "image_AUROC" => TrainingMetric.ImageAuroc,
+                            _ => throw new ConfigException($"TrainModels.trainer.callbacks: EarlyStopping monitor is '{monitor}'; allowed: pixel_AUROC, image_AUROC."),
+                        };
+                    }
                 }
 
                 callback.RejectUnknown();

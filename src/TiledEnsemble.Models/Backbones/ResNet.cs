@@ -21,12 +21,13 @@ public sealed class ResNet : Module<Tensor, Tensor>
     private readonly Sequential layer1;
     private readonly Sequential layer2;
     private readonly Sequential layer3;
-    private readonly Sequential layer4;
+    private readonly Sequential? layer4;
 
-    private ResNet(BackboneKind kind)
+    private ResNet(BackboneKind kind, int depth)
         : base(BackboneNames.Name(kind))
     {
         Kind = kind;
+        Depth = depth;
         conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = BatchNorm2d(64);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
@@ -35,20 +36,26 @@ public sealed class ResNet : Module<Tensor, Tensor>
         layer1 = MakeLayer(kind, ref inPlanes, 64, blocks[0], 1);
         layer2 = MakeLayer(kind, ref inPlanes, 128, blocks[1], 2);
         layer3 = MakeLayer(kind, ref inPlanes, 256, blocks[2], 2);
-        layer4 = MakeLayer(kind, ref inPlanes, 512, blocks[3], 2);
+        layer4 = depth >= 4 ? MakeLayer(kind, ref inPlanes, 512, blocks[3], 2) : null;
         RegisterComponents();
     }
 
     /// <summary>Which ResNet this is.</summary>
     public BackboneKind Kind { get; }
 
+    /// <summary>The deepest layer built: 4 for a full backbone, 3 for a student that never uses layer4.</summary>
+    public int Depth { get; }
+
     /// <summary>
     /// Creates a backbone with seeded random weights (torchvision's initialisation: Kaiming-normal convolutions with
     /// fan-out, batch norm weight 1 and bias 0), deterministic for a seed, in eval mode and frozen.
     /// </summary>
-    public static ResNet Create(BackboneKind kind, long seed)
+    public static ResNet Create(BackboneKind kind, long seed) => Create(kind, seed, 4);
+
+    /// <summary>As <see cref="Create(BackboneKind, long)"/>, built only up to layer <paramref name="depth"/> (3 or 4).</summary>
+    internal static ResNet Create(BackboneKind kind, long seed, int depth)
     {
-        var model = new ResNet(kind);
+        var model = new ResNet(kind, depth);
         var generator = new Generator((ulong)seed);
         using (no_grad())
         {
@@ -86,6 +93,16 @@ public sealed class ResNet : Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Train mode with gradients on: for a network that learns (the STFPM student).</summary>
+    internal void Unfreeze()
+    {
+        train();
+        foreach (var parameter in parameters())
+        {
+            parameter.requires_grad = true;
+        }
+    }
+
     /// <summary>Runs up to layer4 and returns its output.</summary>
     public override Tensor forward(Tensor input) => Features(input, new[] { "layer4" })[0];
 
@@ -102,10 +119,15 @@ public sealed class ResNet : Module<Tensor, Tensor>
         }
 
         int deepest = layers.Max(BackboneNames.LayerIndex);
+        if (deepest > Depth)
+        {
+            throw new ArgumentException($"This {BackboneNames.Name(Kind)} is built up to layer{Depth}; layer{deepest} was asked for.", nameof(layers));
+        }
+
         using var scope = NewDisposeScope();
         var outputs = new Tensor[5];
         var x = maxpool.forward(functional.relu(bn1.forward(conv1.forward(input))));
-        var stages = new[] { layer1, layer2, layer3, layer4 };
+        var stages = new[] { layer1, layer2, layer3, layer4! };
         for (int i = 1; i <= deepest; i++)
         {
             x = stages[i - 1].forward(x);

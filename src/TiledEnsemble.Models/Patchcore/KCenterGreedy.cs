@@ -45,7 +45,7 @@ public static class KCenterGreedy
     }
 
     private static Tensor Distances(Tensor points, long index) =>
-        (points - points[index]).square().sum(1).sqrt();
+        (points - points[index]).pow(Scalars.Two).sum(1).sqrt();
 
     private static Tensor Projection(long inputs, int outputs, Random random, Device device)
     {

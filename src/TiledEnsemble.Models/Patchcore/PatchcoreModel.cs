@@ -109,7 +109,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         var anchor = bank.index_select(0, nearestByImage[rows, worst]);
         int neighbours = (int)Math.Min(_options.NumNeighbors, bank.shape[0]);
         var support = ChunkedDistances(anchor, bank).topk(neighbours, dim: 1, largest: false).indexes; // [B, k]
-        var supportDistances = (worstFeature.unsqueeze(1) - bank[support]).square().sum(2).sqrt(); // [B, k]
+        var supportDistances = (worstFeature.unsqueeze(1) - bank[support]).pow(Scalars.Two).sum(2).sqrt(); // [B, k]
         var weights = supportDistances.softmax(1)[.., 0].neg().add_(Scalars.One);
         var scores = weights * worstScore;
 

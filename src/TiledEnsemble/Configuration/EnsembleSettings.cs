@@ -84,5 +84,11 @@ public sealed record EnsembleSettings
     public int MaxInputSide { get; init; } = 16384;
 
     /// <summary>The settings that decide what a trained position is; a resumed run must match them.</summary>
-    internal string TrainingIdentity() => string.Join("|", ImageSize, TileSize, Stride, Model, Backbone, BackboneWeights ?? "seed", string.Join(",", Layers), NFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default", CoresetSamplingRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture), NumNeighbors, Seed, NormalizationStage, ThresholdingStage);
+    /// <summary>Epochs, early stopping and learning rate of the gradient-trained models (unused by Padim and Patchcore).</summary>
+    public TiledEnsemble.Models.Training.TrainingOptions Training { get; init; } = new();
+
+    /// <summary>FastFlow: coupling blocks per flow.</summary>
+    public int FlowSteps { get; init; } = 8;
+
+    internal string TrainingIdentity() => string.Join("|", ImageSize, TileSize, Stride, Model, Backbone, BackboneWeights ?? "seed", string.Join(",", Layers), NFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default", CoresetSamplingRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture), NumNeighbors, Seed, NormalizationStage, ThresholdingStage, Training, FlowSteps);
 }

@@ -23,6 +23,24 @@ public sealed class ModelSettings
     /// <summary>Patchcore: neighbours for score re-weighting (default 9).</summary>
     public int? NumNeighbors { get; set; }
 
+    /// <summary>FastFlow, STFPM, Reverse Distillation: most epochs (default 500).</summary>
+    public int? MaxEpochs { get; set; }
+
+    /// <summary>Gradient-trained models: validation checks without gain before stopping (default 42; 0 disables early stopping).</summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>Gradient-trained models: the metric early stopping watches (default pixel AUROC).</summary>
+    public TiledEnsemble.Models.Training.TrainingMetric? EarlyStoppingMonitor { get; set; }
+
+    /// <summary>Gradient-trained models: validate every this many epochs (default 1).</summary>
+    public int? ValidationInterval { get; set; }
+
+    /// <summary>Gradient-trained models: learning rate; null: the model's default.</summary>
+    public double? LearningRate { get; set; }
+
+    /// <summary>FastFlow: coupling blocks per flow (default 8).</summary>
+    public int? FlowSteps { get; set; }
+
     /// <summary>A deep copy.</summary>
     public ModelSettings Clone() => new()
     {
@@ -32,5 +50,11 @@ public sealed class ModelSettings
         NFeatures = NFeatures,
         CoresetSamplingRatio = CoresetSamplingRatio,
         NumNeighbors = NumNeighbors,
+        MaxEpochs = MaxEpochs,
+        EarlyStoppingPatience = EarlyStoppingPatience,
+        EarlyStoppingMonitor = EarlyStoppingMonitor,
+        ValidationInterval = ValidationInterval,
+        LearningRate = LearningRate,
+        FlowSteps = FlowSteps,
     };
 }

@@ -12,7 +12,7 @@ namespace TiledEnsemble.Configuration;
 public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsembleOptions>
 {
     /// <summary>The models this version implements.</summary>
-    public static readonly IReadOnlyList<ModelKind> ImplementedModels = new[] { ModelKind.Padim, ModelKind.Patchcore };
+    public static readonly IReadOnlyList<ModelKind> ImplementedModels = Enum.GetValues<ModelKind>();
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, TiledEnsembleOptions options)
@@ -79,6 +79,42 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
         if (options.ModelSettings?.CoresetSamplingRatio is { } ratio && !(ratio > 0 && ratio <= 1))
         {
             failures.Add($"ModelSettings.CoresetSamplingRatio must be in (0, 1]; got {ratio}.");
+        }
+
+        var m = options.ModelSettings;
+        if (m?.MaxEpochs is <= 0)
+        {
+            failures.Add($"ModelSettings.MaxEpochs must be at least 1; got {m.MaxEpochs}.");
+        }
+
+        if (m?.EarlyStoppingPatience is < 0)
+        {
+            failures.Add($"ModelSettings.EarlyStoppingPatience must be 0 (off) or more; got {m.EarlyStoppingPatience}.");
+        }
+
+        if (m?.ValidationInterval is <= 0)
+        {
+            failures.Add($"ModelSettings.ValidationInterval must be at least 1; got {m.ValidationInterval}.");
+        }
+
+        if (m?.LearningRate is { } rate && !(rate > 0 && double.IsFinite(rate)))
+        {
+            failures.Add($"ModelSettings.LearningRate must be a positive finite number; got {rate}.");
+        }
+
+        if (m?.FlowSteps is <= 0)
+        {
+            failures.Add($"ModelSettings.FlowSteps must be at least 1; got {m.FlowSteps}.");
+        }
+
+        if (m?.EarlyStoppingMonitor is { } monitor && !Enum.IsDefined(monitor))
+        {
+            failures.Add($"ModelSettings.EarlyStoppingMonitor must be PixelAuroc or ImageAuroc; got {(int)monitor}.");
+        }
+
+        if (options.Model == ModelKind.ReverseDistillation && m?.Layers is { Count: > 0 } rdLayers && !rdLayers.SequenceEqual(new[] { "layer1", "layer2", "layer3" }))
+        {
+            failures.Add($"ModelSettings.Layers: Reverse Distillation fuses layer1, layer2 and layer3; got [{string.Join(", ", rdLayers)}].");
         }
 
         if (options.ModelSettings?.BackboneWeights is { } weights && !System.IO.File.Exists(weights))

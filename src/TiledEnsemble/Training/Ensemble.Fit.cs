@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Models;
 using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Models.Training;
 using TiledEnsemble.Persistence;
 using TiledEnsemble.PostProcessing;
 using TiledEnsemble.Prediction;
@@ -181,7 +182,16 @@ public sealed partial class Ensemble
     private PositionEntry TrainPosition(TilePosition position, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, ResNet backbone, string runDirectory, bool tileStatistics, CancellationToken cancellationToken)
     {
         using var model = _factory(new ModelContext(backbone, _device, position, Settings));
-        model.Fit(Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, cancellationToken, withTruth: false).Select(t => t.Images), cancellationToken);
+        IEnumerable<Tensor> TrainingTiles() => Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, cancellationToken, withTruth: false).Select(t => t.Images);
+        if (model is ITrainableAnomalyModel trainable)
+        {
+            TrainEpochs(trainable, position, TrainingTiles, tiler, loader, data, cancellationToken);
+        }
+        else
+        {
+            model.Fit(TrainingTiles(), cancellationToken);
+        }
+
         PostProcessingStatistics? statistics = null;
         bool imageStatistics = Settings.NormalizationStage == Stage.Image || Settings.ThresholdingStage == Stage.Image;
         if (tileStatistics || imageStatistics)
@@ -218,6 +228,32 @@ public sealed partial class Ensemble
         using var state = model.ExportState();
         var file = RunStore.SaveState(runDirectory, Path.Combine("positions", $"r{position.Row}_c{position.Column}.safetensors"), state);
         return new PositionEntry { Row = position.Row, Column = position.Column, State = file, Statistics = statistics };
+    }
+
+    /// <summary>
+    /// Epochs of a gradient-trained model on one position, validated on the position's validation tiles (early stopping
+    /// and best weights) when the validation set holds both classes; divergence is reported with the position.
+    /// </summary>
+    private void TrainEpochs(ITrainableAnomalyModel model, TilePosition position, Func<IEnumerable<Tensor>> training, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, CancellationToken cancellationToken)
+    {
+        bool canValidate = data.Validation.Any(s => s.Label == SampleLabel.Anomalous) && data.Validation.Any(s => s.Label == SampleLabel.Normal);
+        Func<IEnumerable<ValidationBatch>>? validation = canValidate
+            ? () => Tiles(loader, data.Validation, Settings.EvalBatchSize, tiler, position, cancellationToken).Select(t => new ValidationBatch(t.Images, t.Labels, t.Masks))
+            : null;
+        if (!canValidate)
+        {
+            _logger.LogWarning("Position ({Row}, {Column}): the validation set lacks normal or anomalous images; training runs all {Epochs} epochs without early stopping.", position.Row, position.Column, model.Training.MaxEpochs);
+        }
+
+        try
+        {
+            var summary = model.Train(training, validation, null, cancellationToken);
+            _logger.LogInformation("Position ({Row}, {Column}): {Epochs} epoch(s), best epoch {Best}, metric {Metric}, final loss {Loss:G4}{Early}.", position.Row, position.Column, summary.Epochs, summary.BestEpoch, summary.BestMetric, summary.FinalLoss, summary.StoppedEarly ? ", stopped early" : string.Empty);
+        }
+        catch (TrainingDivergedException exception)
+        {
+            throw new TrainingDivergedException($"Tile position ({position.Row}, {position.Column})", exception);
+        }
     }
 
     /// <summary>

@@ -1,0 +1,66 @@
+using System.Collections.Generic;
+using System.Globalization;
+using TiledEnsemble.Models.Backbones;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace TiledEnsemble.Models.ReverseDistillation;
+
+/// <summary>
+/// The one-class bottleneck embedding (OCBE): layer1 and layer2 features brought down to layer3's resolution by
+/// strided 3×3 convolutions, concatenated with layer3, and compressed by a strided ResNet stage (<c>bn_layer</c>).
+/// Names as anomalib's, including its unused <c>conv4</c>/<c>bn4</c>, so that state dicts map one to one.
+/// </summary>
+internal sealed class OneClassBottleneck : Module<Tensor[], Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Conv2d conv4;
+    private readonly BatchNorm2d bn4;
+    private readonly Sequential bn_layer;
+
+    public OneClassBottleneck(BackboneKind kind)
+        : base("bottleneck")
+    {
+        long e = DecoderLayers.Expansion(kind);
+        conv1 = Conv2d(64 * e, 128 * e, 3, stride: 2, padding: 1, bias: false);
+        bn1 = BatchNorm2d(128 * e);
+        conv2 = Conv2d(128 * e, 256 * e, 3, stride: 2, padding: 1, bias: false);
+        bn2 = BatchNorm2d(256 * e);
+        conv3 = Conv2d(128 * e, 256 * e, 3, stride: 2, padding: 1, bias: false);
+        bn3 = BatchNorm2d(256 * e);
+        conv4 = Conv2d(1024 * e, 512 * e, 1, bias: false);
+        bn4 = BatchNorm2d(512 * e);
+
+        long inPlanes = 256 * e * 3;
+        var blocks = new List<(string, Module<Tensor, Tensor>)>();
+        int count = kind == BackboneKind.ResNet18 ? 2 : 3;
+        for (int i = 0; i < count; i++)
+        {
+            var name = i.ToString(CultureInfo.InvariantCulture);
+            long stride = i == 0 ? 2 : 1;
+            blocks.Add((name, kind == BackboneKind.ResNet18
+                ? new BasicBlock(name, inPlanes, 512, stride)
+                : new Bottleneck(name, inPlanes, 512, stride, 128)));
+            inPlanes = 512 * e;
+        }
+
+        bn_layer = Sequential(blocks.ToArray());
+        RegisterComponents();
+    }
+
+    /// <param name="features">Encoder features of layer1, layer2, layer3.</param>
+    public override Tensor forward(Tensor[] features)
+    {
+        using var scope = NewDisposeScope();
+        var first = functional.relu(bn2.forward(conv2.forward(functional.relu(bn1.forward(conv1.forward(features[0]))))));
+        var second = functional.relu(bn3.forward(conv3.forward(features[1])));
+        var fused = cat(new[] { first, second, features[2] }, 1);
+        return bn_layer.forward(fused).contiguous().MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using TiledEnsemble.Models.Backbones;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Models.Training;
+
+/// <summary>
+/// What FastFlow, STFPM and Reverse Distillation share: a frozen backbone (shared, not owned), a trainable network
+/// named as in anomalib, the epoch loop, prediction (score = map maximum) and saving/loading of the trainable weights
+/// with their settings.
+/// </summary>
+public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
+{
+    private bool _fitted;
+
+    private protected TrainedAnomalyModel(ModelKind kind, ResNet backbone, TrainingOptions? training, Device? device)
+    {
+        Kind = kind;
+        Backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
+        Training = training ?? new TrainingOptions();
+        Training.Validate();
+        Device = device ?? CPU;
+    }
+
+    /// <inheritdoc />
+    public ModelKind Kind { get; }
+
+    /// <inheritdoc />
+    public Device Device { get; }
+
+    /// <inheritdoc />
+    public bool IsFitted => _fitted;
+
+    /// <inheritdoc />
+    public TrainingOptions Training { get; }
+
+    /// <summary>The frozen feature extractor (teacher / encoder).</summary>
+    private protected ResNet Backbone { get; }
+
+    /// <summary>The trainable network; its state dict is what is saved.</summary>
+    internal abstract nn.Module Network { get; }
+
+    internal abstract string ModelName { get; }
+
+    internal abstract double DefaultLearningRate { get; }
+
+    /// <summary>Settings that must match for saved weights to be loaded (besides the model name).</summary>
+    internal abstract IReadOnlyDictionary<string, string> Settings { get; }
+
+    internal abstract GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate);
+
+    /// <summary>The training loss of ImageNet-normalized images, with its graph.</summary>
+    internal abstract Tensor LossOf(Tensor normalized);
+
+    /// <summary>Raw anomaly maps [B, 1, H, W] of ImageNet-normalized images, at <paramref name="size"/>.</summary>
+    internal abstract Tensor MapsOf(Tensor normalized, long[] size);
+
+    internal virtual IEnumerable<Parameter> TrainableParameters() => Network.parameters().Where(p => p.requires_grad);
+
+    internal void SetTraining(bool training) => Network.train(training);
+
+    internal void MarkFitted(bool fitted) => _fitted = fitted;
+
+    internal Tensor Loss(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        return LossOf(ImageNet.Normalize(images, Device)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public void Fit(IEnumerable<Tensor> batches, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        Train(() => batches, null, null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public TrainingSummary Train(
+        Func<IEnumerable<Tensor>> training,
+        Func<IEnumerable<ValidationBatch>>? validation = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        TrainingLoop.Run(this, training, validation, progress, cancellationToken);
+
+    /// <inheritdoc />
+    public ModelPrediction Predict(Tensor images)
+    {
+        if (!_fitted)
+        {
+            throw new InvalidOperationException($"{ModelName} is not trained: call Fit/Train or ImportState first.");
+        }
+
+        return PredictUnchecked(images);
+    }
+
+    internal ModelPrediction PredictUnchecked(Tensor images)
+    {
+        using var inference = no_grad();
+        using var scope = NewDisposeScope();
+        bool wasTraining = Network.training;
+        Network.eval();
+        try
+        {
+            var maps = MapsOf(ImageNet.Normalize(images, Device), new[] { images.shape[2], images.shape[3] });
+            var scores = maps.amax(new long[] { 1, 2, 3 });
+            return new ModelPrediction(maps.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
+        }
+        finally
+        {
+            Network.train(wasTraining);
+        }
+    }
+
+    /// <inheritdoc />
+    public ModelState ExportState()
+    {
+        if (!_fitted)
+        {
+            throw new InvalidOperationException($"{ModelName} is not trained: there is no state to export.");
+        }
+
+        var tensors = new Dictionary<string, Tensor>();
+        using (no_grad())
+        {
+            foreach (var (name, value) in Network.state_dict())
+            {
+                tensors[name] = value.detach().cpu().clone().DetachFromDisposeScope();
+            }
+        }
+
+        var metadata = new Dictionary<string, string>(Settings) { ["model"] = ModelName, ["backbone"] = BackboneNames.Name(Backbone.Kind) };
+        return new ModelState(tensors, metadata);
+    }
+
+    /// <inheritdoc />
+    public void ImportState(ModelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ModelStateChecks.Expect(state, ModelName, "backbone", BackboneNames.Name(Backbone.Kind));
+        foreach (var (key, value) in Settings)
+        {
+            ModelStateChecks.Expect(state, ModelName, key, value);
+        }
+
+        var own = Network.state_dict();
+        var missing = own.Keys.Where(k => !state.Tensors.ContainsKey(k)).ToList();
+        var unexpected = state.Tensors.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        var mismatched = own.Where(p => state.Tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
+            .Select(p => $"{p.Key} {TensorGuard.Describe(state.Tensors[p.Key])} (expected {TensorGuard.Describe(p.Value)})").ToList();
+        if (missing.Count + unexpected.Count + mismatched.Count > 0)
+        {
+            static string List(IEnumerable<string> items) => string.Join(", ", items.Take(5)) + (items.Count() > 5 ? ", ..." : string.Empty);
+            throw new ArgumentException(
+                $"The saved weights do not fit this {ModelName} network: {missing.Count} missing ({List(missing)}), {unexpected.Count} unexpected ({List(unexpected)}), {mismatched.Count} of another shape ({List(mismatched)}). They were saved by another architecture or other settings.");
+        }
+
+        using (no_grad())
+        {
+            foreach (var (name, value) in own)
+            {
+                value.copy_(state.Tensors[name].to(value.dtype, value.device));
+            }
+        }
+
+        Network.eval();
+        _fitted = true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Network.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
