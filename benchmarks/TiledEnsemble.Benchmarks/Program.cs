@@ -1,4 +1,4 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [name ...]`.
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [ensemble|models|training|metrics ...]`.
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -25,6 +25,11 @@ if (Wants("ensemble"))
 if (Wants("models"))
 {
     ModelsBenchmark.Run(quick);
+}
+
+if (Wants("training"))
+{
+    TrainingBenchmark.Run(quick);
 }
 
 if (Wants("metrics"))
