@@ -151,6 +151,43 @@ public sealed class CliTests : IDisposable
         Assert.Equal(128, config.Options.StrideHeight);
         Assert.Equal(Models.ModelKind.Padim, config.Options.Model);
         Assert.Equal("bottle", config.Category);
+        Assert.Equal(500, config.Options.ModelSettings.MaxEpochs);
+        Assert.Equal(42, config.Options.ModelSettings.EarlyStoppingPatience);
+        Assert.Equal(Models.Training.TrainingMetric.PixelAuroc, config.Options.ModelSettings.EarlyStoppingMonitor);
         await Task.CompletedTask;
+    }
+
+    [Fact]
+    public void TrainerSettingsReachTheGradientTrainedModelsAndBadOnesAreNamed()
+    {
+        static string Yaml(string monitor, string mode) => $"""
+            TrainModels:
+              model:
+                class_path: Stfpm
+                init_args:
+                  backbone: resnet18
+                  learning_rate: 0.01
+              trainer:
+                max_epochs: 3
+                callbacks:
+                  - class_path: lightning.pytorch.callbacks.EarlyStopping
+                    init_args:
+                      patience: 2
+                      monitor: {monitor}
+                      mode: {mode}
+            """;
+        var path = Path.Combine(_root, "trainer.yaml");
+        File.WriteAllText(path, Yaml("image_AUROC", "max"));
+        var config = Cli.Config.RunConfig.Load(path);
+        Assert.Equal(Models.ModelKind.Stfpm, config.Options.Model);
+        Assert.Equal(3, config.Options.ModelSettings.MaxEpochs);
+        Assert.Equal(2, config.Options.ModelSettings.EarlyStoppingPatience);
+        Assert.Equal(Models.Training.TrainingMetric.ImageAuroc, config.Options.ModelSettings.EarlyStoppingMonitor);
+        Assert.Equal(0.01, config.Options.ModelSettings.LearningRate);
+
+        File.WriteAllText(path, Yaml("val_loss", "max"));
+        Assert.Contains("allowed: pixel_AUROC, image_AUROC", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        File.WriteAllText(path, Yaml("pixel_AUROC", "min"));
+        Assert.Contains("mode: max", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
     }
 }
