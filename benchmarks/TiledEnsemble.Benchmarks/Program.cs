@@ -1,4 +1,4 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [ensemble|models|training|metrics ...]`.
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [ensemble|models|training|quality|metrics ...]`.
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -30,6 +30,11 @@ if (Wants("models"))
 if (Wants("training"))
 {
     TrainingBenchmark.Run(quick);
+}
+
+if (Wants("quality"))
+{
+    QualityBenchmark.Run(quick);
 }
 
 if (Wants("metrics"))

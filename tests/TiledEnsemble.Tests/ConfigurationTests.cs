@@ -48,14 +48,14 @@ public class ConfigurationTests
             .WithNormalization(Stage.Image)
             .WithThresholding(ThresholdMethod.F1Adaptive, Stage.Tile)
             .WithDevice("tpu")
-            .WithModel(ModelKind.FastFlow)
+            .WithModel(ModelKind.FastFlow, m => m.MaxEpochs = -3)
             .Build());
         var all = string.Join("\n", error.Failures);
         Assert.Contains("Stride (256x256) must not exceed the tile (128x128)", all);
         Assert.Contains("must fit in the image (100x100)", all);
         Assert.Contains("ThresholdingStage Tile needs NormalizationStage Tile or None", all);
         Assert.Contains("'tpu'", all);
-        Assert.Contains("FastFlow is not implemented", all);
+        Assert.Contains("MaxEpochs must be at least 1; got -3", all);
         Assert.Throws<OptionsValidationException>(() => TiledEnsembleBuilder.Create().WithManualThresholds(0.5, 1.5, normalized: true).Build());
         Assert.Throws<OptionsValidationException>(() => TiledEnsembleBuilder.Create().WithBackboneWeights("/no/such/file.safetensors").Build());
     }
