@@ -124,7 +124,7 @@ internal static class EnsembleBenchmark
     }
 
     /// <summary>Time of joining, seam smoothing and post-processing for one batch of the largest grid, alone.</summary>
-    private static void Overhead(int grid, int tile)
+    public static void Overhead(int grid, int tile)
     {
         using var scope = NewDisposeScope();
         int batch = 4, size = grid * tile;
@@ -133,19 +133,31 @@ internal static class EnsembleBenchmark
         var smoother = new SeamSmoother();
         var processor = new PostProcessor(new PostProcessingStatistics { ImageMin = 0, ImageMax = 1, PixelMin = 0, PixelMax = 1, ImageThreshold = 0.5, PixelThreshold = 0.5 });
         var predictions = tiler.TilePositions.Select(p => new TilePrediction(p, rand(batch, 1, tile, tile), rand(batch))).ToList();
-        var watch = Stopwatch.StartNew();
-        const int Repeats = 5;
-        for (int i = 0; i < Repeats; i++)
+        const int Repeats = 20;
+        double join = 0, smooth = 0, post = 0;
+        for (int i = 0; i < Repeats + 1; i++)
         {
             using var inner = NewDisposeScope();
+            var watch = Stopwatch.StartNew();
             using var joined = joiner.Join(predictions);
+            double t1 = watch.Elapsed.TotalSeconds;
             var maps = smoother.Smooth(joined.AnomalyMaps, tiler.Grid!);
+            double t2 = watch.Elapsed.TotalSeconds;
             processor.NormalizeMaps(maps);
             processor.NormalizeScores(joined.Scores);
             processor.MasksFromRawMaps(maps);
+            double t3 = watch.Elapsed.TotalSeconds;
+            if (i > 0)
+            {
+                // The first pass warms up the allocator and kernels.
+                join += t1;
+                smooth += t2 - t1;
+                post += t3 - t2;
+            }
         }
 
-        double perImage = watch.Elapsed.TotalSeconds / Repeats / batch;
+        double perImage = (join + smooth + post) / Repeats / batch;
+        Console.WriteLine(FormattableString.Invariant($"Per image: join {join / Repeats / batch * 1000:F2} ms, seam smoothing {smooth / Repeats / batch * 1000:F2} ms, post-processing {post / Repeats / batch * 1000:F2} ms."));
         Console.WriteLine(FormattableString.Invariant($"Joining + seam smoothing + post-processing alone, {grid}x{grid} grid at {size}x{size}: {perImage * 1000:F2} ms per image (compare with 1 / predict images/s above)."));
     }
 }

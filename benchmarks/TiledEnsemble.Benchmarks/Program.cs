@@ -10,6 +10,18 @@ if (args.Length == 4 && args[0] == "--measure-one")
     return;
 }
 
+if (args.Length == 1 && args[0] == "--blur-probe")
+{
+    BlurProbe.Run();
+    return;
+}
+
+if (args.Length == 1 && args[0] == "--overhead-only")
+{
+    EnsembleBenchmark.Overhead(8, 128);
+    return;
+}
+
 bool quick = args.Contains("--quick");
 var selected = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 bool Wants(string name) => selected.Count == 0 || selected.Contains(name);

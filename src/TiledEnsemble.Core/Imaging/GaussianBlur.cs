@@ -54,16 +54,44 @@ public static class GaussianBlur
         TensorGuard.Rank(maps, 4, nameof(maps), "[B, C, H, W]");
         TensorGuard.FloatingPoint(maps, nameof(maps));
         using var scope = NewDisposeScope();
-        var kernel = tensor(Kernel1D(sigma), dtype: maps.dtype, device: maps.device);
-        int size = (int)kernel.shape[0];
-        int pad = size / 2;
-        long channels = maps.shape[1];
-        long height = maps.shape[2], width = maps.shape[3];
-        var mode = pad < height && pad < width ? PaddingModes.Reflect : PaddingModes.Replicate;
-        var padded = F.pad(maps, new long[] { pad, pad, pad, pad }, mode);
-        var horizontal = kernel.reshape(1, 1, 1, size).expand(channels, 1, 1, size);
-        var vertical = kernel.reshape(1, 1, size, 1).expand(channels, 1, size, 1);
-        var blurred = F.conv2d(F.conv2d(padded, horizontal, groups: channels), vertical, groups: channels);
+        var kernel = Kernel1D(sigma);
+        var padded = Pad(maps, kernel.Length / 2);
+
+        // Separable, as a sum of shifted slices: one multiply-add pass per tap. On the CPU this is about ten times
+        // faster than libtorch's convolution with a 1×k kernel and one channel (measured in benchmarks/, BlurProbe).
+        var blurred = BlurPadded(padded, kernel, 0, maps.shape[2], 0, maps.shape[3]);
         return blurred.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The maps padded by <paramref name="pad"/> on each side as <see cref="Apply"/> pads them (reflect, or replicate when too small).</summary>
+    internal static Tensor Pad(Tensor maps, int pad)
+    {
+        var mode = pad < maps.shape[2] && pad < maps.shape[3] ? PaddingModes.Reflect : PaddingModes.Replicate;
+        return F.pad(maps, new long[] { pad, pad, pad, pad }, mode);
+    }
+
+    /// <summary>
+    /// The blurred rows [top, top + height) and columns [left, left + width) of the map that <paramref name="padded"/>
+    /// pads; bit-identical to the same window of <see cref="Apply"/>'s result.
+    /// </summary>
+    internal static Tensor BlurPadded(Tensor padded, double[] kernel, long top, long height, long left, long width)
+    {
+        int pad = kernel.Length / 2;
+        var window = padded.narrow(2, top, height + (2 * pad)).narrow(3, left, width + (2 * pad));
+        return ShiftedSum(ShiftedSum(window, 3, width, kernel), 2, height, kernel);
+    }
+
+    private static Tensor ShiftedSum(Tensor input, long dim, long length, double[] kernel)
+    {
+        var shape = (long[])input.shape.Clone();
+        shape[dim] = length;
+        var result = zeros(shape, input.dtype, input.device);
+        for (int i = 0; i < kernel.Length; i++)
+        {
+            using var weight = kernel[i].ToScalar();
+            result.add_(input.narrow(dim, i, length), alpha: weight);
+        }
+
+        return result;
     }
 }

@@ -78,9 +78,44 @@ public sealed class SeamSmoother
             throw new ArgumentException($"maps are {maps.shape[2]}x{maps.shape[3]} but the tile grid is for {grid.ImageSize}.", nameof(maps));
         }
 
+        // Equal to where(SeamMask, blur(maps), maps), but the blur is computed only over the bands: a band of rows is
+        // whole rows of the mask, a band of columns whole columns, so each run of band rows (columns) is one strip.
         using var scope = NewDisposeScope();
-        var mask = SeamMask(grid, maps.device);
-        var smoothed = where(mask, GaussianBlur.Apply(maps, Sigma), maps);
+        var kernel = GaussianBlur.Kernel1D(Sigma);
+        var padded = GaussianBlur.Pad(maps, kernel.Length / 2);
+        var smoothed = maps.clone();
+        long height = maps.shape[2], width = maps.shape[3];
+        foreach (var (start, length) in Runs(Band(grid.InternalBorders(vertical: true), (int)(grid.TileSize.Height * Width), grid.ImageSize.Height)))
+        {
+            smoothed.narrow(2, start, length).copy_(GaussianBlur.BlurPadded(padded, kernel, start, length, 0, width));
+        }
+
+        foreach (var (start, length) in Runs(Band(grid.InternalBorders(vertical: false), (int)(grid.TileSize.Width * Width), grid.ImageSize.Width)))
+        {
+            smoothed.narrow(3, start, length).copy_(GaussianBlur.BlurPadded(padded, kernel, 0, height, start, length));
+        }
+
         return smoothed.MoveToOuterDisposeScope();
+    }
+
+    private static System.Collections.Generic.IEnumerable<(int Start, int Length)> Runs(bool[] band)
+    {
+        int i = 0;
+        while (i < band.Length)
+        {
+            if (!band[i])
+            {
+                i++;
+                continue;
+            }
+
+            int start = i;
+            while (i < band.Length && band[i])
+            {
+                i++;
+            }
+
+            yield return (start, i - start);
+        }
     }
 }

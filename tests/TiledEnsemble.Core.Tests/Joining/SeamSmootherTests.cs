@@ -44,6 +44,20 @@ public class SeamSmootherTests
         Assert.Equal(expected, rows.data<bool>().ToArray());
     }
 
+    [Theory]
+    [InlineData(64, 16, 16, 0.1)]
+    [InlineData(64, 24, 10, 0.25)]
+    [InlineData(40, 32, 8, 0.5)]
+    public void BandwiseSmoothingIsBitIdenticalToBlurringTheWholeMap(int image, int tile, int stride, double width)
+    {
+        using var scope = NewDisposeScope();
+        var grid = TileGrid.Create(image, tile, stride);
+        var maps = rand(new long[] { 2, 1, image, image }, generator: new Generator(5));
+        var smoother = new SeamSmoother(sigma: 2, width: width);
+        var whole = where(smoother.SeamMask(grid), TiledEnsemble.Imaging.GaussianBlur.Apply(maps, 2), maps);
+        Assert.True(smoother.Smooth(maps, grid).eq(whole).all().item<bool>());
+    }
+
     [Fact]
     public void SmoothingChangesSeamPixelsToTheBlurAndLeavesOthersBitIdentical()
     {
