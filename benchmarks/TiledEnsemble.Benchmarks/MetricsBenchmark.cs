@@ -78,7 +78,8 @@ internal static class MetricsBenchmark
 
         using var keep = 0.8.ToScalar();
         using var defect = 0.35.ToScalar();
-        maps.mul_(keep).add_(masks.mul(defect));
+        using var scaled = masks.mul(defect);
+        maps.mul_(keep).add_(scaled);
         return (maps, masks);
     }
 }

@@ -10,6 +10,13 @@ if (args.Length == 4 && args[0] == "--measure-one")
     return;
 }
 
+if (args.Length == 3 && args[0] == "--gen-data")
+{
+    TiledEnsemble.Data.Synthetic.DefectDatasetGenerator.Write(args[1], new TiledEnsemble.Data.Synthetic.DefectDatasetOptions { Category = "fabric", ImageSize = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), TrainCount = 16, TestGoodCount = 4, TestPerDefect = 0, Seed = 5 });
+    Console.WriteLine("data written");
+    return;
+}
+
 if (args.Length == 1 && args[0] == "--blur-probe")
 {
     BlurProbe.Run();

@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,6 +36,20 @@ internal static class TestTensors
         }
 
         return scalar;
+    }
+
+    /// <summary>Whether two tensors are equal element for element (scoped: safe in async tests, where no scope can span an await).</summary>
+    public static bool Same(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        return a.shape.AsSpan().SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    }
+
+    /// <summary>The largest element, as a float.</summary>
+    public static float Max(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.max().item<float>();
     }
 
     private static readonly System.Collections.Generic.List<Scalar> Kept = new();

@@ -1,3 +1,4 @@
+using static TorchSharp.torch;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -95,6 +96,7 @@ public class ConfigurationTests
     [Fact]
     public void UntrainedEnsembleRefusesToPredict()
     {
+        using var disposeScope = NewDisposeScope();
         using var ensemble = TiledEnsembleBuilder.Create().Build();
         Assert.Contains("not trained", Assert.Throws<InvalidOperationException>(() => ensemble.Predict(TorchSharp.torch.zeros(3, 256, 256))).Message);
     }

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.IO;
 using System.Linq;
@@ -63,7 +64,7 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         using var a = ensemble.Predict(image);
         using var b = reloaded.Predict(image);
         Assert.Equal(a.Score, b.Score);
-        Assert.True(a.AnomalyMap.eq(b.AnomalyMap).all().item<bool>());
+        Assert.True(TestTensors.Same(a.AnomalyMap, b.AnomalyMap));
         Assert.Equal(new long[] { 1, 128, 128 }, a.AnomalyMap.shape);
         Assert.True(a.Label);
         Assert.NotEmpty(a.Boxes);
@@ -100,7 +101,7 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
             var x = resumed.Predict(images).Single();
             var y = straight.Predict(images).Single();
             Assert.Equal(y.RawScore, x.RawScore);
-            Assert.True(x.AnomalyMap.eq(y.AnomalyMap).all().item<bool>());
+            Assert.True(TestTensors.Same(x.AnomalyMap, y.AnomalyMap));
             Assert.Equal(straight.ImageStatistics, resumed.ImageStatistics);
         }
     }
@@ -138,7 +139,8 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         File.WriteAllBytes(position, bytes);
         using (var tampered = Ensemble.Load(run))
         {
-            var error = Assert.Throws<RunIntegrityException>(() => tampered.Predict(zeros(3, 128, 128)));
+            using var blank = zeros(3, 128, 128);
+            var error = Assert.Throws<RunIntegrityException>(() => tampered.Predict(blank));
             Assert.Contains("r0_c1.safetensors", error.Message);
         }
 
@@ -162,7 +164,7 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         await ensemble.FitAsync(_data.Module(), Path.Combine(_runs, $"stages-{normalization}-{thresholding}"));
         using var prediction = ensemble.Predict(Path.Combine(_data.Root, "fabric", "test", "spot", "000.png"));
         Assert.Equal(new long[] { 1, 128, 128 }, prediction.AnomalyMap.shape);
-        Assert.False(float.IsNaN(prediction.AnomalyMap.max().item<float>()));
+        Assert.False(float.IsNaN(TestTensors.Max(prediction.AnomalyMap)));
         var evaluation = await ensemble.EvaluateAsync(_data.Module().Test);
         Assert.True(evaluation.Metrics["pixel_AUROC"] > 0.7, $"pixel AUROC {evaluation.Metrics["pixel_AUROC"]} with {normalization}/{thresholding}");
     }

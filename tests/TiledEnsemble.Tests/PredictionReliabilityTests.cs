@@ -105,6 +105,7 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
     [Fact]
     public void BadInputsGiveClearExceptions()
     {
+        using var disposeScope = NewDisposeScope();
         var ensemble = _trained.Ensemble;
         Assert.Contains("rank", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(128, 128))).Message);
         Assert.Contains("RGB", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(1, 1, 128, 128))).Message);

@@ -38,6 +38,9 @@ dotnet add package TiledEnsemble --version "$version" > /dev/null
 dotnet add package TorchSharp-cpu --version 0.107.0 > /dev/null
 # The example of docs/getting-started.md, between its consumer-test markers, without the ``` fences.
 sed -n '/<!-- consumer-test:begin -->/,/<!-- consumer-test:end -->/p' "$repo/docs/getting-started.md" | grep -v -e '^<!--' -e '^```' > Program.cs
+# Every ```csharp example of the README and docs/, compiled (not run) as methods of one class.
+awk -f "$repo/tests/consumer/doc-snippets.awk" "$repo/README.md" "$repo"/docs/*.md > DocSnippets.cs
+echo "consumer: compiling $(grep -c 'Task Snippet' DocSnippets.cs) documentation examples"
 dotnet build -c Release --nologo -v quiet
 output=$(dotnet run -c Release --no-build 2>&1)
 echo "$output"

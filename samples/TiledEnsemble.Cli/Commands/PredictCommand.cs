@@ -75,6 +75,7 @@ internal static class PredictCommand
     private static ImagePredictionResult PredictOne(Ensemble ensemble, string file, string target)
     {
         using var prediction = ensemble.Predict(file);
+        using var scope = TorchSharp.torch.NewDisposeScope();
         var name = Path.GetFileNameWithoutExtension(file);
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
         NpyWriter.Write(Path.Combine(target, name + ".npy"), map.data<float>().ToArray(), (int)map.shape[0], (int)map.shape[1]);

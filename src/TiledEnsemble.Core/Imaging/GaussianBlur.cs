@@ -77,14 +77,16 @@ public static class GaussianBlur
     internal static Tensor BlurPadded(Tensor padded, double[] kernel, long top, long height, long left, long width)
     {
         int pad = kernel.Length / 2;
+        using var scope = NewDisposeScope();
         var window = padded.narrow(2, top, height + (2 * pad)).narrow(3, left, width + (2 * pad));
-        return ShiftedSum(ShiftedSum(window, 3, width, kernel), 2, height, kernel);
+        return ShiftedSum(ShiftedSum(window, 3, width, kernel), 2, height, kernel).MoveToOuterDisposeScope();
     }
 
     private static Tensor ShiftedSum(Tensor input, long dim, long length, double[] kernel)
     {
         var shape = (long[])input.shape.Clone();
         shape[dim] = length;
+        using var scope = NewDisposeScope();
         var result = zeros(shape, input.dtype, input.device);
         for (int i = 0; i < kernel.Length; i++)
         {
@@ -92,6 +94,6 @@ public static class GaussianBlur
             result.add_(input.narrow(dim, i, length), alpha: weight);
         }
 
-        return result;
+        return result.MoveToOuterDisposeScope();
     }
 }

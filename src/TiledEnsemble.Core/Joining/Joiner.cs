@@ -116,6 +116,7 @@ public sealed class Joiner
         var joined = new List<Boxes>((int)batch);
         for (int b = 0; b < batch; b++)
         {
+            using var scope = NewDisposeScope();
             var corners = new List<Tensor>();
             var scores = new List<Tensor>();
             foreach (var p in ordered)
@@ -141,7 +142,7 @@ public sealed class Joiner
             var y = all[.., TensorIndex.Slice(1, 4, 2)].clamp(Scalars.Zero, height);
             var clipped = stack(new[] { x[.., 0], y[.., 0], x[.., 1], y[.., 1] }, 1);
             var keep = clipped[.., 2].gt(clipped[.., 0]).logical_and(clipped[.., 3].gt(clipped[.., 1]));
-            joined.Add(new Boxes(clipped[keep], allScores[keep]));
+            joined.Add(new Boxes(clipped[keep].MoveToOuterDisposeScope(), allScores[keep].MoveToOuterDisposeScope()));
         }
 
         return joined;

@@ -43,8 +43,11 @@ internal static class TileLayout
     }
 
     /// <summary>A view [B, C, nH, nW, th, tw] of the tiles of a covering-size batch.</summary>
-    public static Tensor Unfold(Tensor covering, TileGrid grid) =>
-        covering.unfold(2, grid.TileSize.Height, grid.Stride.Height).unfold(3, grid.TileSize.Width, grid.Stride.Width);
+    public static Tensor Unfold(Tensor covering, TileGrid grid)
+    {
+        using var rows = covering.unfold(2, grid.TileSize.Height, grid.Stride.Height);
+        return rows.unfold(3, grid.TileSize.Width, grid.Stride.Width);
+    }
 
     /// <summary>
     /// Sums tiles laid out as [B, L, C, h, w] (L = positions, row-major) onto the canvas and divides by the number of
@@ -66,6 +69,7 @@ internal static class TileLayout
             throw new ArgumentException($"removeBorderCount {removeBorder} removes whole tiles of {h}x{w}; it must be less than half the tile side.", parameterName);
         }
 
+        using var scope = NewDisposeScope();
         var columns = tiles.reshape(batch, positions, channels * h * w).permute(0, 2, 1);
         var weights = ones(new long[] { 1, 1, h, w }, tiles.dtype, tiles.device);
         if (removeBorder > 0)
@@ -82,7 +86,7 @@ internal static class TileLayout
         var counts = F.fold(weights.reshape(1, h * w, 1).expand(1, h * w, positions), outputSize, kernel, stride: stride);
 
         // Pixels that no tile covers (possible only with removed borders) get count 0 and sum 0, hence 0.
-        return (sum / counts.clamp_min(Scalars.One), image);
+        return ((sum / counts.clamp_min(Scalars.One)).MoveToOuterDisposeScope(), image);
     }
 
     private static int Scale(int value, int actual, int nominal, string what, string parameterName)

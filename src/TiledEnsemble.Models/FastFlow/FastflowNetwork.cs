@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -33,6 +34,7 @@ internal sealed class FastflowNetwork : Module
     /// <summary>The latent z of each scale and the summed log|det J| per sample of each.</summary>
     public (Tensor[] Latents, Tensor[] LogJacobians) Forward(IReadOnlyList<Tensor> features)
     {
+        using var scope = NewDisposeScope();
         var latents = new Tensor[features.Count];
         var logJacobians = new Tensor[features.Count];
         for (int i = 0; i < features.Count; i++)
@@ -40,6 +42,6 @@ internal sealed class FastflowNetwork : Module
             (latents[i], logJacobians[i]) = fast_flow_blocks[i].Forward(norms[i].forward(features[i]));
         }
 
-        return (latents, logJacobians);
+        return (latents.Select(t => t.MoveToOuterDisposeScope()).ToArray(), logJacobians.Select(t => t.MoveToOuterDisposeScope()).ToArray());
     }
 }

@@ -171,6 +171,7 @@ public sealed class PadimModel : IAnomalyModel
             throw NotFitted();
         }
 
+        using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>
         {
             ["mean"] = _mean.cpu().clone().DetachFromDisposeScope(),
@@ -204,6 +205,7 @@ public sealed class PadimModel : IAnomalyModel
             throw new ArgumentException($"The saved Padim state has mean {TensorGuard.Describe(mean)}, inverse_covariance {TensorGuard.Describe(inverse)}, feature_index {TensorGuard.Describe(index)}; expected [{c}, P], [P, {c}, {c}] and [{c}].");
         }
 
+        using var scope = NewDisposeScope();
         _featureIndex.copy_(index.to(_featureIndex.dtype, Device));
         _mean?.Dispose();
         _inverseCovariance?.Dispose();

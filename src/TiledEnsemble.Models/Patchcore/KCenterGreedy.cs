@@ -44,8 +44,11 @@ public static class KCenterGreedy
         return selected;
     }
 
-    private static Tensor Distances(Tensor points, long index) =>
-        (points - points[index]).pow(Scalars.Two).sum(1).sqrt();
+    private static Tensor Distances(Tensor points, long index)
+    {
+        using var scope = NewDisposeScope();
+        return (points - points[index]).pow(Scalars.Two).sum(1).sqrt().MoveToOuterDisposeScope();
+    }
 
     private static Tensor Projection(long inputs, int outputs, Random random, Device device)
     {

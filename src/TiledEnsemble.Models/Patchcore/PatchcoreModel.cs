@@ -122,6 +122,7 @@ public sealed class PatchcoreModel : IAnomalyModel
     public ModelState ExportState()
     {
         var bank = _memoryBank ?? throw NotFitted();
+        using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor> { ["memory_bank"] = bank.cpu().clone().DetachFromDisposeScope() };
         var metadata = new Dictionary<string, string>
         {
@@ -146,6 +147,7 @@ public sealed class PatchcoreModel : IAnomalyModel
             throw new ArgumentException($"The saved Patchcore memory_bank is {TensorGuard.Describe(bank)}; expected [M, {_options.Channels}] with M > 0.");
         }
 
+        using var scope = NewDisposeScope();
         _memoryBank?.Dispose();
         _memoryBank = bank.to(ScalarType.Float32, Device).clone().DetachFromDisposeScope();
     }

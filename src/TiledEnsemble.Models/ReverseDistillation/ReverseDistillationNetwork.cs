@@ -18,5 +18,9 @@ internal sealed class ReverseDistillationNetwork : Module
         RegisterComponents();
     }
 
-    public Tensor[] Decode(Tensor[] encoderFeatures) => decoder.forward(bottleneck.forward(encoderFeatures));
+    public Tensor[] Decode(Tensor[] encoderFeatures)
+    {
+        using var embedding = bottleneck.forward(encoderFeatures);
+        return decoder.forward(embedding);
+    }
 }

@@ -112,7 +112,8 @@ internal sealed class AdamOptimizer : GradientOptimizer
         using var rootCorrection2 = Math.Sqrt(correction2).ToScalar();
         using var epsilon = _epsilon.ToScalar();
         using var stepSize = (-LearningRate / correction1).ToScalar();
-        var denominator = v.sqrt().div_(rootCorrection2).add_(epsilon);
+        using var denominator = v.sqrt();
+        denominator.div_(rootCorrection2).add_(epsilon);
         parameter.addcdiv_(m, denominator, value: stepSize);
     }
 

@@ -125,6 +125,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
         }
 
         var tensors = new Dictionary<string, Tensor>();
+        using var scope = NewDisposeScope();
         using (no_grad())
         {
             foreach (var (name, value) in Network.state_dict())
@@ -159,6 +160,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
                 $"The saved weights do not fit this {ModelName} network: {missing.Count} missing ({List(missing)}), {unexpected.Count} unexpected ({List(unexpected)}), {mismatched.Count} of another shape ({List(mismatched)}). They were saved by another architecture or other settings.");
         }
 
+        using (var copyScope = NewDisposeScope())
         using (no_grad())
         {
             foreach (var (name, value) in own)

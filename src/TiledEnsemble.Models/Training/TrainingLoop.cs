@@ -164,6 +164,7 @@ internal static class TrainingLoop
     private static Dictionary<string, Tensor> Snapshot(TrainedAnomalyModel model)
     {
         var copy = new Dictionary<string, Tensor>();
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         foreach (var (name, value) in model.Network.state_dict())
         {

@@ -12,6 +12,7 @@ internal static class BoxFinder
     public static IReadOnlyList<AnomalyBox> Find(Tensor map, Tensor mask)
     {
         int height = (int)mask.shape[^2], width = (int)mask.shape[^1];
+        using var scope = NewDisposeScope();
         var maskValues = mask.cpu().flatten().data<bool>().ToArray();
         if (!maskValues.Any(v => v))
         {

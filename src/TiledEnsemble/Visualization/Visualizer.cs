@@ -57,6 +57,7 @@ internal sealed class Visualizer
     /// <summary>The image with the mask's boundary in red and each region's box in yellow.</summary>
     private static Tensor Outline(Tensor rgb, Tensor mask, Tensor map)
     {
+        using var scope = NewDisposeScope();
         var m = mask.to_type(ScalarType.Float32).unsqueeze(0).unsqueeze(0);
         var eroded = -F.max_pool2d(-m, 3, stride: 1, padding: 1);
         var border = (m - eroded).gt(Scalars.Zero)[0, 0];
@@ -75,6 +76,6 @@ internal sealed class Visualizer
             }
         }
 
-        return result;
+        return result.MoveToOuterDisposeScope();
     }
 }

@@ -13,6 +13,7 @@ public class PixelMetricsAccumulatorTests
     private static (Tensor Maps, Tensor Masks) Batch(int seed, float low, float high, bool quantized)
     {
         var generator = new Generator((ulong)seed);
+        using var scope = NewDisposeScope();
         var masks = zeros(new long[] { 2, 1, 32, 32 });
         masks[0, 0, 4..10, 6..12] = 1;
         masks[1, 0, 20..22, 20..30] = 1;
@@ -24,7 +25,7 @@ public class PixelMetricsAccumulatorTests
             maps = maps.mul(TestTensors.Scalar(64)).round().div(TestTensors.Scalar(64));
         }
 
-        return (maps, masks);
+        return (maps.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope());
     }
 
     [Fact]

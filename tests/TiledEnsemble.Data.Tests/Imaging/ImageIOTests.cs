@@ -15,8 +15,11 @@ public sealed class ImageIOTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static Tensor Quantized(int channels, int height, int width, int levels, int seed) =>
-        rand(new long[] { channels, height, width }, generator: new Generator((ulong)seed)).mul(TestTensors.Scalar(levels)).floor().div(TestTensors.Scalar(levels));
+    private static Tensor Quantized(int channels, int height, int width, int levels, int seed)
+    {
+        using var scope = NewDisposeScope();
+        return rand(new long[] { channels, height, width }, generator: new Generator((ulong)seed)).mul(TestTensors.Scalar(levels)).floor().div(TestTensors.Scalar(levels)).MoveToOuterDisposeScope();
+    }
 
     [Theory]
     [InlineData(1, 8)]

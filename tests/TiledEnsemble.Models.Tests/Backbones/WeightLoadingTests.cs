@@ -23,14 +23,16 @@ public sealed class WeightLoadingTests : IDisposable
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, p) in model.named_parameters())
         {
-            state[name] = p.detach().clone();
+            using var detached = p.detach();
+            state[name] = detached.clone();
         }
 
         foreach (var (name, b) in model.named_buffers())
         {
             if (withBatchesTracked || !name.EndsWith("num_batches_tracked"))
             {
-                state[name] = b.detach().clone();
+                using var detached = b.detach();
+                state[name] = detached.clone();
             }
         }
 

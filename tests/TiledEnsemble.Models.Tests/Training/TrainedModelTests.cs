@@ -97,3 +97,49 @@ public class TrainedModelTests
         Assert.Contains("'4'", message);
     }
 }
+
+public class TrainedModelInputTests
+{
+    [Theory]
+    [InlineData(ModelKind.FastFlow)]
+    [InlineData(ModelKind.Stfpm)]
+    [InlineData(ModelKind.ReverseDistillation)]
+    public void BadInputsAreRefusedWithTheirShape(ModelKind kind)
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
+        using var model = TrainedModels.Create(kind, backbone, new TrainingOptions { MaxEpochs = 1 });
+        Assert.Throws<InvalidOperationException>(() => model.Predict(TextureSet.Normals(1, TrainedModels.Size)));
+        Assert.Throws<InvalidOperationException>(() => model.ExportState());
+        model.Fit(TextureSet.Batches(TextureSet.Normals(2, TrainedModels.Size), 2));
+
+        Assert.Contains("[3, 64, 64]", Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(3, 64, 64))).Message);
+        Assert.Contains("3 channels", Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(1, 1, 64, 64))).Message);
+        Assert.Contains("NaN", Assert.ThrowsAny<ArgumentException>(() => model.Predict(TiledEnsemble.Testing.TestTensors.Full(new long[] { 1, 3, 64, 64 }, double.NaN))).Message);
+        Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(new long[] { 1, 3, 64, 64 }, ScalarType.Int64)));
+        Assert.Throws<ArgumentNullException>(() => model.ImportState(null!));
+        Assert.Throws<ArgumentNullException>(() => model.Fit(null!));
+    }
+
+    [Fact]
+    public void FastflowRefusesAnotherInputSizeNamingBoth()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
+        using var model = TrainedModels.Create(ModelKind.FastFlow, backbone, new TrainingOptions { MaxEpochs = 1 });
+        model.Fit(TextureSet.Batches(TextureSet.Normals(2, TrainedModels.Size), 2));
+        var message = Assert.Throws<ArgumentException>(() => model.Predict(zeros(1, 3, 96, 96))).Message;
+        Assert.Contains("64x64", message);
+        Assert.Contains("96x96", message);
+    }
+
+    [Fact]
+    public void OptionsNameTheirBadValues()
+    {
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
+        Assert.Contains("FlowSteps", Assert.ThrowsAny<ArgumentException>(() => new TiledEnsemble.Models.FastFlow.FastflowModel(backbone, new TiledEnsemble.Models.FastFlow.FastflowOptions { InputSize = new TiledEnsemble.Tiling.Size2D(64, 64), FlowSteps = 0 })).Message);
+        Assert.Contains("layer1, layer2 and layer3", Assert.ThrowsAny<ArgumentException>(() => new TiledEnsemble.Models.ReverseDistillation.ReverseDistillationModel(backbone, new TiledEnsemble.Models.ReverseDistillation.ReverseDistillationOptions { Backbone = "resnet18", Layers = new[] { "layer2" } })).Message);
+        Assert.ThrowsAny<ArgumentException>(() => new TiledEnsemble.Models.Stfpm.StfpmModel(backbone, new TiledEnsemble.Models.Stfpm.StfpmOptions { Backbone = "wide_resnet50_2" }));
+        Assert.Throws<ArgumentNullException>(() => new TiledEnsemble.Models.Stfpm.StfpmModel(null!));
+    }
+}
