@@ -20,6 +20,11 @@ for expected in TiledEnsemble TiledEnsemble.Core TiledEnsemble.Models TiledEnsem
 done
 unzip -l "$feed/TiledEnsemble.Core.$version.nupkg" | grep -q "buildTransitive/TiledEnsemble.Core.targets" || { echo "consumer: Core package lacks buildTransitive/TiledEnsemble.Core.targets"; exit 1; }
 
+# The version does not change between commits, so a package cached by an earlier run would be restored instead of the
+# one just packed: drop our packages (only ours) from the global cache first.
+cache=$(dotnet nuget locals global-packages --list | sed 's/^[^:]*: *//')
+rm -rf "$cache"/tiledensemble "$cache"/tiledensemble.core "$cache"/tiledensemble.models "$cache"/tiledensemble.data "$cache"/tiledensemble.cli
+
 app="$work/app"
 mkdir -p "$app"
 cd "$app"
