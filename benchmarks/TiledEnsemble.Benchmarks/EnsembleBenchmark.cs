@@ -58,12 +58,23 @@ internal static class EnsembleBenchmark
     }
 
     /// <summary>Child-process entry: trains and predicts one configuration and prints its measurements.</summary>
-    public static void MeasureOne(string root, int imageSize, int tileSize)
+    /// <param name="root">The generated dataset.</param>
+    /// <param name="imageSize">Image side.</param>
+    /// <param name="tileSize">Tile side (no overlap).</param>
+    /// <param name="variant">For attributing memory: "tile-stage" (no image-stage statistics), "no-workers" (decoding on
+    /// the training thread); anything else is the standard configuration.</param>
+    public static void MeasureOne(string root, int imageSize, int tileSize, string variant = "standard")
     {
-        var loader = new LoaderOptions { ImageSize = imageSize, TrainBatchSize = 4, EvalBatchSize = 4, NumWorkers = 1, PrefetchBatches = 1 };
+        var loader = new LoaderOptions { ImageSize = imageSize, TrainBatchSize = 4, EvalBatchSize = 4, NumWorkers = variant == "no-workers" ? 0 : 1, PrefetchBatches = variant == "no-workers" ? 0 : 1 };
         var data = AnomalyDataModule.MvtecAD(root, "fabric", new SplitOptions(), loader);
-        using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(imageSize).WithTiling(tileSize, tileSize)
-            .WithModel(ModelKind.Padim).WithBatchSizes(4, 4).Build();
+        var builder = TiledEnsembleBuilder.Create().WithImageSize(imageSize).WithTiling(tileSize, tileSize)
+            .WithModel(ModelKind.Padim).WithBatchSizes(4, 4);
+        if (variant == "tile-stage")
+        {
+            builder.WithNormalization(Stage.Tile).WithThresholding(ThresholdMethod.F1Adaptive, Stage.Tile);
+        }
+
+        using var ensemble = builder.Build();
         var run = Path.Combine(Path.GetTempPath(), "bench-run-" + Guid.NewGuid().ToString("N"));
         try
         {

@@ -4,9 +4,9 @@ using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
 
-if (args.Length == 4 && args[0] == "--measure-one")
+if (args.Length is 4 or 5 && args[0] == "--measure-one")
 {
-    EnsembleBenchmark.MeasureOne(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    EnsembleBenchmark.MeasureOne(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args.Length == 5 ? args[4] : "standard");
     return;
 }
 
