@@ -47,6 +47,12 @@ internal static class EnsembleBenchmark
                 Console.WriteLine(FormattableString.Invariant($"| {name} | {m.Positions} | {m.PeakMiB:F0} MiB | {m.PeakMiB / baseline.PeakMiB:F2} | {m.TrainSeconds:F1} | {m.TrainSeconds / m.Positions:F2} | {m.PredictImagesPerSecond:F2} |"));
             }
 
+            // The same pair with NativeAllocator.LimitRetention() applied in the child (large blocks returned to the system).
+            var limitedBase = Child(self, root, tile, tile, "limit-retention");
+            var limited = Child(self, root, full, tile, "limit-retention");
+            Console.WriteLine(FormattableString.Invariant($"| single model at {tile}x{tile}, LimitRetention | 1 | {limitedBase.PeakMiB:F0} MiB | 1.00 | {limitedBase.TrainSeconds:F1} | {limitedBase.TrainSeconds:F2} | {limitedBase.PredictImagesPerSecond:F2} |"));
+            Console.WriteLine(FormattableString.Invariant($"| tiled {grids[^1]}x{grids[^1]} over {full}x{full}, LimitRetention | {limited.Positions} | {limited.PeakMiB:F0} MiB | {limited.PeakMiB / limitedBase.PeakMiB:F2} | {limited.TrainSeconds:F1} | {limited.TrainSeconds / limited.Positions:F2} | {limited.PredictImagesPerSecond:F2} |"));
+
             Overhead(grids[^1], tile);
         }
         finally
@@ -65,6 +71,11 @@ internal static class EnsembleBenchmark
     /// the training thread); anything else is the standard configuration.</param>
     public static void MeasureOne(string root, int imageSize, int tileSize, string variant = "standard")
     {
+        if (variant == "limit-retention" && !TiledEnsemble.Hosting.NativeAllocator.LimitRetention())
+        {
+            throw new InvalidOperationException("NativeAllocator.LimitRetention is not available on this system.");
+        }
+
         var loader = new LoaderOptions { ImageSize = imageSize, TrainBatchSize = 4, EvalBatchSize = 4, NumWorkers = variant == "no-workers" ? 0 : 1, PrefetchBatches = variant == "no-workers" ? 0 : 1 };
         var data = AnomalyDataModule.MvtecAD(root, "fabric", new SplitOptions(), loader);
         var builder = TiledEnsembleBuilder.Create().WithImageSize(imageSize).WithTiling(tileSize, tileSize)
@@ -117,10 +128,10 @@ internal static class EnsembleBenchmark
 
     private sealed record Measurement(int Positions, double PeakMiB, double TrainSeconds, double PredictImagesPerSecond);
 
-    private static Measurement Child(string self, string root, int imageSize, int tileSize)
+    private static Measurement Child(string self, string root, int imageSize, int tileSize, string variant = "standard")
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { self, "--measure-one", root, imageSize.ToString(CultureInfo.InvariantCulture), tileSize.ToString(CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { self, "--measure-one", root, imageSize.ToString(CultureInfo.InvariantCulture), tileSize.ToString(CultureInfo.InvariantCulture), variant })
         {
             start.ArgumentList.Add(a);
         }
