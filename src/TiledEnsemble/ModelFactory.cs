@@ -28,7 +28,7 @@ internal static class ModelFactory
             ModelKind.FastFlow => new FastflowModel(context.Backbone, new FastflowOptions { InputSize = s.TileSize, Backbone = s.Backbone, Layers = s.Layers, FlowSteps = s.FlowSteps, Training = s.Training }, context.Device),
             ModelKind.Stfpm => new StfpmModel(context.Backbone, new StfpmOptions { Backbone = s.Backbone, Layers = s.Layers, Training = s.Training }, context.Device),
             ModelKind.ReverseDistillation => new ReverseDistillationModel(context.Backbone, new ReverseDistillationOptions { Backbone = s.Backbone, Layers = s.Layers, Training = s.Training }, context.Device),
-            _ => throw new NotSupportedException($"Model {s.Model} is not implemented in this version; use Padim or Patchcore, or pass a model factory to WithModel."),
+            _ => throw new NotSupportedException($"Model {s.Model} is not a known model; use one of {string.Join(", ", Enum.GetNames<ModelKind>())}, or pass a model factory to WithModel."),
         };
     }
 }
