@@ -37,7 +37,7 @@ internal static class ModelsBenchmark
                 ? new PadimModel(backbone)
                 : new PatchcoreModel(backbone, new PatchcoreOptions { Backbone = "resnet18" });
             var watch = Stopwatch.StartNew();
-            model.Fit(Batches(train, batch));
+            model.Fit(BenchmarkBatches.Of(train, batch));
             double trainPerImage = watch.Elapsed.TotalSeconds / trainCount;
 
             // Bound and model passes alternate, so that the VM's speed drift hits both alike; medians of five pairs.
@@ -60,19 +60,12 @@ internal static class ModelsBenchmark
         Console.WriteLine();
     }
 
-    private static System.Collections.Generic.IEnumerable<Tensor> Batches(Tensor images, int batch)
-    {
-        for (long i = 0; i < images.shape[0]; i += batch)
-        {
-            yield return images.narrow(0, i, Math.Min(batch, images.shape[0] - i));
-        }
-    }
 
     /// <summary>Images per second over one pass of the set.</summary>
     private static double Throughput(Tensor images, int batch, Action<Tensor> run)
     {
         var watch = Stopwatch.StartNew();
-        foreach (var b in Batches(images, batch))
+        foreach (var b in BenchmarkBatches.Of(images, batch))
         {
             run(b);
         }

@@ -31,7 +31,7 @@ internal static class TrainingBenchmark
         var layers = new[] { "layer1", "layer2", "layer3" };
         double forward = Seconds(() =>
         {
-            foreach (var b in Batches(images, batch))
+            foreach (var b in BenchmarkBatches.Of(images, batch))
             {
                 using var s = NewDisposeScope();
                 using var i = inference_mode();
@@ -52,8 +52,8 @@ internal static class TrainingBenchmark
             };
 
             // One warm-up epoch (allocator, kernels), then one timed epoch.
-            model.Train(() => Batches(images, batch));
-            double epoch = Seconds(() => model.Train(() => Batches(images, batch))) * 100 / tiles;
+            model.Train(() => BenchmarkBatches.Of(images, batch));
+            double epoch = Seconds(() => model.Train(() => BenchmarkBatches.Of(images, batch))) * 100 / tiles;
             Console.WriteLine($"| {kind} | {epoch:F2} | {forward:F2} | {epoch / forward:F1} |");
         }
 
@@ -67,11 +67,4 @@ internal static class TrainingBenchmark
         return watch.Elapsed.TotalSeconds;
     }
 
-    private static IEnumerable<Tensor> Batches(Tensor images, int batch)
-    {
-        for (long i = 0; i < images.shape[0]; i += batch)
-        {
-            yield return images.narrow(0, i, Math.Min(batch, images.shape[0] - i));
-        }
-    }
 }

@@ -19,11 +19,9 @@ internal static class TextureSet
 
     public static Tensor Defective(int count, int size)
     {
-        var options = new DefectDatasetOptions { ImageSize = size, Texture = TextureKind.WovenFabric, Seed = 7, DefectAreaFraction = 0.02 };
-        using var scope = NewDisposeScope();
-        var kinds = new[] { DefectKind.Spot, DefectKind.Cut };
-        var images = Enumerable.Range(0, count).Select(i => DefectDatasetGenerator.RenderDefective(options, kinds[i % kinds.Length], 100 + i).Defective).ToArray();
-        return stack(images).MoveToOuterDisposeScope();
+        var (images, masks) = DefectiveWithMasks(count, size);
+        masks.Dispose();
+        return images;
     }
 
     /// <summary>Defective images with their masks [N, 1, H, W].</summary>

@@ -83,8 +83,6 @@ public sealed class StfpmModel : TrainedAnomalyModel
         return map!.MoveToOuterDisposeScope();
     }
 
-    internal override IEnumerable<Parameter> TrainableParameters() => _network.parameters().Where(p => p.requires_grad);
-
     private (Tensor[] Teacher, Tensor[] Student) Features(Tensor normalized)
     {
         Tensor[] teacher;

@@ -60,7 +60,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     /// <summary>Raw anomaly maps [B, 1, H, W] of ImageNet-normalized images, at <paramref name="size"/>.</summary>
     internal abstract Tensor MapsOf(Tensor normalized, long[] size);
 
-    internal virtual IEnumerable<Parameter> TrainableParameters() => Network.parameters().Where(p => p.requires_grad);
+    internal IEnumerable<Parameter> TrainableParameters() => Network.parameters().Where(p => p.requires_grad);
 
     internal void SetTraining(bool training) => Network.train(training);
 

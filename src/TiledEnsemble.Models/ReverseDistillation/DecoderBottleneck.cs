@@ -4,38 +4,6 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.ReverseDistillation;
 
-/// <summary>The decoder's basic block: a ResNet basic block whose first convolution upsamples (2×2 transposed) when the stride is 2.</summary>
-internal sealed class DecoderBasicBlock : Module<Tensor, Tensor>
-{
-    public const int Expansion = 1;
-
-    private readonly Module<Tensor, Tensor> conv1;
-    private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
-    private readonly Sequential? upsample;
-
-    public DecoderBasicBlock(string name, long inPlanes, long planes, long stride)
-        : base(name)
-    {
-        conv1 = stride == 2 ? ConvTranspose2d(inPlanes, planes, 2, stride: 2, bias: false) : Conv2d(inPlanes, planes, 3, padding: 1, bias: false);
-        bn1 = BatchNorm2d(planes);
-        conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes);
-        upsample = DecoderLayers.Upsample(inPlanes, planes * Expansion, stride);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.forward(conv1.forward(input)));
-        x = bn2.forward(conv2.forward(x));
-        var identity = upsample is null ? input : upsample.forward(input);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
-    }
-}
-
 /// <summary>The decoder's bottleneck block: 1×1, then 2×2 transposed (stride 2) or 3×3, then 1×1 to planes·4.</summary>
 internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
 {
