@@ -46,6 +46,7 @@ public sealed partial class Ensemble : IDisposable
         _factory = factory ?? ModelFactory.Create;
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger<Ensemble>();
+        Hosting.NativeAllocator.ApplyAutomaticLimit(_logger);
         _device = DeviceNames.Parse(settings.Device);
         Grid = TileGrid.Create(settings.ImageSize, settings.TileSize, settings.Stride);
     }

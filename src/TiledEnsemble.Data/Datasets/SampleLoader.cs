@@ -34,7 +34,26 @@ public sealed class SampleLoader
     public LoaderOptions Options => _options;
 
     /// <summary>Yields batches of <paramref name="batchSize"/> samples, in order; dispose each batch when done.</summary>
-    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, CancellationToken cancellationToken = default)
+    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, CancellationToken cancellationToken = default) =>
+        Batches(samples, batchSize, perImage: null, cancellationToken);
+
+    /// <summary>
+    /// Yields batches of <paramref name="batchSize"/> samples, in order, with <paramref name="perImage"/> applied on the
+    /// worker to every resized image [3, H, W] and its mask [1, H, W] (for example cutting out one tile); dispose each
+    /// batch when done.
+    /// </summary>
+    /// <param name="samples">The samples.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="perImage">A crop or similar transform that keeps the channel count and maps an all-zero mask to an
+    /// all-zero mask (crops, padding and resizing do). Its result is what the batch keeps, so it should own its memory
+    /// (a contiguous copy, not a view of the full image). Called from worker threads at once.</param>
+    /// <param name="cancellationToken">Stops loading.</param>
+    /// <remarks>
+    /// Only the transformed images are stacked: when a tiled ensemble trains one position it needs one tile of every
+    /// image, and cutting it out here keeps full-resolution batches (48 MiB for four 1024² images) from being made at
+    /// all. An image without a mask file and with a normal label gets its empty mask at the transformed size directly.
+    /// </remarks>
+    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, Func<Tensor, Tensor>? perImage, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (batchSize <= 0)
@@ -50,7 +69,7 @@ public sealed class SampleLoader
             while (next < chunks.Count && pending.Count <= _options.PrefetchBatches)
             {
                 var chunk = chunks[next++];
-                pending.Enqueue(_options.NumWorkers == 0 ? Task.FromResult(LoadChunk(chunk, cancellationToken)) : Task.Run(() => LoadChunk(chunk, cancellationToken), cancellationToken));
+                pending.Enqueue(_options.NumWorkers == 0 ? Task.FromResult(LoadChunk(chunk, perImage, cancellationToken)) : Task.Run(() => LoadChunk(chunk, perImage, cancellationToken), cancellationToken));
             }
         }
 
@@ -114,15 +133,15 @@ public sealed class SampleLoader
         return new SampleBatch(images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), loaded.Select(l => l.Sample).ToArray(), loaded.Select(l => l.OriginalSize).ToArray());
     }
 
-    private Loaded[] LoadChunk(AnomalySample[] chunk, CancellationToken cancellationToken)
+    private Loaded[] LoadChunk(AnomalySample[] chunk, Func<Tensor, Tensor>? perImage, CancellationToken cancellationToken)
     {
         var result = new Loaded[chunk.Length];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.NumWorkers), CancellationToken = cancellationToken };
-        Parallel.For(0, chunk.Length, parallel, i => result[i] = LoadOne(chunk[i]));
+        Parallel.For(0, chunk.Length, parallel, i => result[i] = LoadOne(chunk[i], perImage));
         return result;
     }
 
-    private Loaded LoadOne(AnomalySample sample)
+    private Loaded LoadOne(AnomalySample sample, Func<Tensor, Tensor>? perImage)
     {
         // Tensors made here belong to no dispose scope of this worker thread: the consumer disposes them.
         try
@@ -130,7 +149,7 @@ public sealed class SampleLoader
             using var scope = NewDisposeScope();
             var image = ImageIO.ReadImage(sample.ImagePath);
             var size = new Size2D((int)image.shape[1], (int)image.shape[2]);
-            Tensor mask;
+            Tensor? mask;
             if (sample.Synthetic is { } synthetic)
             {
                 (image, mask) = DefectDatasetGenerator.PaintOnto(image, synthetic.Kind, synthetic.AreaFraction, synthetic.Seed);
@@ -145,19 +164,38 @@ public sealed class SampleLoader
             }
             else
             {
-                // No mask file: empty for normal (and unknown) images, the whole image for anomalous ones.
-                mask = sample.Label == SampleLabel.Anomalous ? ones(1, size.Height, size.Width) : zeros(1, size.Height, size.Width);
+                // No mask file: empty for normal (and unknown) images, the whole image for anomalous ones. The empty mask
+                // is made last, at the final size.
+                mask = sample.Label == SampleLabel.Anomalous ? ones(1, size.Height, size.Width) : null;
             }
 
-            var resized = ImageIO.Resize(image, _options.ImageSize).MoveToOuterDisposeScope();
-            var resizedMask = ImageIO.ResizeMask(mask, _options.ImageSize).MoveToOuterDisposeScope();
-            return new Loaded(sample, resized, resizedMask, size);
+            var resized = ImageIO.Resize(image, _options.ImageSize);
+            var resizedMask = mask is null ? null : ImageIO.ResizeMask(mask, _options.ImageSize);
+            if (perImage is not null)
+            {
+                resized = Transformed(perImage, resized, sample, "image");
+                resizedMask = resizedMask is null ? null : Transformed(perImage, resizedMask, sample, "mask");
+            }
+
+            resizedMask ??= zeros(1, resized.shape[1], resized.shape[2]);
+            return new Loaded(sample, resized.MoveToOuterDisposeScope(), resizedMask.MoveToOuterDisposeScope(), size);
         }
         catch (Exception exception) when (_options.BadFilePolicy == BadFilePolicy.Skip && exception is ImageDecodeException or System.IO.IOException)
         {
             _logger.LogWarning("Skipping sample '{Path}': {Reason}", sample.ImagePath, exception.Message);
             return new Loaded(sample, null, null, default);
         }
+    }
+
+    private static Tensor Transformed(Func<Tensor, Tensor> perImage, Tensor input, AnomalySample sample, string what)
+    {
+        var output = perImage(input) ?? throw new InvalidOperationException($"The per-image transform returned null for the {what} of '{sample.ImagePath}'.");
+        if (output.dim() != 3 || output.shape[0] != input.shape[0])
+        {
+            throw new InvalidOperationException($"The per-image transform turned the {what} of '{sample.ImagePath}' from {TensorGuard.Describe(input)} into {TensorGuard.Describe(output)}; it must return [{input.shape[0]}, h, w].");
+        }
+
+        return output;
     }
 
     private sealed record Loaded(AnomalySample Sample, Tensor? Image, Tensor? Mask, Size2D OriginalSize) : IDisposable

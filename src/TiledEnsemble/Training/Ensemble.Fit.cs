@@ -287,21 +287,28 @@ public sealed partial class Ensemble
     }
 
     /// <summary>
-    /// The tiles of one position, batch by batch. No dispose scope stays open across a yield (the consumer's tensors
-    /// would land in it); each yielded tensor is disposed when the consumer asks for the next. Masks and labels are only
-    /// cut when <c>withTruth</c> is set (validation); training needs the images alone.
+    /// The tiles of one position, batch by batch, cut out on the loader's workers (no full-resolution batch is made). No
+    /// dispose scope stays open across a yield (the consumer's tensors would land in it); each yielded tensor is disposed
+    /// when the consumer asks for the next. Masks and labels are only moved when <c>withTruth</c> is set (validation);
+    /// training needs the images alone.
     /// </summary>
     private IEnumerable<(Tensor Images, Tensor Masks, Tensor Labels)> Tiles(SampleLoader loader, IReadOnlyList<AnomalySample> samples, int batchSize, EnsembleTiler tiler, TilePosition position, CancellationToken cancellationToken, bool withTruth = true)
     {
-        foreach (var batch in loader.Batches(samples, batchSize, cancellationToken))
+        Tensor CutTile(Tensor image)
+        {
+            using var scope = NewDisposeScope();
+            return tiler.TileAt(image.unsqueeze(0), position).squeeze(0).MoveToOuterDisposeScope();
+        }
+
+        foreach (var batch in loader.Batches(samples, batchSize, CutTile, cancellationToken))
         {
             using (batch)
             {
                 Tensor images, masks, labels;
                 using (var scope = NewDisposeScope())
                 {
-                    images = tiler.TileAt(batch.Images.to(_device), position).DetachFromDisposeScope();
-                    masks = (withTruth ? tiler.TileAt(batch.Masks.to(_device), position) : empty(0)).DetachFromDisposeScope();
+                    images = batch.Images.to(_device).DetachFromDisposeScope();
+                    masks = (withTruth ? batch.Masks.to(_device) : empty(0)).DetachFromDisposeScope();
                     labels = (withTruth ? batch.Labels.to(_device).clone() : empty(0)).DetachFromDisposeScope();
                 }
 

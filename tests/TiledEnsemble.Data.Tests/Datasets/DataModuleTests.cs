@@ -141,6 +141,38 @@ public sealed class DataModuleTests : IDisposable
     }
 
     [Fact]
+    public void APerImageTransformOnTheWorkersEqualsCuttingTheFullBatch()
+    {
+        using var scope = NewDisposeScope();
+        var data = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", loader: Small);
+        var loader = new SampleLoader(Small);
+        static Tensor Cut(Tensor image)
+        {
+            using var inner = NewDisposeScope();
+            return image.narrow(1, 4, 8).narrow(2, 2, 8).contiguous().MoveToOuterDisposeScope();
+        }
+
+        // The test split has normal images without mask files (their empty masks are made at the cut size) and
+        // anomalous ones with masks.
+        var full = loader.Batches(data.Test, 3).ToList();
+        var cut = loader.Batches(data.Test, 3, Cut).ToList();
+        Assert.Equal(full.Count, cut.Count);
+        foreach (var (whole, part) in full.Zip(cut))
+        {
+            Assert.Equal(new long[] { whole.Count, 3, 8, 8 }, part.Images.shape);
+            Assert.True(whole.Images.narrow(2, 4, 8).narrow(3, 2, 8).eq(part.Images).all().item<bool>());
+            Assert.Equal(new long[] { whole.Count, 1, 8, 8 }, part.Masks.shape);
+            Assert.True(whole.Masks.narrow(2, 4, 8).narrow(3, 2, 8).eq(part.Masks).all().item<bool>());
+            Assert.True(whole.Labels.eq(part.Labels).all().item<bool>());
+        }
+
+        Assert.Contains(full, b => b.Masks.sum().item<float>() > 0);
+        var error = Assert.Throws<InvalidOperationException>(() => loader.Batches(data.Test, 3, image => image[..1]).ToList());
+        Assert.Contains("per-image transform", error.Message);
+        Assert.Contains(".png", error.Message);
+    }
+
+    [Fact]
     public void SyntheticValidationPaintsDefectsOnHeldOutTrainingImages()
     {
         using var scope = NewDisposeScope();

@@ -95,4 +95,71 @@ public class PadimTests
         Assert.Throws<ArgumentException>(() => model.Predict(TestTensors.Full(new long[] { 1, 3, 32, 32 }, float.NaN)));
         Assert.Throws<ArgumentException>(() => model.Predict(zeros(1, 1, 32, 32)));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ChannelSelectionEqualsUpsamplingEveryLayerThenSelecting(bool sorted)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        var layers = new[] { randn(2, 4, 8, 8, generator: generator), randn(2, 6, 4, 4, generator: generator), randn(2, 5, 3, 3, generator: generator) };
+        long[] index = { 13, 2, 9, 14, 0, 5, 10 };
+        if (sorted)
+        {
+            Array.Sort(index);
+        }
+
+        // Reference: the paper's order of operations, with libtorch's own nearest interpolation (8 / 3 is not whole).
+        var upsampled = layers.Select(l => nn.functional.interpolate(l, new long[] { 8, 8 }, mode: InterpolationMode.Nearest)).ToArray();
+        var expected = cat(upsampled, 1).index_select(1, tensor(index));
+        using var selection = ChannelSelection.Create(index, new long[] { 4, 6, 5 }, CPU);
+        var actual = selection.Apply(layers);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(expected.eq(actual).all().item<bool>());
+    }
+
+    [Fact]
+    public void ImportRestoresAFeatureIndexInAnyOrderAndRefusesABadOne()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 1);
+        using var model = new PadimModel(backbone, Small);
+        model.Fit(TextureSet.Batches(TextureSet.Normals(4, 32), 2));
+        var test = TextureSet.Defective(2, 32);
+        using var original = model.Predict(test);
+        using var state = model.ExportState();
+
+        // The same Gaussian written with its channels in another order (as a state saved with an unsorted index is).
+        var permutation = tensor(new long[] { 3, 11, 0, 7, 1, 10, 2, 9, 4, 8, 5, 6 });
+        var shuffled = new ModelState(
+            new System.Collections.Generic.Dictionary<string, Tensor>
+            {
+                ["mean"] = state.Tensors["mean"].index_select(0, permutation),
+                ["inverse_covariance"] = state.Tensors["inverse_covariance"].index_select(1, permutation).index_select(2, permutation),
+                ["feature_index"] = state.Tensors["feature_index"].index_select(0, permutation),
+            },
+            state.Metadata);
+        using var restored = new PadimModel(backbone, Small);
+        restored.ImportState(shuffled);
+        using var again = restored.Predict(test);
+        var difference = (again.AnomalyMaps - original.AnomalyMaps).abs().max().item<float>();
+        Assert.True(difference < 1e-3f * original.AnomalyMaps.abs().max().item<float>(), $"maps differ by {difference}");
+
+        foreach (var bad in new[] { new long[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 448 }, new long[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10 } })
+        {
+            var corrupt = new ModelState(
+                new System.Collections.Generic.Dictionary<string, Tensor>
+                {
+                    ["mean"] = state.Tensors["mean"],
+                    ["inverse_covariance"] = state.Tensors["inverse_covariance"],
+                    ["feature_index"] = tensor(bad),
+                },
+                state.Metadata);
+            var error = Assert.Throws<ArgumentException>(() => restored.ImportState(corrupt));
+            Assert.Contains("feature_index", error.Message);
+            using var unchanged = restored.Predict(test);
+            Assert.True(unchanged.AnomalyMaps.eq(again.AnomalyMaps).all().item<bool>());
+        }
+    }
 }
