@@ -54,6 +54,17 @@ internal static class EnsembleBenchmark
             Console.WriteLine(FormattableString.Invariant($"| single model at {tile}x{tile}, glibc's dynamic threshold | 1 | {dynamicBase.PeakMiB:F0} MiB | 1.00 | {dynamicBase.TrainSeconds:F1} | {dynamicBase.TrainSeconds:F2} | {dynamicBase.PredictImagesPerSecond:F2} |"));
             Console.WriteLine(FormattableString.Invariant($"| tiled {grids[^1]}x{grids[^1]} over {full}x{full}, glibc's dynamic threshold | {dynamic.Positions} | {dynamic.PeakMiB:F0} MiB | {dynamic.PeakMiB / dynamicBase.PeakMiB:F2} | {dynamic.TrainSeconds:F1} | {dynamic.TrainSeconds / dynamic.Positions:F2} | {dynamic.PredictImagesPerSecond:F2} |"));
 
+            // Prediction of the whole ensemble against the bare backbone over the same tiles, for both models.
+            var padim = Child(self, root, full, tile);
+            var patchcore = Child(self, root, full, tile, "patchcore");
+            Console.WriteLine();
+            Console.WriteLine($"| ensemble {grids[^1]}x{grids[^1]} over {full}x{full} | predict images/s | backbone bound images/s (same tiles) | ratio |");
+            Console.WriteLine("| --- | --- | --- | --- |");
+            foreach (var (name, m) in new[] { ("Padim", padim), ("Patchcore", patchcore) })
+            {
+                Console.WriteLine(FormattableString.Invariant($"| {name} | {m.PredictImagesPerSecond:F2} | {m.BoundImagesPerSecond:F2} | {m.PredictImagesPerSecond / m.BoundImagesPerSecond:F2} |"));
+            }
+
             Overhead(grids[^1], tile);
         }
         finally
@@ -69,16 +80,17 @@ internal static class EnsembleBenchmark
     /// <param name="imageSize">Image side.</param>
     /// <param name="tileSize">Tile side (no overlap).</param>
     /// <param name="variant">For attributing memory: "tile-stage" (no image-stage statistics), "no-workers" (decoding on
-    /// the training thread), "dynamic-threshold" (NativeAllocator.AutomaticRetentionLimit off); anything else is the
-    /// standard configuration.</param>
+    /// the training thread), "dynamic-threshold" (NativeAllocator.AutomaticRetentionLimit off), "patchcore" (Patchcore
+    /// instead of Padim); anything else is the standard configuration.</param>
     public static void MeasureOne(string root, int imageSize, int tileSize, string variant = "standard")
     {
         TiledEnsemble.Hosting.NativeAllocator.AutomaticRetentionLimit = variant != "dynamic-threshold";
+        var kind = variant == "patchcore" ? ModelKind.Patchcore : ModelKind.Padim;
 
         var loader = new LoaderOptions { ImageSize = imageSize, TrainBatchSize = 4, EvalBatchSize = 4, NumWorkers = variant == "no-workers" ? 0 : 1, PrefetchBatches = variant == "no-workers" ? 0 : 1 };
         var data = AnomalyDataModule.MvtecAD(root, "fabric", new SplitOptions(), loader);
         var builder = TiledEnsembleBuilder.Create().WithImageSize(imageSize).WithTiling(tileSize, tileSize)
-            .WithModel(ModelKind.Padim).WithBatchSizes(4, 4);
+            .WithModel(kind, m => m.Backbone = "resnet18").WithBatchSizes(4, 4);
         if (variant == "tile-stage")
         {
             builder.WithNormalization(Stage.Tile).WithThresholding(ThresholdMethod.F1Adaptive, Stage.Tile);
@@ -114,7 +126,8 @@ internal static class EnsembleBenchmark
             }
 
             double ips = images.Length / watch.Elapsed.TotalSeconds;
-            Console.WriteLine(FormattableString.Invariant($"RESULT {ensemble.Grid.Count} {peak / 1048576.0} {trainSeconds} {ips}"));
+            double bound = BackboneBound(kind, images.Length, ensemble.Grid.Count, tileSize);
+            Console.WriteLine(FormattableString.Invariant($"RESULT {ensemble.Grid.Count} {peak / 1048576.0} {trainSeconds} {ips} {bound}"));
         }
         finally
         {
@@ -125,7 +138,35 @@ internal static class EnsembleBenchmark
         }
     }
 
-    private sealed record Measurement(int Positions, double PeakMiB, double TrainSeconds, double PredictImagesPerSecond);
+    /// <summary>
+    /// Images per second of the bare backbone (the layers the model uses, seeded ResNet-18) over the same tiles the
+    /// ensemble predicts: one batch of <paramref name="images"/> tiles per position, as the ensemble batches them.
+    /// </summary>
+    private static double BackboneBound(ModelKind kind, int images, int positions, int tileSize)
+    {
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        using var backbone = TiledEnsemble.Models.Backbones.ResNet.Create(TiledEnsemble.Models.Backbones.BackboneKind.ResNet18, 42);
+        var layers = kind == ModelKind.Patchcore ? new[] { "layer2", "layer3" } : new[] { "layer1", "layer2", "layer3" };
+        using var generator = new TorchSharp.torch.Generator(3);
+        var tiles = rand(new long[] { images, 3, tileSize, tileSize }, generator: generator);
+        double Pass()
+        {
+            var watch = Stopwatch.StartNew();
+            for (int p = 0; p < positions; p++)
+            {
+                using var step = NewDisposeScope();
+                backbone.Features(tiles, layers);
+            }
+
+            return images / watch.Elapsed.TotalSeconds;
+        }
+
+        Pass();
+        return Pass();
+    }
+
+    private sealed record Measurement(int Positions, double PeakMiB, double TrainSeconds, double PredictImagesPerSecond, double BoundImagesPerSecond);
 
     private static Measurement Child(string self, string root, int imageSize, int tileSize, string variant = "standard")
     {
@@ -141,7 +182,7 @@ internal static class EnsembleBenchmark
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"The measurement of {imageSize}/{tileSize} failed (exit {process.ExitCode}): {output}");
         var v = line.Split(' ').Skip(1).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
-        return new Measurement((int)v[0], v[1], v[2], v[3]);
+        return new Measurement((int)v[0], v[1], v[2], v[3], v[4]);
     }
 
     /// <summary>Time of joining, seam smoothing and post-processing for one batch of the largest grid, alone.</summary>

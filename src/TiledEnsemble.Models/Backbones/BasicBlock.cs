@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace TiledEnsemble.Models.Backbones;
 
 /// <summary>ResNet-18/34 residual block (two 3×3 convolutions), parameter names as torchvision's.</summary>
-internal sealed class BasicBlock : Module<Tensor, Tensor>
+internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlock
 {
     public const int Expansion = 1;
 
@@ -37,6 +37,15 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
         var x = functional.relu(bn1.forward(conv1.forward(input)));
         x = bn2.forward(conv2.forward(x));
         var identity = downsample is null ? input : downsample.forward(input);
+        return functional.relu(x + identity).MoveToOuterDisposeScope();
+    }
+
+    public Tensor ForwardSelected(Tensor input, Tensor channels)
+    {
+        using var scope = NewDisposeScope();
+        var x = functional.relu(bn1.forward(conv1.forward(input)));
+        x = ChannelSubset.Normalize(bn2, ChannelSubset.Convolve(conv2, x, channels), channels);
+        var identity = (downsample is null ? input : downsample.forward(input)).index_select(1, channels);
         return functional.relu(x + identity).MoveToOuterDisposeScope();
     }
 }

@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace TiledEnsemble.Models.Backbones;
 
 /// <summary>ResNet-50-style bottleneck (1×1, 3×3 with the stride, 1×1), parameter names as torchvision's (v1.5).</summary>
-internal sealed class Bottleneck : Module<Tensor, Tensor>
+internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlock
 {
     public const int Expansion = 4;
 
@@ -48,6 +48,16 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
         x = functional.relu(bn2.forward(conv2.forward(x)));
         x = bn3.forward(conv3.forward(x));
         var identity = downsample is null ? input : downsample.forward(input);
+        return functional.relu(x + identity).MoveToOuterDisposeScope();
+    }
+
+    public Tensor ForwardSelected(Tensor input, Tensor channels)
+    {
+        using var scope = NewDisposeScope();
+        var x = functional.relu(bn1.forward(conv1.forward(input)));
+        x = functional.relu(bn2.forward(conv2.forward(x)));
+        x = ChannelSubset.Normalize(bn3, ChannelSubset.Convolve(conv3, x, channels), channels);
+        var identity = (downsample is null ? input : downsample.forward(input)).index_select(1, channels);
         return functional.relu(x + identity).MoveToOuterDisposeScope();
     }
 }

@@ -111,7 +111,13 @@ public sealed class ResNet : Module<Tensor, Tensor>
     /// </summary>
     /// <param name="input">[B, 3, H, W], already ImageNet-normalized.</param>
     /// <param name="layers">Names among layer1..layer4.</param>
-    public Tensor[] Features(Tensor input, IReadOnlyList<string> layers)
+    public Tensor[] Features(Tensor input, IReadOnlyList<string> layers) => Features(input, layers, deepestChannels: null);
+
+    /// <summary>
+    /// As <see cref="Features(Tensor, IReadOnlyList{string})"/>, but the deepest layer's output holds only
+    /// <paramref name="deepestChannels"/> (when given): in eval mode its last block computes just those channels.
+    /// </summary>
+    internal Tensor[] Features(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels)
     {
         if (layers.Count == 0)
         {
@@ -130,11 +136,31 @@ public sealed class ResNet : Module<Tensor, Tensor>
         var stages = new[] { layer1, layer2, layer3, layer4! };
         for (int i = 1; i <= deepest; i++)
         {
-            x = stages[i - 1].forward(x);
+            x = i == deepest && deepestChannels is not null ? SelectedStage(stages[i - 1], x, deepestChannels) : stages[i - 1].forward(x);
             outputs[i] = x;
         }
 
         return layers.Select(l => outputs[BackboneNames.LayerIndex(l)].MoveToOuterDisposeScope()).ToArray();
+    }
+
+    /// <summary>A stage whose output is needed for some channels only: all blocks but the last run in full.</summary>
+    private Tensor SelectedStage(Sequential stage, Tensor input, Tensor channels)
+    {
+        using var scope = NewDisposeScope();
+        if (training)
+        {
+            // Batch statistics of a training pass need every channel.
+            return stage.forward(input).index_select(1, channels).MoveToOuterDisposeScope();
+        }
+
+        var blocks = stage.children().Cast<Module<Tensor, Tensor>>().ToArray();
+        var x = input;
+        for (int b = 0; b < blocks.Length - 1; b++)
+        {
+            x = blocks[b].forward(x);
+        }
+
+        return ((IChannelSelectableBlock)blocks[^1]).ForwardSelected(x, channels).MoveToOuterDisposeScope();
     }
 
     private static Sequential MakeLayer(BackboneKind kind, ref long inPlanes, long planes, int count, long stride)

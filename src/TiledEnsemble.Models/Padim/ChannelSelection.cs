@@ -27,6 +27,9 @@ internal sealed class ChannelSelection : IDisposable
         _order = order;
     }
 
+    /// <summary>The kept channels of each layer (numbered within the layer), in the order of the layers.</summary>
+    public IReadOnlyList<Tensor> PerLayer => _perLayer;
+
     /// <summary>
     /// Splits <paramref name="featureIndex"/> (indices into the concatenation of layers with <paramref name="layerChannels"/>
     /// channels) per layer; throws when an index is out of range or repeated.
@@ -71,14 +74,17 @@ internal sealed class ChannelSelection : IDisposable
     }
 
     /// <summary>The selected channels [B, C', h, w] of <paramref name="features"/>, at the first layer's resolution.</summary>
-    public Tensor Apply(IReadOnlyList<Tensor> features)
+    /// <param name="features">The layers' outputs, in the order of the layers.</param>
+    /// <param name="preselected">The position of a layer whose output already holds only its kept channels (the
+    /// backbone computed just those), or −1.</param>
+    public Tensor Apply(IReadOnlyList<Tensor> features, int preselected = -1)
     {
         using var scope = NewDisposeScope();
         long height = features[0].shape[2], width = features[0].shape[3];
         var parts = new Tensor[features.Count];
         for (int i = 0; i < features.Count; i++)
         {
-            var selected = features[i].index_select(1, _perLayer[i]);
+            var selected = i == preselected ? features[i] : features[i].index_select(1, _perLayer[i]);
             parts[i] = i == 0 ? selected : UpsampleNearest(selected, height, width);
         }
 

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp;
@@ -61,5 +62,45 @@ public class ResNetTests
         var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(1));
         Assert.True(a.forward(input).eq(b.forward(input)).all().item<bool>());
         Assert.False(a.forward(input).eq(c.forward(input)).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(BackboneKind.ResNet18, "layer3")]
+    [InlineData(BackboneKind.ResNet18, "layer2")]
+    [InlineData(BackboneKind.WideResNet50, "layer3")]
+    public void SelectedChannelsOfTheDeepestLayerEqualTheFullForwardThenSelecting(BackboneKind kind, string deepest)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ResNet.Create(kind, 3);
+        using var generator = new Generator(11);
+        using (no_grad())
+        {
+            // Batch norms with non-trivial statistics and affine parameters, so the per-channel arithmetic is exercised.
+            foreach (var (name, tensor) in model.named_buffers().Concat(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))))
+            {
+                if (name.Contains("bn") || name.Contains("downsample.1"))
+                {
+                    if (name.EndsWith("running_var") || name.EndsWith("weight"))
+                    {
+                        tensor.copy_(rand(tensor.shape, generator: generator).add_(TestTensors.Scalar(0.5)));
+                    }
+                    else if (name.EndsWith("running_mean") || name.EndsWith("bias"))
+                    {
+                        tensor.copy_(randn(tensor.shape, generator: generator).mul_(TestTensors.Scalar(0.1)));
+                    }
+                }
+            }
+        }
+
+        var input = randn(new long[] { 2, 3, 64, 64 }, generator: generator);
+        var layers = new[] { "layer1", deepest };
+        var full = model.Features(input, layers);
+        var channels = tensor(new long[] { 5, 0, 17, 63, 9 });
+        var selected = model.Features(input, layers, channels);
+        Assert.True(full[0].eq(selected[0]).all().item<bool>());
+        var expected = full[1].index_select(1, channels);
+        Assert.Equal(expected.shape, selected[1].shape);
+        var difference = (expected - selected[1]).abs().max().item<float>();
+        Assert.True(difference <= 1e-4f * (1 + expected.abs().max().item<float>()), $"largest difference {difference}");
     }
 }
