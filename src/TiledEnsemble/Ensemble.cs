@@ -46,7 +46,6 @@ public sealed partial class Ensemble : IDisposable
         _factory = factory ?? ModelFactory.Create;
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger<Ensemble>();
-        Hosting.NativeAllocator.ApplyAutomaticLimit(_logger);
         _device = DeviceNames.Parse(settings.Device);
         Grid = TileGrid.Create(settings.ImageSize, settings.TileSize, settings.Stride);
     }
@@ -118,6 +117,7 @@ public sealed partial class Ensemble : IDisposable
             throw new InvalidOperationException($"Training needs labelled validation images to compute normalization statistics and thresholds, but {data.Name}/{data.Category} has none. Use ValSplitMode SameAsTest, FromTest or Synthetic.");
         }
 
+        Hosting.NativeAllocator.ApplyAutomaticLimit(_logger);
         return Task.Run(() => Fit(data, runDirectory, progress, cancellationToken), cancellationToken);
     }
 

@@ -38,6 +38,11 @@ internal sealed class CouplingBlock : Module
         using var initial = (2 * Math.Log(Math.Exp(5) - 1)).ToScalar();
         global_scale = new Parameter(full(new long[] { 1, channels, 1, 1 }, initial), requires_grad: true);
         global_offset = new Parameter(zeros(1, channels, 1, 1), requires_grad: true);
+
+        // Owned by the module: a model built inside a caller's dispose scope (the ensemble loads models lazily, during
+        // a prediction) must not lose its parameters when that scope ends.
+        global_scale.DetachFromDisposeScope();
+        global_offset.DetachFromDisposeScope();
         using var scope = NewDisposeScope();
         var order = randperm(channels, generator: generator);
         var permutation = zeros(channels, channels);
