@@ -31,21 +31,16 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlo
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.forward(conv1.forward(input)));
-        x = bn2.forward(conv2.forward(x));
-        var identity = downsample is null ? input : downsample.forward(input);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor input) => Run(input, null);
 
-    public Tensor ForwardSelected(Tensor input, Tensor channels)
+    public Tensor ForwardSelected(Tensor input, Tensor channels) => Run(input, channels);
+
+    private Tensor Run(Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
         var x = functional.relu(bn1.forward(conv1.forward(input)));
-        x = ChannelSubset.Normalize(bn2, ChannelSubset.Convolve(conv2, x, channels), channels);
-        var identity = (downsample is null ? input : downsample.forward(input)).index_select(1, channels);
+        x = ChannelSubset.ConvolveAndNormalize(conv2, bn2, x, channels);
+        var identity = ChannelSubset.Select(downsample is null ? input : downsample.forward(input), channels);
         return functional.relu(x + identity).MoveToOuterDisposeScope();
     }
 }

@@ -41,23 +41,17 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.forward(conv1.forward(input)));
-        x = functional.relu(bn2.forward(conv2.forward(x)));
-        x = bn3.forward(conv3.forward(x));
-        var identity = downsample is null ? input : downsample.forward(input);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor input) => Run(input, null);
 
-    public Tensor ForwardSelected(Tensor input, Tensor channels)
+    public Tensor ForwardSelected(Tensor input, Tensor channels) => Run(input, channels);
+
+    private Tensor Run(Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
         var x = functional.relu(bn1.forward(conv1.forward(input)));
         x = functional.relu(bn2.forward(conv2.forward(x)));
-        x = ChannelSubset.Normalize(bn3, ChannelSubset.Convolve(conv3, x, channels), channels);
-        var identity = (downsample is null ? input : downsample.forward(input)).index_select(1, channels);
+        x = ChannelSubset.ConvolveAndNormalize(conv3, bn3, x, channels);
+        var identity = ChannelSubset.Select(downsample is null ? input : downsample.forward(input), channels);
         return functional.relu(x + identity).MoveToOuterDisposeScope();
     }
 }

@@ -10,6 +10,20 @@ namespace TiledEnsemble.Models.Backbones;
 /// </summary>
 internal static class ChannelSubset
 {
+    /// <summary>
+    /// <paramref name="norm"/>(<paramref name="conv"/>(<paramref name="input"/>)) for all channels, or for
+    /// <paramref name="channels"/> only when given (eval mode).
+    /// </summary>
+    public static Tensor ConvolveAndNormalize(Conv2d conv, BatchNorm2d norm, Tensor input, Tensor? channels)
+    {
+        using var scope = NewDisposeScope();
+        var output = channels is null ? norm.forward(conv.forward(input)) : Normalize(norm, Convolve(conv, input, channels), channels);
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The residual branch <paramref name="identity"/>, restricted to <paramref name="channels"/> when given.</summary>
+    public static Tensor Select(Tensor identity, Tensor? channels) => channels is null ? identity : identity.index_select(1, channels);
+
     /// <summary>The output channels <paramref name="channels"/> of <paramref name="conv"/> applied to <paramref name="input"/>.</summary>
     public static Tensor Convolve(Conv2d conv, Tensor input, Tensor channels)
     {

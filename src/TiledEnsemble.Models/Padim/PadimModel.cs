@@ -26,11 +26,12 @@ public sealed class PadimModel : IAnomalyModel
     private const long PositionBlock = 1024;
 
     // Bytes of outer products accumulated per step: small enough that the temporary comes from the allocator's heap
-    // and is reused every batch, instead of a large block mapped afresh each time (NativeAllocator's threshold is
-    // 4 MiB; 80 MiB blocks per batch cost 20 % of the training time in page faults).
+    // and is reused every batch, instead of an 80 MiB block of fresh pages per batch (NativeAllocator's threshold is
+    // 4 MiB); one of the changes that took the fixed threshold's training cost into the noise (docs/benchmarks.md).
     private const long OuterProductBytes = 1 << 20;
     private readonly ResNet _backbone;
     private readonly PadimOptions _options;
+    private readonly int _deepestLayer;
     private long[] _featureIndex;
     private ChannelSelection _selection;
     private Tensor? _mean;
@@ -56,6 +57,7 @@ public sealed class PadimModel : IAnomalyModel
         }
 
         _selection = ChannelSelection.Create(_featureIndex, LayerChannels(), Device);
+        _deepestLayer = Enumerable.Range(0, _options.Layers.Count).MaxBy(i => BackboneNames.LayerIndex(_options.Layers[i]));
     }
 
     /// <inheritdoc />
@@ -253,12 +255,10 @@ public sealed class PadimModel : IAnomalyModel
     internal Tensor Embed(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var layers = _options.Layers;
-        int deepest = Enumerable.Range(0, layers.Count).MaxBy(i => BackboneNames.LayerIndex(layers[i]));
-        var kept = _selection.PerLayer[deepest];
+        var kept = _selection.PerLayer[_deepestLayer];
         bool preselect = kept.NumberOfElements > 0;
-        var features = _backbone.Features(ImageNet.Normalize(images, Device), layers, preselect ? kept : null);
-        return _selection.Apply(features, preselect ? deepest : -1).MoveToOuterDisposeScope();
+        var features = _backbone.Features(ImageNet.Normalize(images, Device), _options.Layers, preselect ? kept : null);
+        return _selection.Apply(features, preselect ? _deepestLayer : -1).MoveToOuterDisposeScope();
     }
 
     private long[] LayerChannels()

@@ -13,7 +13,7 @@ namespace TiledEnsemble.Hosting;
 /// glibc starts with a threshold of 128 KiB and raises it each time a large block is freed (up to 32 MiB), after which
 /// such blocks come from the heaps and stay in the process. Decoded full-resolution images (12 MiB for 1024² RGB in
 /// float) are exactly such blocks: with the dynamic threshold, training an 8×8 grid over 1024² images peaked at
-/// 1.3–1.6 GiB, with a fixed 4 MiB threshold at 0.5 GiB — 1.2× one tile-resolution model (docs/benchmarks.md).
+/// 1.71× one tile-resolution model, with the fixed 4 MiB threshold at 1.06× (docs/benchmarks.md).
 /// A fixed threshold of 4 MiB is still more permissive than glibc's starting value, so blocks that glibc would
 /// have served from the heaps at first still are; only the dynamic raise is switched off.
 /// </remarks>
@@ -29,8 +29,8 @@ public static class NativeAllocator
     /// Whether <see cref="Ensemble.FitAsync"/> (and resuming) sets <see cref="DefaultThresholdBytes"/> (default true).
     /// Set it to false before training when the application manages the allocator itself. Neither an earlier
     /// <see cref="LimitRetention"/> call nor a <c>MALLOC_MMAP_THRESHOLD_</c> environment variable is overridden.
-    /// Prediction alone does not set it: with glibc's dynamic threshold repeated predictions keep a flat memory
-    /// (tested) and run faster, because full-resolution maps reuse heap memory instead of fresh pages.
+    /// Prediction alone does not set it: with glibc's dynamic threshold repeated predictions reach a steady state, and
+    /// full-resolution maps reuse heap memory instead of fresh pages.
     /// </summary>
     public static bool AutomaticRetentionLimit { get; set; } = true;
 
