@@ -41,24 +41,14 @@ internal static class ModelsBenchmark
             model.Fit(BenchmarkBatches.Of(train, batch));
             double trainPerImage = watch.Elapsed.TotalSeconds / trainCount;
 
-            // Bound and model passes alternate, so that the VM's speed drift hits both alike; medians of five pairs.
-            var bounds = new List<double>();
-            var inferences = new List<double>();
-            var ratios = new List<double>();
-            Throughput(test, batch, images => model.Predict(images).Dispose());
-            for (int pass = 0; pass < 5; pass++)
-            {
-                double bound = Throughput(test, batch, images => { using var s = NewDisposeScope(); using var i = inference_mode(); backbone.Features(images, layers); });
-                double inference = Throughput(test, batch, images => model.Predict(images).Dispose());
-                bounds.Add(bound);
-                inferences.Add(inference);
-                ratios.Add(inference / bound);
-            }
-
-            Console.WriteLine($"| {kind} | {trainPerImage:F4} | {Median(inferences):F1} | {Median(bounds):F1} | {Median(ratios):F2} (range {ratios.Min():F2}–{ratios.Max():F2}) |");
+            var measured = PairedPasses.Measure(
+                5,
+                () => Throughput(test, batch, images => model.Predict(images).Dispose()),
+                () => Throughput(test, batch, images => { using var s = NewDisposeScope(); using var i = inference_mode(); backbone.Features(images, layers); }));
+            Console.WriteLine($"| {kind} | {trainPerImage:F4} | {measured.Model:F1} | {measured.Bound:F1} | {measured.Ratio:F2} (range {measured.MinRatio:F2}–{measured.MaxRatio:F2}) |");
             if (model is PatchcoreModel patchcore)
             {
-                exactSearch = ExactSearchCeiling(patchcore, test, batch, Median(bounds));
+                exactSearch = ExactSearchCeiling(patchcore, test, batch, measured.Bound);
             }
         }
 
@@ -90,7 +80,7 @@ internal static class ModelsBenchmark
             times.Add(watch.Elapsed.TotalSeconds / batch);
         }
 
-        double productPerImage = Median(times.Skip(1).ToList());
+        double productPerImage = PairedPasses.Median(times.Skip(1));
         double backbonePerImage = 1 / boundImagesPerSecond;
         double ceiling = backbonePerImage / (backbonePerImage + productPerImage);
         return FormattableString.Invariant($"Patchcore exact-search floor: the product of {patchesPerImage} query patches with {bank.shape[0]} bank entries of {bank.shape[1]} channels takes {productPerImage * 1000:F1} ms per image against {backbonePerImage * 1000:F1} ms for the backbone: an exact search cannot exceed {ceiling:F2} of the bound here.");
@@ -106,11 +96,5 @@ internal static class ModelsBenchmark
         }
 
         return images.shape[0] / watch.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted[sorted.Count / 2];
     }
 }

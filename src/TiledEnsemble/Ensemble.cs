@@ -117,8 +117,13 @@ public sealed partial class Ensemble : IDisposable
             throw new InvalidOperationException($"Training needs labelled validation images to compute normalization statistics and thresholds, but {data.Name}/{data.Category} has none. Use ValSplitMode SameAsTest, FromTest or Synthetic.");
         }
 
-        Hosting.NativeAllocator.ApplyAutomaticLimit(_logger);
-        return Task.Run(() => Fit(data, runDirectory, progress, cancellationToken), cancellationToken);
+        return TrainAsync(data, runDirectory, progress, cancellationToken);
+    }
+
+    private async Task<FitResult> TrainAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var allocator = Hosting.NativeAllocator.BeginTraining(_logger);
+        return await Task.Run(() => Fit(data, runDirectory, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>
@@ -165,10 +170,13 @@ public sealed partial class Ensemble : IDisposable
         using var output = pipeline.Run(resized);
         var results = new List<ImagePrediction>();
         var size = new[] { height, width };
+
+        // At the image size already, resizing back would be an exact identity: copies do (each prediction owns its maps).
+        bool resize = height != output.Maps.shape[2] || width != output.Maps.shape[3];
         for (int i = 0; i < batch.shape[0]; i++)
         {
-            var map = nn.functional.interpolate(output.Maps[i..(i + 1)], size, mode: InterpolationMode.Bilinear, align_corners: false)[0];
-            var mask = nn.functional.interpolate(output.Masks[i..(i + 1)].to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest)[0].gt(Scalars.Half);
+            var map = resize ? nn.functional.interpolate(output.Maps[i..(i + 1)], size, mode: InterpolationMode.Bilinear, align_corners: false)[0] : output.Maps[i].clone();
+            var mask = resize ? nn.functional.interpolate(output.Masks[i..(i + 1)].to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest)[0].gt(Scalars.Half) : output.Masks[i].to_type(ScalarType.Bool).clone();
             var boxes = BoxFinder.Find(map, mask);
             results.Add(new ImagePrediction(map.cpu().MoveToOuterDisposeScope(), mask.cpu().MoveToOuterDisposeScope(), output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>(), boxes));
         }

@@ -44,8 +44,8 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         var fit = await ensemble.FitAsync(_data.Module(), run);
         Assert.Equal(9, fit.PositionsTrained);
 
-        // Training left a fixed mmap threshold in place (this one, or one that another test or the environment chose,
-        // which training must not override).
+        // Training set a fixed mmap threshold (the after-training one, or one another test chose, which training must
+        // not override; RetentionPolicyTests pin down which and when).
         bool environmentChose = Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null;
         Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux) && !environmentChose, TiledEnsemble.Hosting.NativeAllocator.AppliedThresholdBytes > 0);
         Assert.True(ensemble.IsTrained);

@@ -137,4 +137,34 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         Assert.Equal(new long[] { 1, 200, 300 }, prediction.Mask.shape);
         Assert.All(prediction.Boxes, b => Assert.True(b.X2 <= 300 && b.Y2 <= 200 && b.X1 < b.X2 && b.Y1 < b.Y2));
     }
+
+    [Fact]
+    public void AtTheImageSizeEachPredictionOwnsThePipelinesMapsUnresized()
+    {
+        using var scope = NewDisposeScope();
+        var ensemble = _trained.Ensemble;
+        var image = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Bilinear)[0];
+        var batch = stack(new[] { image, image.flip(2) });
+        using var output = ensemble.RequirePipeline().Run(batch);
+        var predictions = ensemble.Predict(batch);
+        for (int i = 0; i < 2; i++)
+        {
+            // Resizing to the same size would be the identity, bit for bit: skipping it changes nothing.
+            var resized = nn.functional.interpolate(output.Maps[i..(i + 1)], new long[] { 128, 128 }, mode: InterpolationMode.Bilinear, align_corners: false)[0];
+            Assert.True(Same(resized, predictions[i].AnomalyMap));
+            Assert.True(Same(output.Masks[i], predictions[i].Mask));
+        }
+
+        // Each prediction owns its tensors: disposing one leaves the other intact.
+        var second = predictions[1].AnomalyMap.clone();
+        predictions[0].Dispose();
+        Assert.True(Same(second, predictions[1].AnomalyMap));
+        predictions[1].Dispose();
+    }
+
+    private static bool Same(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        return a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+    }
 }

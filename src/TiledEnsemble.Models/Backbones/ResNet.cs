@@ -17,7 +17,6 @@ public sealed class ResNet : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
-    private readonly MaxPool2d maxpool;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
     private readonly Sequential layer3;
@@ -30,7 +29,6 @@ public sealed class ResNet : Module<Tensor, Tensor>
         Depth = depth;
         conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = BatchNorm2d(64);
-        maxpool = MaxPool2d(3, stride: 2, padding: 1);
         var blocks = kind == BackboneKind.ResNet18 ? new[] { 2, 2, 2, 2 } : new[] { 3, 4, 6, 3 };
         long inPlanes = 64;
         layer1 = MakeLayer(kind, ref inPlanes, 64, blocks[0], 1);
@@ -132,7 +130,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         var outputs = new Tensor[5];
-        var x = maxpool.forward(functional.relu(bn1.forward(conv1.forward(input))));
+        var x = Pooling.MaxPool(functional.relu(bn1.forward(conv1.forward(input))), 3, stride: 2, padding: 1);
         var stages = new[] { layer1, layer2, layer3, layer4! };
         for (int i = 1; i <= deepest; i++)
         {

@@ -14,7 +14,7 @@ namespace TiledEnsemble.Models.Padim;
 /// <summary>
 /// Padim (Defard et al. 2020): backbone features of layer1–layer3 upsampled to layer1's resolution and concatenated, a
 /// seeded random subset of channels, one multivariate Gaussian per feature position (covariance + 0.01·I), Mahalanobis
-/// distance as the anomaly map (bilinearly upsampled, Gaussian-blurred with σ = 4), image score = map maximum.
+/// distance as the anomaly map (bilinearly upsampled, Gaussian-blurred with σ = 4, both as one <see cref="BlurredResize"/>), image score = map maximum.
 /// </summary>
 /// <remarks>
 /// Statistics are accumulated streaming (sums and outer-product sums in float64 per position), so memory does not
@@ -32,6 +32,7 @@ public sealed class PadimModel : IAnomalyModel
     private readonly ResNet _backbone;
     private readonly PadimOptions _options;
     private readonly int _deepestLayer;
+    private readonly BlurredResize _mapResize;
     private long[] _featureIndex;
     private ChannelSelection _selection;
     private Tensor? _mean;
@@ -58,6 +59,7 @@ public sealed class PadimModel : IAnomalyModel
 
         _selection = ChannelSelection.Create(_featureIndex, LayerChannels(), Device);
         _deepestLayer = Enumerable.Range(0, _options.Layers.Count).MaxBy(i => BackboneNames.LayerIndex(_options.Layers[i]));
+        _mapResize = new BlurredResize(_options.BlurSigma, InterpolationMode.Bilinear, alignCorners: false);
     }
 
     /// <inheritdoc />
@@ -174,8 +176,7 @@ public sealed class PadimModel : IAnomalyModel
         var delta = (embedding.flatten(2) - _mean).permute(2, 0, 1).contiguous(); // [hw, B, C']
         var squared = delta.bmm(_inverseCovariance).mul_(delta).sum(2); // [hw, B]
         var distances = squared.clamp_min(Scalars.Zero).sqrt().transpose(0, 1).reshape(b, 1, h, w);
-        var maps = F.interpolate(distances, new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
-        maps = GaussianBlur.Apply(maps, _options.BlurSigma);
+        var maps = _mapResize.Apply(distances, images.shape[2], images.shape[3]);
         var scores = maps.amax(new long[] { 1, 2, 3 });
         return new ModelPrediction(maps.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
     }
@@ -241,6 +242,7 @@ public sealed class PadimModel : IAnomalyModel
     /// <inheritdoc />
     public void Dispose()
     {
+        _mapResize.Dispose();
         _selection.Dispose();
         _mean?.Dispose();
         _inverseCovariance?.Dispose();

@@ -14,7 +14,7 @@ namespace TiledEnsemble.Models.Patchcore;
 /// <summary>
 /// Patchcore (Roth et al. 2022): locally aware patch features (layer2 and layer3, 3×3 average pooling, layer3 upsampled
 /// to layer2's size), a memory bank of training patches reduced by greedy k-center coreset sampling, the distance of
-/// each test patch to its nearest bank entry as the anomaly map (upsampled, Gaussian-blurred with σ = 4), and the image
+/// each test patch to its nearest bank entry as the anomaly map (nearest-upsampled and Gaussian-blurred with σ = 4, as one <see cref="BlurredResize"/>), and the image
 /// score re-weighted by the support of the nearest bank entry as in the paper.
 /// </summary>
 /// <remarks>Distances are computed in blocks of <see cref="PatchcoreOptions.DistanceChunkSize"/> rows on each side, so
@@ -24,6 +24,7 @@ public sealed class PatchcoreModel : IAnomalyModel
     private const string Name = "Patchcore";
     private readonly ResNet _backbone;
     private readonly PatchcoreOptions _options;
+    private readonly BlurredResize _mapResize;
     private Tensor? _memoryBank;
 
     /// <summary>Creates an unfitted Patchcore.</summary>
@@ -35,6 +36,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         BackboneNames.EnsureMatches(nameof(PatchcoreOptions), _options.Backbone, backbone);
 
         Device = device ?? CPU;
+        _mapResize = new BlurredResize(_options.BlurSigma, InterpolationMode.Nearest);
     }
 
     /// <inheritdoc />
@@ -113,8 +115,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         var weights = supportDistances.softmax(1)[.., 0].neg().add_(Scalars.One);
         var scores = weights * worstScore;
 
-        var maps = F.interpolate(patchScores.reshape(b, 1, h, w), new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Nearest);
-        maps = GaussianBlur.Apply(maps, _options.BlurSigma);
+        var maps = _mapResize.Apply(patchScores.reshape(b, 1, h, w), images.shape[2], images.shape[3]);
         return new ModelPrediction(maps.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
     }
 
@@ -153,14 +154,22 @@ public sealed class PatchcoreModel : IAnomalyModel
     }
 
     /// <inheritdoc />
-    public void Dispose() => _memoryBank?.Dispose();
+    public void Dispose()
+    {
+        _mapResize.Dispose();
+        _memoryBank?.Dispose();
+    }
 
     /// <summary>Locally aware patch features [B, C, h, w].</summary>
+    /// <remarks>
+    /// On the CPU the features are pooled, upsampled and joined with channels-last strides (see <see cref="Pooling"/>),
+    /// so the result is [B, h, w, C] in memory and the patch matrix [B·h·w, C] is a view of it, not a copy.
+    /// </remarks>
     internal Tensor Embed(Tensor images)
     {
         using var scope = NewDisposeScope();
         var features = _backbone.Features(ImageNet.Normalize(images, Device), _options.Layers)
-            .Select(f => F.avg_pool2d(f, 3, stride: 1, padding: 1))
+            .Select(f => F.avg_pool2d(Pooling.ChannelsLastOnCpu(f), 3, stride: 1, padding: 1))
             .ToArray();
         var size = new[] { features[0].shape[2], features[0].shape[3] };
         var resized = features.Select((f, i) => i == 0 ? f : F.interpolate(f, size, mode: InterpolationMode.Bilinear, align_corners: false)).ToArray();

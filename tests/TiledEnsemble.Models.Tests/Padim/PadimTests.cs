@@ -92,7 +92,10 @@ public class PadimTests
         Assert.Contains("n_features", Assert.Throws<ArgumentException>(() => other.ImportState(state)).Message);
         Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Predict(test));
         Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Fit(TextureSet.Batches(TextureSet.Normals(1, 32), 1)));
-        Assert.Throws<ArgumentException>(() => model.Predict(TestTensors.Full(new long[] { 1, 3, 32, 32 }, float.NaN)));
+        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => model.Predict(TestTensors.Full(new long[] { 1, 3, 32, 32 }, float.NaN))).Message);
+        var oneInfinite = zeros(1, 3, 32, 32);
+        oneInfinite[0, 1, 5, 7] = TestTensors.Full(new long[] { 1 }, float.PositiveInfinity)[0];
+        Assert.Contains("infinite", Assert.Throws<ArgumentException>(() => model.Predict(oneInfinite)).Message);
         Assert.Throws<ArgumentException>(() => model.Predict(zeros(1, 1, 32, 32)));
     }
 
