@@ -58,31 +58,14 @@ internal static class ModelsBenchmark
         Console.WriteLine();
     }
 
-    /// <summary>
-    /// The least arithmetic any exact nearest-neighbour search must do — one product of every query patch with every bank
-    /// entry, a single matrix product per batch — timed next to the backbone: the highest ratio to the bound that
-    /// Patchcore could reach on this machine with an exact search, whatever else it did.
-    /// </summary>
+    /// <summary>Patchcore's exact-search floor at this size and what it leaves of the bound (see <see cref="ExactSearchFloor"/>).</summary>
     private static string ExactSearchCeiling(PatchcoreModel model, Tensor test, int batch, double boundImagesPerSecond)
     {
-        using var scope = NewDisposeScope();
-        using var inference = inference_mode();
         var bank = model.MemoryBank;
         long patchesPerImage = (test.shape[2] / 8) * (test.shape[3] / 8); // layer2's grid: stride 8
-        using var generator = new Generator(7);
-        var queries = randn(new[] { batch * patchesPerImage, bank.shape[1] }, generator: generator);
-        var times = new List<double>();
-        for (int pass = 0; pass < 6; pass++)
-        {
-            using var step = NewDisposeScope();
-            var watch = Stopwatch.StartNew();
-            queries.mm(bank.t());
-            times.Add(watch.Elapsed.TotalSeconds / batch);
-        }
-
-        double productPerImage = PairedPasses.Median(times.Skip(1));
+        double productPerImage = ExactSearchFloor.SecondsPerImage(new[] { bank }, patchesPerImage, batch, 5);
         double backbonePerImage = 1 / boundImagesPerSecond;
-        double ceiling = backbonePerImage / (backbonePerImage + productPerImage);
+        double ceiling = ExactSearchFloor.Ceiling(backbonePerImage, productPerImage);
         return FormattableString.Invariant($"Patchcore exact-search floor: the product of {patchesPerImage} query patches with {bank.shape[0]} bank entries of {bank.shape[1]} channels takes {productPerImage * 1000:F1} ms per image against {backbonePerImage * 1000:F1} ms for the backbone: an exact search cannot exceed {ceiling:F2} of the bound here.");
     }
 

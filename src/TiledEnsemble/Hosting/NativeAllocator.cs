@@ -12,7 +12,7 @@ namespace TiledEnsemble.Hosting;
 /// glibc starts with a threshold of 128 KiB and raises it each time a large block is freed (up to 32 MiB), after which
 /// such blocks come from the heaps and stay in the process. Decoded full-resolution images (12 MiB for 1024² RGB in
 /// float) are exactly such blocks: with the dynamic threshold, training an 8×8 grid over 1024² images peaked at
-/// 1.71× one tile-resolution model, with the fixed 4 MiB threshold at 1.06× (docs/benchmarks.md).
+/// 1.6–1.7× one tile-resolution model, with the fixed 4 MiB threshold at 1.06–1.09× (docs/benchmarks.md).
 /// A fixed threshold of 4 MiB is still more permissive than glibc's starting value, so blocks that glibc would
 /// have served from the heaps at first still are; only the dynamic raise is switched off.
 /// glibc cannot switch its dynamic threshold back on, so when training ends the threshold is set to
