@@ -14,7 +14,8 @@ namespace TiledEnsemble.Models.Padim;
 /// <summary>
 /// Padim (Defard et al. 2020): backbone features of layer1–layer3 upsampled to layer1's resolution and concatenated, a
 /// seeded random subset of channels, one multivariate Gaussian per feature position (covariance + 0.01·I), Mahalanobis
-/// distance as the anomaly map (bilinearly upsampled, Gaussian-blurred with σ = 4, both as one <see cref="BlurredResize"/>), image score = map maximum.
+/// distance as the anomaly map (bilinearly upsampled and Gaussian-blurred with σ = 4, as one
+/// <see cref="BlurredResize"/>), image score = map maximum.
 /// </summary>
 /// <remarks>
 /// Statistics are accumulated streaming (sums and outer-product sums in float64 per position), so memory does not

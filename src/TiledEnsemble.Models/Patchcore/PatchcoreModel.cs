@@ -14,8 +14,9 @@ namespace TiledEnsemble.Models.Patchcore;
 /// <summary>
 /// Patchcore (Roth et al. 2022): locally aware patch features (layer2 and layer3, 3×3 average pooling, layer3 upsampled
 /// to layer2's size), a memory bank of training patches reduced by greedy k-center coreset sampling, the distance of
-/// each test patch to its nearest bank entry as the anomaly map (nearest-upsampled and Gaussian-blurred with σ = 4, as one <see cref="BlurredResize"/>), and the image
-/// score re-weighted by the support of the nearest bank entry as in the paper.
+/// each test patch to its nearest bank entry as the anomaly map (nearest-upsampled and Gaussian-blurred with σ = 4, as
+/// one <see cref="BlurredResize"/>), and the image score re-weighted by the support of the nearest bank entry as in the
+/// paper.
 /// </summary>
 /// <remarks>Distances are computed in blocks of <see cref="PatchcoreOptions.DistanceChunkSize"/> rows on each side, so
 /// peak memory is bounded whatever the bank size.</remarks>
