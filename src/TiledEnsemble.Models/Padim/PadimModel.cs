@@ -7,7 +7,6 @@ using TiledEnsemble.Imaging;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TiledEnsemble.Models.Padim;
 
