@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using TiledEnsemble.Models;
+using TiledEnsemble.Prediction;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -27,6 +28,8 @@ public sealed class TrainedEnsemble : IDisposable
     }
 
     public Ensemble Ensemble { get; }
+
+    public IReadOnlyList<Data.Datasets.AnomalySample> TestSamples => _data.Module().Test;
 
     public Tensor Image { get; }
 
@@ -145,7 +148,8 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         var ensemble = _trained.Ensemble;
         var image = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Bilinear)[0];
         var batch = stack(new[] { image, image.flip(2) });
-        using var output = ensemble.RequirePipeline().Run(batch);
+        var pipeline = ensemble.RequirePipeline();
+        using var output = pipeline.Finish(pipeline.PredictPositions(batch), 0, 2);
         var predictions = ensemble.Predict(batch);
         for (int i = 0; i < 2; i++)
         {
@@ -160,6 +164,43 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         predictions[0].Dispose();
         Assert.True(Same(second, predictions[1].AnomalyMap));
         predictions[1].Dispose();
+    }
+
+    [Fact]
+    public async Task JoiningInChunksOfImagesGivesTheSamePredictionsAndMetricsAsTheWholeBatch()
+    {
+        using var scope = NewDisposeScope();
+        var ensemble = _trained.Ensemble;
+        var pipeline = ensemble.RequirePipeline();
+        var image = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Bilinear)[0];
+        var batch = stack(new[] { image, image.flip(2), image.flip(1), image.roll(40, 2), image.mul(TestTensors.Scalar(0.8)) });
+        var samples = _trained.TestSamples;
+        Assert.Equal(256, pipeline.ImagesPerChunk); // 16 MiB of 128² float maps: one chunk here
+        var whole = ensemble.Predict(batch);
+        var wholeMetrics = (await ensemble.EvaluateAsync(samples)).Metrics;
+        try
+        {
+            pipeline.ChunkBytes = 2 * 128 * 128 * sizeof(float); // chunks of 2, 2 and 1 images
+            Assert.Equal(2, pipeline.ImagesPerChunk);
+            var chunked = ensemble.Predict(batch);
+            var chunkedMetrics = (await ensemble.EvaluateAsync(samples)).Metrics;
+            Assert.Equal(whole.Count, chunked.Count);
+            for (int i = 0; i < whole.Count; i++)
+            {
+                Assert.True(Same(whole[i].AnomalyMap, chunked[i].AnomalyMap), $"map {i}");
+                Assert.True(Same(whole[i].Mask, chunked[i].Mask), $"mask {i}");
+                Assert.Equal(whole[i].Score, chunked[i].Score);
+                Assert.Equal(whole[i].Label, chunked[i].Label);
+                Assert.Equal(whole[i].Boxes, chunked[i].Boxes);
+            }
+
+            Assert.Contains(whole, p => p.Boxes.Count > 0);
+            Assert.Equal(wholeMetrics, chunkedMetrics);
+        }
+        finally
+        {
+            pipeline.ChunkBytes = EnsemblePipeline.DefaultChunkBytes;
+        }
     }
 
     private static bool Same(Tensor a, Tensor b)

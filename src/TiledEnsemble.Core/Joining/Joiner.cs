@@ -106,9 +106,36 @@ public sealed class Joiner
 
     private Tensor JoinMaps(IEnumerable<Tensor> perPosition)
     {
-        var stacked = stack(perPosition.ToArray());
+        var maps = perPosition.ToArray();
+        if (_grid.Stride == _grid.TileSize && maps[0].shape[2] == _grid.TileSize.Height && maps[0].shape[3] == _grid.TileSize.Width)
+        {
+            return JoinDisjoint(maps);
+        }
+
+        var stacked = stack(maps);
         var grouped = stacked.reshape(_grid.Rows, _grid.Columns, stacked.shape[1], stacked.shape[2], stacked.shape[3], stacked.shape[4]);
         return _tiler.Untile(grouped, _grid.ImageSize);
+    }
+
+    /// <summary>
+    /// Tiles that neither overlap nor are scaled, each copied once into its place: the same values as untiling (every
+    /// pixel has one tile, so the average is the tile's value), without stacking the tiles and folding them, which
+    /// allocated and wrote the full-resolution maps several times over.
+    /// </summary>
+    private Tensor JoinDisjoint(Tensor[] maps)
+    {
+        using var scope = NewDisposeScope();
+        long batch = maps[0].shape[0], channels = maps[0].shape[1], h = _grid.TileSize.Height, w = _grid.TileSize.Width;
+        var covering = empty(new[] { batch, channels, _grid.Rows * h, _grid.Columns * w }, maps[0].dtype, maps[0].device);
+        var cells = covering.view(batch, channels, _grid.Rows, h, _grid.Columns, w);
+        for (int i = 0; i < maps.Length; i++)
+        {
+            cells.select(2, i / _grid.Columns).select(3, i % _grid.Columns).copy_(maps[i]);
+        }
+
+        // Tiles reaching into the zero padding of a non-covering grid: only the image's part is kept.
+        var joined = _grid.CoversExactly ? covering : covering[.., .., ..(int)_grid.ImageSize.Height, ..(int)_grid.ImageSize.Width];
+        return joined.MoveToOuterDisposeScope();
     }
 
     private List<Boxes> JoinBoxes(TilePrediction[] ordered, long batch)

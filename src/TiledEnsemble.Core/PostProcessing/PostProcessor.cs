@@ -66,7 +66,8 @@ public sealed class PostProcessor
             double range = max > min ? max - min : 1e-12;
             using var shift = threshold.ToScalar();
             using var divisor = range.ToScalar();
-            result = values.sub(shift).div(divisor).add(Scalars.Half).clamp(Scalars.Zero, Scalars.One);
+            // One new tensor, the rest in place: for full-resolution maps every allocation is a large block.
+            result = values.sub(shift).div_(divisor).add_(Scalars.Half).clamp_(Scalars.Zero, Scalars.One);
         }
         else
         {
@@ -74,7 +75,7 @@ public sealed class PostProcessor
             using var shift = min.ToScalar();
             using var factor = (100 / scale).ToScalar();
             using var ceiling = 1000L.ToScalar();
-            result = values.sub(shift).mul(factor).clamp(Scalars.Zero, ceiling);
+            result = values.sub(shift).mul_(factor).clamp_(Scalars.Zero, ceiling);
         }
 
         return result.MoveToOuterDisposeScope();

@@ -23,7 +23,7 @@ internal static class Pooling
         }
 
         using var scope = NewDisposeScope();
-        return F.max_pool2d(ChannelsLast(input), kernel, stride, padding).contiguous().MoveToOuterDisposeScope();
+        return F.max_pool2d(ChannelsLast(input), kernel, stride, padding).MoveToOuterDisposeScope();
     }
 
     /// <summary>

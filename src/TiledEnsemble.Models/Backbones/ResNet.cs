@@ -130,7 +130,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         var outputs = new Tensor[5];
-        var x = Pooling.MaxPool(functional.relu(bn1.forward(conv1.forward(input))), 3, stride: 2, padding: 1);
+        var x = Pooling.MaxPool(functional.relu(bn1.forward(conv1.forward(Pooling.ChannelsLastOnCpu(input)))), 3, stride: 2, padding: 1);
         var stages = new[] { layer1, layer2, layer3, layer4! };
         for (int i = 1; i <= deepest; i++)
         {

@@ -77,19 +77,61 @@ internal sealed class ChannelSelection : IDisposable
     /// <param name="features">The layers' outputs, in the order of the layers.</param>
     /// <param name="preselected">The position of a layer whose output already holds only its kept channels (the
     /// backbone computed just those), or −1.</param>
+    /// <returns>A view of <see cref="ByPosition"/>'s result.</returns>
     public Tensor Apply(IReadOnlyList<Tensor> features, int preselected = -1)
     {
         using var scope = NewDisposeScope();
         long height = features[0].shape[2], width = features[0].shape[3];
-        var parts = new Tensor[features.Count];
+        var byPosition = ByPosition(features, preselected); // [hw, B, C']
+        return byPosition.permute(1, 2, 0).unflatten(2, new[] { height, width }).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The selected channels of <paramref name="features"/> as one row per feature position and image: [h·w, B, C'],
+    /// contiguous, the layout of Padim's per-position statistics.
+    /// </summary>
+    /// <remarks>
+    /// Written straight into that layout, upsampling included, from each layer's channels-last view (the backbone's
+    /// layout on the CPU): every copy moves rows of channels. Building [B, C', h, w] first and transposing it afterwards
+    /// strided through memory one float at a time, the slowest step of Padim's prediction after the backbone.
+    /// </remarks>
+    public Tensor ByPosition(IReadOnlyList<Tensor> features, int preselected = -1)
+    {
+        using var scope = NewDisposeScope();
+        var first = features[0];
+        long batch = first.shape[0], height = first.shape[2], width = first.shape[3];
+        long total = _perLayer.Sum(t => t.shape[0]);
+        var result = empty(new[] { height, width, batch, total }, first.dtype, first.device);
+        long offset = 0;
         for (int i = 0; i < features.Count; i++)
         {
-            var selected = i == preselected ? features[i] : features[i].index_select(1, _perLayer[i]);
-            parts[i] = i == 0 ? selected : UpsampleNearest(selected, height, width);
+            var rows = features[i].permute(0, 2, 3, 1); // [B, h_i, w_i, C_i]
+            var selected = i == preselected ? rows : rows.index_select(3, _perLayer[i]);
+            long channels = selected.shape[3], h = selected.shape[1], w = selected.shape[2];
+            var target = result.narrow(3, offset, channels); // [h, w, B, c]
+            var source = selected.permute(1, 2, 0, 3); // [h_i, w_i, B, c]
+            if (h == height && w == width)
+            {
+                target.copy_(source);
+            }
+            else if (height % h == 0 && width % w == 0)
+            {
+                // Nearest upsampling by whole factors (ResNet layers: 2 and 4) as a broadcast in the copy: equal to
+                // libtorch's nearest interpolation (source index ⌊i / factor⌋).
+                long fh = height / h, fw = width / w;
+                target.view(h, fh, w, fw, batch, channels).copy_(source.unsqueeze(1).unsqueeze(3).expand(h, fh, w, fw, batch, channels));
+            }
+            else
+            {
+                var upsampled = F.interpolate(selected.permute(0, 3, 1, 2), new[] { height, width }, mode: InterpolationMode.Nearest);
+                target.copy_(upsampled.permute(2, 3, 0, 1));
+            }
+
+            offset += channels;
         }
 
-        var joined = cat(parts, 1);
-        return (_order is null ? joined : joined.index_select(1, _order)).MoveToOuterDisposeScope();
+        var flat = result.view(height * width, batch, total);
+        return (_order is null ? flat : flat.index_select(2, _order)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -101,23 +143,5 @@ internal sealed class ChannelSelection : IDisposable
         }
 
         _order?.Dispose();
-    }
-
-    /// <summary>
-    /// Nearest-neighbour upsampling; for whole-number factors (ResNet layers: 2 and 4) as one broadcast copy, which equals
-    /// libtorch's nearest interpolation (source index ⌊i / factor⌋) and is about twice as fast on the CPU.
-    /// </summary>
-    private static Tensor UpsampleNearest(Tensor x, long height, long width)
-    {
-        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        if (height % h != 0 || width % w != 0)
-        {
-            return F.interpolate(x, new[] { height, width }, mode: InterpolationMode.Nearest);
-        }
-
-        using var scope = NewDisposeScope();
-        long fh = height / h, fw = width / w;
-        var spread = x.reshape(b, c, h, 1, w, 1).expand(b, c, h, fh, w, fw);
-        return spread.reshape(b, c, height, width).MoveToOuterDisposeScope();
     }
 }

@@ -36,6 +36,7 @@ public sealed class PadimModel : IAnomalyModel
     private long[] _featureIndex;
     private ChannelSelection _selection;
     private Tensor? _mean;
+    private Tensor? _meanByPosition;
     private Tensor? _inverseCovariance;
 
     /// <summary>Creates an unfitted Padim on <paramref name="backbone"/>'s device.</summary>
@@ -93,10 +94,8 @@ public sealed class PadimModel : IAnomalyModel
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var embedding = Embed(batch).to_type(ScalarType.Float64); // [B, C', h, w]
-                var flat = embedding.flatten(2); // [B, C', hw]
-                var batchSum = flat.sum(0L);
-                var byPosition = flat.permute(2, 0, 1); // [hw, B, C']
+                var byPosition = EmbedByPosition(batch).to_type(ScalarType.Float64); // [hw, B, C']
+                var batchSum = byPosition.sum(1L); // [hw, C']
                 if (sum is null)
                 {
                     // Owned by this method, not by any caller's dispose scope.
@@ -125,8 +124,7 @@ public sealed class PadimModel : IAnomalyModel
 
             using var final = NewDisposeScope();
             using var n = count.ToScalar();
-            var mean = sum.div(n); // [C', hw]
-            var meanByPosition = mean.transpose(0, 1); // [hw, C']
+            var meanByPosition = sum.div(n); // [hw, C']
 
             // Covariance in place in the outer-product sums, then inverted in blocks of positions straight into float32,
             // so the peak is the float64 sums plus the float32 result (not several full float64 copies).
@@ -143,10 +141,7 @@ public sealed class PadimModel : IAnomalyModel
                 inverse.narrow(0, start, length).copy_(linalg.inv(outer.narrow(0, start, length)));
             }
 
-            _mean?.Dispose();
-            _inverseCovariance?.Dispose();
-            _mean = mean.to_type(ScalarType.Float32).DetachFromDisposeScope();
-            _inverseCovariance = inverse.DetachFromDisposeScope();
+            ReplaceState(meanByPosition.to_type(ScalarType.Float32).t(), inverse, _selection, _featureIndex);
         }
         finally
         {
@@ -165,15 +160,16 @@ public sealed class PadimModel : IAnomalyModel
 
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
-        var embedding = Embed(images); // [B, C', h, w]
-        long b = embedding.shape[0], h = embedding.shape[2], w = embedding.shape[3];
+        var delta = EmbedByPosition(images, out long h, out long w); // [hw, B, C']
+        long b = delta.shape[1];
         if (h * w != _mean.shape[1])
         {
             throw new ArgumentException($"images give a {h}x{w} feature grid but Padim was fitted on {_mean.shape[1]} positions; predict at the training input size.", nameof(images));
         }
 
-        // Contiguous [hw, B, C'] before the batched product: on a permuted view bmm is about twice as slow on the CPU.
-        var delta = (embedding.flatten(2) - _mean).permute(2, 0, 1).contiguous(); // [hw, B, C']
+        // In place on the embedding, which is already contiguous [hw, B, C'] (bmm on a permuted view is about twice as
+        // slow on the CPU).
+        delta.sub_(_meanByPosition!);
         var squared = delta.bmm(_inverseCovariance).mul_(delta).sum(2); // [hw, B]
         var distances = squared.clamp_min(Scalars.Zero).sqrt().transpose(0, 1).reshape(b, 1, h, w);
         var maps = _mapResize.Apply(distances, images.shape[2], images.shape[3]);
@@ -230,13 +226,7 @@ public sealed class PadimModel : IAnomalyModel
         var newInverse = inverse.to(ScalarType.Float32, Device).clone();
 
         // Everything is validated and copied before the current state is replaced.
-        _selection.Dispose();
-        _mean?.Dispose();
-        _inverseCovariance?.Dispose();
-        _selection = selection;
-        _featureIndex = featureIndex;
-        _mean = newMean.DetachFromDisposeScope();
-        _inverseCovariance = newInverse.DetachFromDisposeScope();
+        ReplaceState(newMean, newInverse, selection, featureIndex);
     }
 
     /// <inheritdoc />
@@ -245,6 +235,7 @@ public sealed class PadimModel : IAnomalyModel
         _mapResize.Dispose();
         _selection.Dispose();
         _mean?.Dispose();
+        _meanByPosition?.Dispose();
         _inverseCovariance?.Dispose();
     }
 
@@ -257,10 +248,46 @@ public sealed class PadimModel : IAnomalyModel
     internal Tensor Embed(Tensor images)
     {
         using var scope = NewDisposeScope();
+        var byPosition = EmbedByPosition(images, out long h, out long w);
+        return byPosition.permute(1, 2, 0).unflatten(2, new[] { h, w }).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The embedding of images [B, 3, H, W] as [h·w, B, C'], contiguous (see <see cref="ChannelSelection.ByPosition"/>).</summary>
+    private Tensor EmbedByPosition(Tensor images) => EmbedByPosition(images, out _, out _);
+
+    private Tensor EmbedByPosition(Tensor images, out long height, out long width)
+    {
+        using var scope = NewDisposeScope();
         var kept = _selection.PerLayer[_deepestLayer];
         bool preselect = kept.NumberOfElements > 0;
         var features = _backbone.Features(ImageNet.Normalize(images, Device), _options.Layers, preselect ? kept : null);
-        return _selection.Apply(features, preselect ? _deepestLayer : -1).MoveToOuterDisposeScope();
+        height = features[0].shape[2];
+        width = features[0].shape[3];
+        return _selection.ByPosition(features, preselect ? _deepestLayer : -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Takes over a new state (mean [C', hw] and inverse covariances, not owned by any dispose scope afterwards).</summary>
+    private void ReplaceState(Tensor mean, Tensor inverseCovariance, ChannelSelection selection, long[] featureIndex)
+    {
+        using var scope = NewDisposeScope();
+        var newMean = mean.contiguous().DetachFromDisposeScope();
+
+        // Kept beside the exported layout: prediction subtracts it from [hw, B, C'] rows.
+        var byPosition = mean.t().unsqueeze(1).contiguous().DetachFromDisposeScope();
+        inverseCovariance.DetachFromDisposeScope();
+        if (!ReferenceEquals(selection, _selection))
+        {
+            _selection.Dispose();
+            _selection = selection;
+        }
+
+        _mean?.Dispose();
+        _meanByPosition?.Dispose();
+        _inverseCovariance?.Dispose();
+        _featureIndex = featureIndex;
+        _mean = newMean;
+        _meanByPosition = byPosition;
+        _inverseCovariance = inverseCovariance;
     }
 
     private long[] LayerChannels()

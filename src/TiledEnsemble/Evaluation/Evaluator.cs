@@ -42,31 +42,44 @@ internal sealed class Evaluator
             using (batch)
             {
                 using var scope = NewDisposeScope();
-                using var output = _pipeline.Run(batch.Images);
-                var truth = batch.Masks.to(output.Maps.device).gt(Scalars.Half);
-                var known = batch.Labels.ge(Scalars.Zero).to(output.Maps.device);
-                if (known.any().item<bool>())
+                var raw = _pipeline.PredictPositions(batch.Images);
+                for (int start = 0; start < batch.Count; start += (int)_pipeline.ImagesPerChunk)
                 {
-                    pixels.Update(output.Maps[known], truth[known]);
-                    var predicted = output.Masks[known];
-                    var actual = truth[known];
-                    pixelTp += predicted.logical_and(actual).sum().item<long>();
-                    pixelFp += predicted.logical_and(actual.logical_not()).sum().item<long>();
-                    pixelFn += predicted.logical_not().logical_and(actual).sum().item<long>();
-                }
-
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    var sample = batch.Samples[i];
-                    var result = new ImageResult(sample.ImagePath, (int)sample.Label, sample.DefectType, output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>());
-                    images.Add(result);
-                    if (visualizer is not null)
-                    {
-                        pictures.AddRange(visualizer.Save(sample, result, batch.Images[i], batch.Masks[i], output.Maps[i], output.Masks[i]));
-                    }
+                    int count = (int)Math.Min(_pipeline.ImagesPerChunk, batch.Count - start);
+                    using var output = _pipeline.Finish(raw, start, count);
+                    Accumulate(batch, start, output);
                 }
 
                 progress?.Report(new EnsembleProgress(EnsembleStage.Evaluating, images.Count, samples.Count, "evaluating"));
+            }
+        }
+
+        // Adds images start.. of the batch, whose output is given, to the metrics and pictures.
+        void Accumulate(SampleBatch batch, int start, EnsembleOutput output)
+        {
+            using var chunkScope = NewDisposeScope();
+            long count = output.Maps.shape[0];
+            var truth = batch.Masks.narrow(0, start, count).to(output.Maps.device).gt(Scalars.Half);
+            var known = batch.Labels.narrow(0, start, count).ge(Scalars.Zero).to(output.Maps.device);
+            if (known.any().item<bool>())
+            {
+                pixels.Update(output.Maps[known], truth[known]);
+                var predicted = output.Masks[known];
+                var actual = truth[known];
+                pixelTp += predicted.logical_and(actual).sum().item<long>();
+                pixelFp += predicted.logical_and(actual.logical_not()).sum().item<long>();
+                pixelFn += predicted.logical_not().logical_and(actual).sum().item<long>();
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                var sample = batch.Samples[start + i];
+                var result = new ImageResult(sample.ImagePath, (int)sample.Label, sample.DefectType, output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>());
+                images.Add(result);
+                if (visualizer is not null)
+                {
+                    pictures.AddRange(visualizer.Save(sample, result, batch.Images[start + i], batch.Masks[start + i], output.Maps[i], output.Masks[i]));
+                }
             }
         }
 

@@ -53,8 +53,26 @@ internal sealed class EnsemblePipeline : IDisposable
 
     public PostProcessor? ImageProcessor { get; }
 
-    /// <summary>Tiles, predicts every position, applies tile-stage post-processing, joins and smooths. Maps and scores are before image-stage normalization.</summary>
-    public JoinedPrediction JoinRaw(Tensor images)
+    /// <summary>
+    /// Images per chunk in <see cref="Finish"/>'s callers: as many as keep one chunk's full-resolution maps within
+    /// <see cref="ChunkBytes"/>, at least one.
+    /// </summary>
+    public long ImagesPerChunk => Math.Max(1, ChunkBytes / ((long)_settings.ImageSize.Height * _settings.ImageSize.Width * sizeof(float)));
+
+    /// <summary>The most bytes of full-resolution maps joined and post-processed at once (settable for tests).</summary>
+    public long ChunkBytes { get; set; } = DefaultChunkBytes;
+
+    /// <summary>
+    /// The default <see cref="ChunkBytes"/>. Each step of joining, seam smoothing and post-processing allocates a tensor
+    /// the size of a chunk's maps; blocks above glibc's mmap threshold (32 MiB after training, see
+    /// <see cref="Hosting.NativeAllocator"/>) are fresh zeroed pages from the kernel every time. Predicting 16 images of
+    /// 1024² in one piece made those steps about 40 ms per image slower than in chunks of 4 (docs/benchmarks.md), while
+    /// the models still see the whole batch (Padim reads its statistics once per batch).
+    /// </summary>
+    public const long DefaultChunkBytes = 16L << 20;
+
+    /// <summary>Tiles and predicts every position of images [B, 3, H, W] at the image size: the raw per-position predictions.</summary>
+    public IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images)
     {
         using var scope = NewDisposeScope();
         var onDevice = images.to(_device);
@@ -70,7 +88,13 @@ internal sealed class EnsemblePipeline : IDisposable
             raw.Add((position, prediction.AnomalyMaps.MoveToOuterDisposeScope(), prediction.Scores.MoveToOuterDisposeScope()));
         }
 
-        return Join(raw).MoveToOuter();
+        foreach (var (_, maps, scores) in raw)
+        {
+            maps.MoveToOuterDisposeScope();
+            scores.MoveToOuterDisposeScope();
+        }
+
+        return raw;
     }
 
     /// <summary>
@@ -117,18 +141,22 @@ internal sealed class EnsemblePipeline : IDisposable
         return joined.MoveToOuter();
     }
 
-    /// <summary>The full pipeline for images [B, 3, H, W] at the image size.</summary>
-    public EnsembleOutput Run(Tensor images)
+    /// <summary>
+    /// The rest of the pipeline for images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>
+    /// of raw per-position predictions: tile-stage post-processing, joining, seam smoothing, image-stage post-processing.
+    /// </summary>
+    public EnsembleOutput Finish(IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> raw, long start, long count)
     {
         using var scope = NewDisposeScope();
-        using var joined = JoinRaw(images);
+        var slice = raw.Select(r => (r.Position, r.Maps.narrow(0, start, count), r.Scores.narrow(0, start, count))).ToList();
+        using var joined = Join(slice);
         var maps = joined.AnomalyMaps;
         var scores = joined.Scores;
         Tensor masks, labels;
         if (_settings.ThresholdingStage == Stage.Tile)
         {
-            masks = joined.PredictedMasks!;
-            labels = joined.PredictedLabels!;
+            masks = joined.PredictedMasks!.alias();
+            labels = joined.PredictedLabels!.alias();
         }
         else
         {
@@ -147,7 +175,7 @@ internal sealed class EnsemblePipeline : IDisposable
             finalScores = image.NormalizeScores(scores);
         }
 
-        return new EnsembleOutput(finalMaps.MoveToOuterDisposeScope(), finalScores.MoveToOuterDisposeScope(), scores.clone().MoveToOuterDisposeScope(), masks.clone().MoveToOuterDisposeScope(), labels.clone().MoveToOuterDisposeScope());
+        return new EnsembleOutput(finalMaps.MoveToOuterDisposeScope(), finalScores.MoveToOuterDisposeScope(), scores.alias().MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
     public void Dispose()

@@ -54,6 +54,33 @@ public class JoinerTests
         Assert.True(masks[0, 0, 2, 2].item<bool>());
     }
 
+    [Theory]
+    [InlineData(96, 64, 32)]  // tiles cover the image exactly
+    [InlineData(100, 90, 32)] // the last row and column reach into the padding
+    public void DisjointTilesAreCopiedBackToWhereTheyWereCut(int height, int width, int tile)
+    {
+        using var scope = NewDisposeScope();
+
+        // A picture whose every pixel says where it is, cut into the tiles (zero beyond the image, as the tiler pads):
+        // joining must give the picture back, channel by channel, for both images of the batch; masks likewise.
+        var tiler = new EnsembleTiler(tile, tile, new Size2D(height, width));
+        var grid = tiler.Grid!;
+        var picture = TestTensors.Arange(2L * 2 * height * width, ScalarType.Float32).reshape(2, 2, height, width);
+        var padded = zeros(2, 2, grid.CoveringSize.Height, grid.CoveringSize.Width);
+        padded[.., .., ..height, ..width] = picture;
+        var predictions = tiler.TilePositions
+            .Select(p => new TilePrediction(p, padded[.., .., p.Top..(p.Top + tile), p.Left..(p.Left + tile)], zeros(2))
+            {
+                PredictedMasks = padded[.., .., p.Top..(p.Top + tile), p.Left..(p.Left + tile)].remainder(TestTensors.Scalar(3)).eq(TestTensors.Scalar(0)),
+            })
+            .Reverse()
+            .ToList();
+        using var joined = new Joiner(tiler).Join(predictions);
+        Assert.Equal(new long[] { 2, 2, height, width }, joined.AnomalyMaps.shape);
+        Assert.True(joined.AnomalyMaps.eq(picture).all().item<bool>());
+        Assert.True(joined.PredictedMasks!.eq(picture.remainder(TestTensors.Scalar(3)).eq(TestTensors.Scalar(0))).all().item<bool>());
+    }
+
     [Fact]
     public void BoxesAreShiftedByTheirTileOffsetAndClippedToTheImage()
     {

@@ -48,6 +48,8 @@ public class SeamSmootherTests
     [InlineData(64, 16, 16, 0.1)]
     [InlineData(64, 24, 10, 0.25)]
     [InlineData(40, 32, 8, 0.5)]
+    [InlineData(66, 32, 32, 0.1)] // the last band is cut short by the image edge: bands of unequal length
+    [InlineData(128, 16, 16, 0.25)] // seven equal bands each way, blurred together
     public void BandwiseSmoothingIsBitIdenticalToBlurringTheWholeMap(int image, int tile, int stride, double width)
     {
         using var scope = NewDisposeScope();

@@ -53,6 +53,29 @@ public class ResNetTests
     }
 
     [Fact]
+    public void OnTheCpuFeaturesComeChannelsLastAndEqualTheDefaultLayoutComposition()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ResNet.Create(BackboneKind.ResNet18, 3);
+        using var inference = inference_mode();
+        var input = randn(new long[] { 3, 3, 64, 48 }, generator: new Generator(4));
+        var features = model.Features(input, new[] { "layer1", "layer2", "layer3" });
+
+        // Reference: the same modules, run one after another on contiguous (channels-first) tensors.
+        var modules = model.named_children().ToDictionary(c => c.name, c => (nn.Module<Tensor, Tensor>)c.module);
+        var x = nn.functional.relu(modules["bn1"].forward(modules["conv1"].forward(input)));
+        x = nn.functional.max_pool2d(x, 3, 2, 1);
+        foreach (var (name, actual) in new[] { "layer1", "layer2", "layer3" }.Zip(features))
+        {
+            x = modules[name].forward(x.contiguous());
+            Assert.True(actual.permute(0, 2, 3, 1).is_contiguous(), $"{name} is not channels-last");
+            Assert.Equal(x.shape, actual.shape);
+            var difference = (x - actual).abs().max().item<float>();
+            Assert.True(difference <= 1e-5f * (1 + x.abs().max().item<float>()), $"{name}: largest difference {difference}");
+        }
+    }
+
+    [Fact]
     public void SeededInitialisationIsDeterministic()
     {
         using var scope = NewDisposeScope();
