@@ -123,7 +123,7 @@ public sealed partial class Ensemble : IDisposable
     private async Task<FitResult> TrainAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
     {
         using var allocator = Hosting.NativeAllocator.BeginTraining(_logger);
-        return await Task.Run(() => Fit(data, runDirectory, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await Hosting.DedicatedThreads.RunAsync("TiledEnsemble training", WorkThreads, () => Fit(data, runDirectory, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>
@@ -131,8 +131,11 @@ public sealed partial class Ensemble : IDisposable
     {
         ArgumentNullException.ThrowIfNull(samples);
         var pipeline = RequirePipeline();
-        return Task.Run(() => new Evaluator(this, pipeline, options ?? new EvaluationOptions(), _logger).Run(samples, progress, cancellationToken), cancellationToken);
+        return Hosting.DedicatedThreads.RunAsync("TiledEnsemble evaluation", WorkThreads, () => new Evaluator(this, pipeline, options ?? new EvaluationOptions(), _logger).Run(samples, progress, cancellationToken), cancellationToken);
     }
+
+    /// <summary>Threads for training and evaluation: one per core plus the one that waits for the loader.</summary>
+    private static int WorkThreads => Environment.ProcessorCount + 1;
 
     /// <summary>Predicts one image file (any size; resized to the image size and back).</summary>
     /// <exception cref="ImageDecodeException">The file cannot be read.</exception>

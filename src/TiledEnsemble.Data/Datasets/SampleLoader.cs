@@ -52,6 +52,8 @@ public sealed class SampleLoader
     /// Only the transformed images are stacked: when a tiled ensemble trains one position it needs one tile of every
     /// image, and cutting it out here keeps full-resolution batches (48 MiB for four 1024² images) from being made at
     /// all. An image without a mask file and with a normal label gets its empty mask at the transformed size directly.
+    /// Workers run on the current task scheduler (the thread pool unless the caller runs on another one, as training
+    /// does: see the ensemble's documentation on OpenMP threads).
     /// </remarks>
     public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, Func<Tensor, Tensor>? perImage, CancellationToken cancellationToken = default)
     {
@@ -69,7 +71,7 @@ public sealed class SampleLoader
             while (next < chunks.Count && pending.Count <= _options.PrefetchBatches)
             {
                 var chunk = chunks[next++];
-                pending.Enqueue(_options.NumWorkers == 0 ? Task.FromResult(LoadChunk(chunk, perImage, cancellationToken)) : Task.Run(() => LoadChunk(chunk, perImage, cancellationToken), cancellationToken));
+                pending.Enqueue(_options.NumWorkers == 0 ? Task.FromResult(LoadChunk(chunk, perImage, cancellationToken)) : Task.Factory.StartNew(() => LoadChunk(chunk, perImage, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current));
             }
         }
 

@@ -27,6 +27,7 @@ public sealed class PatchcoreModel : IAnomalyModel
     private readonly PatchcoreOptions _options;
     private readonly BlurredResize _mapResize;
     private Tensor? _memoryBank;
+    private Tensor? _bankNorms;
 
     /// <summary>Creates an unfitted Patchcore.</summary>
     public PatchcoreModel(ResNet backbone, PatchcoreOptions? options = null, Device? device = null)
@@ -77,8 +78,7 @@ public sealed class PatchcoreModel : IAnomalyModel
             var all = cat(patches, 0);
             int keep = Math.Max(1, (int)(all.shape[0] * _options.CoresetSamplingRatio));
             var indices = KCenterGreedy.Select(all, keep, _options.Seed, _options.ProjectionDimension);
-            _memoryBank?.Dispose();
-            _memoryBank = all.index_select(0, tensor(indices, device: all.device)).contiguous().DetachFromDisposeScope();
+            ReplaceBank(all.index_select(0, tensor(indices, device: all.device)).contiguous());
         }
         finally
         {
@@ -98,7 +98,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         var embedding = Embed(images);
         long b = embedding.shape[0], c = embedding.shape[1], h = embedding.shape[2], w = embedding.shape[3];
         var patches = embedding.permute(0, 2, 3, 1).reshape(-1, c);
-        var (distance, nearest) = NearestNeighbours(patches, bank);
+        var (distance, nearest) = NearestNeighbours(patches, bank, _bankNorms!);
         var patchScores = distance.reshape(b, h * w);
         var nearestByImage = nearest.reshape(b, h * w);
 
@@ -150,8 +150,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         }
 
         using var scope = NewDisposeScope();
-        _memoryBank?.Dispose();
-        _memoryBank = bank.to(ScalarType.Float32, Device).clone().DetachFromDisposeScope();
+        ReplaceBank(bank.to(ScalarType.Float32, Device).clone());
     }
 
     /// <inheritdoc />
@@ -159,6 +158,21 @@ public sealed class PatchcoreModel : IAnomalyModel
     {
         _mapResize.Dispose();
         _memoryBank?.Dispose();
+        _bankNorms?.Dispose();
+    }
+
+    /// <summary>Takes over <paramref name="bank"/> (no dispose scope owns it afterwards) with its squared row norms.</summary>
+    private void ReplaceBank(Tensor bank)
+    {
+        using var scope = NewDisposeScope();
+
+        // ‖b‖² of every bank row, needed by every search: computed once here, not per prediction.
+        var norms = bank.pow(Scalars.Two).sum(1).unsqueeze(0).DetachFromDisposeScope(); // [1, M]
+        bank.DetachFromDisposeScope();
+        _memoryBank?.Dispose();
+        _bankNorms?.Dispose();
+        _memoryBank = bank;
+        _bankNorms = norms;
     }
 
     /// <summary>Locally aware patch features [B, C, h, w].</summary>
@@ -183,15 +197,22 @@ public sealed class PatchcoreModel : IAnomalyModel
     /// taken over ‖b‖² − 2·q·b (‖q‖² is the same for a whole row), and a square root only for the minima — instead of
     /// cdist's square root of every pair.
     /// </remarks>
-    private (Tensor Distance, Tensor Index) NearestNeighbours(Tensor queries, Tensor bank)
+    private (Tensor Distance, Tensor Index) NearestNeighbours(Tensor queries, Tensor bank, Tensor bankNorms)
     {
         using var scope = NewDisposeScope();
         int chunk = _options.DistanceChunkSize;
         long count = queries.shape[0];
+        if (count <= chunk && bank.shape[0] <= chunk)
+        {
+            // One block (a tile position's bank and batch, typically): the same arithmetic without the running minimum.
+            var (d, i) = bankNorms.addmm(queries, bank.t(), beta: 1, alpha: -2).min(1);
+            d.add_(queries.pow(Scalars.Two).sum(1)).clamp_min_(Scalars.Zero).sqrt_();
+            return (d.MoveToOuterDisposeScope(), i.MoveToOuterDisposeScope());
+        }
+
         using var infinity = double.PositiveInfinity.ToScalar();
         var best = full(count, infinity, dtype: ScalarType.Float32, device: queries.device);
         var bestIndex = zeros(count, dtype: ScalarType.Int64, device: queries.device);
-        var bankNorms = bank.pow(Scalars.Two).sum(1).unsqueeze(0); // [1, M]
         for (long q = 0; q < count; q += chunk)
         {
             long rows = Math.Min(chunk, count - q);

@@ -31,12 +31,14 @@ public class PatchcoreTests
         Assert.Equal(400, KCenterGreedy.Select(points, 400, 1).Distinct().Count());
     }
 
-    [Fact]
-    public void NearestNeighbourDistancesEqualABruteForceSearchDespiteChunking()
+    [Theory]
+    [InlineData(5)]    // 16 queries and 16 bank rows in blocks of 5: the running minimum
+    [InlineData(4096)] // one block: the direct path
+    public void NearestNeighbourDistancesEqualABruteForceSearchWithAnyChunking(int chunk)
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 5);
-        using var model = new PatchcoreModel(backbone, Small with { BlurSigma = 0.1 });
+        using var model = new PatchcoreModel(backbone, Small with { BlurSigma = 0.1, DistanceChunkSize = chunk });
         model.Fit(TextureSet.Batches(TextureSet.Normals(4, 32), 2));
         var test = TextureSet.Defective(1, 32);
         var patches = model.Embed(test).permute(0, 2, 3, 1).reshape(-1, model.MemoryBank.shape[1]);
