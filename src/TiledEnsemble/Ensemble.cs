@@ -173,9 +173,8 @@ public sealed partial class Ensemble : IDisposable
         var raw = pipeline.PredictPositions(resized);
         var results = new List<ImagePrediction>();
         var size = new[] { height, width };
-        for (long start = 0; start < batch.shape[0]; start += pipeline.ImagesPerChunk)
+        foreach (var (start, count) in pipeline.Chunks(batch.shape[0]))
         {
-            long count = Math.Min(pipeline.ImagesPerChunk, batch.shape[0] - start);
             using var output = pipeline.Finish(raw, start, count);
 
             // At the image size already, resizing back would be an exact identity: copies do (each prediction owns its maps).

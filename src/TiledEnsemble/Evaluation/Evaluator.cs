@@ -43,11 +43,10 @@ internal sealed class Evaluator
             {
                 using var scope = NewDisposeScope();
                 var raw = _pipeline.PredictPositions(batch.Images);
-                for (int start = 0; start < batch.Count; start += (int)_pipeline.ImagesPerChunk)
+                foreach (var (start, count) in _pipeline.Chunks(batch.Count))
                 {
-                    int count = (int)Math.Min(_pipeline.ImagesPerChunk, batch.Count - start);
                     using var output = _pipeline.Finish(raw, start, count);
-                    Accumulate(batch, start, output);
+                    Accumulate(batch, (int)start, output);
                 }
 
                 progress?.Report(new EnsembleProgress(EnsembleStage.Evaluating, images.Count, samples.Count, "evaluating"));

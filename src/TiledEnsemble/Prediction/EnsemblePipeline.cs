@@ -59,6 +59,16 @@ internal sealed class EnsemblePipeline : IDisposable
     /// </summary>
     public long ImagesPerChunk => Math.Max(1, ChunkBytes / ((long)_settings.ImageSize.Height * _settings.ImageSize.Width * sizeof(float)));
 
+    /// <summary>The chunks (first image, image count) in which <see cref="Finish"/> takes a batch of <paramref name="images"/>.</summary>
+    public IEnumerable<(long Start, long Count)> Chunks(long images)
+    {
+        long size = ImagesPerChunk;
+        for (long start = 0; start < images; start += size)
+        {
+            yield return (start, Math.Min(size, images - start));
+        }
+    }
+
     /// <summary>The most bytes of full-resolution maps joined and post-processed at once (settable for tests).</summary>
     public long ChunkBytes { get; set; } = DefaultChunkBytes;
 
