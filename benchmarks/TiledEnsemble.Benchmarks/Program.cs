@@ -1,4 +1,4 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [ensemble|models|training|quality|metrics ...]`.
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [ensemble|convolutions|models|training|quality|metrics ...]`.
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -39,6 +39,11 @@ Console.WriteLine();
 if (Wants("ensemble"))
 {
     EnsembleBenchmark.Run(quick, typeof(EnsembleBenchmark).Assembly.Location);
+}
+
+if (Wants("convolutions"))
+{
+    ConvolutionBenchmark.Run(quick);
 }
 
 if (Wants("models"))

@@ -11,7 +11,7 @@ using TiledEnsemble.Cli.Config;
 namespace TiledEnsemble.Cli;
 
 /// <summary>
-/// The command line: <c>train</c>, <c>eval</c>, <c>predict</c> and <c>demo</c>. Exit codes: 0 success, 1 runtime error,
+/// The command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>demo</c> and <c>doctor</c>. Exit codes: 0 success, 1 runtime error,
 /// 2 bad usage or configuration, 130 interrupted (Ctrl-C; finished work is kept).
 /// </summary>
 internal static class CliApp
@@ -31,6 +31,7 @@ internal static class CliApp
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(DemoCommand.Create(context));
+        root.Subcommands.Add(DoctorCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -59,7 +60,7 @@ internal static class CliApp
             error.WriteLine("Interrupted; finished work is kept (train again with the same config and run directory to resume).");
             return Interrupted;
         }
-        catch (Exception exception) when (exception is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException or Microsoft.Extensions.Options.OptionsValidationException)
+        catch (Exception exception) when (exception is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException or Microsoft.Extensions.Options.OptionsValidationException or Models.Diagnostics.ConvolutionSelfCheckException)
         {
             error.WriteLine($"Error: {exception.Message}");
             if (context.Verbose)

@@ -138,7 +138,9 @@ public sealed class SampleLoader
     private Loaded[] LoadChunk(AnomalySample[] chunk, Func<Tensor, Tensor>? perImage, CancellationToken cancellationToken)
     {
         var result = new Loaded[chunk.Length];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.NumWorkers), CancellationToken = cancellationToken };
+        // On the caller's scheduler (the ensemble's dedicated threads), not on TaskScheduler.Default, which parallel loops
+        // use unless told.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.NumWorkers), CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
         Parallel.For(0, chunk.Length, parallel, i => result[i] = LoadOne(chunk[i], perImage));
         return result;
     }

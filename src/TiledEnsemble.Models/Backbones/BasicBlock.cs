@@ -38,9 +38,8 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlo
     private Tensor Run(Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.forward(conv1.forward(input)));
+        var x = ChannelSubset.ConvolveAndNormalize(conv1, bn1, input, null).relu_();
         x = ChannelSubset.ConvolveAndNormalize(conv2, bn2, x, channels);
-        var identity = ChannelSubset.Select(downsample is null ? input : downsample.forward(input), channels);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
+        return x.add_(ChannelSubset.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
     }
 }

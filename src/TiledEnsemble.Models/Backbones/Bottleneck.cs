@@ -48,10 +48,9 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
     private Tensor Run(Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.forward(conv1.forward(input)));
-        x = functional.relu(bn2.forward(conv2.forward(x)));
+        var x = ChannelSubset.ConvolveAndNormalize(conv1, bn1, input, null).relu_();
+        x = ChannelSubset.ConvolveAndNormalize(conv2, bn2, x, null).relu_();
         x = ChannelSubset.ConvolveAndNormalize(conv3, bn3, x, channels);
-        var identity = ChannelSubset.Select(downsample is null ? input : downsample.forward(input), channels);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
+        return x.add_(ChannelSubset.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
     }
 }

@@ -1,51 +1,68 @@
+using System.Linq;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TiledEnsemble.Models.Backbones;
 
 /// <summary>
-/// A convolution or eval-mode batch norm computed for some output channels only: the same arithmetic on the matching
-/// rows of the weights, so a model that keeps a few channels of a layer does not pay for the others.
+/// A convolution followed by its batch norm, optionally for some output channels only. In eval mode the batch norm is
+/// folded into the convolution (weights scaled by γ/√(σ²+ε), bias β − μ·γ/√(σ²+ε)): one convolution with a bias
+/// instead of a convolution and a pass of batch norm over its output, and a model that keeps a few channels of a layer
+/// computes only those rows of the weights.
 /// </summary>
 internal static class ChannelSubset
 {
     /// <summary>
     /// <paramref name="norm"/>(<paramref name="conv"/>(<paramref name="input"/>)) for all channels, or for
-    /// <paramref name="channels"/> only when given (eval mode).
+    /// <paramref name="channels"/> only when given (eval mode only).
     /// </summary>
     public static Tensor ConvolveAndNormalize(Conv2d conv, BatchNorm2d norm, Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
-        var output = channels is null ? norm.forward(conv.forward(input)) : Normalize(norm, Convolve(conv, input, channels), channels);
-        return output.MoveToOuterDisposeScope();
+        if (norm.training)
+        {
+            // Batch statistics of a training pass need every channel, and the batch's own mean and variance.
+            if (channels is not null)
+            {
+                throw new System.InvalidOperationException("Channels can be selected in eval mode only.");
+            }
+
+            return norm.forward(Convolutions.Forward(conv, input)).MoveToOuterDisposeScope();
+        }
+
+        Tensor mean = norm.running_mean!;
+        Tensor variance = norm.running_var!;
+        Tensor gamma = norm.weight;
+        Tensor beta = norm.bias!;
+        Tensor weight = conv.weight;
+        Tensor? convBias = conv.bias;
+        if (channels is not null)
+        {
+            (mean, variance, gamma, beta, weight) = (mean.index_select(0, channels), variance.index_select(0, channels), gamma.index_select(0, channels), beta.index_select(0, channels), weight.index_select(0, channels));
+            convBias = convBias?.index_select(0, channels);
+        }
+
+        using var eps = norm.eps.ToScalar();
+        var scale = variance.add(eps).rsqrt_().mul_(gamma);
+        var bias = (convBias is null ? mean.neg() : convBias.sub(mean)).mul_(scale).add_(beta);
+        var folded = weight.mul(scale.reshape(-1, 1, 1, 1));
+        return Convolutions.Apply(input, folded, bias, conv.stride, conv.padding, conv.dilation, conv.groups).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The residual branch <paramref name="identity"/>, restricted to <paramref name="channels"/> when given.</summary>
-    public static Tensor Select(Tensor identity, Tensor? channels) => channels is null ? identity : identity.index_select(1, channels);
-
-    /// <summary>The output channels <paramref name="channels"/> of <paramref name="conv"/> applied to <paramref name="input"/>.</summary>
-    public static Tensor Convolve(Conv2d conv, Tensor input, Tensor channels)
+    /// <summary>
+    /// The residual branch: <paramref name="input"/> itself, or its projection (<c>downsample</c>: a convolution and a
+    /// batch norm) when the block has one; restricted to <paramref name="channels"/> when given.
+    /// </summary>
+    public static Tensor Residual(Sequential? projection, Tensor input, Tensor? channels)
     {
-        using var scope = NewDisposeScope();
-        var weight = conv.weight.index_select(0, channels);
-        var bias = conv.bias is null ? null : conv.bias.index_select(0, channels);
-        var output = F.conv2d(input, weight, bias, conv.stride, conv.padding ?? new long[] { 0 }, conv.dilation, conv.groups);
-        return output.MoveToOuterDisposeScope();
-    }
+        if (projection is null)
+        {
+            return channels is null ? input : input.index_select(1, channels);
+        }
 
-    /// <summary>Eval-mode batch norm (running statistics) of <paramref name="input"/>, whose channels are <paramref name="channels"/> of <paramref name="norm"/>'s.</summary>
-    public static Tensor Normalize(BatchNorm2d norm, Tensor input, Tensor channels)
-    {
         using var scope = NewDisposeScope();
-        var output = F.batch_norm(
-            input,
-            norm.running_mean!.index_select(0, channels),
-            norm.running_var!.index_select(0, channels),
-            norm.weight.index_select(0, channels),
-            norm.bias!.index_select(0, channels),
-            training: false,
-            eps: norm.eps);
-        return output.MoveToOuterDisposeScope();
+        var parts = projection.children().ToArray();
+        return ConvolveAndNormalize((Conv2d)parts[0], (BatchNorm2d)parts[1], input, channels).MoveToOuterDisposeScope();
     }
 }

@@ -109,6 +109,9 @@ public sealed class ResNet : Module<Tensor, Tensor>
     /// </summary>
     /// <param name="input">[B, 3, H, W], already ImageNet-normalized.</param>
     /// <param name="layers">Names among layer1..layer4.</param>
+    /// <exception cref="Diagnostics.ConvolutionSelfCheckException">
+    /// A convolution needed for this input size computes wrong values on this CPU or device (checked once per size).
+    /// </exception>
     public Tensor[] Features(Tensor input, IReadOnlyList<string> layers) => Features(input, layers, deepestChannels: null);
 
     /// <summary>
@@ -128,9 +131,14 @@ public sealed class ResNet : Module<Tensor, Tensor>
             throw new ArgumentException($"This {BackboneNames.Name(Kind)} is built up to layer{Depth}; layer{deepest} was asked for.", nameof(layers));
         }
 
+        if (input.dim() == 4)
+        {
+            Diagnostics.ConvolutionSelfCheck.EnsureVerified(this, input, deepest);
+        }
+
         using var scope = NewDisposeScope();
         var outputs = new Tensor[5];
-        var x = Pooling.MaxPool(functional.relu(bn1.forward(conv1.forward(Pooling.ChannelsLastOnCpu(input)))), 3, stride: 2, padding: 1);
+        var x = Pooling.MaxPool(ChannelSubset.ConvolveAndNormalize(conv1, bn1, Pooling.ChannelsLastOnCpu(input), null).relu_(), 3, stride: 2, padding: 1);
         var stages = new[] { layer1, layer2, layer3, layer4! };
         for (int i = 1; i <= deepest; i++)
         {

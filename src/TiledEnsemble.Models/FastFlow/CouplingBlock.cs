@@ -1,4 +1,6 @@
 using System;
+using System.Linq;
+using TiledEnsemble.Models.Backbones;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -63,6 +65,15 @@ internal sealed class CouplingBlock : Module
         return half.relu().add(half.abs().neg().exp().log1p()).mul(fifth).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The subnet (convolution, ReLU, convolution), its convolutions through <see cref="Convolutions"/>.</summary>
+    private Tensor Subnet(Tensor kept)
+    {
+        using var scope = NewDisposeScope();
+        var layers = subnet.children().ToArray();
+        var hidden = Convolutions.Forward((Conv2d)layers[0], kept).relu();
+        return Convolutions.Forward((Conv2d)layers[2], hidden).MoveToOuterDisposeScope();
+    }
+
     /// <summary>z and log|det J| per sample [B].</summary>
     public (Tensor Output, Tensor LogJacobian) Forward(Tensor x)
     {
@@ -71,7 +82,7 @@ internal sealed class CouplingBlock : Module
         var changed = x.narrow(1, _kept, _changed);
         using var tenth = 0.1.ToScalar();
         using var clamp = Clamp.ToScalar();
-        var a = subnet.forward(kept).mul(tenth);
+        var a = Subnet(kept).mul(tenth);
         var logScale = a.narrow(1, 0, _changed).tanh().mul(clamp);
         var coupled = changed.mul(logScale.exp()).add(a.narrow(1, _changed, _changed));
         var logJacobian = logScale.sum(new long[] { 1, 2, 3 });

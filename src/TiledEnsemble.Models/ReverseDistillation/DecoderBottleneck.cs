@@ -1,3 +1,4 @@
+using TiledEnsemble.Models.Backbones;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -34,9 +35,9 @@ internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.forward(conv1.forward(input)));
+        var x = functional.relu(bn1.forward(Convolutions.Forward(conv1, input)));
         x = functional.relu(bn2.forward(conv2.forward(x)));
-        x = bn3.forward(conv3.forward(x));
+        x = bn3.forward(Convolutions.Forward(conv3, x));
         var identity = upsample is null ? input : upsample.forward(input);
         return functional.relu(x + identity).MoveToOuterDisposeScope();
     }

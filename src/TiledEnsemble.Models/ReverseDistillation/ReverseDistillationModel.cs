@@ -68,6 +68,31 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
         return total!.MoveToOuterDisposeScope();
     }
 
+    /// <remarks>
+    /// The bottleneck's batch norms normalize over batch and positions; its map is 1×1 for tiles under 64 pixels, so a
+    /// batch of one such tile has one value per channel, its variance is undefined and the running statistics become NaN
+    /// (PyTorch refuses such a step). A last, partial batch of one image is skipped for that reason.
+    /// </remarks>
+    internal override string? CannotTrainOn(Tensor images)
+    {
+        long height = BottleneckSize(images.shape[2]), width = BottleneckSize(images.shape[3]);
+        return images.shape[0] * height * width > 1
+            ? null
+            : $"a batch of one {images.shape[2]}×{images.shape[3]} image gives the bottleneck's batch norms one value per channel; use batches of at least 2 images or tiles of at least 64 pixels.";
+    }
+
+    /// <summary>Side of the bottleneck's output: the input halved five times (stem, max-pool, layer2, layer3, bottleneck).</summary>
+    private static long BottleneckSize(long input)
+    {
+        long size = input;
+        for (int i = 0; i < 5; i++)
+        {
+            size = ((size - 1) / 2) + 1;
+        }
+
+        return size;
+    }
+
     internal override Tensor MapsOf(Tensor normalized, long[] size)
     {
         using var scope = NewDisposeScope();
@@ -85,6 +110,12 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
 
     private (Tensor[] Encoded, Tensor[] Decoded) Run(Tensor normalized)
     {
+        // The decoder doubles the bottleneck's map three times and must land on the encoder's layer sizes exactly.
+        if (normalized.shape[2] % 32 != 0 || normalized.shape[3] % 32 != 0)
+        {
+            throw new System.ArgumentException($"ReverseDistillation needs image (tile) sides that are multiples of 32; got {normalized.shape[2]}×{normalized.shape[3]}.", "images");
+        }
+
         Tensor[] encoded;
         using (no_grad())
         {

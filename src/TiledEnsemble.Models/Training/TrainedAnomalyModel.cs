@@ -57,6 +57,12 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     /// <summary>The training loss of ImageNet-normalized images, with its graph.</summary>
     internal abstract Tensor LossOf(Tensor normalized);
 
+    /// <summary>
+    /// Why a training step on <paramref name="images"/> [B, 3, H, W] would corrupt the network (null when it would not):
+    /// the training loop skips such a batch, or stops with this reason when no batch of an epoch is usable.
+    /// </summary>
+    internal virtual string? CannotTrainOn(Tensor images) => null;
+
     /// <summary>Raw anomaly maps [B, 1, H, W] of ImageNet-normalized images, at <paramref name="size"/>.</summary>
     internal abstract Tensor MapsOf(Tensor normalized, long[] size);
 

@@ -35,10 +35,17 @@ internal static class TrainingLoop
                 epochsRun = epoch;
                 model.SetTraining(true);
                 int step = 0;
+                string? skipped = null;
                 foreach (var batch in training())
                 {
                     // Checked before a step, never inside one: a cancelled run keeps whole, consistent weights.
                     cancellationToken.ThrowIfCancellationRequested();
+                    if (model.CannotTrainOn(batch) is { } reason)
+                    {
+                        skipped = reason;
+                        continue;
+                    }
+
                     step++;
                     using var scope = NewDisposeScope();
                     optimizer.ZeroGrad();
@@ -58,7 +65,9 @@ internal static class TrainingLoop
 
                 if (step == 0)
                 {
-                    throw new InvalidOperationException($"{model.ModelName} got no training batches in epoch {epoch}: the training stream is empty.");
+                    throw new InvalidOperationException(skipped is null
+                        ? $"{model.ModelName} got no training batches in epoch {epoch}: the training stream is empty."
+                        : $"{model.ModelName} could train on no batch of epoch {epoch}: {skipped}");
                 }
 
                 if (validation is null)

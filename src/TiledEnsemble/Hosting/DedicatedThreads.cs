@@ -22,9 +22,10 @@ namespace TiledEnsemble.Hosting;
 internal static class DedicatedThreads
 {
     /// <summary>
-    /// Runs <paramref name="work"/> on <paramref name="threads"/> new threads named <paramref name="name"/>; tasks and
-    /// parallel loops it starts with the current scheduler (<c>Task.Factory.StartNew</c>, <c>Parallel.For</c>) run on
-    /// them too. The returned task completes after every thread has ended, from outside them.
+    /// Runs <paramref name="work"/> on <paramref name="threads"/> new threads named <paramref name="name"/>; tasks it
+    /// starts with the current scheduler (<c>Task.Factory.StartNew(…, TaskScheduler.Current)</c>) and parallel loops
+    /// given it (<c>ParallelOptions.TaskScheduler = TaskScheduler.Current</c>: without it a loop runs on the thread pool)
+    /// run on them too. The returned task completes after every thread has ended, from outside them.
     /// </summary>
     public static Task<T> RunAsync<T>(string name, int threads, Func<T> work, CancellationToken cancellationToken)
     {

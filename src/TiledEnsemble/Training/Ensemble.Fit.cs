@@ -78,7 +78,9 @@ public sealed partial class Ensemble
         }
         else
         {
-            Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = Settings.MaxDegreeOfParallelism, CancellationToken = cancellationToken }, TrainOne);
+            // Parallel loops schedule on TaskScheduler.Default unless told otherwise: name the current (dedicated) one.
+            var options = new ParallelOptions { MaxDegreeOfParallelism = Settings.MaxDegreeOfParallelism, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
+            Parallel.ForEach(todo, options, TrainOne);
         }
 
         cancellationToken.ThrowIfCancellationRequested();

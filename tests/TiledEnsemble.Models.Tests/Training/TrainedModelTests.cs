@@ -23,13 +23,16 @@ public class TrainedModelTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
-        using var model = TrainedModels.Create(kind, backbone, new TrainingOptions { MaxEpochs = 4, Patience = null });
+        // Reverse Distillation separates the textures more slowly on a random backbone: after 4 epochs the largest
+        // defective and normal scores were within 0.005 of each other, which float rounding can swap.
+        int epochs = kind == ModelKind.ReverseDistillation ? 8 : 4;
+        using var model = TrainedModels.Create(kind, backbone, new TrainingOptions { MaxEpochs = epochs, Patience = null });
         var train = TextureSet.Normals(16, TrainedModels.Size);
         var recorder = new ProgressRecorder();
         var summary = model.Train(() => TextureSet.Batches(train, 8), progress: recorder);
 
-        Assert.Equal(4, summary.Epochs);
-        Assert.Equal(8, summary.Steps);
+        Assert.Equal(epochs, summary.Epochs);
+        Assert.Equal(2 * epochs, summary.Steps);
         var byEpoch = recorder.Reports.GroupBy(r => r.Epoch).Select(g => g.Average(r => r.Loss)).ToArray();
         _output.WriteLine($"{kind}: epoch losses {string.Join(", ", byEpoch.Select(l => l.ToString("G4")))}");
         Assert.True(byEpoch[^1] < byEpoch[0], $"{kind}: the loss did not decrease: {string.Join(", ", byEpoch)}");
