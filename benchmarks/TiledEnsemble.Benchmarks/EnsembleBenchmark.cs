@@ -100,7 +100,7 @@ internal static class EnsembleBenchmark
         var loader = new LoaderOptions { ImageSize = imageSize, TrainBatchSize = 4, EvalBatchSize = 4, NumWorkers = variant == "no-workers" ? 0 : 1, PrefetchBatches = variant == "no-workers" ? 0 : 1 };
         var data = AnomalyDataModule.MvtecAD(root, "fabric", new SplitOptions(), loader);
         var builder = TiledEnsembleBuilder.Create().WithImageSize(imageSize).WithTiling(tileSize, tileSize)
-            .WithModel(kind, m => m.Backbone = "resnet18").WithBatchSizes(4, 4);
+            .WithModel(kind, m => m.Backbone = "resnet18").WithPretrainedBackbone(false).WithBatchSizes(4, 4);
         if (variant == "tile-stage")
         {
             builder.WithNormalization(Stage.Tile).WithThresholding(ThresholdMethod.F1Adaptive, Stage.Tile);

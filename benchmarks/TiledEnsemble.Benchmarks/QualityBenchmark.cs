@@ -14,9 +14,9 @@ namespace TiledEnsemble.Benchmarks;
 /// stride 128) against one model at 256 and one at 512, for Padim and Patchcore, over several data/model seeds.
 /// </summary>
 /// <remarks>
-/// Both models use ResNet-18 with seeded random weights (no pretrained weights can be had here; Patchcore's default
-/// Wide-ResNet-50-2 would take hours on 2 cores). Each configuration is evaluated at its own image size, against
-/// masks resized to it: the single model at 256 is judged on the defects as it sees them.
+/// Both models use the ImageNet-trained ResNet-18 of TiledEnsemble.Pretrained (Patchcore's anomalib default,
+/// Wide-ResNet-50-2, has no weights here). Each configuration is evaluated at its own image size, against masks resized
+/// to it: the single model at 256 is judged on the defects as it sees them.
 /// </remarks>
 internal static class QualityBenchmark
 {
@@ -24,7 +24,7 @@ internal static class QualityBenchmark
     {
         int full = quick ? 128 : 512, tile = full / 2, stride = full / 4;
         int[] seeds = quick ? new[] { 1 } : new[] { 1, 2, 3 };
-        Console.WriteLine($"## Quality: tiled ensemble vs single models ({seeds.Length} seed(s); generated fabric, defects of 0.2 % of the image; ResNet-18 seeded weights)");
+        Console.WriteLine($"## Quality: tiled ensemble vs single models ({seeds.Length} seed(s); generated fabric, defects of 0.2 % of the image; ImageNet ResNet-18 of TiledEnsemble.Pretrained)");
         Console.WriteLine("| model | configuration | pixel AUROC mean ± sd | AUPRO mean ± sd | image AUROC mean |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");
         var configurations = new (string Name, int Image, int Tile, int Stride)[]

@@ -13,6 +13,7 @@ using TiledEnsemble.Data.Imaging;
 using TiledEnsemble.Evaluation;
 using TiledEnsemble.Models;
 using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Models.Pretrained;
 using TiledEnsemble.Persistence;
 using TiledEnsemble.PostProcessing;
 using TiledEnsemble.Prediction;
@@ -218,24 +219,25 @@ public sealed partial class Ensemble : IDisposable
     private ResNet LoadBackbone(string runDirectory, RunManifest manifest)
     {
         var path = RunStore.Verify(runDirectory, manifest.Backbone ?? throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), "the manifest lists no backbone file."));
-        var backbone = ResNet.Create(BackboneNames.Parse(Settings.Backbone), 0);
-        BackboneWeights.LoadSafeTensors(backbone, path);
+        var backbone = BackboneWeights.Load(BackboneNames.Parse(Settings.Backbone), path, out _);
         backbone.to(_device);
         return backbone;
     }
 
-    private ResNet CreateBackbone()
+    /// <summary>The backbone a new run starts from, with where its weights came from.</summary>
+    private (ResNet Backbone, string Source, Dictionary<string, string>? Provenance) CreateBackbone()
     {
-        var backbone = ResNet.Create(BackboneNames.Parse(Settings.Backbone), Settings.Seed);
-        if (Settings.BackboneWeights is { } weights)
+        var kind = BackboneNames.Parse(Settings.Backbone);
+        string? path = Settings.BackboneWeights ?? (Settings.PreTrained ? PretrainedBackbones.Require(kind) : null);
+        if (path is null)
         {
-            BackboneWeights.LoadSafeTensors(backbone, weights);
-        }
-        else
-        {
-            _logger.LogWarning("No backbone weights were given: {Backbone} is initialised from seed {Seed}. Results will be far from published ones; pass a pretrained safetensors file for real inspection.", Settings.Backbone, Settings.Seed);
+            _logger.LogWarning("Pretrained weights are off (pre_trained: false): {Backbone} is initialised from seed {Seed}. Results will be far from published ones.", Settings.Backbone, Settings.Seed);
+            return (ResNet.Create(kind, Settings.Seed), $"seed:{Settings.Seed}", null);
         }
 
-        return backbone;
+        var backbone = BackboneWeights.Load(kind, path, out var metadata);
+        var origin = Settings.BackboneWeights is null ? $"pretrained:{PretrainedBackbones.PackageId}" : "file";
+        _logger.LogInformation("Backbone {Backbone} from {File} ({Source})", Settings.Backbone, path, metadata.GetValueOrDefault("source", "no provenance recorded in the file"));
+        return (backbone, $"{origin}:{Path.GetFileName(path)} sha256:{RunStore.HashFile(path)}", metadata.Count > 0 ? new Dictionary<string, string>(metadata) : null);
     }
 }

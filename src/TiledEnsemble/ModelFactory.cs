@@ -12,8 +12,11 @@ namespace TiledEnsemble;
 /// <summary>Builds the built-in models from ensemble settings.</summary>
 internal static class ModelFactory
 {
-    /// <summary>anomalib's default backbone of each model.</summary>
-    public static string DefaultBackbone(ModelKind kind) => kind is ModelKind.Patchcore or ModelKind.ReverseDistillation ? "wide_resnet50_2" : "resnet18";
+    /// <summary>
+    /// ResNet-18 for every model: the one backbone with ImageNet weights here (anomalib defaults Patchcore and Reverse
+    /// Distillation to Wide-ResNet-50-2, which needs a weights file given by the user).
+    /// </summary>
+    public static string DefaultBackbone(ModelKind kind) => "resnet18";
 
     /// <summary>anomalib's default layers of each model.</summary>
     public static string[] DefaultLayers(ModelKind kind) => kind == ModelKind.Patchcore ? new[] { "layer2", "layer3" } : new[] { "layer1", "layer2", "layer3" };

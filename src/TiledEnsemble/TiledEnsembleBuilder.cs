@@ -95,6 +95,16 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
+    /// <summary>
+    /// Whether the backbone starts from the ImageNet weights of the package <c>TiledEnsemble.Pretrained</c> (the
+    /// default; <see cref="Build"/> fails naming the package where it is missing) or from seeded random weights.
+    /// </summary>
+    public TiledEnsembleBuilder WithPretrainedBackbone(bool pretrained = true)
+    {
+        _options.ModelSettings.PreTrained = pretrained;
+        return this;
+    }
+
     /// <summary>Where normalization happens, and how.</summary>
     public TiledEnsembleBuilder WithNormalization(Stage stage, NormalizationMethod method = NormalizationMethod.MinMax)
     {
@@ -200,6 +210,7 @@ public sealed class TiledEnsembleBuilder
             Model = options.Model,
             Backbone = model.Backbone ?? ModelFactory.DefaultBackbone(options.Model),
             BackboneWeights = model.BackboneWeights,
+            PreTrained = model.PreTrained ?? true,
             Layers = (model.Layers is { Count: > 0 } layers ? layers.ToArray() : ModelFactory.DefaultLayers(options.Model)),
             NFeatures = model.NFeatures,
             CoresetSamplingRatio = model.CoresetSamplingRatio ?? 0.1,

@@ -29,7 +29,8 @@ public class ConfigurationTests
         using var ensemble = builder.Build();
         var settings = ensemble.Settings;
         Assert.Equal((512, 256), (settings.ImageSize.Height, settings.ImageSize.Width));
-        Assert.Equal("wide_resnet50_2", settings.Backbone);
+        Assert.Equal("resnet18", settings.Backbone); // the default of every model: the backbone with ImageNet weights
+        Assert.True(settings.PreTrained);
         Assert.Equal(new[] { "layer2", "layer3" }, settings.Layers);
         Assert.Equal(0.2, settings.CoresetSamplingRatio);
         Assert.False(settings.SeamSmoothing);

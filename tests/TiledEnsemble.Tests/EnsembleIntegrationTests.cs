@@ -125,10 +125,12 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
             await single.FitAsync(_data.Module(), Path.Combine(_runs, $"single{seed}"));
             var singlePixel = (await single.EvaluateAsync(_data.Module().Test)).Metrics["pixel_AUROC"];
             _output.WriteLine($"seed {seed}: tiled pixel AUROC {tiledPixel:F4}, single {singlePixel:F4}");
-            margins.Add(tiledPixel - singlePixel);
+            margins.Add((1 - tiledPixel) / (1 - singlePixel));
         }
 
-        Assert.All(margins, m => Assert.True(m > 0.01, $"margins {string.Join(", ", margins.Select(v => v.ToString("F4")))}"));
+        // With the ImageNet backbone both are close to 1, so compare what they miss: the tiled ensemble's 1 − AUROC is
+        // well below the single model's (0.48 and 0.12 of it when written).
+        Assert.All(margins, m => Assert.True(m < 0.7, $"tiled/single ratios of 1 − pixel AUROC: {string.Join(", ", margins.Select(v => v.ToString("F3")))}"));
     }
 
     [Fact]

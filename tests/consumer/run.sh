@@ -10,7 +10,7 @@ feed="$work/feed"
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props" | head -n 1)
 
 echo "consumer: packing $version into $feed"
-for project in TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data TiledEnsemble; do
+for project in TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data TiledEnsemble TiledEnsemble.Pretrained; do
   dotnet pack "$repo/src/$project/$project.csproj" -c Release -o "$feed" --nologo -v quiet
 done
 ls "$feed"
@@ -19,11 +19,17 @@ for expected in TiledEnsemble TiledEnsemble.Core TiledEnsemble.Models TiledEnsem
   test -f "$feed/$expected.$version.snupkg" || { echo "consumer: missing symbols $expected.$version.snupkg"; exit 1; }
 done
 unzip -l "$feed/TiledEnsemble.Core.$version.nupkg" | grep -q "buildTransitive/TiledEnsemble.Core.targets" || { echo "consumer: Core package lacks buildTransitive/TiledEnsemble.Core.targets"; exit 1; }
+# The weights package: the converted weights with their attribution and the props that copy them, and no dependency.
+pretrained="$feed/TiledEnsemble.Pretrained.$version.nupkg"
+for entry in weights/resnet18-imagenet-cntk.safetensors weights/NOTICE.md build/TiledEnsemble.Pretrained.props buildTransitive/TiledEnsemble.Pretrained.props; do
+  unzip -l "$pretrained" | grep -q "$entry" || { echo "consumer: TiledEnsemble.Pretrained lacks $entry"; exit 1; }
+done
+unzip -p "$pretrained" TiledEnsemble.Pretrained.nuspec | grep -q "<dependency" && { echo "consumer: TiledEnsemble.Pretrained must not depend on anything"; exit 1; }
 
 # The version does not change between commits, so a package cached by an earlier run would be restored instead of the
 # one just packed: drop our packages (only ours) from the global cache first.
 cache=$(dotnet nuget locals global-packages --list | sed 's/^[^:]*: *//')
-rm -rf "$cache"/tiledensemble "$cache"/tiledensemble.core "$cache"/tiledensemble.models "$cache"/tiledensemble.data "$cache"/tiledensemble.cli
+rm -rf "$cache"/tiledensemble "$cache"/tiledensemble.core "$cache"/tiledensemble.models "$cache"/tiledensemble.data "$cache"/tiledensemble.cli "$cache"/tiledensemble.pretrained
 
 app="$work/app"
 mkdir -p "$app"
@@ -40,6 +46,7 @@ cat > nuget.config <<CONFIG
 CONFIG
 dotnet new console --framework net10.0 -n Consumer -o . --force > /dev/null
 dotnet add package TiledEnsemble --version "$version" > /dev/null
+dotnet add package TiledEnsemble.Pretrained --version "$version" > /dev/null
 dotnet add package TorchSharp-cpu --version 0.107.0 > /dev/null
 # The example of docs/getting-started.md, between its consumer-test markers, without the ``` fences.
 sed -n '/<!-- consumer-test:begin -->/,/<!-- consumer-test:end -->/p' "$repo/docs/getting-started.md" | grep -v -e '^<!--' -e '^```' > Program.cs
@@ -50,6 +57,7 @@ dotnet build -c Release --nologo -v quiet
 output=$(dotnet run -c Release --no-build 2>&1)
 echo "$output"
 echo "$output" | grep -q "getting-started: ok" || { echo "consumer: the example did not finish"; exit 1; }
+test -f bin/Release/net10.0/TiledEnsemble.Pretrained/resnet18-imagenet-cntk.safetensors || { echo "consumer: the pretrained weights were not copied next to the app"; exit 1; }
 # The command line as a .NET tool, installed the way users install tools.
 dotnet pack "$repo/samples/TiledEnsemble.Cli/TiledEnsemble.Cli.csproj" -c Release -o "$feed" --nologo -v quiet
 dotnet tool install TiledEnsemble.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed" > /dev/null

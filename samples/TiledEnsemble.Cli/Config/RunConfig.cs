@@ -248,7 +248,7 @@ internal sealed class RunConfig
                 Options.ModelSettings.NumNeighbors = args.Int("num_neighbors") ?? Options.ModelSettings.NumNeighbors;
                 Options.ModelSettings.LearningRate = args.Double("learning_rate") ?? Options.ModelSettings.LearningRate;
                 Options.ModelSettings.FlowSteps = args.Int("flow_steps") ?? Options.ModelSettings.FlowSteps;
-                args.Bool("pre_trained");
+                Options.ModelSettings.PreTrained = args.Bool("pre_trained") ?? Options.ModelSettings.PreTrained;
                 args.RejectUnknown();
             }
 

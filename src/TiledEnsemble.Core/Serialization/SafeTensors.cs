@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
@@ -69,7 +70,38 @@ public static class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
-        var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var entries = tensors.Select(t =>
+        {
+            var dtype = DTypes.FirstOrDefault(d => d.Value.Type == t.Value.dtype).Key ?? throw new ArgumentException($"Tensor '{t.Key}' has dtype {t.Value.dtype}, which safetensors writing does not support.", nameof(tensors));
+            return new Pending(t.Key, dtype, t.Value.shape, t.Value.numel() * DTypes[dtype].Size, stream => Write(stream, t.Value));
+        });
+        Save(path, entries, metadata, nameof(tensors));
+    }
+
+    /// <summary>
+    /// Writes float32 arrays with their shapes, without libtorch (for tools that convert weights at build time); written
+    /// beside the destination and renamed over it, as <see cref="Save(string, IReadOnlyDictionary{string, Tensor}, IReadOnlyDictionary{string, string}?)"/>.
+    /// </summary>
+    public static void SaveFloat32(string path, IReadOnlyDictionary<string, (long[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var entries = tensors.Select(t =>
+        {
+            long count = t.Value.Shape.Aggregate(1L, (a, d) => a * d);
+            if (count != t.Value.Data.Length)
+            {
+                throw new ArgumentException($"Tensor '{t.Key}' has {t.Value.Data.Length} values for shape [{string.Join(", ", t.Value.Shape)}].", nameof(tensors));
+            }
+
+            return new Pending(t.Key, "F32", t.Value.Shape, count * 4, stream => stream.Write(MemoryMarshal.AsBytes(t.Value.Data.AsSpan())));
+        });
+        Save(path, entries, metadata, nameof(tensors));
+    }
+
+    private static void Save(string path, IEnumerable<Pending> unordered, IReadOnlyDictionary<string, string>? metadata, string parameter)
+    {
+        var entries = unordered.OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
         var header = new Dictionary<string, object>(StringComparer.Ordinal);
         if (metadata is { Count: > 0 })
         {
@@ -77,18 +109,15 @@ public static class SafeTensors
         }
 
         long offset = 0;
-        foreach (var name in names)
+        foreach (var entry in entries)
         {
-            if (name == "__metadata__")
+            if (entry.Name == "__metadata__")
             {
-                throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor.", nameof(tensors));
+                throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor.", parameter);
             }
 
-            var tensor = tensors[name];
-            var dtype = DTypes.FirstOrDefault(d => d.Value.Type == tensor.dtype).Key ?? throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support.", nameof(tensors));
-            long length = tensor.numel() * DTypes[dtype].Size;
-            header[name] = new Dictionary<string, object> { ["dtype"] = dtype, ["shape"] = tensor.shape, ["data_offsets"] = new[] { offset, offset + length } };
-            offset += length;
+            header[entry.Name] = new Dictionary<string, object> { ["dtype"] = entry.DType, ["shape"] = entry.Shape, ["data_offsets"] = new[] { offset, offset + entry.Length } };
+            offset += entry.Length;
         }
 
         var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
@@ -110,9 +139,9 @@ public static class SafeTensors
                     stream.WriteByte((byte)' ');
                 }
 
-                foreach (var name in names)
+                foreach (var entry in entries)
                 {
-                    Write(stream, tensors[name]);
+                    entry.WriteData(stream);
                 }
 
                 stream.Flush(flushToDisk: true);
@@ -299,4 +328,7 @@ public static class SafeTensors
             stream.Write(chunk.bytes);
         }
     }
+
+    /// <summary>A tensor about to be written: its header entry and how to write its bytes.</summary>
+    private sealed record Pending(string Name, string DType, long[] Shape, long Length, Action<Stream> WriteData);
 }

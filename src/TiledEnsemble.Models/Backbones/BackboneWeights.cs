@@ -44,6 +44,42 @@ public static class BackboneWeights
         return metadata;
     }
 
+    /// <summary>
+    /// Creates a <paramref name="kind"/> backbone from a safetensors file, built as deep as the file goes: up to layer3
+    /// when it holds no <c>layer4.*</c> weights (as the ImageNet ResNet-18 of <c>TiledEnsemble.Pretrained</c>), else up to
+    /// layer4. Loading is as strict as <see cref="LoadSafeTensors"/>.
+    /// </summary>
+    /// <param name="kind">The backbone.</param>
+    /// <param name="path">The safetensors file.</param>
+    /// <param name="metadata">The file's metadata (provenance of the weights).</param>
+    /// <exception cref="WeightLoadException">Keys or shapes do not fit.</exception>
+    /// <exception cref="SafeTensorsException">The file is malformed.</exception>
+    public static ResNet Load(BackboneKind kind, string path, out IReadOnlyDictionary<string, string> metadata)
+    {
+        var (tensors, fileMetadata) = SafeTensors.Load(path);
+        ResNet? backbone = null;
+        try
+        {
+            var normalized = Normalize(tensors);
+            int depth = normalized.Keys.Any(k => k.StartsWith("layer4.", StringComparison.Ordinal)) ? 4 : 3;
+            backbone = ResNet.Create(kind, 0, depth);
+            Apply(backbone, normalized, path);
+            backbone.Freeze();
+            metadata = fileMetadata;
+            var loaded = backbone;
+            backbone = null;
+            return loaded;
+        }
+        finally
+        {
+            backbone?.Dispose();
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
     /// <summary>Loads weights saved with TorchSharp's <c>Module.save</c> (".dat").</summary>
     public static void LoadTorchSharp(ResNet backbone, string path)
     {

@@ -8,8 +8,11 @@ namespace TiledEnsemble.Models.Patchcore;
 /// <summary>Patchcore settings; defaults as anomalib's.</summary>
 public sealed record PatchcoreOptions
 {
-    /// <summary>Backbone name: "wide_resnet50_2" (default) or "resnet18".</summary>
-    public string Backbone { get; init; } = "wide_resnet50_2";
+    /// <summary>
+    /// Backbone name: "resnet18" (default: the backbone with ImageNet weights here) or "wide_resnet50_2" (anomalib's
+    /// default, with weights you provide).
+    /// </summary>
+    public string Backbone { get; init; } = "resnet18";
 
     /// <summary>Feature layers; the deeper ones are upsampled to the first one's resolution.</summary>
     public IReadOnlyList<string> Layers { get; init; } = new[] { "layer2", "layer3" };

@@ -22,8 +22,11 @@ public enum AnomalyMapMode
 /// </summary>
 public sealed record ReverseDistillationOptions
 {
-    /// <summary>Encoder backbone: "wide_resnet50_2" (default) or "resnet18".</summary>
-    public string Backbone { get; init; } = "wide_resnet50_2";
+    /// <summary>
+    /// Encoder backbone: "resnet18" (default: the backbone with ImageNet weights here) or "wide_resnet50_2" (anomalib's
+    /// default, with weights you provide).
+    /// </summary>
+    public string Backbone { get; init; } = "resnet18";
 
     /// <summary>Always layer1–layer3: the bottleneck fuses exactly these three scales.</summary>
     public IReadOnlyList<string> Layers { get; init; } = new[] { "layer1", "layer2", "layer3" };

@@ -23,8 +23,11 @@ public sealed record EnsembleSettings
     /// <summary>Backbone name.</summary>
     public required string Backbone { get; init; }
 
-    /// <summary>Pretrained weights file, or null for seeded weights.</summary>
+    /// <summary>A weights file given by the user; null: <see cref="PreTrained"/> decides.</summary>
     public string? BackboneWeights { get; init; }
+
+    /// <summary>Without <see cref="BackboneWeights"/>: ImageNet weights of <c>TiledEnsemble.Pretrained</c> (true) or seeded random weights (false).</summary>
+    public bool PreTrained { get; init; } = true;
 
     /// <summary>Feature layers.</summary>
     public required IReadOnlyList<string> Layers { get; init; }
@@ -90,5 +93,5 @@ public sealed record EnsembleSettings
     /// <summary>FastFlow: coupling blocks per flow.</summary>
     public int FlowSteps { get; init; } = 8;
 
-    internal string TrainingIdentity() => string.Join("|", ImageSize, TileSize, Stride, Model, Backbone, BackboneWeights ?? "seed", string.Join(",", Layers), NFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default", CoresetSamplingRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture), NumNeighbors, Seed, NormalizationStage, ThresholdingStage, Training, FlowSteps);
+    internal string TrainingIdentity() => string.Join("|", ImageSize, TileSize, Stride, Model, Backbone, BackboneWeights ?? (PreTrained ? "pretrained" : "seed"), string.Join(",", Layers), NFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default", CoresetSamplingRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture), NumNeighbors, Seed, NormalizationStage, ThresholdingStage, Training, FlowSteps);
 }

@@ -8,8 +8,15 @@ public sealed class ModelSettings
     /// <summary>Backbone name ("resnet18" or "wide_resnet50_2"); null: the model's default.</summary>
     public string? Backbone { get; set; }
 
-    /// <summary>A safetensors file of pretrained backbone weights; null: seeded random weights (results far from published ones).</summary>
+    /// <summary>A safetensors file of pretrained backbone weights; null: see <see cref="PreTrained"/>.</summary>
     public string? BackboneWeights { get; set; }
+
+    /// <summary>
+    /// Without <see cref="BackboneWeights"/>: true or null (the default) uses the ImageNet weights of the package
+    /// <c>TiledEnsemble.Pretrained</c> (ResNet-18) and fails with a message naming the package where they are missing;
+    /// false uses seeded random weights (results far from published ones). anomalib's <c>pre_trained</c>.
+    /// </summary>
+    public bool? PreTrained { get; set; }
 
     /// <summary>Feature layers; null: the model's default.</summary>
     public List<string>? Layers { get; set; }
@@ -46,6 +53,7 @@ public sealed class ModelSettings
     {
         Backbone = Backbone,
         BackboneWeights = BackboneWeights,
+        PreTrained = PreTrained,
         Layers = Layers is null ? null : new List<string>(Layers),
         NFeatures = NFeatures,
         CoresetSamplingRatio = CoresetSamplingRatio,

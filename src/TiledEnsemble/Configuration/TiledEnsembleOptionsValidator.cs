@@ -122,6 +122,25 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
             failures.Add($"ModelSettings.BackboneWeights: the file '{weights}' does not exist.");
         }
 
+        if (options.ModelSettings?.BackboneWeights is null && options.ModelSettings?.PreTrained != false && TryParseBackbone(m?.Backbone ?? ModelFactory.DefaultBackbone(options.Model)) is { } pretrainedKind)
+        {
+            if (TiledEnsemble.Models.Pretrained.PretrainedBackbones.Find(pretrainedKind) is null)
+            {
+                try
+                {
+                    TiledEnsemble.Models.Pretrained.PretrainedBackbones.Require(pretrainedKind);
+                }
+                catch (System.IO.FileNotFoundException missing)
+                {
+                    failures.Add($"ModelSettings.PreTrained: {missing.Message}");
+                }
+            }
+            else if (m?.Layers?.Contains("layer4") == true)
+            {
+                failures.Add("ModelSettings.Layers: the pretrained ResNet-18 of TiledEnsemble.Pretrained goes up to layer3 (its source's layer4 differs from torchvision's); choose layers among layer1..layer3 or give a weights file.");
+            }
+        }
+
         if (options.NormalizationStage == Stage.Image && options.ThresholdingStage == Stage.Tile)
         {
             failures.Add("ThresholdingStage Tile needs NormalizationStage Tile or None: tile thresholds cannot be applied after image-level normalization.");
@@ -167,5 +186,17 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static TiledEnsemble.Models.Backbones.BackboneKind? TryParseBackbone(string name)
+    {
+        try
+        {
+            return TiledEnsemble.Models.Backbones.BackboneNames.Parse(name);
+        }
+        catch (ArgumentException)
+        {
+            return null; // reported by the backbone-name rule
+        }
     }
 }

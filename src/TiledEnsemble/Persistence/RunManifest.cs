@@ -34,8 +34,11 @@ public sealed class RunManifest
     /// <summary>The backbone weights file.</summary>
     public FileEntry? Backbone { get; set; }
 
-    /// <summary>Where the backbone weights came from ("seed:N" or the pretrained file's name and checksum).</summary>
+    /// <summary>Where the backbone weights came from ("seed:N", "pretrained:…" or "file:…", with the file's name and checksum).</summary>
     public string BackboneSource { get; set; } = string.Empty;
+
+    /// <summary>The weights file's own record of its origin (source package and version, hashes of what it was converted from).</summary>
+    public Dictionary<string, string>? BackboneProvenance { get; set; }
 
     /// <summary>Finished positions.</summary>
     public List<PositionEntry> Positions { get; set; } = new();

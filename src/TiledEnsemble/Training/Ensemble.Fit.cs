@@ -153,7 +153,7 @@ public sealed partial class Ensemble
             throw new InvalidOperationException($"'{runDirectory}' is not empty and holds no run manifest; refusing to write a run into it. Choose an empty or new directory.");
         }
 
-        backbone = CreateBackbone();
+        (backbone, var source, var provenance) = CreateBackbone();
         backbone.to(_device);
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, parameter) in backbone.named_parameters())
@@ -166,7 +166,8 @@ public sealed partial class Ensemble
             state[name] = buffer;
         }
 
-        SafeTensors.Save(Path.Combine(runDirectory, BackboneFile), state, new Dictionary<string, string> { ["backbone"] = Settings.Backbone });
+        var metadata = new Dictionary<string, string>(provenance ?? new Dictionary<string, string>()) { ["backbone"] = Settings.Backbone, ["backbone_source"] = source };
+        SafeTensors.Save(Path.Combine(runDirectory, BackboneFile), state, metadata);
         var manifest = new RunManifest
         {
             LibraryVersion = RunStore.LibraryVersion,
@@ -175,7 +176,8 @@ public sealed partial class Ensemble
             Rows = Grid.Rows,
             Columns = Grid.Columns,
             Backbone = new FileEntry { File = BackboneFile, Sha256 = RunStore.HashFile(Path.Combine(runDirectory, BackboneFile)) },
-            BackboneSource = Settings.BackboneWeights is { } weights ? $"file:{Path.GetFileName(weights)} sha256:{RunStore.HashFile(weights)}" : $"seed:{Settings.Seed}",
+            BackboneSource = source,
+            BackboneProvenance = provenance,
         };
         RunStore.WriteManifest(runDirectory, manifest);
         return manifest;
