@@ -12,7 +12,7 @@ namespace TiledEnsemble.Cli;
 
 /// <summary>
 /// The command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>demo</c> and <c>doctor</c>. Exit codes: 0 success, 1 runtime error,
-/// 2 bad usage or configuration, 130 interrupted (Ctrl-C; finished work is kept).
+/// 2 bad usage or configuration, 130 interrupted (Ctrl-C) or 143 terminated (SIGTERM); finished work is kept.
 /// </summary>
 internal static class CliApp
 {
@@ -20,6 +20,7 @@ internal static class CliApp
     public const int RuntimeError = 1;
     public const int UsageError = 2;
     public const int Interrupted = 130;
+    public const int Terminated = 143;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {

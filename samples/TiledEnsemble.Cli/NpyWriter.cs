@@ -17,12 +17,14 @@ internal static class NpyWriter
         var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({height}, {width}), }}";
         int total = 10 + header.Length + 1;
         header = header.PadRight(header.Length + ((64 - (total % 64)) % 64)) + "\n";
-        using var stream = File.Create(path);
-        stream.Write(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 });
-        stream.Write(BitConverter.GetBytes((ushort)header.Length));
-        stream.Write(Encoding.ASCII.GetBytes(header));
-        var bytes = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        stream.Write(bytes);
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 });
+            stream.Write(BitConverter.GetBytes((ushort)header.Length));
+            stream.Write(Encoding.ASCII.GetBytes(header));
+            var bytes = new byte[values.Length * 4];
+            Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+            stream.Write(bytes);
+        });
     }
 }

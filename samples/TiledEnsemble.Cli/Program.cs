@@ -1,5 +1,6 @@
-// tiled-ensemble: train, eval, predict and demo (see CliApp for exit codes).
+// tiled-ensemble: train, eval, predict, demo and doctor (see CliApp for exit codes).
 using System;
+using System.Runtime.InteropServices;
 using System.Threading;
 using TiledEnsemble.Cli;
 
@@ -10,4 +11,14 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
-return await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token);
+
+// SIGTERM (kill, systemd, Kubernetes) stops the same way as Ctrl-C, and the process exits with 128 + 15.
+int terminated = 0;
+using var termination = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    terminated = CliApp.Terminated;
+    cancellation.Cancel();
+});
+int code = await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token);
+return code == CliApp.Interrupted && terminated != 0 ? terminated : code;

@@ -37,7 +37,7 @@ internal static class Reports
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var values = metrics.ToDictionary(m => m.Key, m => double.IsNaN(m.Value) ? (double?)null : m.Value);
-        File.WriteAllText(path, JsonSerializer.Serialize(values, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(values, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     public static void WriteImageResults(string path, IEnumerable<ImageResult> images)
@@ -48,7 +48,7 @@ internal static class Reports
             csv.Append(CultureInfo.InvariantCulture, $"{Quote(r.Path)},{r.GroundTruth},{Quote(r.DefectType)},{r.Score:R},{r.RawScore:R},{(r.PredictedLabel ? 1 : 0)}\n");
         }
 
-        File.WriteAllText(path, csv.ToString());
+        AtomicFile.WriteAllText(path, csv.ToString());
     }
 
     public static string Quote(string value) => value.Contains(',') || value.Contains('"') ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;

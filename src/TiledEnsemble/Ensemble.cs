@@ -80,7 +80,7 @@ public sealed partial class Ensemble : IDisposable
         var manifest = RunStore.ReadManifest(runDirectory);
         if (!manifest.Complete)
         {
-            throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), $"training stopped after {manifest.Positions.Count} of {manifest.Rows * manifest.Columns} positions; resume it with Ensemble.ResumeAsync before predicting.");
+            throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), $"training stopped after {manifest.Positions.Count} of {manifest.Rows * manifest.Columns} positions; resume it before predicting (`tiled-ensemble train --config <its config> --run-dir {runDirectory}`, or Ensemble.ResumeAsync).");
         }
 
         var settings = manifest.Settings! with { Device = device ?? manifest.Settings!.Device };
@@ -93,11 +93,13 @@ public sealed partial class Ensemble : IDisposable
     /// Continues an interrupted training in <paramref name="runDirectory"/> with the settings saved there: positions
     /// already finished (and whose files verify) are kept, the others trained.
     /// </summary>
-    public static async Task<(Ensemble Ensemble, FitResult Result)> ResumeAsync(string runDirectory, AnomalyDataModule data, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default, Func<ModelContext, IAnomalyModel>? factory = null, ILoggerFactory? loggers = null)
+    /// <exception cref="DataChangedException">The training or validation files differ from those the run started with.</exception>
+    /// <exception cref="RunLockedException">Another training is writing the folder.</exception>
+    public static async Task<(Ensemble Ensemble, FitResult Result)> ResumeAsync(string runDirectory, AnomalyDataModule data, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default, Func<ModelContext, IAnomalyModel>? factory = null, ILoggerFactory? loggers = null, FitOptions? options = null)
     {
         var manifest = RunStore.ReadManifest(runDirectory);
         var ensemble = new Ensemble(manifest.Settings!, factory, loggers);
-        var result = await ensemble.FitAsync(data, runDirectory, progress, cancellationToken).ConfigureAwait(false);
+        var result = await ensemble.FitAsync(data, runDirectory, options ?? new FitOptions(), progress, cancellationToken).ConfigureAwait(false);
         return (ensemble, result);
     }
 
@@ -108,9 +110,16 @@ public sealed partial class Ensemble : IDisposable
     /// resumes where it stopped.
     /// </summary>
     /// <exception cref="InvalidOperationException">The directory holds another run or unrelated files, or there is no validation data.</exception>
+    /// <exception cref="RunLockedException">Another training is writing the folder (nothing is changed).</exception>
+    /// <exception cref="DataChangedException">Resuming, and the training or validation files differ from those the run started with.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; finished positions stay saved.</exception>
-    public Task<FitResult> FitAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<FitResult> FitAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        FitAsync(data, runDirectory, new FitOptions(), progress, cancellationToken);
+
+    /// <summary>As <see cref="FitAsync(AnomalyDataModule, string, IProgress{EnsembleProgress}?, CancellationToken)"/>, with options for resuming.</summary>
+    public Task<FitResult> FitAsync(AnomalyDataModule data, string runDirectory, FitOptions options, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentException.ThrowIfNullOrEmpty(runDirectory);
         if (data.Validation.Count(s => s.Label != SampleLabel.Unknown) == 0)
@@ -118,13 +127,13 @@ public sealed partial class Ensemble : IDisposable
             throw new InvalidOperationException($"Training needs labelled validation images to compute normalization statistics and thresholds, but {data.Name}/{data.Category} has none. Use ValSplitMode SameAsTest, FromTest or Synthetic.");
         }
 
-        return TrainAsync(data, runDirectory, progress, cancellationToken);
+        return TrainAsync(data, runDirectory, options, progress, cancellationToken);
     }
 
-    private async Task<FitResult> TrainAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    private async Task<FitResult> TrainAsync(AnomalyDataModule data, string runDirectory, FitOptions options, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
     {
         using var allocator = Hosting.NativeAllocator.BeginTraining(_logger);
-        return await Hosting.DedicatedThreads.RunAsync("TiledEnsemble training", WorkThreads, () => Fit(data, runDirectory, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await Hosting.DedicatedThreads.RunAsync("TiledEnsemble training", WorkThreads, () => Fit(data, runDirectory, options, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>

@@ -3,7 +3,7 @@ using TiledEnsemble.PostProcessing;
 
 namespace TiledEnsemble;
 
-/// <summary>What <see cref="Ensemble.FitAsync"/> did.</summary>
+/// <summary>What <see cref="Ensemble.FitAsync(Data.Datasets.AnomalyDataModule, string, IProgress{EnsembleProgress}?, System.Threading.CancellationToken)"/> did.</summary>
 /// <param name="RunDirectory">Where the trained ensemble is.</param>
 /// <param name="PositionsTrained">Positions trained in this call.</param>
 /// <param name="PositionsResumed">Positions found finished and kept.</param>

@@ -85,10 +85,10 @@ public sealed class CliTests : IDisposable
         var predictions = Path.Combine(_root, "predictions");
         var (predictCode, _, predictError) = await Run("predict", "--root", run, "--input", Path.Combine(_root, "data", "fabric", "test", "spot"), "--output", predictions);
         Assert.True(predictCode == 0, predictError);
-        var npy = File.ReadAllBytes(Path.Combine(predictions, "000.npy"));
+        var npy = File.ReadAllBytes(Path.Combine(predictions, "000.png.npy"));
         Assert.Equal(0x93, npy[0]);
         Assert.Contains("'shape': (64, 64)", System.Text.Encoding.ASCII.GetString(npy, 0, 128));
-        Assert.True(File.Exists(Path.Combine(predictions, "000_heatmap.png")));
+        Assert.True(File.Exists(Path.Combine(predictions, "000.png_heatmap.png")));
         Assert.Equal(2, File.ReadAllLines(Path.Combine(predictions, "predictions.csv")).Length);
     }
 
@@ -137,7 +137,7 @@ public sealed class CliTests : IDisposable
         var skipped = await Run("predict", "--root", run, "--input", folder, "--output", Path.Combine(_root, "out2"), "--skip-bad-files");
         Assert.Equal(0, skipped.Code);
         var csv = File.ReadAllLines(Path.Combine(_root, "out2", "predictions.csv"));
-        Assert.Contains(csv, l => l.Contains("b.png") && l.EndsWith("unreadable"));
+        Assert.Contains(csv, l => l.Contains("b.png") && l.Contains(",,,,\"skipped: not a supported image (PNG, JPEG or BMP), or corrupt"));
         Assert.Contains(csv, l => l.Contains("a.png") && l.EndsWith("ok"));
     }
 

@@ -18,13 +18,15 @@ internal static class EvalCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = RunConfig.Load(parse.GetValue(config)!.FullName);
-            var run = parse.GetValue(root)!.FullName;
-            if (!Directory.Exists(run))
+            var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
+            using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
+            var trained = ensemble.Settings;
+            var configured = settings.Options;
+            if ((configured.ImageHeight, configured.ImageWidth, configured.TileHeight, configured.TileWidth, configured.StrideHeight, configured.StrideWidth) != (trained.ImageSize.Height, trained.ImageSize.Width, trained.TileSize.Height, trained.TileSize.Width, trained.Stride.Height, trained.Stride.Width))
             {
-                throw new ConfigException($"--root '{run}' does not exist.");
+                context.Error.WriteLine($"Warning: the config's tiling (image {configured.ImageHeight}x{configured.ImageWidth}, tiles {configured.TileHeight}x{configured.TileWidth}, stride {configured.StrideHeight}x{configured.StrideWidth}) differs from the run's ({trained.ImageSize}, tiles {trained.TileSize}, stride {trained.Stride}); the run's is used: the config only supplies the data.");
             }
 
-            using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
             var data = settings.CreateDataModule(context.Loggers.CreateLogger("data"));
             var output = Path.Combine(run, "evaluation");
             var options = new EvaluationOptions { VisualizationDirectory = Path.Combine(output, "images"), PlotOnlyWrong = parse.GetValue(onlyWrong), RawOutputs = parse.GetValue(raw) };

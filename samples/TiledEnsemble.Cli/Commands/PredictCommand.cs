@@ -11,7 +11,11 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Cli.Commands;
 
-/// <summary><c>predict --root RUN --input FILE|FOLDER --output FOLDER</c>: maps as .npy and heat-map PNGs, one predictions.csv.</summary>
+/// <summary>
+/// <c>predict --root RUN --input FILE|FOLDER --output FOLDER</c>: per image the map as <c>NAME.npy</c> and a heat map
+/// <c>NAME_heatmap.png</c> (NAME is the file name with its extension, so x.png and x.PNG never share outputs), one
+/// predictions.csv. Every file is written beside its destination and renamed over it.
+/// </summary>
 internal static class PredictCommand
 {
     private static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp" };
@@ -21,11 +25,11 @@ internal static class PredictCommand
         var root = new Option<DirectoryInfo>("--root", "-r") { Description = "The trained run directory.", Required = true };
         var input = new Option<string>("--input", "-i") { Description = "An image file or a folder of images.", Required = true };
         var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Where to write maps, heat maps and predictions.csv.", Required = true };
-        var skipBad = new Option<bool>("--skip-bad-files") { Description = "Skip unreadable images (listed in predictions.csv) instead of stopping." };
+        var skipBad = new Option<bool>("--skip-bad-files") { Description = "Skip unreadable or oversize images (listed in predictions.csv with the reason) instead of stopping." };
         var command = new Command("predict", "Predict images with a trained run.") { root, input, output, skipBad };
         command.SetAction((parse, cancellationToken) =>
         {
-            var run = parse.GetValue(root)!.FullName;
+            var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
             var source = parse.GetValue(input)!;
             var files = Directory.Exists(source)
                 ? Directory.EnumerateFiles(source).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).OrderBy(f => f, System.StringComparer.Ordinal).ToList()
@@ -35,37 +39,50 @@ internal static class PredictCommand
                 throw new ConfigException($"--input '{source}' holds no images ({string.Join(", ", Extensions)}).");
             }
 
-            if (!Directory.Exists(run))
-            {
-                throw new ConfigException($"--root '{run}' does not exist.");
-            }
-
             using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
-            var target = parse.GetValue(output)!.FullName;
-            Directory.CreateDirectory(target);
-            var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
-            int skipped = 0;
+            int maxSide = ensemble.Settings.MaxInputSide;
+
+            // Headers first (no decoding): an unreadable or oversize file stops the command before anything is written,
+            // unless it is to be skipped.
+            var rejected = new Dictionary<string, string>();
             foreach (var file in files)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                ImagePredictionResult result;
                 try
                 {
-                    result = PredictOne(ensemble, file, target);
+                    ImageIO.CheckHeader(file, maxSide);
                 }
                 catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
                 {
-                    context.Error.WriteLine($"Skipped: {exception.Message}");
-                    csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},,,,unreadable\n");
-                    skipped++;
-                    continue;
+                    rejected[file] = exception.Reason;
                 }
-
-                csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},{result.RawScore:R},{result.Score:R},{(result.Label ? 1 : 0)},ok\n");
             }
 
-            File.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
+            var target = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(target);
+            var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!rejected.TryGetValue(file, out var reason))
+                {
+                    try
+                    {
+                        var result = PredictOne(ensemble, file, target);
+                        csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},{result.RawScore:R},{result.Score:R},{(result.Label ? 1 : 0)},ok\n");
+                        continue;
+                    }
+                    catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
+                    {
+                        reason = exception.Reason;
+                    }
+                }
+
+                context.Error.WriteLine($"Skipped '{file}': {reason}");
+                csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},,,,{Reports.Quote("skipped: " + reason)}\n");
+            }
+
+            AtomicFile.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
+            int skipped = files.Count(f => csv.ToString().Contains(Reports.Quote(f) + ",,,,", System.StringComparison.Ordinal));
             context.Output.WriteLine($"Predicted {files.Count - skipped} image(s){(skipped > 0 ? $", skipped {skipped}" : string.Empty)}; results in {target}");
             return Task.FromResult(CliApp.Ok);
         });
@@ -76,7 +93,7 @@ internal static class PredictCommand
     {
         using var prediction = ensemble.Predict(file);
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var name = Path.GetFileNameWithoutExtension(file);
+        var name = Path.GetFileName(file);
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
         NpyWriter.Write(Path.Combine(target, name + ".npy"), map.data<float>().ToArray(), (int)map.shape[0], (int)map.shape[1]);
         ImageIO.WriteImage(Path.Combine(target, name + "_heatmap.png"), Visualization.Colormap.Jet(map));

@@ -13,7 +13,8 @@ internal static class TrainCommand
         var config = new Option<FileInfo>("--config", "-c") { Description = "The YAML configuration.", Required = true };
         var noTest = new Option<bool>("--no-test") { Description = "Do not evaluate on the test split after training." };
         var runDir = new Option<DirectoryInfo?>("--run-dir") { Description = "Train into (or resume) this run directory instead of a new runN." };
-        var command = new Command("train", "Train a tiled ensemble; writes results/<model>/<dataset>/<category>/runN.") { config, noTest, runDir };
+        var allowChanged = new Option<bool>("--allow-changed-data") { Description = "Resume although the training or validation files changed since the run started." };
+        var command = new Command("train", "Train a tiled ensemble; writes results/<model>/<dataset>/<category>/runN.") { config, noTest, runDir, allowChanged };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = RunConfig.Load(parse.GetValue(config)!.FullName);
@@ -22,7 +23,13 @@ internal static class TrainCommand
             var run = parse.GetValue(runDir)?.FullName ?? RunDirectories.Next(settings.DefaultRootDir, settings.Options.Model.ToString(), data.Name, data.Category);
             using var ensemble = TiledEnsembleBuilder.Create().WithOptions(settings.Options).WithLogging(loggers).Build();
             context.Output.WriteLine($"Training {ensemble.Grid} -> {run}");
-            var fit = await context.WithProgressAsync("training", p => ensemble.FitAsync(data, run, p, cancellationToken));
+            if (File.Exists(run))
+            {
+                throw new ConfigException($"--run-dir '{run}' is a file; give a folder (new, or a run to resume).");
+            }
+
+            var fitOptions = new FitOptions { AllowChangedData = parse.GetValue(allowChanged) };
+            var fit = await context.WithProgressAsync("training", p => ensemble.FitAsync(data, run, fitOptions, p, cancellationToken));
             context.Output.WriteLine($"Trained {fit.PositionsTrained} position(s) ({fit.PositionsResumed} resumed) in {fit.Duration.TotalSeconds:F1} s. Run: {run}");
             if (!parse.GetValue(noTest))
             {

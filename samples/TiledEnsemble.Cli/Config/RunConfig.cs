@@ -47,6 +47,11 @@ internal sealed class RunConfig
 
     public static RunConfig Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new ConfigException($"--config '{path}' is a folder; give the YAML configuration file (for example samples/TiledEnsemble.Cli/ens_config.yaml).");
+        }
+
         if (!File.Exists(path))
         {
             throw new ConfigException($"Config file '{path}' does not exist.");
@@ -81,7 +86,7 @@ internal sealed class RunConfig
 
     public AnomalyDataModule CreateDataModule(ILogger logger)
     {
-        var loader = new LoaderOptions { ImageSize = (Options.ImageHeight, Options.ImageWidth), TrainBatchSize = Options.TrainBatchSize, EvalBatchSize = Options.EvalBatchSize, NumWorkers = NumWorkers };
+        var loader = new LoaderOptions { ImageSize = (Options.ImageHeight, Options.ImageWidth), TrainBatchSize = Options.TrainBatchSize, EvalBatchSize = Options.EvalBatchSize, NumWorkers = NumWorkers, MaxImageSide = Options.MaxInputSide };
         try
         {
             return DatasetKind switch
@@ -93,6 +98,12 @@ internal sealed class RunConfig
         }
         catch (DirectoryNotFoundException exception)
         {
+            throw new ConfigException($"data.init_args: {exception.Message}");
+        }
+        catch (InvalidDataException exception)
+        {
+            // A layout that holds no usable images (an empty train/good, an empty normal_dir): the configuration points
+            // at the wrong place.
             throw new ConfigException($"data.init_args: {exception.Message}");
         }
     }
@@ -108,6 +119,7 @@ internal sealed class RunConfig
         }
 
         Options.Device = root.String("device") ?? Options.Device;
+        Options.MaxInputSide = root.Int("max_image_side") ?? Options.MaxInputSide;
         DefaultRootDir = root.String("default_root_dir") is { } rootDir ? Resolve(rootDir) : Resolve(DefaultRootDir);
 
         if (root.Mapping("tiling") is { } tiling)
@@ -199,6 +211,11 @@ internal sealed class RunConfig
         Options.TrainBatchSize = args.Int("train_batch_size") ?? Options.TrainBatchSize;
         Options.EvalBatchSize = args.Int("eval_batch_size") ?? Options.EvalBatchSize;
         NumWorkers = args.Int("num_workers") ?? NumWorkers;
+        if (NumWorkers < 0)
+        {
+            throw new ConfigException($"data.init_args.num_workers must be 0 or more (0 decodes on the training thread); got {NumWorkers}.");
+        }
+
         args.Size("image_size");
         var split = new SplitOptions { Seed = Options.Seed };
         if (args.Choice("test_split_mode", "from_dir", "synthetic", "none") is { } testMode)

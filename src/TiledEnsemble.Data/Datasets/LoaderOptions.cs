@@ -31,8 +31,11 @@ public sealed record LoaderOptions
     /// <summary>Batches decoded ahead of the one being used; bounds memory to (1 + this) batches.</summary>
     public int PrefetchBatches { get; init; } = 2;
 
-    /// <summary>What to do with unreadable files.</summary>
+    /// <summary>What to do with unreadable files (and files beyond <see cref="MaxImageSide"/>).</summary>
     public BadFilePolicy BadFilePolicy { get; init; } = BadFilePolicy.Fail;
+
+    /// <summary>Largest image width or height read, checked from the header before decoding (default 16384).</summary>
+    public int MaxImageSide { get; init; } = Imaging.ImageIO.DefaultMaxSide;
 
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
@@ -45,6 +48,11 @@ public sealed record LoaderOptions
         if (TrainBatchSize <= 0 || EvalBatchSize <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(TrainBatchSize), $"Batch sizes must be positive; got train {TrainBatchSize}, eval {EvalBatchSize}.");
+        }
+
+        if (MaxImageSide <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxImageSide), MaxImageSide, "MaxImageSide must be positive.");
         }
 
         if (NumWorkers < 0 || PrefetchBatches < 0)

@@ -151,8 +151,13 @@ public sealed class SampleLoader
         try
         {
             using var scope = NewDisposeScope();
-            var image = ImageIO.ReadImage(sample.ImagePath);
+            var image = ImageIO.ReadImage(sample.ImagePath, maxSide: _options.MaxImageSide);
             var size = new Size2D((int)image.shape[1], (int)image.shape[2]);
+            if (size.Height * 4 < _options.ImageSize.Height || size.Width * 4 < _options.ImageSize.Width)
+            {
+                _logger.LogWarning("'{Path}' is {Size}, enlarged more than four times to {ImageSize}: it holds little detail at that size; check that it belongs to the data set.", sample.ImagePath, size, _options.ImageSize);
+            }
+
             Tensor? mask;
             if (sample.Synthetic is { } synthetic)
             {
@@ -160,7 +165,7 @@ public sealed class SampleLoader
             }
             else if (sample.MaskPath is not null)
             {
-                mask = ImageIO.ReadMask(sample.MaskPath);
+                mask = ImageIO.ReadMask(sample.MaskPath, _options.MaxImageSide);
                 if (mask.shape[1] != size.Height || mask.shape[2] != size.Width)
                 {
                     throw new ImageDecodeException(sample.MaskPath, $"the mask is {mask.shape[1]}x{mask.shape[2]} but its image '{sample.ImagePath}' is {size}; a mask must have the size of its image.");

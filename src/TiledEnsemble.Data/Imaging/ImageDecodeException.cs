@@ -3,8 +3,8 @@ using System.IO;
 
 namespace TiledEnsemble.Data.Imaging;
 
-/// <summary>An image file could not be read: corrupt, truncated, empty or of an unsupported format.</summary>
-public sealed class ImageDecodeException : IOException
+/// <summary>An image file could not be read: corrupt, truncated, empty, too large or of an unsupported format.</summary>
+public class ImageDecodeException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public ImageDecodeException(string filePath, string reason, Exception? inner = null)
@@ -15,4 +15,32 @@ public sealed class ImageDecodeException : IOException
 
     /// <summary>The file that failed.</summary>
     public string FilePath { get; }
+
+    /// <summary>Why, without the file name (for a report's status column).</summary>
+    public string Reason => Message[(Message.IndexOf("': ", StringComparison.Ordinal) + 3)..];
+}
+
+/// <summary>
+/// An image whose header declares more pixels per side than the limit: refused before anything is decoded, so a
+/// 74-byte file claiming 100000×100000 pixels costs nothing.
+/// </summary>
+public sealed class ImageTooLargeException : ImageDecodeException
+{
+    /// <summary>Creates the exception.</summary>
+    public ImageTooLargeException(string filePath, int width, int height, int maxSide)
+        : base(filePath, $"the image is {width}×{height} pixels (from its header), beyond the limit of {maxSide} pixels per side; resize it or raise the limit (MaxImageSide / MaxInputSide, max_image_side in YAML).")
+    {
+        Width = width;
+        Height = height;
+        MaxSide = maxSide;
+    }
+
+    /// <summary>Declared width.</summary>
+    public int Width { get; }
+
+    /// <summary>Declared height.</summary>
+    public int Height { get; }
+
+    /// <summary>The limit it exceeded.</summary>
+    public int MaxSide { get; }
 }

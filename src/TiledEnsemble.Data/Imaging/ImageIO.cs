@@ -17,13 +17,20 @@ namespace TiledEnsemble.Data.Imaging;
 /// </summary>
 public static class ImageIO
 {
+    /// <summary>The largest side read by default (16384): checked from the header before decoding.</summary>
+    public const int DefaultMaxSide = 16384;
+
     /// <summary>Reads an image as a float32 tensor [C, H, W] with values in [0, 1].</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="mode">Channels wanted.</param>
+    /// <param name="maxSide">Largest width or height accepted, checked from the header before anything is decoded.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageTooLargeException">The header declares a side beyond <paramref name="maxSide"/>.</exception>
     /// <exception cref="ImageDecodeException">The file is corrupt, truncated, empty or not PNG/JPEG/BMP.</exception>
-    public static Tensor ReadImage(string path, ColorMode mode = ColorMode.Rgb)
+    public static Tensor ReadImage(string path, ColorMode mode = ColorMode.Rgb, int maxSide = DefaultMaxSide)
     {
         using var scope = NewDisposeScope();
-        var (rgba, channels) = Decode(path);
+        var (rgba, channels) = Decode(path, maxSide);
         var image = rgba.permute(2, 0, 1);
         Tensor result = mode switch
         {
@@ -36,19 +43,32 @@ public static class ImageIO
     }
 
     /// <summary>Reads a ground-truth mask as a float32 tensor [1, H, W] of 0 and 1 (any non-zero pixel is 1).</summary>
-    public static Tensor ReadMask(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="maxSide">Largest width or height accepted, checked from the header before anything is decoded.</param>
+    public static Tensor ReadMask(string path, int maxSide = DefaultMaxSide)
     {
         using var scope = NewDisposeScope();
-        var (rgba, channels) = Decode(path);
+        var (rgba, channels) = Decode(path, maxSide);
         var image = rgba.permute(2, 0, 1);
         var colour = channels == 1 ? image[..1] : image[..3].amax(new long[] { 0 }, keepdim: true);
         return colour.gt(Scalars.Zero).to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>The size of an image, read from its header only.</summary>
+    /// <exception cref="ImageDecodeException">The file is not a readable PNG, JPEG or BMP.</exception>
     public static Size2D ReadSize(string path)
     {
         using var codec = OpenCodec(path, out _);
+        return new Size2D(codec.Info.Height, codec.Info.Width);
+    }
+
+    /// <summary>Checks an image's header (format and size) without decoding it.</summary>
+    /// <exception cref="ImageTooLargeException">A side is beyond <paramref name="maxSide"/>.</exception>
+    /// <exception cref="ImageDecodeException">The file is not a readable PNG, JPEG or BMP.</exception>
+    public static Size2D CheckHeader(string path, int maxSide = DefaultMaxSide)
+    {
+        using var codec = OpenCodec(path, out _);
+        EnsureWithin(path, codec.Info, maxSide);
         return new Size2D(codec.Info.Height, codec.Info.Width);
     }
 
@@ -171,9 +191,10 @@ public static class ImageIO
     /// libtorch: no managed buffers, so decoding large images does not churn the large-object heap (which grew the
     /// process by hundreds of MiB when every tile position re-read 1024×1024 images).
     /// </remarks>
-    private static (Tensor Rgba, int Channels) Decode(string path)
+    private static (Tensor Rgba, int Channels) Decode(string path, int maxSide)
     {
         using var codec = OpenCodec(path, out bool sixteenBit);
+        EnsureWithin(path, codec.Info, maxSide);
         if (sixteenBit && Png16Reader.TryRead(path) is { } exact)
         {
             return (tensor(exact.Samples, new long[] { exact.Height, exact.Width, 4 }), exact.Channels);
@@ -207,6 +228,14 @@ public static class ImageIO
         return (raw, channels);
     }
 
+    private static void EnsureWithin(string path, SKImageInfo info, int maxSide)
+    {
+        if (info.Width > maxSide || info.Height > maxSide)
+        {
+            throw new ImageTooLargeException(path, info.Width, info.Height, maxSide);
+        }
+    }
+
     private static SKCodec OpenCodec(string path, out bool sixteenBit)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -215,7 +244,28 @@ public static class ImageIO
             throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
         }
 
-        if (new FileInfo(path).Length == 0)
+        var file = new FileInfo(path);
+        if (file.LinkTarget is not null)
+        {
+            FileSystemInfo? target;
+            try
+            {
+                target = file.ResolveLinkTarget(returnFinalTarget: true);
+            }
+            catch (IOException exception)
+            {
+                throw new ImageDecodeException(path, $"it is a symbolic link that cannot be followed ({exception.Message}).", exception);
+            }
+
+            if (target is null || !target.Exists)
+            {
+                throw new ImageDecodeException(path, $"it is a symbolic link to '{file.LinkTarget}', which does not exist.");
+            }
+
+            file = new FileInfo(target.FullName);
+        }
+
+        if (file.Length == 0)
         {
             throw new ImageDecodeException(path, "the file is empty.");
         }

@@ -47,6 +47,8 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
             failures.Add($"The tile ({options.TileHeight}x{options.TileWidth}) must fit in the image ({options.ImageHeight}x{options.ImageWidth}).");
         }
 
+        CheckScale(options, failures);
+
         if (!Enum.IsDefined(options.Model))
         {
             failures.Add($"Model must be one of {string.Join(", ", Enum.GetNames<ModelKind>())}; got {(int)options.Model}.");
@@ -197,6 +199,41 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
         catch (ArgumentException)
         {
             return null; // reported by the backbone-name rule
+        }
+    }
+
+    /// <summary>Most tile positions accepted (a 128 × 128 grid): beyond, a run would hold more models than anyone trains.</summary>
+    internal const int MaxPositions = 16384;
+
+    /// <summary>
+    /// Refuses sizes that cannot work before anything touches the disk: an image side beyond <c>MaxInputSide</c>, more
+    /// than <see cref="MaxPositions"/> tile positions, or a batch of images at the image size larger than half the memory
+    /// the process may use.
+    /// </summary>
+    private static void CheckScale(TiledEnsembleOptions options, List<string> failures)
+    {
+        if (options.ImageHeight <= 0 || options.ImageWidth <= 0 || options.StrideHeight <= 0 || options.StrideWidth <= 0 || options.TileHeight <= 0 || options.TileWidth <= 0)
+        {
+            return; // reported as non-positive
+        }
+
+        if (options.ImageHeight > options.MaxInputSide || options.ImageWidth > options.MaxInputSide)
+        {
+            failures.Add($"ImageSize {options.ImageHeight}x{options.ImageWidth} is beyond MaxInputSide {options.MaxInputSide}; choose a smaller image size (tiles keep the detail) or raise MaxInputSide.");
+        }
+
+        long rows = Math.Max(1, (long)Math.Ceiling((double)(options.ImageHeight - options.TileHeight) / options.StrideHeight) + 1);
+        long columns = Math.Max(1, (long)Math.Ceiling((double)(options.ImageWidth - options.TileWidth) / options.StrideWidth) + 1);
+        if (rows * columns > MaxPositions)
+        {
+            failures.Add($"The tiling gives {rows}x{columns} = {rows * columns:N0} tile positions (one model each), more than {MaxPositions:N0}; use larger tiles, a larger stride or a smaller image size.");
+        }
+
+        long batchBytes = (long)Math.Max(options.TrainBatchSize, options.EvalBatchSize) * 3 * options.ImageHeight * options.ImageWidth * sizeof(float);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (options.TrainBatchSize > 0 && options.EvalBatchSize > 0 && available > 0 && batchBytes > available / 2)
+        {
+            failures.Add($"A batch of {Math.Max(options.TrainBatchSize, options.EvalBatchSize)} images at {options.ImageHeight}x{options.ImageWidth} needs {batchBytes / (1 << 20):N0} MiB, more than half of the {available / (1 << 20):N0} MiB this process may use; lower the batch size or the image size.");
         }
     }
 }

@@ -34,7 +34,7 @@ public static class NativeAllocator
     private static readonly RetentionPolicy Policy = new(Mallopt, () => Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null, DefaultThresholdBytes, AfterTrainingThresholdBytes);
 
     /// <summary>
-    /// Whether <see cref="Ensemble.FitAsync"/> (and resuming) sets <see cref="DefaultThresholdBytes"/> while it trains
+    /// Whether <see cref="Ensemble.FitAsync(Data.Datasets.AnomalyDataModule, string, IProgress{EnsembleProgress}?, System.Threading.CancellationToken)"/> (and resuming) sets <see cref="DefaultThresholdBytes"/> while it trains
     /// and <see cref="AfterTrainingThresholdBytes"/> when it ends (default true). Set it to false before training when the
     /// application manages the allocator itself. Neither a <see cref="LimitRetention"/> call nor a
     /// <c>MALLOC_MMAP_THRESHOLD_</c> environment variable is ever overridden. Loading a run and predicting sets nothing.

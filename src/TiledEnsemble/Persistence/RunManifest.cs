@@ -40,6 +40,9 @@ public sealed class RunManifest
     /// <summary>The weights file's own record of its origin (source package and version, hashes of what it was converted from).</summary>
     public Dictionary<string, string>? BackboneProvenance { get; set; }
 
+    /// <summary>The training and validation data the run was trained on (the file list is in <c>data-fingerprint.json</c>).</summary>
+    public DataFingerprint? Data { get; set; }
+
     /// <summary>Finished positions.</summary>
     public List<PositionEntry> Positions { get; set; } = new();
 

@@ -24,11 +24,11 @@ namespace TiledEnsemble;
 /// <summary>Training: one position after another, each saved atomically with its manifest entry.</summary>
 public sealed partial class Ensemble
 {
-    private FitResult Fit(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    private FitResult Fit(AnomalyDataModule data, string runDirectory, FitOptions options, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        Directory.CreateDirectory(runDirectory);
-        var manifest = PrepareRun(runDirectory, out var backbone);
+        using var runLock = RunLock.Acquire(runDirectory);
+        var manifest = PrepareRun(runDirectory, data, options, out var backbone);
         _backbone?.Dispose();
         _backbone = backbone;
         var loader = LoaderFor(data.Loader);
@@ -79,8 +79,8 @@ public sealed partial class Ensemble
         else
         {
             // Parallel loops schedule on TaskScheduler.Default unless told otherwise: name the current (dedicated) one.
-            var options = new ParallelOptions { MaxDegreeOfParallelism = Settings.MaxDegreeOfParallelism, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
-            Parallel.ForEach(todo, options, TrainOne);
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Settings.MaxDegreeOfParallelism, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
+            Parallel.ForEach(todo, parallel, TrainOne);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -132,9 +132,10 @@ public sealed partial class Ensemble
         return new FitResult(runDirectory, todo.Count, resumed, watch.Elapsed, manifest.ImageStatistics);
     }
 
-    private RunManifest PrepareRun(string runDirectory, out ResNet backbone)
+    private RunManifest PrepareRun(string runDirectory, AnomalyDataModule data, FitOptions options, out ResNet backbone)
     {
         var manifestPath = Path.Combine(runDirectory, RunStore.ManifestFile);
+        var (fingerprint, files) = DataFingerprint.Of(data);
         if (File.Exists(manifestPath))
         {
             var existing = RunStore.ReadManifest(runDirectory);
@@ -143,12 +144,13 @@ public sealed partial class Ensemble
                 throw new InvalidOperationException($"'{runDirectory}' holds a run trained with other settings ({existing.TrainingIdentity}); these settings are ({Settings.TrainingIdentity()}). Choose another directory; the existing run is left untouched.");
             }
 
+            CheckData(runDirectory, existing, fingerprint, files, options);
             backbone = LoadBackbone(runDirectory, existing);
             existing.Complete = false;
             return existing;
         }
 
-        if (Directory.EnumerateFileSystemEntries(runDirectory).Any())
+        if (Directory.EnumerateFileSystemEntries(runDirectory).Any(e => Path.GetFileName(e) is not (RunLock.LockFile or RunLock.HolderFile)))
         {
             throw new InvalidOperationException($"'{runDirectory}' is not empty and holds no run manifest; refusing to write a run into it. Choose an empty or new directory.");
         }
@@ -178,9 +180,37 @@ public sealed partial class Ensemble
             Backbone = new FileEntry { File = BackboneFile, Sha256 = RunStore.HashFile(Path.Combine(runDirectory, BackboneFile)) },
             BackboneSource = source,
             BackboneProvenance = provenance,
+            Data = fingerprint,
         };
+        DataFingerprint.Save(runDirectory, files);
         RunStore.WriteManifest(runDirectory, manifest);
         return manifest;
+    }
+
+    /// <summary>Refuses to resume on other data than the run started with, unless told to (then records the new data).</summary>
+    private void CheckData(string runDirectory, RunManifest existing, DataFingerprint fingerprint, List<DataFileRecord> files, FitOptions options)
+    {
+        var recorded = DataFingerprint.Load(runDirectory);
+        string? differences = recorded is null ? null : DataFingerprint.Differences(recorded, files);
+        if (recorded is null)
+        {
+            _logger.LogWarning("'{Run}' recorded no data fingerprint (written by an older version); the data cannot be compared and is recorded now.", runDirectory);
+        }
+        else if (differences is not null && !options.AllowChangedData)
+        {
+            throw new DataChangedException(runDirectory, differences);
+        }
+        else if (differences is not null)
+        {
+            _logger.LogWarning("Resuming '{Run}' on changed data, as allowed: {Differences}", runDirectory, differences);
+        }
+
+        if (recorded is null || differences is not null)
+        {
+            DataFingerprint.Save(runDirectory, files);
+            existing.Data = fingerprint;
+            RunStore.WriteManifest(runDirectory, existing);
+        }
     }
 
     private PositionEntry TrainPosition(TilePosition position, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, ResNet backbone, string runDirectory, bool tileStatistics, CancellationToken cancellationToken)

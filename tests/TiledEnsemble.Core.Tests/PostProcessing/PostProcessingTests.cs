@@ -127,17 +127,4 @@ public class PostProcessingTests
         Assert.Throws<ArgumentOutOfRangeException>(() => collector.Build(new ManualThreshold(1.5, 0.5, IsNormalized: true)));
         Assert.Throws<InvalidOperationException>(() => new StatisticsCollector().Build());
     }
-
-    private sealed class ListLogger : ILogger
-    {
-        public List<string> Messages { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Add(formatter(state, exception));
-    }
 }

@@ -5,6 +5,7 @@ using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Data.Imaging;
 using TiledEnsemble.Data.Synthetic;
 using TorchSharp;
+using TiledEnsemble.Testing;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -272,5 +273,23 @@ public sealed class DataModuleTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", new SplitOptions { ValSplitRatio = 1.5 }));
         Assert.Throws<ArgumentException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", new SplitOptions { TestSplitMode = TestSplitMode.None }));
         Assert.Throws<ArgumentOutOfRangeException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", loader: new LoaderOptions { TrainBatchSize = 0 }));
+    }
+
+    [Fact]
+    public void AnImageFarSmallerThanTheImageSizeIsLoadedWithAWarningNamingIt()
+    {
+        using var temp = new TempDirectory();
+        using var scope = NewDisposeScope();
+        var tiny = temp.Combine("tiny.png");
+        ImageIO.WriteImage(tiny, rand(3, 1, 1));
+        var logger = new ListLogger();
+        var loader = new SampleLoader(new LoaderOptions { ImageSize = 64, NumWorkers = 0 }, logger);
+        foreach (var batch in loader.Batches(new[] { new AnomalySample(tiny, SampleLabel.Normal, "good") }, 1))
+        {
+            Assert.Equal(new long[] { 1, 3, 64, 64 }, batch.Images.shape);
+            batch.Dispose();
+        }
+
+        Assert.Contains(logger.Messages, m => m.Contains("tiny.png") && m.Contains("1x1") && m.Contains("enlarged more than four times"));
     }
 }

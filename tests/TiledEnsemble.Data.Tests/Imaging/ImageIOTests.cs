@@ -148,4 +148,41 @@ public sealed class ImageIOTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Single(Directory.GetFiles(_temp.Path));
     }
+
+    [Fact]
+    public void AnImageBeyondTheSideLimitIsRefusedFromItsHeaderNamingSizeAndLimit()
+    {
+        using var scope = NewDisposeScope();
+        var path = _temp.Combine("wide.png");
+        ImageIO.WriteImage(path, rand(3, 2, 300));
+        var error = Assert.Throws<ImageTooLargeException>(() => ImageIO.ReadImage(path, maxSide: 256));
+        Assert.Equal((300, 2, 256), (error.Width, error.Height, error.MaxSide));
+        Assert.Contains("300×2 pixels", error.Message);
+        Assert.Contains("limit of 256", error.Message);
+        Assert.Throws<ImageTooLargeException>(() => ImageIO.CheckHeader(path, 299));
+        Assert.Equal(new TiledEnsemble.Tiling.Size2D(2, 300), ImageIO.CheckHeader(path, 300));
+        Assert.Equal(new long[] { 3, 2, 300 }, ImageIO.ReadImage(path, maxSide: 300).shape);
+    }
+
+    [Fact]
+    public void SymbolicLinksThatLoopOrDangleAreNamedAsSuch()
+    {
+        var a = _temp.Combine("a.png");
+        var b = _temp.Combine("b.png");
+        File.CreateSymbolicLink(a, b);
+        File.CreateSymbolicLink(b, a);
+        var loop = Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(a));
+        Assert.Contains("symbolic link that cannot be followed", loop.Message);
+
+        var dangling = _temp.Combine("dangling.png");
+        File.CreateSymbolicLink(dangling, _temp.Combine("gone.png"));
+        Assert.Contains("which does not exist", Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(dangling)).Message);
+
+        using var scope = NewDisposeScope();
+        var real = _temp.Combine("real.png");
+        ImageIO.WriteImage(real, rand(3, 4, 4));
+        var link = _temp.Combine("link.png");
+        File.CreateSymbolicLink(link, real);
+        Assert.Equal(new long[] { 3, 4, 4 }, ImageIO.ReadImage(link).shape);
+    }
 }
