@@ -18,13 +18,17 @@ for expected in TiledEnsemble TiledEnsemble.Core TiledEnsemble.Models TiledEnsem
   test -f "$feed/$expected.$version.nupkg" || { echo "consumer: missing $expected.$version.nupkg"; exit 1; }
   test -f "$feed/$expected.$version.snupkg" || { echo "consumer: missing symbols $expected.$version.snupkg"; exit 1; }
 done
-unzip -l "$feed/TiledEnsemble.Core.$version.nupkg" | grep -q "buildTransitive/TiledEnsemble.Core.targets" || { echo "consumer: Core package lacks buildTransitive/TiledEnsemble.Core.targets"; exit 1; }
+# Listings are captured first: with pipefail, `unzip | grep -q` fails when grep stops reading early (SIGPIPE).
+core_listing=$(unzip -l "$feed/TiledEnsemble.Core.$version.nupkg")
+grep -q "buildTransitive/TiledEnsemble.Core.targets" <<< "$core_listing" || { echo "consumer: Core package lacks buildTransitive/TiledEnsemble.Core.targets"; exit 1; }
 # The weights package: the converted weights with their attribution and the props that copy them, and no dependency.
 pretrained="$feed/TiledEnsemble.Pretrained.$version.nupkg"
+pretrained_listing=$(unzip -l "$pretrained")
 for entry in weights/resnet18-imagenet-cntk.safetensors weights/NOTICE.md build/TiledEnsemble.Pretrained.props buildTransitive/TiledEnsemble.Pretrained.props; do
-  unzip -l "$pretrained" | grep -q "$entry" || { echo "consumer: TiledEnsemble.Pretrained lacks $entry"; exit 1; }
+  grep -q "$entry" <<< "$pretrained_listing" || { echo "consumer: TiledEnsemble.Pretrained lacks $entry"; exit 1; }
 done
-unzip -p "$pretrained" TiledEnsemble.Pretrained.nuspec | grep -q "<dependency" && { echo "consumer: TiledEnsemble.Pretrained must not depend on anything"; exit 1; }
+pretrained_nuspec=$(unzip -p "$pretrained" TiledEnsemble.Pretrained.nuspec)
+if grep -q "<dependency" <<< "$pretrained_nuspec"; then echo "consumer: TiledEnsemble.Pretrained must not depend on anything"; exit 1; fi
 
 # The version does not change between commits, so a package cached by an earlier run would be restored instead of the
 # one just packed: drop our packages (only ours) from the global cache first.
@@ -56,10 +60,11 @@ echo "consumer: compiling $(grep -c 'Task Snippet' DocSnippets.cs) documentation
 dotnet build -c Release --nologo -v quiet
 output=$(dotnet run -c Release --no-build 2>&1)
 echo "$output"
-echo "$output" | grep -q "getting-started: ok" || { echo "consumer: the example did not finish"; exit 1; }
+grep -q "getting-started: ok" <<< "$output" || { echo "consumer: the example did not finish"; exit 1; }
 test -f bin/Release/net10.0/TiledEnsemble.Pretrained/resnet18-imagenet-cntk.safetensors || { echo "consumer: the pretrained weights were not copied next to the app"; exit 1; }
 # The command line as a .NET tool, installed the way users install tools.
 dotnet pack "$repo/samples/TiledEnsemble.Cli/TiledEnsemble.Cli.csproj" -c Release -o "$feed" --nologo -v quiet
 dotnet tool install TiledEnsemble.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed" > /dev/null
-"$work/tools/tiled-ensemble" --help | grep -q "demo" || { echo "consumer: the installed tool does not list its commands"; exit 1; }
+tool_help=$("$work/tools/tiled-ensemble" --help)
+grep -q "demo" <<< "$tool_help" || { echo "consumer: the installed tool does not list its commands"; exit 1; }
 echo "consumer: passed"
