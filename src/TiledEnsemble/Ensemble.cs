@@ -66,6 +66,9 @@ public sealed partial class Ensemble : IDisposable
     /// <summary>Image-stage statistics (null before training or without an image stage).</summary>
     public PostProcessingStatistics? ImageStatistics => _manifest?.ImageStatistics;
 
+    /// <summary>Where the backbone weights came from (as the run recorded it), once trained or loaded.</summary>
+    public string? BackboneSource => _manifest?.BackboneSource;
+
     /// <summary>
     /// Opens a trained run directory: verifies the manifest's own checksum, its format version and the SHA-256 of every
     /// file before any weight is used, and refuses with a message naming the file otherwise.
@@ -76,6 +79,7 @@ public sealed partial class Ensemble : IDisposable
     /// <param name="loggers">Logging.</param>
     public static Ensemble Load(string runDirectory, string? device = null, Func<ModelContext, IAnomalyModel>? factory = null, ILoggerFactory? loggers = null)
     {
+        Hosting.NativeRuntime.EnsureLoaded();
         ArgumentException.ThrowIfNullOrEmpty(runDirectory);
         var manifest = RunStore.ReadManifest(runDirectory);
         if (!manifest.Complete)
@@ -154,6 +158,32 @@ public sealed partial class Ensemble : IDisposable
         // No dispose scope here: the prediction's tensors must reach the caller.
         using var image = ImageIO.ReadImage(imagePath);
         return Predict(image).Single();
+    }
+
+    /// <summary>
+    /// Writes a picture of a prediction: the image, the heat map over it and the segmentation, titled, with the score,
+    /// label and both thresholds written under them and the heat map's colour scale.
+    /// </summary>
+    /// <param name="path">PNG file to write (beside it first, then renamed over it).</param>
+    /// <param name="image">[3, H, W] image in [0, 1] at the size it was predicted.</param>
+    /// <param name="prediction">The prediction of <paramref name="image"/>.</param>
+    /// <param name="name">The image's name for the caption.</param>
+    public void SavePicture(string path, Tensor image, ImagePrediction prediction, string name)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        TensorGuard.Rank(image, 3, nameof(image), "[3, H, W]");
+        using var scope = NewDisposeScope();
+        var thresholds = Visualization.ScoreThresholds.Of(Settings, ImageStatistics);
+        var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32);
+        var rgb = image.to_type(ScalarType.Float32).cpu();
+        var (heat, scale) = Visualization.Visualizer.HeatMap(map, thresholds);
+        var panels = new List<(string, Tensor)> { ("image", rgb), ("heat map over image", Visualization.Visualizer.Overlay(rgb, heat)), ("predicted mask", prediction.Mask.to_type(ScalarType.Float32).expand(3, -1, -1)) };
+        var caption = new[]
+        {
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}: predicted {(prediction.Label ? "ANOMALOUS" : "normal")}, score {prediction.Score:0.000} against image threshold {thresholds.Describe(thresholds.Image)} (raw score {prediction.RawScore:0.####})"),
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"heat map: the {(thresholds.Normalized ? "normalized " : string.Empty)}anomaly map, largest here {map.max().item<float>():0.###}; predicted mask: map >= pixel threshold {thresholds.Describe(thresholds.Pixel)}"),
+        };
+        Visualization.PanelRenderer.Write(path, panels, caption, scale);
     }
 
     /// <summary>

@@ -190,7 +190,12 @@ public sealed class TiledEnsembleBuilder
 
     /// <summary>Validates the settings and returns an untrained ensemble.</summary>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Invalid settings; every failure is listed.</exception>
-    public Ensemble Build() => new(ToSettings(_options), _factory, _loggers);
+    /// <exception cref="InvalidOperationException">No TorchSharp runtime package (libtorch) is referenced; the message names the three to choose from.</exception>
+    public Ensemble Build()
+    {
+        Hosting.NativeRuntime.EnsureLoaded();
+        return new(ToSettings(_options), _factory, _loggers);
+    }
 
     /// <summary>Validates options and freezes them into settings.</summary>
     internal static EnsembleSettings ToSettings(TiledEnsembleOptions options)

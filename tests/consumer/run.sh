@@ -10,9 +10,8 @@ feed="$work/feed"
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props" | head -n 1)
 
 echo "consumer: packing $version into $feed"
-for project in TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data TiledEnsemble TiledEnsemble.Pretrained; do
-  dotnet pack "$repo/src/$project/$project.csproj" -c Release -o "$feed" --nologo -v quiet
-done
+# The same script users run to get the packages before they are published.
+"$repo/build/pack-local-feed.sh" "$feed"
 ls "$feed"
 for expected in TiledEnsemble TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data; do
   test -f "$feed/$expected.$version.nupkg" || { echo "consumer: missing $expected.$version.nupkg"; exit 1; }
@@ -63,8 +62,27 @@ echo "$output"
 grep -q "getting-started: ok" <<< "$output" || { echo "consumer: the example did not finish"; exit 1; }
 test -f bin/Release/net10.0/TiledEnsemble.Pretrained/resnet18-imagenet-cntk.safetensors || { echo "consumer: the pretrained weights were not copied next to the app"; exit 1; }
 # The command line as a .NET tool, installed the way users install tools.
-dotnet pack "$repo/samples/TiledEnsemble.Cli/TiledEnsemble.Cli.csproj" -c Release -o "$feed" --nologo -v quiet
 dotnet tool install TiledEnsemble.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed" > /dev/null
 tool_help=$("$work/tools/tiled-ensemble" --help)
 grep -q "demo" <<< "$tool_help" || { echo "consumer: the installed tool does not list its commands"; exit 1; }
+# Without a runtime package, Build() says which packages to add (instead of TorchSharp's own failure).
+bare="$work/bare"
+mkdir -p "$bare"
+cp nuget.config "$bare/"
+cd "$bare"
+dotnet new console --framework net10.0 -n Bare -o . --force > /dev/null
+dotnet add package TiledEnsemble --version "$version" > /dev/null
+cat > Program.cs <<'PROGRAM'
+try
+{
+    TiledEnsemble.TiledEnsembleBuilder.Create().WithPretrainedBackbone(false).Build();
+    System.Console.WriteLine("bare: built without a runtime");
+}
+catch (System.InvalidOperationException exception)
+{
+    System.Console.WriteLine(exception.Message);
+}
+PROGRAM
+bare_output=$(dotnet run -c Release 2>&1 || true)
+grep -q "TorchSharp-cpu (CPU), TorchSharp-cuda-linux (CUDA on Linux) or TorchSharp-cuda-windows" <<< "$bare_output" || { echo "consumer: without a runtime package Build() did not name the packages: $bare_output"; exit 1; }
 echo "consumer: passed"

@@ -68,7 +68,7 @@ internal static class DemoCommand
             context.Output.WriteLine($"Tiled ensemble: {tiled.Grid}");
             await context.WithProgressAsync("tiled ensemble", p => tiled.FitAsync(module, Path.Combine(folder, "tiled"), p, cancellationToken));
             var tiledPictures = Path.Combine(folder, "tiled", "images");
-            var tiledResult = await context.WithProgressAsync("evaluating", p => tiled.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = tiledPictures }, p, cancellationToken));
+            var tiledResult = await context.WithProgressAsync("evaluating", p => tiled.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = tiledPictures, ReportDirectory = Path.Combine(folder, "tiled") }, p, cancellationToken));
 
             using var single = TiledEnsembleBuilder.Create()
                 .WithImageSize(tile).WithTiling(tileSize: tile, stride: tile)
@@ -76,7 +76,7 @@ internal static class DemoCommand
             context.Output.WriteLine($"Single model at the tile resolution: image {tile}x{tile}");
             await context.WithProgressAsync("single model", p => single.FitAsync(module, Path.Combine(folder, "single"), p, cancellationToken));
             var singlePictures = Path.Combine(folder, "single", "images");
-            var singleResult = await context.WithProgressAsync("evaluating", p => single.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = singlePictures }, p, cancellationToken));
+            var singleResult = await context.WithProgressAsync("evaluating", p => single.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = singlePictures, ReportDirectory = Path.Combine(folder, "single") }, p, cancellationToken));
 
             Reports.MetricsTable(context.Console, ($"tiled {side}px, {tiled.Grid.Count} x {tile}px tiles", tiledResult.Metrics), ($"single model {tile}px", singleResult.Metrics));
             Reports.WriteMetrics(Path.Combine(folder, "tiled", "metrics.json"), tiledResult.Metrics);
@@ -84,7 +84,8 @@ internal static class DemoCommand
             context.Output.WriteLine(pretrained
                 ? "Both use the same ImageNet-trained ResNet-18: the comparison is like for like."
                 : "Both use the same seeded random backbone: absolute numbers are far from what pretrained features give; the comparison is like for like.");
-            context.Output.WriteLine($"Pictures: {tiledPictures} and {singlePictures} (image | ground truth | heat map | predicted mask | outline and boxes)");
+            context.Output.WriteLine($"Reports: {tiledResult.Report} and {singleResult.Report}");
+            context.Output.WriteLine($"Pictures: {tiledPictures} and {singlePictures} (image | ground truth | heat map over the image | predicted mask | segmentation, with score and thresholds)");
             context.Output.WriteLine($"Done in {watch.Elapsed.TotalSeconds:F0} s.");
             return CliApp.Ok;
         });

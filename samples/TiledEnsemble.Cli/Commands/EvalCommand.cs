@@ -29,13 +29,13 @@ internal static class EvalCommand
 
             var data = settings.CreateDataModule(context.Loggers.CreateLogger("data"));
             var output = Path.Combine(run, "evaluation");
-            var options = new EvaluationOptions { VisualizationDirectory = Path.Combine(output, "images"), PlotOnlyWrong = parse.GetValue(onlyWrong), RawOutputs = parse.GetValue(raw) };
+            var options = new EvaluationOptions { VisualizationDirectory = Path.Combine(output, "images"), ReportDirectory = output, PlotOnlyWrong = parse.GetValue(onlyWrong), RawOutputs = parse.GetValue(raw) };
             var evaluation = await context.WithProgressAsync("evaluating", p => ensemble.EvaluateAsync(data.Test, options, p, cancellationToken));
             Reports.MetricsTable(context.Console, ("test", evaluation.Metrics));
             Directory.CreateDirectory(output);
             Reports.WriteMetrics(Path.Combine(output, "metrics.json"), evaluation.Metrics);
             Reports.WriteImageResults(Path.Combine(output, "predictions.csv"), evaluation.Images);
-            context.Output.WriteLine($"Written to {output}");
+            context.Output.WriteLine($"Written to {output} (report: {evaluation.Report})");
             return CliApp.Ok;
         });
         return command;

@@ -91,12 +91,13 @@ internal static class PredictCommand
 
     private static ImagePredictionResult PredictOne(Ensemble ensemble, string file, string target)
     {
-        using var prediction = ensemble.Predict(file);
         using var scope = TorchSharp.torch.NewDisposeScope();
+        var image = ImageIO.ReadImage(file, maxSide: ensemble.Settings.MaxInputSide);
+        using var prediction = ensemble.Predict(image).Single();
         var name = Path.GetFileName(file);
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
         NpyWriter.Write(Path.Combine(target, name + ".npy"), map.data<float>().ToArray(), (int)map.shape[0], (int)map.shape[1]);
-        ImageIO.WriteImage(Path.Combine(target, name + "_heatmap.png"), Visualization.Colormap.Jet(map));
+        ensemble.SavePicture(Path.Combine(target, name + "_heatmap.png"), image, prediction, name);
         return new ImagePredictionResult(prediction.Score, prediction.RawScore, prediction.Label);
     }
 

@@ -23,6 +23,9 @@ public static class AnomalyMetrics
     /// <summary>Area under the precision–recall curve (trapezoids over recall).</summary>
     public static double Aupr(Tensor scores, Tensor labels) => Curve(scores, labels).Aupr();
 
+    /// <summary>The ROC curve of scores against labels (every distinct score a point), thinned to at most <paramref name="maxPoints"/>.</summary>
+    public static CurvePoints RocCurve(Tensor scores, Tensor labels, int maxPoints = 512) => Curve(scores, labels).Rates(maxPoints);
+
     /// <summary>F1 of the prediction <c>score ≥ threshold</c>; 0 when there is no true and no predicted positive.</summary>
     public static double F1(Tensor scores, Tensor labels, double threshold)
     {

@@ -110,6 +110,35 @@ internal sealed class BinaryCurve
     }
 
     /// <summary>
+    /// The curve's points as (false-positive rate, positive weight share), from (0, 0), thinned to at most
+    /// <paramref name="maxPoints"/> evenly spaced points (the last kept); empty arrays for one class.
+    /// </summary>
+    public CurvePoints Rates(int maxPoints)
+    {
+        if (TotalPositive <= 0 || TotalNegative <= 0 || maxPoints < 2)
+        {
+            return new CurvePoints(Array.Empty<double>(), Array.Empty<double>());
+        }
+
+        int step = Math.Max(1, (int)Math.Ceiling(Count / (double)(maxPoints - 1)));
+        var x = new List<double> { 0 };
+        var y = new List<double> { 0 };
+        for (int k = 0; k < Count; k += step)
+        {
+            x.Add(_negative[k] / TotalNegative);
+            y.Add(_positive[k] / TotalPositive);
+        }
+
+        if ((Count - 1) % step != 0)
+        {
+            x.Add(_negative[Count - 1] / TotalNegative);
+            y.Add(_positive[Count - 1] / TotalPositive);
+        }
+
+        return new CurvePoints(x.ToArray(), y.ToArray());
+    }
+
+    /// <summary>
     /// Area under the curve of (false-positive rate, positive weight share) up to <paramref name="fprLimit"/>, divided by
     /// the limit; with per-region weights this is AUPRO. The curve is interpolated linearly at the limit. NaN for one class.
     /// </summary>
@@ -166,3 +195,8 @@ internal sealed class BinaryCurve
         return (bestThreshold, bestF1);
     }
 }
+
+/// <summary>Points of a rate curve: false-positive rate and true-positive rate (per-region overlap for PRO), ascending.</summary>
+/// <param name="FalsePositiveRate">x values in [0, 1].</param>
+/// <param name="TruePositiveRate">y values in [0, 1].</param>
+public sealed record CurvePoints(double[] FalsePositiveRate, double[] TruePositiveRate);

@@ -92,6 +92,12 @@ public sealed class PixelMetricsAccumulator
         return curve.NormalizedAreaUpTo(FprLimit);
     }
 
+    /// <summary>The pixel ROC curve, thinned to at most <paramref name="maxPoints"/> points.</summary>
+    public CurvePoints RocCurve(int maxPoints = 512) => _histogram.ToCurve(Positive, Negative).Rates(maxPoints);
+
+    /// <summary>The PRO curve (mean per-region overlap against pixel false-positive rate), thinned to at most <paramref name="maxPoints"/> points.</summary>
+    public CurvePoints ProCurve(int maxPoints = 512) => _histogram.ToCurve(RegionWeight, Negative).Rates(maxPoints);
+
     /// <summary>Number of ground-truth regions seen.</summary>
     public long RegionCount => _regions;
 

@@ -12,6 +12,15 @@ public sealed record EvaluationOptions
     /// <summary>Also write the heat map and the predicted mask as separate full-resolution PNGs.</summary>
     public bool RawOutputs { get; init; }
 
+    /// <summary>
+    /// Folder for <c>report.html</c> (metrics, ROC and PRO curves, score histogram, the hardest images); null writes
+    /// none. With <see cref="VisualizationDirectory"/> set, the report shows and links the pictures.
+    /// </summary>
+    public string? ReportDirectory { get; init; }
+
+    /// <summary>Images per gallery of the report (hardest anomalous, hardest normal).</summary>
+    public int ReportGallerySize { get; init; } = 6;
+
     /// <summary>AUPRO's false-positive-rate limit.</summary>
     public double AuproFprLimit { get; init; } = 0.3;
 }

@@ -6,7 +6,21 @@ namespace TiledEnsemble.Evaluation;
 /// <param name="Metrics">image_AUROC, image_F1, image_AUPR, pixel_AUROC, pixel_AUPRO, pixel_F1 (NaN when undefined, e.g. no anomalous image).</param>
 /// <param name="Images">One row per evaluated image.</param>
 /// <param name="Pictures">Files written by the visualizer.</param>
-public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<ImageResult> Images, IReadOnlyList<string> Pictures);
+public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<ImageResult> Images, IReadOnlyList<string> Pictures)
+{
+    /// <summary>Image ROC, pixel ROC and PRO curves (empty where a class is missing).</summary>
+    public EvaluationCurves? Curves { get; init; }
+
+    /// <summary>The HTML report written, when <see cref="EvaluationOptions.ReportDirectory"/> was set.</summary>
+    public string? Report { get; init; }
+}
+
+/// <summary>The curves behind the metrics, for charts.</summary>
+/// <param name="ImageRoc">Image-level ROC of the scores.</param>
+/// <param name="PixelRoc">Pixel-level ROC of the maps.</param>
+/// <param name="Pro">Per-region overlap against pixel false-positive rate.</param>
+/// <param name="FprLimit">AUPRO's false-positive-rate limit.</param>
+public sealed record EvaluationCurves(TiledEnsemble.Metrics.CurvePoints ImageRoc, TiledEnsemble.Metrics.CurvePoints PixelRoc, TiledEnsemble.Metrics.CurvePoints Pro, double FprLimit);
 
 /// <summary>The prediction for one evaluated image.</summary>
 /// <param name="Path">Image file.</param>

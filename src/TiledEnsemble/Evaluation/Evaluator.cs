@@ -36,7 +36,7 @@ internal sealed class Evaluator
         double pixelTp = 0, pixelFp = 0, pixelFn = 0;
         var images = new List<ImageResult>();
         var pictures = new List<string>();
-        var visualizer = _options.VisualizationDirectory is null ? null : new Visualizer(_options);
+        var visualizer = _options.VisualizationDirectory is null ? null : new Visualizer(_options, ScoreThresholds.Of(_ensemble.Settings, _ensemble.ImageStatistics));
         foreach (var batch in loader.Batches(samples, _ensemble.Settings.EvalBatchSize, cancellationToken))
         {
             using (batch)
@@ -84,12 +84,14 @@ internal sealed class Evaluator
 
         var labelled = images.Where(r => r.GroundTruth >= 0).ToList();
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        CurvePoints imageRoc;
         using (var scope = NewDisposeScope())
         {
             var scores = tensor(labelled.Select(r => r.Score).ToArray());
             var labels = tensor(labelled.Select(r => r.GroundTruth == 1).ToArray());
             metrics["image_AUROC"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(scores, labels);
             metrics["image_AUPR"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Aupr(scores, labels);
+            imageRoc = labelled.Count == 0 ? new CurvePoints(Array.Empty<double>(), Array.Empty<double>()) : AnomalyMetrics.RocCurve(scores, labels);
         }
 
         double tp = labelled.Count(r => r.PredictedLabel && r.GroundTruth == 1);
@@ -104,7 +106,23 @@ internal sealed class Evaluator
             _logger.LogWarning("No anomalous image among the {Count} labelled test images: AUROC, AUPR and AUPRO are undefined (NaN).", labelled.Count);
         }
 
-        return new EvaluationResult(metrics, images, pictures);
+        var result = new EvaluationResult(metrics, images, pictures) { Curves = new EvaluationCurves(imageRoc, pixels.RocCurve(), pixels.ProCurve(), _options.AuproFprLimit) };
+        if (_options.ReportDirectory is { } folder)
+        {
+            var settings = _ensemble.Settings;
+            var about = new List<(string, string)>
+            {
+                ("run", _ensemble.RunDirectory is { } run ? Path.GetFileName(run.TrimEnd(Path.DirectorySeparatorChar)) : "(not saved)"),
+                ("model", $"{settings.Model} on {settings.Backbone} ({string.Join(", ", settings.Layers)})"),
+                ("backbone weights", _ensemble.BackboneSource ?? "unknown"),
+                ("tiling", _ensemble.Grid.ToString()),
+                ("images evaluated", $"{images.Count} ({labelled.Count(r => r.GroundTruth == 1)} anomalous, {labelled.Count(r => r.GroundTruth == 0)} normal)"),
+                ("written", DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture)),
+            };
+            result = result with { Report = Report.HtmlReport.Write(folder, result, _options, ScoreThresholds.Of(settings, _ensemble.ImageStatistics), $"Evaluation of {settings.Model}, {settings.ImageSize}", about) };
+        }
+
+        return result;
     }
 
     private static double F1(double tp, double fp, double fn) => tp == 0 ? 0 : 2 * tp / ((2 * tp) + fp + fn);
