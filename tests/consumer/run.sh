@@ -51,6 +51,7 @@ dotnet new console --framework net10.0 -n Consumer -o . --force > /dev/null
 dotnet add package TiledEnsemble --version "$version" > /dev/null
 dotnet add package TiledEnsemble.Pretrained --version "$version" > /dev/null
 dotnet add package TorchSharp-cpu --version 0.107.0 > /dev/null
+dotnet add package Microsoft.Extensions.Logging.Console --version 8.0.1 > /dev/null
 # The example of docs/getting-started.md, between its consumer-test markers, without the ``` fences.
 sed -n '/<!-- consumer-test:begin -->/,/<!-- consumer-test:end -->/p' "$repo/docs/getting-started.md" | grep -v -e '^<!--' -e '^```' > Program.cs
 # Every ```csharp example of the README and docs/, compiled (not run) as methods of one class.

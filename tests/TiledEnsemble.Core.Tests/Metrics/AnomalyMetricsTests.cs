@@ -243,4 +243,23 @@ public class AnomalyMetricsTests
 
         return area / limit;
     }
+
+    [Fact]
+    public void TheRocCurveHasOnePointPerDistinctScoreFromTheOriginAsWorkedOutByHand()
+    {
+        using var scope = NewDisposeScope();
+        // Scores 0.9 (anomalous), 0.8 (normal), 0.7 (anomalous), 0.1 (normal): lowering the threshold past each score
+        // moves up (anomalous, 1/2 each) or right (normal, 1/2 each).
+        var curve = AnomalyMetrics.RocCurve(tensor(new[] { 0.8f, 0.1f, 0.9f, 0.7f }), tensor(new[] { false, false, true, true }));
+        Assert.Equal(new[] { 0.0, 0.0, 0.5, 0.5, 1.0 }, curve.FalsePositiveRate);
+        Assert.Equal(new[] { 0.0, 0.5, 0.5, 1.0, 1.0 }, curve.TruePositiveRate);
+
+        // Thinned to three points it keeps the origin, every second point and the last one.
+        var thin = AnomalyMetrics.RocCurve(tensor(new[] { 0.8f, 0.1f, 0.9f, 0.7f }), tensor(new[] { false, false, true, true }), maxPoints: 3);
+        Assert.Equal(new[] { 0.0, 0.0, 0.5, 1.0 }, thin.FalsePositiveRate);
+        Assert.Equal(new[] { 0.0, 0.5, 1.0, 1.0 }, thin.TruePositiveRate);
+
+        // One class: no curve.
+        Assert.Empty(AnomalyMetrics.RocCurve(tensor(new[] { 0.3f, 0.4f }), tensor(new[] { false, false })).FalsePositiveRate);
+    }
 }
