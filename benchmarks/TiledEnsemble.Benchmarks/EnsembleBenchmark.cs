@@ -46,13 +46,28 @@ internal static class EnsembleBenchmark
             configurations.AddRange(grids.Select(g => ($"tiled {g}x{g} over {g * tile}x{g * tile}", g * tile, tile)));
             configurations.Add(($"single model at {full}x{full} (full resolution)", full, full));
             Measurement? baseline = null;
+            var peaks = new List<(int Image, int Tile, double PeakMiB)>();
             foreach (var (name, image, tileSize) in configurations)
             {
                 var m = Child(self, root, image, tileSize);
                 baseline ??= m;
+                peaks.Add((image, tileSize, m.PeakMiB));
 
                 Console.WriteLine(FormattableString.Invariant($"| {name} | {m.Positions} | {m.PeakMiB:F0} MiB | {m.PeakMiB / baseline.PeakMiB:F2} | {m.TrainSeconds:F1} | {m.TrainSeconds / m.Positions:F2} | {m.PredictImagesPerSecond:F2} |"));
             }
+
+            var tiled = peaks.Where(p => p.Tile == tile && p.Image > tile).ToList();
+            BenchmarkCharts.Lines(
+                "ensemble-memory.png",
+                $"Peak memory growth while training (Padim, {tile}² tiles)",
+                "image side (pixels)",
+                "MiB (log scale)",
+                new[]
+                {
+                    ("tiled ensemble", tiled.Select(p => (double)p.Image).Prepend(tile).ToArray(), tiled.Select(p => p.PeakMiB).Prepend(baseline!.PeakMiB).ToArray()),
+                    ("single model at the image size", new double[] { tile, full }, new[] { baseline.PeakMiB, peaks[^1].PeakMiB }),
+                },
+                logY: true);
 
             // The same pair with glibc's dynamic mmap threshold left on (NativeAllocator.AutomaticRetentionLimit = false):
             // what the automatic limit saves, and what it costs in time.

@@ -1,4 +1,4 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [ensemble|convolutions|models|training|quality|metrics ...]`.
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|convolutions|models|training|quality|scale-out|metrics ...]`.
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -17,6 +17,12 @@ if (args.Length == 3 && args[0] == "--gen-data")
     return;
 }
 
+if (args.Length == 7 && args[0] == "--scale-out-child")
+{
+    ScaleOutBenchmark.ChildMain(args);
+    return;
+}
+
 if (args.Length == 1 && args[0] == "--blur-probe")
 {
     BlurProbe.Run();
@@ -30,7 +36,13 @@ if (args.Length == 1 && args[0] == "--overhead-only")
 }
 
 bool quick = args.Contains("--quick");
-var selected = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+int chartsAt = Array.IndexOf(args, "--charts");
+if (chartsAt >= 0 && chartsAt + 1 < args.Length)
+{
+    BenchmarkCharts.Folder = args[chartsAt + 1];
+}
+
+var selected = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (chartsAt < 0 || i != chartsAt + 1)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
 
 Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
@@ -59,6 +71,11 @@ if (Wants("training"))
 if (Wants("quality"))
 {
     QualityBenchmark.Run(quick);
+}
+
+if (Wants("scale-out"))
+{
+    ScaleOutBenchmark.Run(quick, typeof(ScaleOutBenchmark).Assembly.Location);
 }
 
 if (Wants("metrics"))

@@ -61,6 +61,14 @@ internal static class QualityBenchmark
                 Console.WriteLine(FormattableString.Invariant(
                     $"| {model} | {name} | {Mean(values.Select(v => v.Pixel)):F4} ± {Spread(values.Select(v => v.Pixel)):F4} | {Mean(values.Select(v => v.Aupro)):F4} ± {Spread(values.Select(v => v.Aupro)):F4} | {Mean(values.Select(v => v.Image)):F4} |"));
             }
+
+            BenchmarkCharts.Bars(
+                $"quality-{model.ToString().ToLowerInvariant()}.png",
+                $"{model}: tiled ensemble against single models ({seeds.Length} seeds)",
+                "mean",
+                new[] { "pixel AUROC", "AUPRO", "image AUROC" },
+                results.Select(r => (r.Key, new[] { Mean(r.Value.Select(v => v.Pixel)), Mean(r.Value.Select(v => v.Aupro)), Mean(r.Value.Select(v => v.Image)) })).ToList(),
+                yMin: 0.8);
         }
 
         Console.WriteLine();

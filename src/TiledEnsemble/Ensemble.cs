@@ -84,7 +84,7 @@ public sealed partial class Ensemble : IDisposable
         var manifest = RunStore.ReadManifest(runDirectory);
         if (!manifest.Complete)
         {
-            throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), $"training stopped after {manifest.Positions.Count} of {manifest.Rows * manifest.Columns} positions; resume it before predicting (`tiled-ensemble train --config <its config> --run-dir {runDirectory}`, or Ensemble.ResumeAsync).");
+            throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), $"training stopped after {Math.Max(manifest.Positions.Count, PositionEntries.LoadAll(runDirectory).Count)} of {manifest.Rows * manifest.Columns} positions; resume it before predicting (`tiled-ensemble train --config <its config> --run-dir {runDirectory}`, or Ensemble.ResumeAsync; for a sharded run, `tiled-ensemble train --config <its config> --run-dir {runDirectory} --finalize` once every shard is done).");
         }
 
         var settings = manifest.Settings! with { Device = device ?? manifest.Settings!.Device };
@@ -134,10 +134,14 @@ public sealed partial class Ensemble : IDisposable
         return TrainAsync(data, runDirectory, options, progress, cancellationToken);
     }
 
-    private async Task<FitResult> TrainAsync(AnomalyDataModule data, string runDirectory, FitOptions options, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    private Task<FitResult> TrainAsync(AnomalyDataModule data, string runDirectory, FitOptions options, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken) =>
+        RunTraining(() => Fit(data, runDirectory, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Runs training work with the allocator settings of training, on dedicated threads that end with it.</summary>
+    internal async Task<T> RunTraining<T>(Func<T> work, CancellationToken cancellationToken)
     {
         using var allocator = Hosting.NativeAllocator.BeginTraining(_logger);
-        return await Hosting.DedicatedThreads.RunAsync("TiledEnsemble training", WorkThreads, () => Fit(data, runDirectory, options, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await Hosting.DedicatedThreads.RunAsync("TiledEnsemble training", WorkThreads, work, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>

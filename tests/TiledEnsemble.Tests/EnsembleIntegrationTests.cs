@@ -49,7 +49,8 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         bool environmentChose = Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null;
         Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux) && !environmentChose, TiledEnsemble.Hosting.NativeAllocator.AppliedThresholdBytes > 0);
         Assert.True(ensemble.IsTrained);
-        Assert.Equal(9, Directory.GetFiles(Path.Combine(run, "positions")).Length);
+        Assert.Equal(9, Directory.GetFiles(Path.Combine(run, "positions"), "*.safetensors").Length);
+        Assert.Equal(9, Directory.GetFiles(Path.Combine(run, "positions"), "*.json").Length); // one entry per position
 
         var pictures = Path.Combine(_runs, "pictures");
         var evaluation = await ensemble.EvaluateAsync(_data.Module().Test, new EvaluationOptions { VisualizationDirectory = pictures });
@@ -92,7 +93,7 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.FitAsync(_data.Module(), run, progress, cancellation.Token));
         }
 
-        Assert.Equal(4, Directory.GetFiles(Path.Combine(run, "positions")).Length);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(run, "positions"), "*.safetensors").Length);
         Assert.Throws<RunIntegrityException>(() => Ensemble.Load(run));
         var (resumed, result) = await Ensemble.ResumeAsync(run, _data.Module());
         using (resumed)

@@ -14,10 +14,35 @@ internal static class TrainCommand
         var noTest = new Option<bool>("--no-test") { Description = "Do not evaluate on the test split after training." };
         var runDir = new Option<DirectoryInfo?>("--run-dir") { Description = "Train into (or resume) this run directory instead of a new runN." };
         var allowChanged = new Option<bool>("--allow-changed-data") { Description = "Resume although the training or validation files changed since the run started." };
-        var command = new Command("train", "Train a tiled ensemble; writes results/<model>/<dataset>/<category>/runN.") { config, noTest, runDir, allowChanged };
+        var shard = new Option<string?>("--shard") { Description = "Train only shard K of N of the positions into --run-dir (K/N, or N with JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); finish with --finalize." };
+        var finalize = new Option<bool>("--finalize") { Description = "Join the shards trained into --run-dir: check every position, compute the statistics, mark the run complete." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads of this process (default: one per core)." };
+        var command = new Command("train", "Train a tiled ensemble; writes results/<model>/<dataset>/<category>/runN.") { config, noTest, runDir, allowChanged, shard, finalize, threads };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = RunConfig.Load(parse.GetValue(config)!.FullName);
+            if (parse.GetValue(threads) is { } count)
+            {
+                if (count < 1)
+                {
+                    throw new ConfigException($"--threads must be at least 1; got {count}.");
+                }
+
+                TorchSharp.torch.set_num_threads(count);
+            }
+
+            var shardText = parse.GetValue(shard);
+            bool finalizing = parse.GetValue(finalize);
+            if ((shardText is not null || finalizing) && parse.GetValue(runDir) is null)
+            {
+                throw new ConfigException("--shard and --finalize need --run-dir: every worker and the final step name the same shared run folder.");
+            }
+
+            if (shardText is not null && finalizing)
+            {
+                throw new ConfigException("--shard and --finalize are separate steps: run every shard, then --finalize once.");
+            }
+
             var loggers = context.Loggers;
             var data = settings.CreateDataModule(loggers.CreateLogger("data"));
             var run = parse.GetValue(runDir)?.FullName ?? RunDirectories.Next(settings.DefaultRootDir, settings.Options.Model.ToString(), data.Name, data.Category);
@@ -29,7 +54,18 @@ internal static class TrainCommand
             }
 
             var fitOptions = new FitOptions { AllowChangedData = parse.GetValue(allowChanged) };
-            var fit = await context.WithProgressAsync("training", p => ensemble.FitAsync(data, run, fitOptions, p, cancellationToken));
+            var trainer = new EnsembleTrainer(ensemble);
+            if (shardText is not null)
+            {
+                var (index, total) = ShardOption.Parse(shardText, System.Environment.GetEnvironmentVariable);
+                var result = await context.WithProgressAsync($"shard {index}/{total}", p => trainer.TrainShardAsync(data, run, index, total, fitOptions, p, cancellationToken));
+                context.Output.WriteLine($"Shard {index} of {total}: trained {result.PositionsTrained} of its {result.Positions} position(s) ({result.PositionsResumed} already done) in {result.Duration.TotalSeconds:F1} s. When every shard is done: train --config … --run-dir {run} --finalize");
+                return CliApp.Ok;
+            }
+
+            var fit = finalizing
+                ? await context.WithProgressAsync("finalizing", p => trainer.FinalizeAsync(data, run, p, cancellationToken))
+                : await context.WithProgressAsync("training", p => ensemble.FitAsync(data, run, fitOptions, p, cancellationToken));
             context.Output.WriteLine($"Trained {fit.PositionsTrained} position(s) ({fit.PositionsResumed} resumed) in {fit.Duration.TotalSeconds:F1} s. Run: {run}");
             if (!parse.GetValue(noTest))
             {

@@ -28,7 +28,48 @@ internal static class RunStore
     public static string LibraryVersion => typeof(RunStore).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
     /// <summary>Writes the manifest atomically, with its own checksum inside.</summary>
-    public static void WriteManifest(string directory, RunManifest manifest)
+    public static void WriteManifest(string directory, RunManifest manifest) => WriteManifest(directory, manifest, overwrite: true);
+
+    /// <summary>
+    /// Writes the manifest only if the folder has none yet (the first of several workers creating one run wins);
+    /// false when another was there.
+    /// </summary>
+    public static bool CreateManifest(string directory, RunManifest manifest)
+    {
+        try
+        {
+            WriteManifest(directory, manifest, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(Path.Combine(directory, ManifestFile)))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Moves a finished temporary file to <paramref name="path"/> unless a file is there already; then the two must be
+    /// equal (workers creating one run write identical files), else <see cref="RunIntegrityException"/>.
+    /// </summary>
+    public static void PlaceOnce(string temporary, string path)
+    {
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+            return;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            var mine = HashFile(temporary);
+            File.Delete(temporary);
+            if (HashFile(path) != mine)
+            {
+                throw new RunIntegrityException(path, "another worker created this run with a different file; the workers' settings, weights or data differ.");
+            }
+        }
+    }
+
+    private static void WriteManifest(string directory, RunManifest manifest, bool overwrite)
     {
         manifest.Checksum = string.Empty;
         var text = JsonSerializer.Serialize(manifest, Json);
@@ -41,7 +82,7 @@ internal static class RunStore
         var index = text.IndexOf(ChecksumPlaceholder, StringComparison.Ordinal);
         var final = string.Concat(text.AsSpan(0, index), $"\"Checksum\": \"{hash}\"", text.AsSpan(index + ChecksumPlaceholder.Length));
         manifest.Checksum = hash;
-        WriteAtomically(Path.Combine(directory, ManifestFile), Encoding.UTF8.GetBytes(final));
+        WriteAtomically(Path.Combine(directory, ManifestFile), Encoding.UTF8.GetBytes(final), overwrite);
     }
 
     /// <summary>Reads and verifies the manifest.</summary>
@@ -132,7 +173,7 @@ internal static class RunStore
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 
-    private static void WriteAtomically(string path, byte[] bytes)
+    private static void WriteAtomically(string path, byte[] bytes, bool overwrite = true)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -145,7 +186,7 @@ internal static class RunStore
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, path, overwrite: true);
+            File.Move(temporary, path, overwrite);
         }
         finally
         {

@@ -28,44 +28,101 @@ public sealed partial class Ensemble
     {
         var watch = Stopwatch.StartNew();
         using var runLock = RunLock.Acquire(runDirectory);
-        var manifest = PrepareRun(runDirectory, data, options, out var backbone);
+        RefuseLiveShards(runDirectory, "train it in one process");
+        var manifest = OpenRun(runDirectory, data, options, shared: false, out var backbone);
+        var (trained, resumed) = TrainPositions(manifest, Grid.Positions, data, runDirectory, backbone, progress, cancellationToken);
+        var statistics = FinishRun(manifest, data, runDirectory, backbone, progress, cancellationToken);
+        _logger.LogInformation("Trained {Trained} position(s), kept {Resumed}, in {Seconds:F1} s; run saved to {Run}.", trained, resumed, watch.Elapsed.TotalSeconds, runDirectory);
+        return new FitResult(runDirectory, trained, resumed, watch.Elapsed, statistics);
+    }
+
+    /// <summary>Trains the positions of shard <paramref name="index"/> of <paramref name="count"/> into a shared run folder (see <see cref="EnsembleTrainer"/>).</summary>
+    internal ShardResult TrainShard(AnomalyDataModule data, string runDirectory, int index, int count, FitOptions options, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        using var claim = ShardClaim.Acquire(runDirectory, index, count);
+        var manifest = OpenRun(runDirectory, data, options, shared: true, out var backbone);
         _backbone?.Dispose();
         _backbone = backbone;
-        var loader = LoaderFor(data.Loader);
-        var tiler = new EnsembleTiler(Settings.TileSize, Settings.Stride, Settings.ImageSize);
-        bool tileStatistics = Settings.NormalizationStage == Stage.Tile || Settings.ThresholdingStage == Stage.Tile;
+        var positions = EnsembleTrainer.ShardPositions(Grid, index, count);
+        var (trained, resumed) = TrainPositions(manifest, positions, data, runDirectory, backbone, progress, cancellationToken);
+        _logger.LogInformation("Shard {Index} of {Count}: trained {Trained} position(s), kept {Resumed}, in {Seconds:F1} s.", index, count, trained, resumed, watch.Elapsed.TotalSeconds);
+        return new ShardResult(runDirectory, index, count, positions.Count, trained, resumed, watch.Elapsed);
+    }
 
-        var done = new HashSet<(int, int)>();
-        foreach (var entry in manifest.Positions.ToList())
+    /// <summary>Checks that every position of a shared run is present and verifies, computes the statistics and marks the run complete.</summary>
+    internal FitResult FinalizeRun(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        using var runLock = RunLock.Acquire(runDirectory);
+        RefuseLiveShards(runDirectory, "finalize it");
+        var manifest = RunStore.ReadManifest(runDirectory);
+        if (manifest.TrainingIdentity != Settings.TrainingIdentity())
+        {
+            throw new InvalidOperationException($"'{runDirectory}' holds a run trained with other settings ({manifest.TrainingIdentity}); these settings are ({Settings.TrainingIdentity()}).");
+        }
+
+        var (fingerprint, files) = DataFingerprint.Of(data);
+        CheckData(runDirectory, manifest, fingerprint, files, new FitOptions(), mayWrite: false);
+        var backbone = LoadBackbone(runDirectory, manifest);
+        _backbone?.Dispose();
+        _backbone = backbone;
+        var statistics = FinishRun(manifest, data, runDirectory, backbone, progress, cancellationToken);
+        return new FitResult(runDirectory, 0, manifest.Positions.Count, watch.Elapsed, statistics);
+    }
+
+    private static void RefuseLiveShards(string runDirectory, string action)
+    {
+        var live = ShardClaim.Live(runDirectory);
+        if (live.Length > 0)
+        {
+            var (_, holder) = live[0];
+            throw new InvalidOperationException($"'{runDirectory}' is being trained by {live.Length} shard worker(s) (shard {holder.Index} of {holder.Count}: process {holder.ProcessId} on host {holder.Host}); wait for them before you {action}.");
+        }
+    }
+
+    /// <summary>Positions of the run that are finished and verify: their entry files, and the entries of older manifests.</summary>
+    private Dictionary<(int, int), PositionEntry> Finished(string runDirectory, RunManifest manifest)
+    {
+        var finished = new Dictionary<(int, int), PositionEntry>();
+        foreach (var entry in manifest.Positions.Concat(PositionEntries.LoadAll(runDirectory)))
         {
             try
             {
                 RunStore.Verify(runDirectory, entry.State);
-                done.Add((entry.Row, entry.Column));
+                finished[(entry.Row, entry.Column)] = entry;
             }
             catch (RunIntegrityException exception)
             {
                 _logger.LogWarning("Position ({Row}, {Column}) will be trained again: {Reason}", entry.Row, entry.Column, exception.Message);
-                manifest.Positions.Remove(entry);
+                finished.Remove((entry.Row, entry.Column));
             }
         }
 
-        int resumed = done.Count;
-        var todo = Grid.Positions.Where(p => !done.Contains((p.Row, p.Column))).ToList();
+        return finished;
+    }
+
+    /// <summary>Trains those of <paramref name="positions"/> not finished yet; each is saved with its entry file.</summary>
+    private (int Trained, int Resumed) TrainPositions(RunManifest manifest, IReadOnlyCollection<TilePosition> positions, AnomalyDataModule data, string runDirectory, ResNet backbone, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    {
+        var loader = LoaderFor(data.Loader);
+        var tiler = new EnsembleTiler(Settings.TileSize, Settings.Stride, Settings.ImageSize);
+        bool tileStatistics = Settings.NormalizationStage == Stage.Tile || Settings.ThresholdingStage == Stage.Tile;
+        var done = Finished(runDirectory, manifest);
+        var todo = positions.Where(p => !done.ContainsKey((p.Row, p.Column))).ToList();
+        int resumed = positions.Count - todo.Count;
         int finished = resumed;
-        progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, Grid.Count, resumed > 0 ? $"resuming: {resumed} of {Grid.Count} positions already trained" : $"training {Grid.Count} positions"));
+        progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, positions.Count, resumed > 0 ? $"resuming: {resumed} of {positions.Count} positions already trained" : $"training {positions.Count} positions"));
 
         void TrainOne(TilePosition position)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var entry = TrainPosition(position, tiler, loader, data, backbone, runDirectory, tileStatistics, cancellationToken);
+            PositionEntries.Save(runDirectory, entry);
             lock (_gate)
             {
-                manifest.Positions.Add(entry);
-                manifest.Positions.Sort((a, b) => ((a.Row * Grid.Columns) + a.Column).CompareTo((b.Row * Grid.Columns) + b.Column));
-                RunStore.WriteManifest(runDirectory, manifest);
                 finished++;
-                progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, Grid.Count, $"position ({position.Row}, {position.Column}) trained"));
+                progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, positions.Count, $"position ({position.Row}, {position.Column}) trained"));
             }
         }
 
@@ -84,6 +141,27 @@ public sealed partial class Ensemble
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        return (todo.Count, resumed);
+    }
+
+    /// <summary>
+    /// Gathers every position's entry into the manifest, computes the image-stage statistics and marks the run complete:
+    /// the one step that writes the completion mark, in one process or after the shards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Positions are missing; the message lists them.</exception>
+    private PostProcessingStatistics? FinishRun(RunManifest manifest, AnomalyDataModule data, string runDirectory, ResNet backbone, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    {
+        var done = Finished(runDirectory, manifest);
+        var missing = Grid.Positions.Where(p => !done.ContainsKey((p.Row, p.Column))).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"'{runDirectory}' lacks {missing.Count} of {Grid.Count} positions (first: {string.Join(", ", missing.Take(5).Select(p => $"({p.Row}, {p.Column})"))}); train their shards before finalizing.");
+        }
+
+        manifest.Positions = done.Values.OrderBy(e => (e.Row * Grid.Columns) + e.Column).ToList();
+        var loader = LoaderFor(data.Loader);
+        var tiler = new EnsembleTiler(Settings.TileSize, Settings.Stride, Settings.ImageSize);
+        manifest.ImageStatistics = null;
         if (Settings.NormalizationStage == Stage.Image || Settings.ThresholdingStage == Stage.Image)
         {
             // Position by position, each model predicts all validation tiles once into a cache file; then the joined
@@ -128,33 +206,50 @@ public sealed partial class Ensemble
         manifest.Complete = true;
         RunStore.WriteManifest(runDirectory, manifest);
         Open(runDirectory, manifest);
-        _logger.LogInformation("Trained {Trained} position(s), kept {Resumed}, in {Seconds:F1} s; run saved to {Run}.", todo.Count, resumed, watch.Elapsed.TotalSeconds, runDirectory);
-        return new FitResult(runDirectory, todo.Count, resumed, watch.Elapsed, manifest.ImageStatistics);
+        return manifest.ImageStatistics;
     }
 
-    private RunManifest PrepareRun(string runDirectory, AnomalyDataModule data, FitOptions options, out ResNet backbone)
+    /// <summary>
+    /// The run's manifest and backbone: created when the folder holds no run (by several workers at once when
+    /// <paramref name="shared"/>: the first to place each file wins, the others check that theirs is equal), or opened and
+    /// checked against these settings and this data.
+    /// </summary>
+    private RunManifest OpenRun(string runDirectory, AnomalyDataModule data, FitOptions options, bool shared, out ResNet backbone)
     {
+        Directory.CreateDirectory(runDirectory);
         var manifestPath = Path.Combine(runDirectory, RunStore.ManifestFile);
         var (fingerprint, files) = DataFingerprint.Of(data);
-        if (File.Exists(manifestPath))
+        if (!File.Exists(manifestPath))
         {
-            var existing = RunStore.ReadManifest(runDirectory);
-            if (existing.TrainingIdentity != Settings.TrainingIdentity())
+            if (!shared && Directory.EnumerateFileSystemEntries(runDirectory).Any(e => Path.GetFileName(e) is not (RunLock.LockFile or RunLock.HolderFile)))
             {
-                throw new InvalidOperationException($"'{runDirectory}' holds a run trained with other settings ({existing.TrainingIdentity}); these settings are ({Settings.TrainingIdentity()}). Choose another directory; the existing run is left untouched.");
+                throw new InvalidOperationException($"'{runDirectory}' is not empty and holds no run manifest; refusing to write a run into it. Choose an empty or new directory.");
             }
 
-            CheckData(runDirectory, existing, fingerprint, files, options);
-            backbone = LoadBackbone(runDirectory, existing);
-            existing.Complete = false;
-            return existing;
+            var created = CreateRun(runDirectory, fingerprint, files, out backbone);
+            if (RunStore.CreateManifest(runDirectory, created))
+            {
+                return created;
+            }
+
+            backbone.Dispose();
         }
 
-        if (Directory.EnumerateFileSystemEntries(runDirectory).Any(e => Path.GetFileName(e) is not (RunLock.LockFile or RunLock.HolderFile)))
+        var existing = RunStore.ReadManifest(runDirectory);
+        if (existing.TrainingIdentity != Settings.TrainingIdentity())
         {
-            throw new InvalidOperationException($"'{runDirectory}' is not empty and holds no run manifest; refusing to write a run into it. Choose an empty or new directory.");
+            throw new InvalidOperationException($"'{runDirectory}' holds a run trained with other settings ({existing.TrainingIdentity}); these settings are ({Settings.TrainingIdentity()}). Choose another directory; the existing run is left untouched.");
         }
 
+        CheckData(runDirectory, existing, fingerprint, files, options, mayWrite: !shared);
+        backbone = LoadBackbone(runDirectory, existing);
+        existing.Complete = false;
+        return existing;
+    }
+
+    /// <summary>A new run's backbone file, data record and manifest (not yet written); files are placed write-once.</summary>
+    private RunManifest CreateRun(string runDirectory, DataFingerprint fingerprint, List<DataFileRecord> files, out ResNet backbone)
+    {
         (backbone, var source, var provenance) = CreateBackbone();
         backbone.to(_device);
         var state = new Dictionary<string, Tensor>();
@@ -169,32 +264,33 @@ public sealed partial class Ensemble
         }
 
         var metadata = new Dictionary<string, string>(provenance ?? new Dictionary<string, string>()) { ["backbone"] = Settings.Backbone, ["backbone_source"] = source };
-        SafeTensors.Save(Path.Combine(runDirectory, BackboneFile), state, metadata);
-        var manifest = new RunManifest
+        var backbonePath = Path.Combine(runDirectory, BackboneFile);
+        var temporary = Path.Combine(runDirectory, $".{BackboneFile}.{Guid.NewGuid():N}.tmp");
+        SafeTensors.Save(temporary, state, metadata);
+        RunStore.PlaceOnce(temporary, backbonePath);
+        DataFingerprint.Save(runDirectory, files);
+        return new RunManifest
         {
             LibraryVersion = RunStore.LibraryVersion,
             Settings = Settings,
             TrainingIdentity = Settings.TrainingIdentity(),
             Rows = Grid.Rows,
             Columns = Grid.Columns,
-            Backbone = new FileEntry { File = BackboneFile, Sha256 = RunStore.HashFile(Path.Combine(runDirectory, BackboneFile)) },
+            Backbone = new FileEntry { File = BackboneFile, Sha256 = RunStore.HashFile(backbonePath) },
             BackboneSource = source,
             BackboneProvenance = provenance,
             Data = fingerprint,
         };
-        DataFingerprint.Save(runDirectory, files);
-        RunStore.WriteManifest(runDirectory, manifest);
-        return manifest;
     }
 
-    /// <summary>Refuses to resume on other data than the run started with, unless told to (then records the new data).</summary>
-    private void CheckData(string runDirectory, RunManifest existing, DataFingerprint fingerprint, List<DataFileRecord> files, FitOptions options)
+    /// <summary>Refuses to resume on other data than the run started with, unless told to (then records the new data, where allowed to write).</summary>
+    private void CheckData(string runDirectory, RunManifest existing, DataFingerprint fingerprint, List<DataFileRecord> files, FitOptions options, bool mayWrite)
     {
         var recorded = DataFingerprint.Load(runDirectory);
         string? differences = recorded is null ? null : DataFingerprint.Differences(recorded, files);
         if (recorded is null)
         {
-            _logger.LogWarning("'{Run}' recorded no data fingerprint (written by an older version); the data cannot be compared and is recorded now.", runDirectory);
+            _logger.LogWarning("'{Run}' recorded no data fingerprint (written by an older version); the data cannot be compared.", runDirectory);
         }
         else if (differences is not null && !options.AllowChangedData)
         {
@@ -205,7 +301,7 @@ public sealed partial class Ensemble
             _logger.LogWarning("Resuming '{Run}' on changed data, as allowed: {Differences}", runDirectory, differences);
         }
 
-        if (recorded is null || differences is not null)
+        if (mayWrite && (recorded is null || differences is not null))
         {
             DataFingerprint.Save(runDirectory, files);
             existing.Data = fingerprint;
