@@ -1,8 +1,10 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|convolutions|models|training|quality|scale-out|metrics ...]`.
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|peer|convolutions|models|training|quality|scale-out|metrics ...]`.
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
+
+_ = TiledEnsemble.Hosting.OpenMpWaitPolicy.Applied;
 
 if (args.Length is 4 or 5 && args[0] == "--measure-one")
 {
@@ -46,11 +48,16 @@ var selected = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal
 bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
 
 Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
-Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp threads {TorchSharp.torch.get_num_threads()}");
+Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp threads {TorchSharp.torch.get_num_threads()}, OpenMP wait policy {TiledEnsemble.Hosting.OpenMpWaitPolicy.Applied}");
 Console.WriteLine();
 if (Wants("ensemble"))
 {
     EnsembleBenchmark.Run(quick, typeof(EnsembleBenchmark).Assembly.Location);
+}
+
+if (Wants("peer"))
+{
+    PeerBenchmark.Run(quick);
 }
 
 if (Wants("convolutions"))

@@ -4,6 +4,8 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using TiledEnsemble.Cli;
 
+// OpenMP reads its wait policy when libtorch loads: let the library decide it before anything touches TorchSharp.
+_ = TiledEnsemble.Hosting.OpenMpWaitPolicy.Applied;
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

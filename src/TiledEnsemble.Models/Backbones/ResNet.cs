@@ -22,6 +22,12 @@ public sealed class ResNet : Module<Tensor, Tensor>
     private readonly Sequential layer3;
     private readonly Sequential? layer4;
 
+    static ResNet()
+    {
+        // OpenMP reads its wait policy when libtorch loads: decide it before the first backbone touches TorchSharp.
+        _ = TiledEnsemble.Hosting.OpenMpWaitPolicy.Applied;
+    }
+
     private ResNet(BackboneKind kind, int depth)
         : base(BackboneNames.Name(kind))
     {

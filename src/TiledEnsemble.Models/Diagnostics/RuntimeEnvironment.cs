@@ -44,7 +44,7 @@ public sealed record RuntimeEnvironment(string Processor, IReadOnlyList<string> 
         yield return $"CPU caches: {(CacheInformation is null ? "unknown" : CacheInformation.Value ? "described by the OS" : "not described by the OS (/sys has no cache information)")}";
         yield return $"TorchSharp: {TorchSharpVersion}; libtorch {LibTorchVersion}";
         yield return $"Threads:    {Threads}";
-        yield return $"oneDNN:     {OnOff(OneDnn)}; NNPACK: {OnOff(Nnpack)}";
+        yield return $"oneDNN:     {OnOff(OneDnn)}; NNPACK: {OnOff(Nnpack)}; OpenMP wait policy: {Hosting.OpenMpWaitPolicy.Applied}";
     }
 
     private static string OnOff(bool? value) => value is null ? "unknown" : value.Value ? "on" : "off";

@@ -25,6 +25,8 @@ internal static class NativeRuntime
 
     private static Exception? Probe()
     {
+        // OpenMP reads its wait policy when libtorch loads: decide it first.
+        _ = OpenMpWaitPolicy.Applied;
         try
         {
             _ = TorchSharp.torch.get_num_threads();

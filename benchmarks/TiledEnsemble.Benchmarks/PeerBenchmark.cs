@@ -1,0 +1,105 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.OnnxRuntime;
+using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Models.Pretrained;
+using TorchSharp;
+using static TorchSharp.torch;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+
+namespace TiledEnsemble.Benchmarks;
+
+/// <summary>
+/// The backbone against ONNX Runtime on the same network: the ImageNet ResNet-18 of Microsoft.ML.DnnImageFeaturizer.ResNet18
+/// cut after layer3's last ReLU (dynamic batch and size), run by ONNX Runtime (2 intra-op threads, all graph
+/// optimizations) and by the library (its converted weights, layer3 features), alternating passes on the same inputs,
+/// on a quiet machine and with a child process keeping one core busy.
+/// </summary>
+internal static class PeerBenchmark
+{
+    public static void Run(bool quick)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
+        var modelPath = Path.Combine(folder, "ResNet18Onnx", "ResNet18.onnx");
+        // The graph's own input convention on both sides (the library folds it for its normalized input; same arithmetic).
+        var converted = CntkResNet18.Convert(modelPath, Path.Combine(folder, "ResNetPrepOnnx", "ResNetPreprocess.onnx"), "0.23.1", foldPreprocessing: false);
+        var cut = OnnxGraphCutter.Cut(File.ReadAllBytes(modelPath), converted.LayerOutputs["layer3"], 3);
+        var weights = Path.Combine(Path.GetTempPath(), $"peer-{Guid.NewGuid():N}.safetensors");
+        converted.Save(weights);
+        using var backbone = BackboneWeights.Load(BackboneKind.ResNet18, weights, out _);
+        File.Delete(weights);
+        int threads = get_num_threads();
+        using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var session = new InferenceSession(cut, options);
+        var inputName = session.InputMetadata.Keys.Single();
+        var outputName = session.OutputMetadata.Keys.Single();
+
+        Console.WriteLine($"## Backbone against ONNX Runtime {OrtEnv.Instance().GetVersionString()} (ResNet-18 to layer3, ImageNet weights of Microsoft.ML.DnnImageFeaturizer.ResNet18, {threads} threads each)");
+        Console.WriteLine("| input | load | TiledEnsemble images/s | ONNX Runtime images/s | ratio (median of paired passes, range) |");
+        Console.WriteLine("| --- | --- | --- | --- | --- |");
+        var cases = quick ? new[] { (Batch: 2, Size: 64, Label: "2×64²") } : new[] { (4, 256, "4×256²"), (16, 256, "16×256²"), (64, 128, "64 tiles of 128² (one 1024² image)") };
+        foreach (var load in new[] { false, true })
+        {
+            using var busy = load ? Process.Start(new ProcessStartInfo("sh", "-c \"while :; do :; done\"") { UseShellExecute = false }) : null;
+            foreach (var (batch, size, label) in cases)
+            {
+                using var scope = NewDisposeScope();
+                var input = randn(new long[] { batch, 3, size, size }, generator: new Generator(3));
+                var values = input.data<float>().ToArray();
+                var dense = new DenseTensor(values, new[] { batch, 3, size, size });
+
+                // Same numbers from both (the ONNX Runtime graph pads stride-2 layers asymmetrically: equal for even sizes).
+                using (inference_mode())
+                using (var check = NewDisposeScope())
+                {
+                    var ours = backbone.Features(input, new[] { "layer3" })[0].contiguous().data<float>().ToArray();
+                    using var result = session.Run(new[] { NamedOnnxValue.CreateFromTensor(inputName, dense) });
+                    var theirs = result.Single().AsTensor<float>().ToArray();
+                    double worst = ours.Zip(theirs, (a, b) => Math.Abs(a - b)).Max();
+                    if (ours.Length != theirs.Length || worst > 1e-3 * theirs.Max(Math.Abs))
+                    {
+                        throw new InvalidOperationException($"The library and ONNX Runtime disagree on {label}: {worst}.");
+                    }
+                }
+
+                int repeats = quick ? 1 : Math.Max(1, 64 / batch);
+                double Library()
+                {
+                    var watch = Stopwatch.StartNew();
+                    for (int r = 0; r < repeats; r++)
+                    {
+                        using var s = NewDisposeScope();
+                        using var mode = inference_mode();
+                        backbone.Features(input, new[] { "layer3" });
+                    }
+
+                    return batch * repeats / watch.Elapsed.TotalSeconds;
+                }
+
+                double Onnx()
+                {
+                    var watch = Stopwatch.StartNew();
+                    for (int r = 0; r < repeats; r++)
+                    {
+                        using var result = session.Run(new[] { NamedOnnxValue.CreateFromTensor(inputName, dense) }, new[] { outputName });
+                    }
+
+                    return batch * repeats / watch.Elapsed.TotalSeconds;
+                }
+
+                var measured = PairedPasses.Measure(quick ? 2 : 8, Library, Onnx);
+                Console.WriteLine(FormattableString.Invariant($"| {label} | {(load ? "one core busy" : "quiet")} | {measured.Model:F1} | {measured.Bound:F1} | {measured.Ratio:F2} ({measured.MinRatio:F2}–{measured.MaxRatio:F2}) |"));
+            }
+
+            if (busy is not null)
+            {
+                busy.Kill(entireProcessTree: true);
+                busy.WaitForExit();
+            }
+        }
+
+        Console.WriteLine();
+    }
+}
