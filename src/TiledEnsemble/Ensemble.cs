@@ -176,18 +176,7 @@ public sealed partial class Ensemble : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prediction);
         TensorGuard.Rank(image, 3, nameof(image), "[3, H, W]");
-        using var scope = NewDisposeScope();
-        var thresholds = Visualization.ScoreThresholds.Of(Settings, ImageStatistics);
-        var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32);
-        var rgb = image.to_type(ScalarType.Float32).cpu();
-        var (heat, scale) = Visualization.Visualizer.HeatMap(map, thresholds);
-        var panels = new List<(string, Tensor)> { ("image", rgb), ("heat map over image", Visualization.Visualizer.Overlay(rgb, heat)), ("predicted mask", prediction.Mask.to_type(ScalarType.Float32).expand(3, -1, -1)) };
-        var caption = new[]
-        {
-            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}: predicted {(prediction.Label ? "ANOMALOUS" : "normal")}, score {prediction.Score:0.000} against image threshold {thresholds.Describe(thresholds.Image)} (raw score {prediction.RawScore:0.####})"),
-            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"heat map: the {(thresholds.Normalized ? "normalized " : string.Empty)}anomaly map, largest here {map.max().item<float>():0.###}; predicted mask: map >= pixel threshold {thresholds.Describe(thresholds.Pixel)}"),
-        };
-        Visualization.PanelRenderer.Write(path, panels, caption, scale);
+        Visualization.Visualizer.SavePrediction(path, image, prediction, name, Visualization.ScoreThresholds.Of(Settings, ImageStatistics));
     }
 
     /// <summary>

@@ -30,31 +30,8 @@ public sealed class KillAndResumeTests : IDisposable
     public KillAndResumeTests(ITestOutputHelper output)
     {
         _output = output;
-        DefectDatasetGenerator.Write(Path.Combine(_root, "data"), new DefectDatasetOptions
-        {
-            Category = "fabric", ImageSize = 96, TrainCount = 10, TestGoodCount = 2, TestPerDefect = 1,
-            DefectKinds = new[] { DefectKind.Spot }, DefectAreaFraction = 0.02,
-        });
-        File.WriteAllText(Path.Combine(_root, "config.yaml"), """
-            seed: 3
-            tiling:
-              image_size: 96
-              tile_size: 32
-              stride: 16
-            data:
-              class_path: MVTecAD
-              init_args:
-                root: data
-                category: fabric
-                train_batch_size: 5
-                eval_batch_size: 5
-                num_workers: 1
-            TrainModels:
-              model:
-                class_path: Padim
-                init_args:
-                  n_features: 10
-            """);
+        TestRunFiles.WriteFabric(_root, 96, trainCount: 10, testGoodCount: 2, DefectKind.Spot);
+        TestRunFiles.WritePadimConfig(Path.Combine(_root, "config.yaml"), 96, tile: 32, stride: 16, batch: 5);
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

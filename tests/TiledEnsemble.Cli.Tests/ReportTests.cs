@@ -19,31 +19,8 @@ public sealed class ReportTests : IDisposable
     public async Task TheReportShowsEveryChartAndPictureAndTheMetricsOfMetricsJson()
     {
         Skip.IfNot(HeadlessChromium.Available, $"{HeadlessChromium.Executable} is not installed (.ci/run installs Debian's chromium)");
-        DefectDatasetGenerator.Write(Path.Combine(_root, "data"), new DefectDatasetOptions
-        {
-            Category = "fabric", ImageSize = 64, TrainCount = 6, TestGoodCount = 3, TestPerDefect = 1,
-            DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut }, DefectAreaFraction = 0.02,
-        });
-        var config = Path.Combine(_root, "config.yaml");
-        File.WriteAllText(config, """
-            tiling:
-              image_size: 64
-              tile_size: 32
-              stride: 32
-            data:
-              class_path: MVTecAD
-              init_args:
-                root: data
-                category: fabric
-                train_batch_size: 4
-                eval_batch_size: 4
-                num_workers: 1
-            TrainModels:
-              model:
-                class_path: Padim
-                init_args:
-                  n_features: 10
-            """);
+        TestRunFiles.WriteFabric(_root, 64, trainCount: 6, testGoodCount: 3, DefectKind.Spot, DefectKind.Cut);
+        var config = TestRunFiles.WritePadimConfig(Path.Combine(_root, "config.yaml"), 64, tile: 32, stride: 32, seed: 42);
         var run = Path.Combine(_root, "run");
         var (code, _, error) = CliProcess.Run(_root, "train", "--config", config, "--run-dir", run);
         Assert.True(code == CliApp.Ok, error);

@@ -24,11 +24,7 @@ public sealed class RunFolderSafetyTests : IDisposable
 
     public RunFolderSafetyTests()
     {
-        DefectDatasetGenerator.Write(Path.Combine(_root, "data"), new DefectDatasetOptions
-        {
-            Category = "fabric", ImageSize = 96, TrainCount = 12, TestGoodCount = 2, TestPerDefect = 1,
-            DefectKinds = new[] { DefectKind.Spot }, DefectAreaFraction = 0.02,
-        });
+        TestRunFiles.WriteFabric(_root, 96, trainCount: 12, testGoodCount: 2, DefectKind.Spot);
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -42,7 +38,7 @@ public sealed class RunFolderSafetyTests : IDisposable
         Assert.True(first.WaitUntil(() => File.Exists(Path.Combine(run, RunLock.HolderFile)), TimeSpan.FromMinutes(2)), "the first training never took the lock");
         Assert.False(first.HasExited, "the first training ended before the second could start; the test needs a longer training");
 
-        var (code, _, error) = CliProcess.Run(_root, "train", "--config", Config(trainCount: 6), "--run-dir", run, "--no-test");
+        var (code, _, error) = CliProcess.Run(_root, "train", "--config", Config(), "--run-dir", run, "--no-test");
         Assert.Equal(CliApp.RuntimeError, code);
         Assert.Contains($"process {first.Id} on host {Environment.MachineName}", error);
         Assert.Contains(run, error);
@@ -263,31 +259,8 @@ public sealed class RunFolderSafetyTests : IDisposable
 
     private static int Positions(string run) => Directory.Exists(Path.Combine(run, "positions")) ? Directory.GetFiles(Path.Combine(run, "positions"), "*.safetensors").Length : 0;
 
-    private string Config(string root = "data", int imageSize = 96, int tile = 32, int stride = 16, int workers = 1, int trainCount = 0)
-    {
-        var path = Path.Combine(_root, $"config{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(path, $"""
-            seed: 3
-            tiling:
-              image_size: {imageSize}
-              tile_size: {tile}
-              stride: {stride}
-            data:
-              class_path: MVTecAD
-              init_args:
-                root: {root}
-                category: fabric
-                train_batch_size: 4
-                eval_batch_size: 4
-                num_workers: {workers}
-            TrainModels:
-              model:
-                class_path: Padim
-                init_args:
-                  n_features: 10
-            """);
-        return path;
-    }
+    private string Config(string root = "data", int imageSize = 96, int tile = 32, int stride = 16, int workers = 1) =>
+        TestRunFiles.WritePadimConfig(Path.Combine(_root, $"config{Guid.NewGuid():N}.yaml"), imageSize, tile, stride, dataRoot: root, workers: workers);
 
     /// <summary>
     /// A PNG of a signature, an IHDR declaring <paramref name="width"/>×<paramref name="height"/>, one IDAT of an empty

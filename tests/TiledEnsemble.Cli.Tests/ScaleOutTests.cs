@@ -22,31 +22,8 @@ public sealed class ScaleOutTests : IDisposable
 
     public ScaleOutTests()
     {
-        DefectDatasetGenerator.Write(Path.Combine(_root, "data"), new DefectDatasetOptions
-        {
-            Category = "fabric", ImageSize = 96, TrainCount = 10, TestGoodCount = 2, TestPerDefect = 1,
-            DefectKinds = new[] { DefectKind.Spot }, DefectAreaFraction = 0.02,
-        });
-        File.WriteAllText(Config, """
-            seed: 3
-            tiling:
-              image_size: 96
-              tile_size: 32
-              stride: 16
-            data:
-              class_path: MVTecAD
-              init_args:
-                root: data
-                category: fabric
-                train_batch_size: 5
-                eval_batch_size: 5
-                num_workers: 1
-            TrainModels:
-              model:
-                class_path: Padim
-                init_args:
-                  n_features: 10
-            """);
+        TestRunFiles.WriteFabric(_root, 96, trainCount: 10, testGoodCount: 2, DefectKind.Spot);
+        TestRunFiles.WritePadimConfig(Config, 96, tile: 32, stride: 16, batch: 5);
     }
 
     private string Config => Path.Combine(_root, "config.yaml");

@@ -60,6 +60,7 @@ internal static class PredictCommand
             var target = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(target);
             var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
+            int skipped = 0;
             foreach (var file in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -77,12 +78,12 @@ internal static class PredictCommand
                     }
                 }
 
+                skipped++;
                 context.Error.WriteLine($"Skipped '{file}': {reason}");
                 csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},,,,{Reports.Quote("skipped: " + reason)}\n");
             }
 
             AtomicFile.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
-            int skipped = files.Count(f => csv.ToString().Contains(Reports.Quote(f) + ",,,,", System.StringComparison.Ordinal));
             context.Output.WriteLine($"Predicted {files.Count - skipped} image(s){(skipped > 0 ? $", skipped {skipped}" : string.Empty)}; results in {target}");
             return Task.FromResult(CliApp.Ok);
         });

@@ -11,9 +11,9 @@ namespace TiledEnsemble.Hosting;
 /// <remarks>
 /// <para>libtorch's CPU operators run on OpenMP, whose idle threads spin between parallel regions by default. When
 /// another process competes for the cores — acquisition and a user interface next to inspection on a line PC — the
-/// spinning threads steal the time the working ones need: with one core of two kept busy, the backbone ran at 0.61–0.68
-/// of ONNX Runtime's speed with spinning and at 0.92–0.99 with passive waiting, while on a quiet machine both gave
-/// 0.83–0.86 (docs/benchmarks.md). GNU OpenMP reads the variable once, when libtorch is loaded, so it is set when this
+/// spinning threads steal the time the working ones need: with one core of two kept busy, the backbone ran at 0.62–0.64
+/// of ONNX Runtime's speed with spinning and at 0.94–1.03 with passive waiting, while on a quiet machine both gave
+/// 0.80–0.85 (<c>-- peer</c>, docs/benchmarks.md). GNU OpenMP reads the variable once, when libtorch is loaded, so it is set when this
 /// assembly loads — before the first TorchSharp call of a program that starts with TiledEnsemble.</para>
 /// <para>An explicit <c>OMP_WAIT_POLICY</c> in the environment is kept; setting <c>TILEDENSEMBLE_OMP_WAIT_POLICY=keep</c>
 /// leaves OpenMP's default. A program that loads libtorch before touching any TiledEnsemble type gets OpenMP's default

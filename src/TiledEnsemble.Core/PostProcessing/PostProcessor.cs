@@ -30,7 +30,10 @@ public sealed class PostProcessor
     public NormalizationMethod Method { get; }
 
     /// <summary>Where the thresholds land after normalization: 0.5 (MinMax) or 100 (Quadra).</summary>
-    public double NormalizedThreshold => Method == NormalizationMethod.MinMax ? 0.5 : 100;
+    public double NormalizedThreshold => NormalizedThresholdOf(Method);
+
+    /// <summary>Where <paramref name="method"/> puts the thresholds: 0.5 (MinMax) or 100 (Quadra).</summary>
+    public static double NormalizedThresholdOf(NormalizationMethod method) => method == NormalizationMethod.MinMax ? 0.5 : 100;
 
     /// <summary>Normalized image scores.</summary>
     public Tensor NormalizeScores(Tensor scores) => Normalize(scores, Statistics.ImageThreshold, Statistics.ImageMin, Statistics.ImageMax, nameof(scores));

@@ -122,40 +122,22 @@ public static class SafeTensors
 
         var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
         int padding = (8 - (json.Length % 8)) % 8;
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            var length = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)(json.Length + padding));
+            stream.Write(length);
+            stream.Write(json);
+            for (int i = 0; i < padding; i++)
             {
-                var length = new byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)(json.Length + padding));
-                stream.Write(length);
-                stream.Write(json);
-                for (int i = 0; i < padding; i++)
-                {
-                    stream.WriteByte((byte)' ');
-                }
-
-                foreach (var entry in entries)
-                {
-                    entry.WriteData(stream);
-                }
-
-                stream.Flush(flushToDisk: true);
+                stream.WriteByte((byte)' ');
             }
 
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
+            foreach (var entry in entries)
             {
-                File.Delete(temporary);
+                entry.WriteData(stream);
             }
-        }
+        });
     }
 
     private static FileStream Open(string path)

@@ -11,13 +11,14 @@ public class ImageDecodeException : IOException
         : base($"Cannot read image '{filePath}': {reason}", inner)
     {
         FilePath = filePath;
+        Reason = reason;
     }
 
     /// <summary>The file that failed.</summary>
     public string FilePath { get; }
 
     /// <summary>Why, without the file name (for a report's status column).</summary>
-    public string Reason => Message[(Message.IndexOf("': ", StringComparison.Ordinal) + 3)..];
+    public string Reason { get; }
 }
 
 /// <summary>

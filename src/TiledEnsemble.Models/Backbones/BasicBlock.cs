@@ -38,8 +38,8 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlo
     private Tensor Run(Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
-        var x = ChannelSubset.ConvolveAndNormalize(conv1, bn1, input, null).relu_();
-        x = ChannelSubset.ConvolveAndNormalize(conv2, bn2, x, channels);
-        return x.add_(ChannelSubset.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
+        var x = FoldedConvolution.Apply(conv1, bn1, input, null).relu_();
+        x = FoldedConvolution.Apply(conv2, bn2, x, channels);
+        return x.add_(FoldedConvolution.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
     }
 }

@@ -48,9 +48,9 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
     private Tensor Run(Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
-        var x = ChannelSubset.ConvolveAndNormalize(conv1, bn1, input, null).relu_();
-        x = ChannelSubset.ConvolveAndNormalize(conv2, bn2, x, null).relu_();
-        x = ChannelSubset.ConvolveAndNormalize(conv3, bn3, x, channels);
-        return x.add_(ChannelSubset.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
+        var x = FoldedConvolution.Apply(conv1, bn1, input, null).relu_();
+        x = FoldedConvolution.Apply(conv2, bn2, x, null).relu_();
+        x = FoldedConvolution.Apply(conv3, bn3, x, channels);
+        return x.add_(FoldedConvolution.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
     }
 }

@@ -144,7 +144,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         var outputs = new Tensor[5];
-        var x = Pooling.MaxPool(ChannelSubset.ConvolveAndNormalize(conv1, bn1, Pooling.ChannelsLastOnCpu(input), null).relu_(), 3, stride: 2, padding: 1);
+        var x = Pooling.MaxPool(FoldedConvolution.Apply(conv1, bn1, Pooling.ChannelsLastOnCpu(input), null).relu_(), 3, stride: 2, padding: 1);
         var stages = new[] { layer1, layer2, layer3, layer4! };
         for (int i = 1; i <= deepest; i++)
         {

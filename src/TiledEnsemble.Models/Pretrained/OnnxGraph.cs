@@ -190,12 +190,7 @@ internal sealed class OnnxGraph
                     values.Add(reader.ReadInt64());
                     break;
                 case (8, 2):
-                    var packed = new ProtobufReader(reader.ReadBytes());
-                    while (!packed.AtEnd)
-                    {
-                        values.Add(packed.ReadInt64());
-                    }
-
+                    AddPacked(values, reader.ReadBytes());
                     break;
                 default:
                     reader.Skip(wire);
@@ -232,12 +227,7 @@ internal sealed class OnnxGraph
                     dims.Add(reader.ReadInt64());
                     break;
                 case (1, 2):
-                    var packedDims = new ProtobufReader(reader.ReadBytes());
-                    while (!packedDims.AtEnd)
-                    {
-                        dims.Add(packedDims.ReadInt64());
-                    }
-
+                    AddPacked(dims, reader.ReadBytes());
                     break;
                 case (2, 0):
                     type = (int)reader.ReadVarint();
@@ -280,6 +270,16 @@ internal sealed class OnnxGraph
         }
 
         return new OnnxTensor(name, dims.ToArray(), data);
+    }
+
+    /// <summary>The varints of a packed repeated field.</summary>
+    private static void AddPacked(List<long> values, ReadOnlySpan<byte> packed)
+    {
+        var reader = new ProtobufReader(packed);
+        while (!reader.AtEnd)
+        {
+            values.Add(reader.ReadInt64());
+        }
     }
 
     private static string ReadValueName(ReadOnlySpan<byte> value)

@@ -61,13 +61,8 @@ public sealed class DataFingerprint
     }
 
     /// <summary>Writes the list to the run folder (temp file, then rename).</summary>
-    internal static void Save(string runDirectory, IReadOnlyList<DataFileRecord> files)
-    {
-        var path = Path.Combine(runDirectory, FileName);
-        var temporary = path + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(files, Json));
-        File.Move(temporary, path, overwrite: true);
-    }
+    internal static void Save(string runDirectory, IReadOnlyList<DataFileRecord> files) =>
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, FileName), JsonSerializer.Serialize(files, Json));
 
     /// <summary>The list a run recorded, or null when it has none (runs written before fingerprints).</summary>
     internal static List<DataFileRecord>? Load(string runDirectory)

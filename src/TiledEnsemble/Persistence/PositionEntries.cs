@@ -17,14 +17,8 @@ internal static class PositionEntries
 
     public static string FileOf(int row, int column) => Path.Combine("positions", $"r{row}_c{column}.json");
 
-    public static void Save(string runDirectory, PositionEntry entry)
-    {
-        var path = Path.Combine(runDirectory, FileOf(entry.Row, entry.Column));
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(entry, Json));
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void Save(string runDirectory, PositionEntry entry) =>
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, FileOf(entry.Row, entry.Column)), JsonSerializer.Serialize(entry, Json));
 
     /// <summary>Every entry file of the run (unreadable ones are reported by name).</summary>
     /// <exception cref="RunIntegrityException">An entry file is not valid JSON.</exception>

@@ -46,10 +46,7 @@ internal sealed class RunLock : IDisposable
         }
 
         var holder = Path.Combine(runDirectory, HolderFile);
-        var temporary = holder + $".{Guid.NewGuid():N}.tmp";
-        var record = new Holder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow);
-        File.WriteAllText(temporary, JsonSerializer.Serialize(record));
-        File.Move(temporary, holder, overwrite: true);
+        AtomicFile.WriteAllText(holder, JsonSerializer.Serialize(new Holder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow)));
         return new RunLock(stream, holder);
     }
 

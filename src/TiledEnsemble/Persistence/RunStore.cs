@@ -82,7 +82,7 @@ internal static class RunStore
         var index = text.IndexOf(ChecksumPlaceholder, StringComparison.Ordinal);
         var final = string.Concat(text.AsSpan(0, index), $"\"Checksum\": \"{hash}\"", text.AsSpan(index + ChecksumPlaceholder.Length));
         manifest.Checksum = hash;
-        WriteAtomically(Path.Combine(directory, ManifestFile), Encoding.UTF8.GetBytes(final), overwrite);
+        AtomicFile.WriteAllBytes(Path.Combine(directory, ManifestFile), Encoding.UTF8.GetBytes(final), overwrite);
     }
 
     /// <summary>Reads and verifies the manifest.</summary>
@@ -172,28 +172,4 @@ internal static class RunStore
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
-
-    private static void WriteAtomically(string path, byte[] bytes, bool overwrite = true)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
-    }
 }

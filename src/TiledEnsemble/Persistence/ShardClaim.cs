@@ -51,9 +51,7 @@ internal sealed class ShardClaim : IDisposable
                 throw new ShardClaimedException(runDirectory, index, count, holder, age);
             }
 
-            var temporary = path + $".{Guid.NewGuid():N}.tmp";
-            File.WriteAllText(temporary, record);
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.WriteAllText(path, record);
         }
 
         return new ShardClaim(path);

@@ -30,8 +30,8 @@ public sealed partial class Ensemble
         using var runLock = RunLock.Acquire(runDirectory);
         RefuseLiveShards(runDirectory, "train it in one process");
         var manifest = OpenRun(runDirectory, data, options, shared: false, out var backbone);
-        var (trained, resumed) = TrainPositions(manifest, Grid.Positions, data, runDirectory, backbone, progress, cancellationToken);
-        var statistics = FinishRun(manifest, data, runDirectory, backbone, progress, cancellationToken);
+        var (trained, resumed, entries) = TrainPositions(manifest, Grid.Positions, data, runDirectory, backbone, progress, cancellationToken);
+        var statistics = FinishRun(manifest, entries, data, runDirectory, backbone, progress, cancellationToken);
         _logger.LogInformation("Trained {Trained} position(s), kept {Resumed}, in {Seconds:F1} s; run saved to {Run}.", trained, resumed, watch.Elapsed.TotalSeconds, runDirectory);
         return new FitResult(runDirectory, trained, resumed, watch.Elapsed, statistics);
     }
@@ -45,7 +45,7 @@ public sealed partial class Ensemble
         _backbone?.Dispose();
         _backbone = backbone;
         var positions = EnsembleTrainer.ShardPositions(Grid, index, count);
-        var (trained, resumed) = TrainPositions(manifest, positions, data, runDirectory, backbone, progress, cancellationToken);
+        var (trained, resumed, _) = TrainPositions(manifest, positions, data, runDirectory, backbone, progress, cancellationToken);
         _logger.LogInformation("Shard {Index} of {Count}: trained {Trained} position(s), kept {Resumed}, in {Seconds:F1} s.", index, count, trained, resumed, watch.Elapsed.TotalSeconds);
         return new ShardResult(runDirectory, index, count, positions.Count, trained, resumed, watch.Elapsed);
     }
@@ -67,7 +67,7 @@ public sealed partial class Ensemble
         var backbone = LoadBackbone(runDirectory, manifest);
         _backbone?.Dispose();
         _backbone = backbone;
-        var statistics = FinishRun(manifest, data, runDirectory, backbone, progress, cancellationToken);
+        var statistics = FinishRun(manifest, Finished(runDirectory, manifest, Grid.Positions), data, runDirectory, backbone, progress, cancellationToken);
         return new FitResult(runDirectory, 0, manifest.Positions.Count, watch.Elapsed, statistics);
     }
 
@@ -81,11 +81,15 @@ public sealed partial class Ensemble
         }
     }
 
-    /// <summary>Positions of the run that are finished and verify: their entry files, and the entries of older manifests.</summary>
-    private Dictionary<(int, int), PositionEntry> Finished(string runDirectory, RunManifest manifest)
+    /// <summary>
+    /// Those of <paramref name="positions"/> that are finished and whose states verify: their entry files, and the entries
+    /// of older manifests. Only the positions asked for are read (a shard does not hash the others' states).
+    /// </summary>
+    private Dictionary<(int, int), PositionEntry> Finished(string runDirectory, RunManifest manifest, IReadOnlyCollection<TilePosition> positions)
     {
+        var wanted = positions.Select(p => (p.Row, p.Column)).ToHashSet();
         var finished = new Dictionary<(int, int), PositionEntry>();
-        foreach (var entry in manifest.Positions.Concat(PositionEntries.LoadAll(runDirectory)))
+        foreach (var entry in manifest.Positions.Concat(PositionEntries.LoadAll(runDirectory)).Where(e => wanted.Contains((e.Row, e.Column))))
         {
             try
             {
@@ -102,13 +106,16 @@ public sealed partial class Ensemble
         return finished;
     }
 
-    /// <summary>Trains those of <paramref name="positions"/> not finished yet; each is saved with its entry file.</summary>
-    private (int Trained, int Resumed) TrainPositions(RunManifest manifest, IReadOnlyCollection<TilePosition> positions, AnomalyDataModule data, string runDirectory, ResNet backbone, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains those of <paramref name="positions"/> not finished yet; each is saved with its entry file. Returns the entries
+    /// of all of them, verified or just written.
+    /// </summary>
+    private (int Trained, int Resumed, Dictionary<(int, int), PositionEntry> Entries) TrainPositions(RunManifest manifest, IReadOnlyCollection<TilePosition> positions, AnomalyDataModule data, string runDirectory, ResNet backbone, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
     {
         var loader = LoaderFor(data.Loader);
         var tiler = new EnsembleTiler(Settings.TileSize, Settings.Stride, Settings.ImageSize);
         bool tileStatistics = Settings.NormalizationStage == Stage.Tile || Settings.ThresholdingStage == Stage.Tile;
-        var done = Finished(runDirectory, manifest);
+        var done = Finished(runDirectory, manifest, positions);
         var todo = positions.Where(p => !done.ContainsKey((p.Row, p.Column))).ToList();
         int resumed = positions.Count - todo.Count;
         int finished = resumed;
@@ -121,6 +128,7 @@ public sealed partial class Ensemble
             PositionEntries.Save(runDirectory, entry);
             lock (_gate)
             {
+                done[(entry.Row, entry.Column)] = entry;
                 finished++;
                 progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, positions.Count, $"position ({position.Row}, {position.Column}) trained"));
             }
@@ -141,7 +149,7 @@ public sealed partial class Ensemble
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return (todo.Count, resumed);
+        return (todo.Count, resumed, done);
     }
 
     /// <summary>
@@ -149,9 +157,8 @@ public sealed partial class Ensemble
     /// the one step that writes the completion mark, in one process or after the shards.
     /// </summary>
     /// <exception cref="InvalidOperationException">Positions are missing; the message lists them.</exception>
-    private PostProcessingStatistics? FinishRun(RunManifest manifest, AnomalyDataModule data, string runDirectory, ResNet backbone, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    private PostProcessingStatistics? FinishRun(RunManifest manifest, Dictionary<(int, int), PositionEntry> done, AnomalyDataModule data, string runDirectory, ResNet backbone, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
     {
-        var done = Finished(runDirectory, manifest);
         var missing = Grid.Positions.Where(p => !done.ContainsKey((p.Row, p.Column))).ToList();
         if (missing.Count > 0)
         {

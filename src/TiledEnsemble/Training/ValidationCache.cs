@@ -37,16 +37,11 @@ internal sealed class ValidationCache
 
     public void Write(TilePosition position, (float[] Maps, float[] Scores) predictions)
     {
-        Directory.CreateDirectory(_directory);
-        var path = PathOf(position);
-        var temporary = path + $".{Guid.NewGuid():N}.tmp";
-        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+        AtomicFile.Write(PathOf(position), stream =>
         {
             stream.Write(MemoryMarshal.AsBytes(predictions.Maps.AsSpan()));
             stream.Write(MemoryMarshal.AsBytes(predictions.Scores.AsSpan()));
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        });
     }
 
     /// <summary>Maps [n, 1, th, tw] and scores [n] of validation images first..first+n.</summary>

@@ -81,25 +81,7 @@ internal static class PanelRenderer
 
         using var snapshot = surface.Snapshot();
         using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                png.SaveTo(stream);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
+        AtomicFile.Write(path, png.SaveTo);
     }
 
     private static void DrawScale(SKCanvas canvas, ColourScale scale, int left, int top, int width, SKFont font, SKPaint ink)

@@ -14,7 +14,7 @@ internal sealed record ScoreThresholds(double? Image, double? Pixel, bool Normal
     {
         if (settings.NormalizationStage != Stage.None)
         {
-            double normalized = settings.NormalizationMethod == NormalizationMethod.MinMax ? 0.5 : 100;
+            double normalized = PostProcessor.NormalizedThresholdOf(settings.NormalizationMethod);
             return new ScoreThresholds(normalized, normalized, Normalized: true);
         }
 

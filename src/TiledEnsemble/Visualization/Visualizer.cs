@@ -42,21 +42,22 @@ internal sealed class Visualizer
         var name = Path.GetFileNameWithoutExtension(sample.ImagePath);
         var rgb = image.to_type(ScalarType.Float32).cpu();
         var values = map.cpu()[0];
+        var predictedMask = predicted.cpu()[0];
         var (heat, scale) = HeatMap(values, _thresholds);
-        var mask = predicted.cpu().to_type(ScalarType.Float32).expand(3, -1, -1);
+        var mask = predictedMask.to_type(ScalarType.Float32).expand(3, -1, -1);
         var panels = new List<(string, Tensor)>
         {
             ("image", rgb),
             ("ground truth", truth.cpu().to_type(ScalarType.Float32).expand(3, -1, -1)),
             ("heat map over image", Overlay(rgb, heat)),
             ("predicted mask", mask),
-            ("segmentation", Outline(rgb, predicted.cpu()[0], values)),
+            ("segmentation", Outline(rgb, predictedMask, values)),
         };
         string groundTruth = result.GroundTruth switch { 1 => $"anomalous ({sample.DefectType})", 0 => "normal", _ => "unknown" };
         var caption = new List<string>
         {
-            string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(sample.ImagePath)}: ground truth {groundTruth}; predicted {(result.PredictedLabel ? "ANOMALOUS" : "normal")}, score {result.Score:0.000} against image threshold {_thresholds.Describe(_thresholds.Image)}{(wrong ? "  -- WRONG" : string.Empty)}"),
-            string.Create(CultureInfo.InvariantCulture, $"heat map: the {(_thresholds.Normalized ? "normalized " : string.Empty)}anomaly map, largest here {values.max().item<float>():0.###}; predicted mask: map >= pixel threshold {_thresholds.Describe(_thresholds.Pixel)}"),
+            $"{Path.GetFileName(sample.ImagePath)}: ground truth {groundTruth}; {Verdict(result.PredictedLabel, result.Score, _thresholds)}{(wrong ? "  -- WRONG" : string.Empty)}",
+            MapLine(values, _thresholds),
         };
         var files = new List<string> { Path.Combine(directory, name + ".png") };
         PanelRenderer.Write(files[0], panels, caption, scale);
@@ -72,10 +73,40 @@ internal sealed class Visualizer
     }
 
     /// <summary>
+    /// The picture of one prediction: image, heat map over it and predicted mask, with the verdict, the map's meaning and
+    /// the colour scale.
+    /// </summary>
+    internal static void SavePrediction(string path, Tensor image, ImagePrediction prediction, string name, ScoreThresholds thresholds)
+    {
+        using var scope = NewDisposeScope();
+        var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32);
+        var rgb = image.to_type(ScalarType.Float32).cpu();
+        var (heat, scale) = HeatMap(map, thresholds);
+        var panels = new List<(string, Tensor)> { ("image", rgb), ("heat map over image", Overlay(rgb, heat)), ("predicted mask", prediction.Mask.to_type(ScalarType.Float32).expand(3, -1, -1)) };
+        var caption = new[]
+        {
+            string.Create(CultureInfo.InvariantCulture, $"{name}: {Verdict(prediction.Label, prediction.Score, thresholds)} (raw score {prediction.RawScore:0.####})"),
+            MapLine(map, thresholds),
+        };
+        PanelRenderer.Write(path, panels, caption, scale);
+    }
+
+    /// <summary>"predicted ANOMALOUS, score 0.583 against image threshold 0.5".</summary>
+    private static string Verdict(bool label, double score, ScoreThresholds thresholds) =>
+        string.Create(CultureInfo.InvariantCulture, $"predicted {(label ? "ANOMALOUS" : "normal")}, score {score:0.000} against image threshold {thresholds.Describe(thresholds.Image)}");
+
+    /// <summary>What the heat map shows and how the mask follows from it.</summary>
+    private static string MapLine(Tensor map, ScoreThresholds thresholds)
+    {
+        using var largest = map.max();
+        return string.Create(CultureInfo.InvariantCulture, $"heat map: the {(thresholds.Normalized ? "normalized " : string.Empty)}anomaly map, largest here {largest.item<float>():0.###}; predicted mask: map >= pixel threshold {thresholds.Describe(thresholds.Pixel)}");
+    }
+
+    /// <summary>
     /// The jet colours of a map [H, W] and their scale: 0 to 1 for normalized maps (the pixel threshold in the middle),
     /// the map's own range otherwise.
     /// </summary>
-    internal static (Tensor Colours, ColourScale Scale) HeatMap(Tensor map, ScoreThresholds thresholds)
+    private static (Tensor Colours, ColourScale Scale) HeatMap(Tensor map, ScoreThresholds thresholds)
     {
         using var scope = NewDisposeScope();
         double low = 0, high = 1;
@@ -94,7 +125,7 @@ internal sealed class Visualizer
     }
 
     /// <summary>The heat map laid over the image at half opacity.</summary>
-    internal static Tensor Overlay(Tensor rgb, Tensor heat)
+    private static Tensor Overlay(Tensor rgb, Tensor heat)
     {
         using var scope = NewDisposeScope();
         return rgb.add(heat).mul_(Scalars.Half).MoveToOuterDisposeScope();

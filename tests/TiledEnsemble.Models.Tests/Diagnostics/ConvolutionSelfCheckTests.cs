@@ -34,17 +34,11 @@ public class ConvolutionSelfCheckTests
     [Fact]
     public void ChannelsThatAConvolutionGetsWrongAreFoundAndNamed()
     {
+        using var scope = NewDisposeScope();
         // ResNet-18's layer4.0.downsample at an 8×8 input, with the fault seen on Zen 5: channels 480 and up wrong.
         var shape = new ConvolutionShape(new[] { "layer4.0.downsample.0" }, 256, 512, 1, 2, 0, 8, 8);
-        Tensor Faulty(Tensor x, Tensor w, long stride, long padding)
-        {
-            using var scope = NewDisposeScope();
-            var y = nn.functional.conv2d(x, w, null, new[] { stride }, new[] { padding });
-            y.narrow(1, 480, 32).add_(TestTensors.Scalar(0.5));
-            return y.MoveToOuterDisposeScope();
-        }
-
-        var mismatch = ConvolutionSelfCheck.Compare(shape, 2, channelsLast: true, CPU, sampledPositions: null, seed: 5, Faulty);
+        var faulty = Corrupted(y => y.narrow(1, 480, 32).add_(TestTensors.Scalar(0.5)));
+        var mismatch = ConvolutionSelfCheck.Compare(shape, 2, channelsLast: true, CPU, sampledPositions: null, seed: 5, faulty);
         Assert.NotNull(mismatch);
         Assert.Equal(480, mismatch!.FirstChannel);
         Assert.Equal(511, mismatch.LastChannel);
@@ -60,48 +54,32 @@ public class ConvolutionSelfCheckTests
     [Fact]
     public void AnErrorOfAPercentOfTheOutputsScaleInASingleValueIsBeyondTheRoundingBound()
     {
+        using var scope = NewDisposeScope();
         var shape = new ConvolutionShape(new[] { "layer3.1.conv1" }, 256, 256, 3, 1, 1, 9, 9);
-        Tensor OneWrong(Tensor x, Tensor w, long stride, long padding)
+        var oneWrong = Corrupted(y =>
         {
-            using var scope = NewDisposeScope();
-            var y = nn.functional.conv2d(x, w, null, new[] { stride }, new[] { padding }).contiguous();
             using var onePercent = (0.01 * y.abs().max().item<float>()).ToScalar();
             y[0, 7, 4, 4].add_(onePercent);
-            return y.MoveToOuterDisposeScope();
-        }
-
-        var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, OneWrong);
+        });
+        var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, oneWrong);
         Assert.NotNull(mismatch);
         Assert.Equal(1, mismatch!.WrongValues);
         Assert.Equal(7, mismatch.FirstChannel);
         Assert.Equal(7, mismatch.LastChannel);
 
         // A NaN is wrong too, though it compares false with everything.
-        Tensor WithNaN(Tensor x, Tensor w, long stride, long padding)
-        {
-            using var scope = NewDisposeScope();
-            var y = nn.functional.conv2d(x, w, null, new[] { stride }, new[] { padding }).contiguous();
-            y[0, 3, 0, 0].fill_(TestTensors.Scalar(double.NaN));
-            return y.MoveToOuterDisposeScope();
-        }
-
-        Assert.Equal(1, ConvolutionSelfCheck.Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, WithNaN)!.WrongValues);
+        var withNaN = Corrupted(y => y[0, 3, 0, 0].fill_(TestTensors.Scalar(double.NaN)));
+        Assert.Equal(1, ConvolutionSelfCheck.Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, withNaN)!.WrongValues);
     }
 
     [Fact]
     public void SampledComparisonsIncludeTheBordersAndStayWithinTheBudget()
     {
+        using var scope = NewDisposeScope();
         // A fault only in the last output column (a border) is found although most positions are not compared.
         var shape = new ConvolutionShape(new[] { "layer1.0.conv1" }, 64, 64, 3, 1, 1, 40, 40);
-        Tensor LastColumnWrong(Tensor x, Tensor w, long stride, long padding)
-        {
-            using var scope = NewDisposeScope();
-            var y = nn.functional.conv2d(x, w, null, new[] { stride }, new[] { padding }).contiguous();
-            y.narrow(3, 39, 1).add_(TestTensors.Scalar(1));
-            return y.MoveToOuterDisposeScope();
-        }
-
-        var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: true, CPU, sampledPositions: 200, seed: 2, LastColumnWrong);
+        var lastColumnWrong = Corrupted(y => y.narrow(3, 39, 1).add_(TestTensors.Scalar(1)));
+        var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: true, CPU, sampledPositions: 200, seed: 2, lastColumnWrong);
         Assert.NotNull(mismatch);
         Assert.Equal(64 * 40, mismatch!.WrongValues);
         Assert.Equal(64 * 200, mismatch.ComparedValues);
@@ -157,4 +135,13 @@ public class ConvolutionSelfCheckTests
         Assert.Contains("TILEDENSEMBLE_ONEDNN=0", exception.Message);
         Assert.Contains(RuntimeEnvironment.Current().Processor, exception.Message);
     }
+
+    /// <summary>libtorch's convolution (contiguous output) with a fault injected into its result.</summary>
+    private static Func<Tensor, Tensor, long, long, Tensor> Corrupted(Action<Tensor> corrupt) => (x, w, stride, padding) =>
+    {
+        using var scope = NewDisposeScope();
+        var y = nn.functional.conv2d(x, w, null, new[] { stride }, new[] { padding }).contiguous();
+        corrupt(y);
+        return y.MoveToOuterDisposeScope();
+    };
 }

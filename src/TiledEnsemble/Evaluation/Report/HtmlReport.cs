@@ -66,9 +66,7 @@ internal static class HtmlReport
         html.Append("</body></html>\n");
 
         var path = Path.Combine(directory, FileName);
-        var temporary = Path.Combine(directory, $".{FileName}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temporary, html.ToString());
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, html.ToString());
         return path;
     }
 

@@ -11,13 +11,13 @@ namespace TiledEnsemble.Models.Backbones;
 /// instead of a convolution and a pass of batch norm over its output, and a model that keeps a few channels of a layer
 /// computes only those rows of the weights.
 /// </summary>
-internal static class ChannelSubset
+internal static class FoldedConvolution
 {
     /// <summary>
     /// <paramref name="norm"/>(<paramref name="conv"/>(<paramref name="input"/>)) for all channels, or for
     /// <paramref name="channels"/> only when given (eval mode only).
     /// </summary>
-    public static Tensor ConvolveAndNormalize(Conv2d conv, BatchNorm2d norm, Tensor input, Tensor? channels)
+    public static Tensor Apply(Conv2d conv, BatchNorm2d norm, Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
         if (norm.training)
@@ -63,6 +63,6 @@ internal static class ChannelSubset
 
         using var scope = NewDisposeScope();
         var parts = projection.children().ToArray();
-        return ConvolveAndNormalize((Conv2d)parts[0], (BatchNorm2d)parts[1], input, channels).MoveToOuterDisposeScope();
+        return Apply((Conv2d)parts[0], (BatchNorm2d)parts[1], input, channels).MoveToOuterDisposeScope();
     }
 }
