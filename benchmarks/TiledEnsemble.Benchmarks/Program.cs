@@ -1,4 +1,5 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|peer|convolutions|models|training|quality|scale-out|metrics ...]`.
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|peer|convolutions|models|training|quality|scale-out|metrics ...]`
+// (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm).
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -44,7 +45,10 @@ if (chartsAt >= 0 && chartsAt + 1 < args.Length)
     BenchmarkCharts.Folder = args[chartsAt + 1];
 }
 
-var selected = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (chartsAt < 0 || i != chartsAt + 1)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+// Options with a value: --charts DIR, and the quality benchmark's --scale S, --seeds N, --epochs E, --models a,b.
+string? Value(string option) => Array.IndexOf(args, option) is int at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+var valued = new[] { "--charts", "--scale", "--seeds", "--epochs", "--models" }.Select(o => Array.IndexOf(args, o)).Where(i => i >= 0).Select(i => i + 1).ToHashSet();
+var selected = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !valued.Contains(i)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
 
 Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
@@ -77,7 +81,12 @@ if (Wants("training"))
 
 if (Wants("quality"))
 {
-    QualityBenchmark.Run(quick);
+    QualityBenchmark.Run(
+        quick,
+        int.Parse(Value("--scale") ?? "512", System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(Value("--epochs") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
+        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries));
 }
 
 if (Wants("scale-out"))

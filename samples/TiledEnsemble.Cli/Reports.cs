@@ -23,9 +23,22 @@ internal static class Reports
             table.AddColumn(new TableColumn(name).RightAligned());
         }
 
+        // The usual metrics in their order; under image_AUROC, that of every image-score aggregation (metrics.json keeps
+        // their full keys, image_AUROC_<aggregation>), short enough for an 80-column terminal.
         foreach (var metric in MetricOrder)
         {
             table.AddRow(new[] { metric }.Concat(columns.Select(c => c.Metrics.TryGetValue(metric, out var v) ? Format(v) : "-")).ToArray());
+            if (metric == "image_AUROC")
+            {
+                foreach (var aggregation in Joining.ImageScores.Aggregations.Select(Joining.ImageScores.Name))
+                {
+                    var key = $"image_AUROC_{aggregation}";
+                    if (columns.Any(c => c.Metrics.ContainsKey(key)))
+                    {
+                        table.AddRow(new[] { $"  by {aggregation.Replace('_', ' ')}" }.Concat(columns.Select(c => c.Metrics.TryGetValue(key, out var v) ? Format(v) : "-")).ToArray());
+                    }
+                }
+            }
         }
 
         console.Write(table);

@@ -141,7 +141,9 @@ public sealed partial class Ensemble : IDisposable
     internal async Task<T> RunTraining<T>(Func<T> work, CancellationToken cancellationToken)
     {
         using var allocator = Hosting.NativeAllocator.BeginTraining(_logger);
-        return await Hosting.DedicatedThreads.RunAsync("TiledEnsemble training", WorkThreads, work, cancellationToken).ConfigureAwait(false);
+
+        // A thread per training device beyond the usual ones, so that every device's worker runs at once.
+        return await Hosting.DedicatedThreads.RunAsync("TiledEnsemble training", WorkThreads + Settings.TrainingDevices.Count, work, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>
@@ -248,11 +250,11 @@ public sealed partial class Ensemble : IDisposable
         _pipeline = new EnsemblePipeline(Settings, _factory, backbone, _device, runDirectory, manifest);
     }
 
-    private ResNet LoadBackbone(string runDirectory, RunManifest manifest)
+    private ResNet LoadBackbone(string runDirectory, RunManifest manifest, Device? device = null)
     {
         var path = RunStore.Verify(runDirectory, manifest.Backbone ?? throw new RunIntegrityException(Path.Combine(runDirectory, RunStore.ManifestFile), "the manifest lists no backbone file."));
         var backbone = BackboneWeights.Load(BackboneNames.Parse(Settings.Backbone), path, out _);
-        backbone.to(_device);
+        backbone.to(device ?? _device);
         return backbone;
     }
 

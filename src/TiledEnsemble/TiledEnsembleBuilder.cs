@@ -1,8 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TiledEnsemble.Configuration;
+using TiledEnsemble.Joining;
 using TiledEnsemble.Models;
 using TiledEnsemble.PostProcessing;
 using TiledEnsemble.Tiling;
@@ -138,6 +140,18 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
+    /// <summary>
+    /// How an image's score is made from its positions' predictions (<see cref="ImageScoreAggregation.MeanOfPositions"/>
+    /// is anomalib's); <paramref name="topK"/> is the number of pixels, at the image size, that
+    /// <see cref="ImageScoreAggregation.TopKMeanOfMap"/> averages.
+    /// </summary>
+    public TiledEnsembleBuilder WithImageScore(ImageScoreAggregation aggregation, int topK = TiledEnsembleOptions.DefaultImageScoreTopK)
+    {
+        _options.ImageScore = aggregation;
+        _options.ImageScoreTopK = topK;
+        return this;
+    }
+
     /// <summary>No seam smoothing.</summary>
     public TiledEnsembleBuilder WithoutSeamSmoothing()
     {
@@ -145,10 +159,23 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>"cpu", "cuda" or "cuda:N".</summary>
+    /// <summary>"cpu", "cuda" or "cuda:N": one device for training and prediction (replaces <see cref="WithDevices"/>).</summary>
     public TiledEnsembleBuilder WithDevice(string device)
     {
         _options.Device = device;
+        _options.Devices = new List<string>();
+        return this;
+    }
+
+    /// <summary>
+    /// Trains positions concurrently on several devices of one kind ("cuda:0", "cuda:1"; or "cpu" repeated), one model
+    /// resident on each; prediction runs on the first. The trained run equals one trained on a single device of the kind.
+    /// </summary>
+    public TiledEnsembleBuilder WithDevices(params string[] devices)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        _options.Devices = devices.ToList();
+        _options.Device = devices.Length > 0 ? devices[0] : "cpu";
         return this;
     }
 
@@ -225,10 +252,13 @@ public sealed class TiledEnsembleBuilder
             ThresholdMethod = options.ThresholdMethod,
             ThresholdingStage = options.ThresholdingStage,
             ManualThreshold = options.ThresholdMethod == ThresholdMethod.Manual ? new ManualThreshold(options.ManualImageThreshold!.Value, options.ManualPixelThreshold!.Value, options.ManualThresholdIsNormalized) : null,
+            ImageScore = options.ImageScore,
+            ImageScoreTopK = options.ImageScoreTopK,
             SeamSmoothing = options.SeamSmoothing?.Apply ?? true,
             SeamSigma = options.SeamSmoothing?.Sigma ?? 2,
             SeamWidth = options.SeamSmoothing?.Width ?? 0.1,
-            Device = options.Device,
+            Device = options.Devices is { Count: > 0 } devices ? devices[0] : options.Device,
+            TrainingDevices = options.Devices is { Count: > 1 } several ? several.ToArray() : Array.Empty<string>(),
             Seed = options.Seed,
             TrainBatchSize = options.TrainBatchSize,
             EvalBatchSize = options.EvalBatchSize,

@@ -190,4 +190,22 @@ public sealed class CliTests : IDisposable
         File.WriteAllText(path, Yaml("pixel_AUROC", "min"));
         Assert.Contains("mode: max", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
     }
+
+    [Fact]
+    public void ADeviceListTrainsOnEachAndPredictsOnTheFirst()
+    {
+        var path = Path.Combine(_root, "devices.yaml");
+        File.WriteAllText(path, "device: [cpu, cpu]\n");
+        var config = Cli.Config.RunConfig.Load(path);
+        Assert.Equal(new[] { "cpu", "cpu" }, config.Options.Devices);
+        Assert.Equal(new[] { "cpu", "cpu" }, TiledEnsembleBuilder.ToSettings(config.Options).TrainingDevices);
+
+        File.WriteAllText(path, "device: cpu\n");
+        Assert.Empty(Cli.Config.RunConfig.Load(path).Options.Devices);
+
+        File.WriteAllText(path, "device: []\n");
+        Assert.Contains("device is an empty list", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        File.WriteAllText(path, "device: [cpu, gpu0]\n");
+        Assert.Contains("got 'gpu0'", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+    }
 }

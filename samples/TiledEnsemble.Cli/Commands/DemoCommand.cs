@@ -78,6 +78,7 @@ internal static class DemoCommand
             var singlePictures = Path.Combine(folder, "single", "images");
             var singleResult = await context.WithProgressAsync("evaluating", p => single.EvaluateAsync(module.Test, new EvaluationOptions { VisualizationDirectory = singlePictures, ReportDirectory = Path.Combine(folder, "single") }, p, cancellationToken));
 
+            context.Output.WriteLine($"Pixel metrics at the images' original {side}x{side} resolution; the 'by' rows: image AUROC of every image-score aggregation from the same predictions (docs/metrics.md).");
             Reports.MetricsTable(context.Console, ($"tiled {side}px, {tiled.Grid.Count} x {tile}px tiles", tiledResult.Metrics), ($"single model {tile}px", singleResult.Metrics));
             Reports.WriteMetrics(Path.Combine(folder, "tiled", "metrics.json"), tiledResult.Metrics);
             Reports.WriteMetrics(Path.Combine(folder, "single", "metrics.json"), singleResult.Metrics);

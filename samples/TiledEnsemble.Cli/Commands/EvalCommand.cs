@@ -29,7 +29,7 @@ internal static class EvalCommand
 
             var data = settings.CreateDataModule(context.Loggers.CreateLogger("data"));
             var output = Path.Combine(run, "evaluation");
-            var options = new EvaluationOptions { VisualizationDirectory = Path.Combine(output, "images"), ReportDirectory = output, PlotOnlyWrong = parse.GetValue(onlyWrong), RawOutputs = parse.GetValue(raw) };
+            var options = new EvaluationOptions { VisualizationDirectory = Path.Combine(output, "images"), ReportDirectory = output, PlotOnlyWrong = parse.GetValue(onlyWrong), RawOutputs = parse.GetValue(raw), Resolution = settings.MetricsResolution };
             var evaluation = await context.WithProgressAsync("evaluating", p => ensemble.EvaluateAsync(data.Test, options, p, cancellationToken));
             Reports.MetricsTable(context.Console, ("test", evaluation.Metrics));
             Directory.CreateDirectory(output);

@@ -69,7 +69,7 @@ internal static class TrainCommand
             context.Output.WriteLine($"Trained {fit.PositionsTrained} position(s) ({fit.PositionsResumed} resumed) in {fit.Duration.TotalSeconds:F1} s. Run: {run}");
             if (!parse.GetValue(noTest))
             {
-                var evaluation = await context.WithProgressAsync("evaluating", p => ensemble.EvaluateAsync(data.Test, new EvaluationOptions { VisualizationDirectory = Path.Combine(run, "images"), ReportDirectory = run }, p, cancellationToken));
+                var evaluation = await context.WithProgressAsync("evaluating", p => ensemble.EvaluateAsync(data.Test, new EvaluationOptions { VisualizationDirectory = Path.Combine(run, "images"), ReportDirectory = run, Resolution = settings.MetricsResolution }, p, cancellationToken));
                 Reports.MetricsTable(context.Console, ("test", evaluation.Metrics));
                 Reports.WriteMetrics(Path.Combine(run, "metrics.json"), evaluation.Metrics);
                 Reports.WriteImageResults(Path.Combine(run, "predictions.csv"), evaluation.Images);

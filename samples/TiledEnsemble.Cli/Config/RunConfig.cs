@@ -41,6 +41,8 @@ internal sealed class RunConfig
 
     public int NumWorkers { get; private set; } = 2;
 
+    public Evaluation.MetricResolution MetricsResolution { get; private set; } = Evaluation.MetricResolution.Original;
+
     public IReadOnlyList<string> ImageMetrics { get; private set; } = new[] { "AUROC", "F1Score" };
 
     public IReadOnlyList<string> PixelMetrics { get; private set; } = new[] { "AUROC", "F1Score" };
@@ -118,8 +120,24 @@ internal sealed class RunConfig
             Options.Device = accelerator is "cpu" ? "cpu" : accelerator == "auto" ? (TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu") : "cuda";
         }
 
-        Options.Device = root.String("device") ?? Options.Device;
+        if (root.OneOrMany("device") is { } devices)
+        {
+            // device: cuda:1, or device: [cuda:0, cuda:1] to train positions on both at once (prediction on the first).
+            Options.Device = devices[0];
+            Options.Devices = devices.Count > 1 ? devices : new List<string>();
+        }
         Options.MaxInputSide = root.Int("max_image_side") ?? Options.MaxInputSide;
+        if (root.Choice("image_score", Joining.ImageScores.Aggregations.Select(Joining.ImageScores.Name).ToArray()) is { } aggregation)
+        {
+            Options.ImageScore = Joining.ImageScores.Aggregations.Single(a => Joining.ImageScores.Name(a) == aggregation);
+        }
+
+        Options.ImageScoreTopK = root.Int("image_score_top_k") ?? Options.ImageScoreTopK;
+        if (root.Choice("metrics_resolution", "original", "image_size") is { } resolution)
+        {
+            MetricsResolution = resolution == "original" ? Evaluation.MetricResolution.Original : Evaluation.MetricResolution.ImageSize;
+        }
+
         DefaultRootDir = root.String("default_root_dir") is { } rootDir ? Resolve(rootDir) : Resolve(DefaultRootDir);
 
         if (root.Mapping("tiling") is { } tiling)

@@ -84,6 +84,25 @@ internal sealed class YamlNode
         };
     }
 
+    /// <summary>A single value or a non-empty list of values, as a list.</summary>
+    public List<string>? OneOrMany(string key)
+    {
+        var value = Get(key);
+        var values = value switch
+        {
+            null => null,
+            YamlScalarNode => String(key) is { } single ? new List<string> { single } : null,
+            YamlSequenceNode => Strings(key),
+            _ => throw new ConfigException($"{Join(key)} must be a value or a list of values, e.g. [a, b]."),
+        };
+        if (values is { Count: 0 })
+        {
+            throw new ConfigException($"{Join(key)} is an empty list; give at least one value.");
+        }
+
+        return values;
+    }
+
     public IEnumerable<YamlNode> Mappings(string key)
     {
         var value = Get(key);

@@ -37,6 +37,12 @@ public sealed record LoaderOptions
     /// <summary>Largest image width or height read, checked from the header before decoding (default 16384).</summary>
     public int MaxImageSide { get; init; } = Imaging.ImageIO.DefaultMaxSide;
 
+    /// <summary>
+    /// Also hand out each ground-truth mask at its image's size on disk (<see cref="SampleBatch.OriginalMasks"/>), for
+    /// metrics at the original resolution.
+    /// </summary>
+    public bool KeepOriginalMasks { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {

@@ -8,8 +8,9 @@ namespace TiledEnsemble.Data.Datasets;
 /// <summary>A batch of loaded samples. The batch owns its tensors: dispose it when done.</summary>
 public sealed class SampleBatch : IDisposable
 {
-    internal SampleBatch(Tensor images, Tensor masks, Tensor labels, IReadOnlyList<AnomalySample> samples, IReadOnlyList<Size2D> originalSizes)
+    internal SampleBatch(Tensor images, Tensor masks, Tensor labels, IReadOnlyList<AnomalySample> samples, IReadOnlyList<Size2D> originalSizes, IReadOnlyList<Tensor>? originalMasks = null)
     {
+        OriginalMasks = originalMasks;
         Images = images;
         Masks = masks;
         Labels = labels;
@@ -32,6 +33,12 @@ public sealed class SampleBatch : IDisposable
     /// <summary>Each image's size on disk, to bring predictions back to it.</summary>
     public IReadOnlyList<Size2D> OriginalSizes { get; }
 
+    /// <summary>
+    /// [1, h, w] float32 masks of 0 and 1 at each image's size on disk, when the loader was asked to keep them
+    /// (<see cref="LoaderOptions.KeepOriginalMasks"/>); null otherwise.
+    /// </summary>
+    public IReadOnlyList<Tensor>? OriginalMasks { get; }
+
     /// <summary>Number of samples.</summary>
     public int Count => Samples.Count;
 
@@ -41,5 +48,9 @@ public sealed class SampleBatch : IDisposable
         Images.Dispose();
         Masks.Dispose();
         Labels.Dispose();
+        foreach (var mask in OriginalMasks ?? Array.Empty<Tensor>())
+        {
+            mask.Dispose();
+        }
     }
 }

@@ -127,12 +127,15 @@ public sealed class SampleLoader
         var images = stack(loaded.Select(l => l.Image!).ToArray());
         var masks = stack(loaded.Select(l => l.Mask!).ToArray());
         var labels = tensor(loaded.Select(l => (long)l.Sample.Label).ToArray());
+
+        // The original masks pass to the batch as they are (it disposes them); the rest of each loaded sample is released.
+        var originals = _options.KeepOriginalMasks ? loaded.Select(l => l.OriginalMask!).ToArray() : null;
         foreach (var l in loaded)
         {
-            l.Dispose();
+            (l with { OriginalMask = null }).Dispose();
         }
 
-        return new SampleBatch(images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), loaded.Select(l => l.Sample).ToArray(), loaded.Select(l => l.OriginalSize).ToArray());
+        return new SampleBatch(images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), loaded.Select(l => l.Sample).ToArray(), loaded.Select(l => l.OriginalSize).ToArray(), originals);
     }
 
     private Loaded[] LoadChunk(AnomalySample[] chunk, Func<Tensor, Tensor>? perImage, CancellationToken cancellationToken)
@@ -187,7 +190,8 @@ public sealed class SampleLoader
             }
 
             resizedMask ??= zeros(1, resized.shape[1], resized.shape[2]);
-            return new Loaded(sample, resized.MoveToOuterDisposeScope(), resizedMask.MoveToOuterDisposeScope(), size);
+            var original = _options.KeepOriginalMasks ? (mask ?? zeros(1, size.Height, size.Width)).MoveToOuterDisposeScope() : null;
+            return new Loaded(sample, resized.MoveToOuterDisposeScope(), resizedMask.MoveToOuterDisposeScope(), size, original);
         }
         catch (Exception exception) when (_options.BadFilePolicy == BadFilePolicy.Skip && exception is ImageDecodeException or System.IO.IOException)
         {
@@ -207,12 +211,13 @@ public sealed class SampleLoader
         return output;
     }
 
-    private sealed record Loaded(AnomalySample Sample, Tensor? Image, Tensor? Mask, Size2D OriginalSize) : IDisposable
+    private sealed record Loaded(AnomalySample Sample, Tensor? Image, Tensor? Mask, Size2D OriginalSize, Tensor? OriginalMask = null) : IDisposable
     {
         public void Dispose()
         {
             Image?.Dispose();
             Mask?.Dispose();
+            OriginalMask?.Dispose();
         }
     }
 }

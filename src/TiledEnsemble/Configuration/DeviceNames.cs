@@ -35,4 +35,7 @@ public static class DeviceNames
 
         throw new ArgumentException($"Device must be \"cpu\", \"cuda\" or \"cuda:N\"; got '{name}'.", nameof(name));
     }
+
+    /// <summary>The name <see cref="Parse"/> reads back: "cpu" or "cuda:N".</summary>
+    internal static string Name(Device device) => device.type == TorchSharp.DeviceType.CPU ? "cpu" : $"{device.type.ToString().ToLowerInvariant()}:{Math.Max(0, device.index)}";
 }

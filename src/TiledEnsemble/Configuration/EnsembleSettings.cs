@@ -59,14 +59,30 @@ public sealed record EnsembleSettings
     /// <summary>Whether seams are smoothed.</summary>
     public bool SeamSmoothing { get; init; } = true;
 
+    /// <summary>
+    /// How image scores are made. The initializer is the meaning of runs that recorded none (anomalib's mean of positions);
+    /// new runs record the option's value.
+    /// </summary>
+    public TiledEnsemble.Joining.ImageScoreAggregation ImageScore { get; init; } = TiledEnsemble.Joining.ImageScoreAggregation.MeanOfPositions;
+
+    /// <summary>Pixels averaged by <see cref="TiledEnsemble.Joining.ImageScoreAggregation.TopKMeanOfMap"/>, at the image size.</summary>
+    public int ImageScoreTopK { get; init; } = TiledEnsembleOptions.DefaultImageScoreTopK;
+
     /// <summary>Seam smoothing sigma.</summary>
     public double SeamSigma { get; init; } = 2;
 
     /// <summary>Seam smoothing band width (fraction of the tile).</summary>
     public double SeamWidth { get; init; } = 0.1;
 
-    /// <summary>Device name.</summary>
+    /// <summary>Device name: where prediction and evaluation run, and training unless <see cref="TrainingDevices"/> names several.</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// Devices that train positions concurrently, one model resident on each (empty: <see cref="Device"/> alone). How this
+    /// process trains, not what the run is: not saved in the manifest, so a run trained on two GPUs equals one trained on one.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<string> TrainingDevices { get; init; } = System.Array.Empty<string>();
 
     /// <summary>Seed.</summary>
     public int Seed { get; init; } = 42;

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using TiledEnsemble.Models;
 using TiledEnsemble.PostProcessing;
 
@@ -56,11 +57,31 @@ public sealed class TiledEnsembleOptions
     /// <summary>Whether manual thresholds are fractions of the validation range rather than raw values.</summary>
     public bool ManualThresholdIsNormalized { get; set; }
 
+    /// <summary>The default of <see cref="ImageScoreTopK"/>.</summary>
+    public const int DefaultImageScoreTopK = 100;
+
+    /// <summary>
+    /// How an image's score is made from its positions: see <see cref="TiledEnsemble.Joining.ImageScoreAggregation"/>.
+    /// The default, <c>MeanOfPositions</c> (anomalib's), had the best mean image AUROC of the four in the quality
+    /// benchmark (docs/metrics.md).
+    /// </summary>
+    public TiledEnsemble.Joining.ImageScoreAggregation ImageScore { get; set; } = TiledEnsemble.Joining.ImageScoreAggregation.MeanOfPositions;
+
+    /// <summary>Pixels (at the image size) averaged by <c>TopKMeanOfMap</c>.</summary>
+    public int ImageScoreTopK { get; set; } = DefaultImageScoreTopK;
+
     /// <summary>Seam smoothing.</summary>
     public SeamSmoothingSettings SeamSmoothing { get; set; } = new();
 
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "cpu";
+
+    /// <summary>
+    /// Several devices of one kind (e.g. "cuda:0", "cuda:1") that train positions concurrently, one model resident on
+    /// each; the first is also <see cref="Device"/>, where prediction runs. Empty: <see cref="Device"/> alone. "cpu" may
+    /// be repeated (concurrent CPU workers, each with its own backbone copy).
+    /// </summary>
+    public IList<string> Devices { get; set; } = new List<string>();
 
     /// <summary>Seed of everything random (backbone initialisation, channel selection, coreset).</summary>
     public int Seed { get; set; } = 42;

@@ -37,6 +37,11 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
         Positive(nameof(options.EvalBatchSize), options.EvalBatchSize);
         Positive(nameof(options.MaxDegreeOfParallelism), options.MaxDegreeOfParallelism);
         Positive(nameof(options.MaxInputSide), options.MaxInputSide);
+        Positive(nameof(options.ImageScoreTopK), options.ImageScoreTopK);
+        if (!Enum.IsDefined(options.ImageScore))
+        {
+            failures.Add($"ImageScore must be one of {string.Join(", ", Enum.GetNames<TiledEnsemble.Joining.ImageScoreAggregation>())}; got {(int)options.ImageScore}.");
+        }
         if (options.StrideHeight > options.TileHeight || options.StrideWidth > options.TileWidth)
         {
             failures.Add($"Stride ({options.StrideHeight}x{options.StrideWidth}) must not exceed the tile ({options.TileHeight}x{options.TileWidth}): pixels between tiles would belong to no tile.");
@@ -187,7 +192,61 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
             failures.Add(exception.Message);
         }
 
+        ValidateDevices(options, failures);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>A training device list: parseable names of one kind, each GPU once, without per-device parallelism.</summary>
+    private static void ValidateDevices(TiledEnsembleOptions options, List<string> failures)
+    {
+        var devices = options.Devices ?? new List<string>();
+        if (devices.Count == 0)
+        {
+            return;
+        }
+
+        var parsed = new List<TorchSharp.torch.Device>();
+        foreach (var name in devices)
+        {
+            try
+            {
+                parsed.Add(DeviceNames.Parse(name));
+            }
+            catch (ArgumentException exception)
+            {
+                failures.Add($"Devices: {exception.Message}");
+            }
+        }
+
+        if (parsed.Count != devices.Count)
+        {
+            return;
+        }
+
+        string list = string.Join(", ", devices);
+        if (parsed.Select(d => d.type).Distinct().Count() > 1)
+        {
+            failures.Add($"Devices must all be of one kind (all CPU or all CUDA): results are exact per kind, and a mixed list would make positions differ by where they ran; got [{list}].");
+        }
+
+        var repeated = parsed.Where(d => d.type != TorchSharp.DeviceType.CPU).GroupBy(d => d.index).Where(g => g.Count() > 1).Select(g => $"cuda:{g.Key}").ToList();
+        if (repeated.Count > 0)
+        {
+            failures.Add($"Devices lists {string.Join(", ", repeated)} more than once; list each GPU once (one model is resident per device); got [{list}].");
+        }
+
+        if (devices.Count > 1 && options.MaxDegreeOfParallelism > 1)
+        {
+            failures.Add($"Devices [{list}] train one position per device at a time; MaxDegreeOfParallelism must then be 1, got {options.MaxDegreeOfParallelism}. Use one or the other.");
+        }
+
+        // Device keeps its default ("cpu") when only Devices is set; any other value must be the first device.
+        bool deviceSet = !string.Equals(options.Device?.Trim(), "cpu", StringComparison.OrdinalIgnoreCase);
+        if (deviceSet && failures.Count == 0 && DeviceNames.Name(DeviceNames.Parse(options.Device)) != DeviceNames.Name(parsed[0]))
+        {
+            failures.Add($"Device '{options.Device}' differs from the first of Devices [{list}]; prediction runs on the first device: set Device to it or leave it unset.");
+        }
     }
 
     private static TiledEnsemble.Models.Backbones.BackboneKind? TryParseBackbone(string name)

@@ -21,6 +21,12 @@ public sealed record EvaluationOptions
     /// <summary>Images per gallery of the report (hardest anomalous, hardest normal).</summary>
     public int ReportGallerySize { get; init; } = 6;
 
+    /// <summary>
+    /// Where pixel metrics are computed: at the images' original resolution (default: a model at 256 and one at 512 are
+    /// scored on the same masks) or at the ensemble's image size (anomalib's). See docs/metrics.md.
+    /// </summary>
+    public MetricResolution Resolution { get; init; } = MetricResolution.Original;
+
     /// <summary>AUPRO's false-positive-rate limit.</summary>
     public double AuproFprLimit { get; init; } = 0.3;
 }

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 namespace TiledEnsemble.Evaluation;
 
 /// <summary>Metrics of an evaluation and the per-image predictions.</summary>
-/// <param name="Metrics">image_AUROC, image_F1, image_AUPR, pixel_AUROC, pixel_AUPRO, pixel_F1 (NaN when undefined, e.g. no anomalous image).</param>
+/// <param name="Metrics">image_AUROC, image_F1, image_AUPR, pixel_AUROC, pixel_AUPRO, pixel_F1, and image_AUROC_&lt;aggregation&gt; for every image-score aggregation (NaN when undefined, e.g. no anomalous image).</param>
 /// <param name="Images">One row per evaluated image.</param>
 /// <param name="Pictures">Files written by the visualizer.</param>
 public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<ImageResult> Images, IReadOnlyList<string> Pictures)

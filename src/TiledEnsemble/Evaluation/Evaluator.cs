@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 using TiledEnsemble.Data.Datasets;
+using TiledEnsemble.Joining;
 using TiledEnsemble.Metrics;
 using TiledEnsemble.Prediction;
 using TiledEnsemble.Visualization;
@@ -31,7 +32,9 @@ internal sealed class Evaluator
 
     public EvaluationResult Run(IReadOnlyList<AnomalySample> samples, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
     {
-        var loader = _ensemble.LoaderFor(null);
+        bool original = _options.Resolution == MetricResolution.Original;
+        var loader = _ensemble.LoaderFor(new LoaderOptions { KeepOriginalMasks = original });
+        var byAggregation = ImageScores.Aggregations.Select(_ => new List<float>()).ToArray();
         var pixels = new PixelMetricsAccumulator(fprLimit: _options.AuproFprLimit);
         double pixelTp = 0, pixelFp = 0, pixelFn = 0;
         var images = new List<ImageResult>();
@@ -45,7 +48,7 @@ internal sealed class Evaluator
                 var raw = _pipeline.PredictPositions(batch.Images);
                 foreach (var (start, count) in _pipeline.Chunks(batch.Count))
                 {
-                    using var output = _pipeline.Finish(raw, start, count);
+                    using var output = _pipeline.Finish(raw, start, count, everyAggregation: true);
                     Accumulate(batch, (int)start, output);
                 }
 
@@ -58,16 +61,29 @@ internal sealed class Evaluator
         {
             using var chunkScope = NewDisposeScope();
             long count = output.Maps.shape[0];
-            var truth = batch.Masks.narrow(0, start, count).to(output.Maps.device).gt(Scalars.Half);
-            var known = batch.Labels.narrow(0, start, count).ge(Scalars.Zero).to(output.Maps.device);
-            if (known.any().item<bool>())
+            var known = batch.Labels.narrow(0, start, count).ge(Scalars.Zero);
+            if (original)
             {
-                pixels.Update(output.Maps[known], truth[known]);
-                var predicted = output.Masks[known];
-                var actual = truth[known];
-                pixelTp += predicted.logical_and(actual).sum().item<long>();
-                pixelFp += predicted.logical_and(actual.logical_not()).sum().item<long>();
-                pixelFn += predicted.logical_not().logical_and(actual).sum().item<long>();
+                for (int i = 0; i < count; i++)
+                {
+                    if (known[i].item<bool>())
+                    {
+                        var (map, predicted) = AtOriginalSize(output.Maps[i..(i + 1)], output.Masks[i..(i + 1)], batch.OriginalSizes[start + i]);
+                        UpdatePixels(map, predicted, batch.OriginalMasks![start + i].unsqueeze(0).to(output.Maps.device).gt(Scalars.Half));
+                    }
+                }
+            }
+            else if (known.any().item<bool>())
+            {
+                var truth = batch.Masks.narrow(0, start, count).to(output.Maps.device).gt(Scalars.Half);
+                var onDevice = known.to(output.Maps.device);
+                UpdatePixels(output.Maps[onDevice], output.Masks[onDevice], truth[onDevice]);
+            }
+
+            var aggregated = output.ScoresByAggregation!.cpu();
+            for (int a = 0; a < byAggregation.Length; a++)
+            {
+                byAggregation[a].AddRange(aggregated[a].data<float>().ToArray());
             }
 
             for (int i = 0; i < count; i++)
@@ -82,6 +98,15 @@ internal sealed class Evaluator
             }
         }
 
+        void UpdatePixels(Tensor maps, Tensor predicted, Tensor actual)
+        {
+            using var pixelScope = NewDisposeScope();
+            pixels.Update(maps, actual);
+            pixelTp += predicted.logical_and(actual).sum().item<long>();
+            pixelFp += predicted.logical_and(actual.logical_not()).sum().item<long>();
+            pixelFn += predicted.logical_not().logical_and(actual).sum().item<long>();
+        }
+
         var labelled = images.Where(r => r.GroundTruth >= 0).ToList();
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         CurvePoints imageRoc;
@@ -92,6 +117,14 @@ internal sealed class Evaluator
             metrics["image_AUROC"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(scores, labels);
             metrics["image_AUPR"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Aupr(scores, labels);
             imageRoc = labelled.Count == 0 ? new CurvePoints(Array.Empty<double>(), Array.Empty<double>()) : AnomalyMetrics.RocCurve(scores, labels);
+
+            // Image AUROC of every aggregation, from the same predictions (raw scores: normalization is monotonic).
+            var isLabelled = images.Select(r => r.GroundTruth >= 0).ToArray();
+            for (int a = 0; a < byAggregation.Length; a++)
+            {
+                var values = byAggregation[a].Where((_, i) => isLabelled[i]).ToArray();
+                metrics[$"image_AUROC_{ImageScores.Name(ImageScores.Aggregations[a])}"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(tensor(values), labels);
+            }
         }
 
         double tp = labelled.Count(r => r.PredictedLabel && r.GroundTruth == 1);
@@ -126,4 +159,22 @@ internal sealed class Evaluator
     }
 
     private static double F1(double tp, double fp, double fn) => tp == 0 ? 0 : 2 * tp / ((2 * tp) + fp + fn);
+
+    /// <summary>
+    /// One image's map and predicted mask at its size on disk, made as <c>Ensemble.Predict</c> makes them: the map
+    /// bilinearly, the mask by nearest neighbour; unchanged at the image size.
+    /// </summary>
+    private static (Tensor Map, Tensor Mask) AtOriginalSize(Tensor map, Tensor mask, Tiling.Size2D size)
+    {
+        using var scope = NewDisposeScope();
+        if (map.shape[2] == size.Height && map.shape[3] == size.Width)
+        {
+            return (map.alias().MoveToOuterDisposeScope(), mask.to_type(ScalarType.Bool).MoveToOuterDisposeScope());
+        }
+
+        var target = new long[] { size.Height, size.Width };
+        var upsampled = nn.functional.interpolate(map, target, mode: InterpolationMode.Bilinear, align_corners: false);
+        var predicted = nn.functional.interpolate(mask.to_type(ScalarType.Float32), target, mode: InterpolationMode.Nearest).gt(Scalars.Half);
+        return (upsampled.MoveToOuterDisposeScope(), predicted.MoveToOuterDisposeScope());
+    }
 }

@@ -30,6 +30,9 @@ internal sealed class EnsembleOutput : IDisposable
     /// <summary>[B] boolean predicted labels.</summary>
     public Tensor Labels { get; }
 
+    /// <summary>[A, B] scores of every image-score aggregation before image-stage normalization, when asked for.</summary>
+    public Tensor? ScoresByAggregation { get; init; }
+
     public void Dispose()
     {
         Maps.Dispose();
@@ -37,5 +40,6 @@ internal sealed class EnsembleOutput : IDisposable
         RawScores.Dispose();
         Masks.Dispose();
         Labels.Dispose();
+        ScoresByAggregation?.Dispose();
     }
 }

@@ -111,7 +111,13 @@ internal sealed class EnsemblePipeline : IDisposable
     /// Joins raw per-position predictions (computed here, or earlier and cached): tile-stage post-processing, joining,
     /// seam smoothing. Maps and scores are before image-stage normalization.
     /// </summary>
-    public JoinedPrediction Join(IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> raw)
+    public JoinedPrediction Join(IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> raw) => Join(raw, false, out _);
+
+    /// <summary>
+    /// As <see cref="Join(IReadOnlyList{ValueTuple{TilePosition, Tensor, Tensor}})"/>; with <paramref name="everyAggregation"/>
+    /// also the image scores of every <see cref="ImageScoreAggregation"/> ([A, B], rows in declaration order).
+    /// </summary>
+    public JoinedPrediction Join(IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> raw, bool everyAggregation, out Tensor? byAggregation)
     {
         using var scope = NewDisposeScope();
         var predictions = new List<TilePrediction>();
@@ -140,26 +146,27 @@ internal sealed class EnsemblePipeline : IDisposable
         }
 
         var joined = _joiner.Join(predictions);
-        if (_smoother is not null)
-        {
-            var smoothed = _smoother.Smooth(joined.AnomalyMaps, Grid);
-            var result = new JoinedPrediction(smoothed, joined.Scores.alias(), joined.PredictedMasks?.alias(), joined.PredictedLabels?.alias(), null);
-            joined.Dispose();
-            joined = result;
-        }
+        var smoothed = _smoother is null ? joined.AnomalyMaps.alias() : _smoother.Smooth(joined.AnomalyMaps, Grid);
 
-        return joined.MoveToOuter();
+        // The joiner's score is the mean of positions (anomalib's); the others are made from the same tile scores and the
+        // smoothed map.
+        var positionScores = stack(predictions.Select(p => p.Scores.to_type(ScalarType.Float32)));
+        var imageScores = _settings.ImageScore == ImageScoreAggregation.MeanOfPositions ? joined.Scores.alias() : ImageScores.Aggregate(_settings.ImageScore, positionScores, smoothed, _settings.ImageScoreTopK);
+        byAggregation = everyAggregation ? ImageScores.All(positionScores, smoothed, _settings.ImageScoreTopK).MoveToOuterDisposeScope() : null;
+        var result = new JoinedPrediction(smoothed, imageScores, joined.PredictedMasks?.alias(), joined.PredictedLabels?.alias(), null);
+        joined.Dispose();
+        return result.MoveToOuter();
     }
 
     /// <summary>
     /// The rest of the pipeline for images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/>
     /// of raw per-position predictions: tile-stage post-processing, joining, seam smoothing, image-stage post-processing.
     /// </summary>
-    public EnsembleOutput Finish(IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> raw, long start, long count)
+    public EnsembleOutput Finish(IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> raw, long start, long count, bool everyAggregation = false)
     {
         using var scope = NewDisposeScope();
         var slice = raw.Select(r => (r.Position, r.Maps.narrow(0, start, count), r.Scores.narrow(0, start, count))).ToList();
-        using var joined = Join(slice);
+        using var joined = Join(slice, everyAggregation, out var byAggregation);
         var maps = joined.AnomalyMaps;
         var scores = joined.Scores;
         Tensor masks, labels;
@@ -185,7 +192,10 @@ internal sealed class EnsemblePipeline : IDisposable
             finalScores = image.NormalizeScores(scores);
         }
 
-        return new EnsembleOutput(finalMaps.MoveToOuterDisposeScope(), finalScores.MoveToOuterDisposeScope(), scores.alias().MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
+        return new EnsembleOutput(finalMaps.MoveToOuterDisposeScope(), finalScores.MoveToOuterDisposeScope(), scores.alias().MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope())
+        {
+            ScoresByAggregation = byAggregation?.MoveToOuterDisposeScope(),
+        };
     }
 
     public void Dispose()

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
+using TiledEnsemble.Configuration;
 using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Models;
 using TiledEnsemble.Models.Backbones;
@@ -121,35 +122,86 @@ public sealed partial class Ensemble
         int finished = resumed;
         progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, positions.Count, resumed > 0 ? $"resuming: {resumed} of {positions.Count} positions already trained" : $"training {positions.Count} positions"));
 
-        void TrainOne(TilePosition position)
+        void TrainOne(TilePosition position, Device device, ResNet onDevice)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var entry = TrainPosition(position, tiler, loader, data, backbone, runDirectory, tileStatistics, cancellationToken);
+            var entry = TrainPosition(position, tiler, loader, data, onDevice, device, runDirectory, tileStatistics, cancellationToken);
             PositionEntries.Save(runDirectory, entry);
             lock (_gate)
             {
                 done[(entry.Row, entry.Column)] = entry;
                 finished++;
-                progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, positions.Count, $"position ({position.Row}, {position.Column}) trained"));
+                progress?.Report(new EnsembleProgress(EnsembleStage.Training, finished, positions.Count, $"position ({position.Row}, {position.Column}) trained on {DeviceNames.Name(device)}"));
             }
         }
 
-        if (Settings.MaxDegreeOfParallelism <= 1)
+        // Parallel loops schedule on TaskScheduler.Default unless told otherwise: name the current (dedicated) one.
+        if (Settings.TrainingDevices.Count > 1)
+        {
+            TrainOnDevices(todo, manifest, runDirectory, backbone, TrainOne, cancellationToken);
+        }
+        else if (Settings.MaxDegreeOfParallelism <= 1)
         {
             foreach (var position in todo)
             {
-                TrainOne(position);
+                TrainOne(position, _device, backbone);
             }
         }
         else
         {
-            // Parallel loops schedule on TaskScheduler.Default unless told otherwise: name the current (dedicated) one.
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Settings.MaxDegreeOfParallelism, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
-            Parallel.ForEach(todo, parallel, TrainOne);
+            Parallel.ForEach(todo, parallel, position => TrainOne(position, _device, backbone));
         }
 
         cancellationToken.ThrowIfCancellationRequested();
         return (todo.Count, resumed, done);
+    }
+
+    /// <summary>
+    /// One worker per training device, each with its own backbone on its device, takes the next untrained
+    /// position until none is left: one model is resident per device, and a fast device simply trains more positions.
+    /// Each position's model is seeded by the settings alone, so where it ran changes nothing (for devices of one kind).
+    /// </summary>
+    private void TrainOnDevices(List<TilePosition> todo, RunManifest manifest, string runDirectory, ResNet backbone, Action<TilePosition, Device, ResNet> train, CancellationToken cancellationToken)
+    {
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<TilePosition>(todo);
+        var devices = Settings.TrainingDevices.Select(DeviceNames.Parse).ToList();
+        var copies = new List<ResNet>();
+        try
+        {
+            var workers = new List<(Device Device, ResNet Backbone)>();
+            // The first device is the ensemble's own: its worker uses the backbone already there.
+            workers.Add((devices[0], backbone));
+            foreach (var device in devices.Skip(1))
+            {
+                var copy = LoadBackbone(runDirectory, manifest, device);
+                copies.Add(copy);
+                workers.Add((device, copy));
+            }
+
+            _logger.LogInformation("Training {Count} position(s) on {Devices} device(s) concurrently: {Names}.", todo.Count, workers.Count, string.Join(", ", Settings.TrainingDevices));
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = workers.Count, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
+            Parallel.ForEach(workers, parallel, worker =>
+            {
+                while (!cancellationToken.IsCancellationRequested && queue.TryDequeue(out var position))
+                {
+                    train(position, worker.Device, worker.Backbone);
+                }
+            });
+        }
+        catch (AggregateException aggregate) when (aggregate.InnerExceptions.Count == 1)
+        {
+            // One device failed: its exception (a diverged position, a full disk) as a one-device run would throw it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(aggregate.InnerExceptions[0]).Throw();
+            throw;
+        }
+        finally
+        {
+            foreach (var copy in copies)
+            {
+                copy.Dispose();
+            }
+        }
     }
 
     /// <summary>
@@ -166,6 +218,10 @@ public sealed partial class Ensemble
         }
 
         manifest.Positions = done.Values.OrderBy(e => (e.Row * Grid.Columns) + e.Column).ToList();
+
+        // The image-stage statistics below are of this aggregation: the run records it (it is not part of the training
+        // identity, so a run can be finalized again with another).
+        manifest.Settings = manifest.Settings! with { ImageScore = Settings.ImageScore, ImageScoreTopK = Settings.ImageScoreTopK };
         var loader = LoaderFor(data.Loader);
         var tiler = new EnsembleTiler(Settings.TileSize, Settings.Stride, Settings.ImageSize);
         manifest.ImageStatistics = null;
@@ -182,7 +238,7 @@ public sealed partial class Ensemble
                 using var state = RunStore.LoadState(runDirectory, entry.State);
                 using var model = _factory(new ModelContext(backbone, _device, position, Settings));
                 model.ImportState(state);
-                cache.Write(position, PredictTiles(model, loader, data.Validation, tiler, position, cancellationToken));
+                cache.Write(position, PredictTiles(model, loader, data.Validation, tiler, position, _device, cancellationToken));
             }
 
             using var pipeline = new EnsemblePipeline(Settings, _factory, backbone, _device, runDirectory, manifest);
@@ -316,13 +372,13 @@ public sealed partial class Ensemble
         }
     }
 
-    private PositionEntry TrainPosition(TilePosition position, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, ResNet backbone, string runDirectory, bool tileStatistics, CancellationToken cancellationToken)
+    private PositionEntry TrainPosition(TilePosition position, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, ResNet backbone, Device device, string runDirectory, bool tileStatistics, CancellationToken cancellationToken)
     {
-        using var model = _factory(new ModelContext(backbone, _device, position, Settings));
-        IEnumerable<Tensor> TrainingTiles() => Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, cancellationToken, withTruth: false).Select(t => t.Images);
+        using var model = _factory(new ModelContext(backbone, device, position, Settings));
+        IEnumerable<Tensor> TrainingTiles() => Tiles(loader, data.Train, Settings.TrainBatchSize, tiler, position, device, cancellationToken, withTruth: false).Select(t => t.Images);
         if (model is ITrainableAnomalyModel trainable)
         {
-            TrainEpochs(trainable, position, TrainingTiles, tiler, loader, data, cancellationToken);
+            TrainEpochs(trainable, position, TrainingTiles, tiler, loader, data, device, cancellationToken);
         }
         else
         {
@@ -335,7 +391,7 @@ public sealed partial class Ensemble
         {
             var cache = new ValidationCache(runDirectory, Grid, Settings.TileSize, data.Validation.Count);
             var collector = new StatisticsCollector(_logger);
-            var predictions = PredictTiles(model, loader, data.Validation, tiler, position, cancellationToken, (prediction, masks, labels) =>
+            var predictions = PredictTiles(model, loader, data.Validation, tiler, position, device, cancellationToken, (prediction, masks, labels) =>
             {
                 if (!tileStatistics)
                 {
@@ -371,11 +427,11 @@ public sealed partial class Ensemble
     /// Epochs of a gradient-trained model on one position, validated on the position's validation tiles (early stopping
     /// and best weights) when the validation set holds both classes; divergence is reported with the position.
     /// </summary>
-    private void TrainEpochs(ITrainableAnomalyModel model, TilePosition position, Func<IEnumerable<Tensor>> training, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, CancellationToken cancellationToken)
+    private void TrainEpochs(ITrainableAnomalyModel model, TilePosition position, Func<IEnumerable<Tensor>> training, EnsembleTiler tiler, SampleLoader loader, AnomalyDataModule data, Device device, CancellationToken cancellationToken)
     {
         bool canValidate = data.Validation.Any(s => s.Label == SampleLabel.Anomalous) && data.Validation.Any(s => s.Label == SampleLabel.Normal);
         Func<IEnumerable<ValidationBatch>>? validation = canValidate
-            ? () => Tiles(loader, data.Validation, Settings.EvalBatchSize, tiler, position, cancellationToken).Select(t => new ValidationBatch(t.Images, t.Labels, t.Masks))
+            ? () => Tiles(loader, data.Validation, Settings.EvalBatchSize, tiler, position, device, cancellationToken).Select(t => new ValidationBatch(t.Images, t.Labels, t.Masks))
             : null;
         if (!canValidate)
         {
@@ -397,13 +453,13 @@ public sealed partial class Ensemble
     /// Predicts the validation tiles of one position; returns raw maps [V·th·tw] and scores [V] as floats (CPU), and
     /// lets <paramref name="observe"/> see each batch with its tile masks and labels.
     /// </summary>
-    private (float[] Maps, float[] Scores) PredictTiles(IAnomalyModel model, SampleLoader loader, IReadOnlyList<AnomalySample> samples, EnsembleTiler tiler, TilePosition position, CancellationToken cancellationToken, Action<ModelPrediction, Tensor, Tensor>? observe = null)
+    private (float[] Maps, float[] Scores) PredictTiles(IAnomalyModel model, SampleLoader loader, IReadOnlyList<AnomalySample> samples, EnsembleTiler tiler, TilePosition position, Device device, CancellationToken cancellationToken, Action<ModelPrediction, Tensor, Tensor>? observe = null)
     {
         long tilePixels = (long)Settings.TileSize.Height * Settings.TileSize.Width;
         var maps = new float[samples.Count * tilePixels];
         var scores = new float[samples.Count];
         int offset = 0;
-        foreach (var (images, masks, labels) in Tiles(loader, samples, Settings.EvalBatchSize, tiler, position, cancellationToken))
+        foreach (var (images, masks, labels) in Tiles(loader, samples, Settings.EvalBatchSize, tiler, position, device, cancellationToken))
         {
             using var scope = NewDisposeScope();
             using var prediction = model.Predict(images);
@@ -429,7 +485,7 @@ public sealed partial class Ensemble
     /// when the consumer asks for the next. Masks and labels are only moved when <c>withTruth</c> is set (validation);
     /// training needs the images alone.
     /// </summary>
-    private IEnumerable<(Tensor Images, Tensor Masks, Tensor Labels)> Tiles(SampleLoader loader, IReadOnlyList<AnomalySample> samples, int batchSize, EnsembleTiler tiler, TilePosition position, CancellationToken cancellationToken, bool withTruth = true)
+    private IEnumerable<(Tensor Images, Tensor Masks, Tensor Labels)> Tiles(SampleLoader loader, IReadOnlyList<AnomalySample> samples, int batchSize, EnsembleTiler tiler, TilePosition position, Device device, CancellationToken cancellationToken, bool withTruth = true)
     {
         Tensor CutTile(Tensor image)
         {
@@ -444,9 +500,9 @@ public sealed partial class Ensemble
                 Tensor images, masks, labels;
                 using (var scope = NewDisposeScope())
                 {
-                    images = batch.Images.to(_device).DetachFromDisposeScope();
-                    masks = (withTruth ? batch.Masks.to(_device) : empty(0)).DetachFromDisposeScope();
-                    labels = (withTruth ? batch.Labels.to(_device).clone() : empty(0)).DetachFromDisposeScope();
+                    images = batch.Images.to(device).DetachFromDisposeScope();
+                    masks = (withTruth ? batch.Masks.to(device) : empty(0)).DetachFromDisposeScope();
+                    labels = (withTruth ? batch.Labels.to(device).clone() : empty(0)).DetachFromDisposeScope();
                 }
 
                 try
