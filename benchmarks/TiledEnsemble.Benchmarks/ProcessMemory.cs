@@ -26,6 +26,16 @@ internal static class ProcessMemory
         }
     }
 
+    /// <summary>Minor page faults of the process so far (<c>/proc/self/stat</c>, field 10): pages touched for the first time.</summary>
+    public static long MinorFaults()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+
+        // The command name may hold spaces; the fields after it start with the state (field 3).
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static string Mib(long bytes) => $"{bytes / (1024.0 * 1024.0):F1} MiB";
 
     private static long Read(string key)

@@ -208,4 +208,25 @@ public sealed class CliTests : IDisposable
         File.WriteAllText(path, "device: [cpu, gpu0]\n");
         Assert.Contains("got 'gpu0'", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
     }
+
+    [Fact]
+    public void ImageScoreAndMetricsResolutionAreReadAndBadValuesNamed()
+    {
+        var path = Path.Combine(_root, "scoring.yaml");
+        File.WriteAllText(path, "image_score: top_k_mean_of_map\nimage_score_top_k: 50\nmetrics_resolution: image_size\n");
+        var config = Cli.Config.RunConfig.Load(path);
+        Assert.Equal(Joining.ImageScoreAggregation.TopKMeanOfMap, config.Options.ImageScore);
+        Assert.Equal(50, config.Options.ImageScoreTopK);
+        Assert.Equal(Evaluation.MetricResolution.ImageSize, config.MetricsResolution);
+
+        File.WriteAllText(path, "seed: 1\n");
+        var defaults = Cli.Config.RunConfig.Load(path);
+        Assert.Equal(Joining.ImageScoreAggregation.MeanOfPositions, defaults.Options.ImageScore);
+        Assert.Equal(Evaluation.MetricResolution.Original, defaults.MetricsResolution);
+
+        File.WriteAllText(path, "image_score: max\n");
+        Assert.Contains("image_score is 'max'; allowed: mean_of_positions, max_of_positions, max_of_map, top_k_mean_of_map", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        File.WriteAllText(path, "image_score_top_k: 0\n");
+        Assert.Contains("ImageScoreTopK must be positive; got 0", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+    }
 }
