@@ -68,6 +68,8 @@ internal sealed class Evaluator
                 {
                     if (known[i].item<bool>())
                     {
+                        // One image's maps at its size on disk at a time: released before the next is upsampled.
+                        using var imageScope = NewDisposeScope();
                         var (map, predicted) = AtOriginalSize(output.Maps[i..(i + 1)], output.Masks[i..(i + 1)], batch.OriginalSizes[start + i]);
                         UpdatePixels(map, predicted, batch.OriginalMasks![start + i].unsqueeze(0).to(output.Maps.device).gt(Scalars.Half));
                     }

@@ -149,10 +149,11 @@ internal sealed class EnsemblePipeline : IDisposable
         var smoothed = _smoother is null ? joined.AnomalyMaps.alias() : _smoother.Smooth(joined.AnomalyMaps, Grid);
 
         // The joiner's score is the mean of positions (anomalib's); the others are made from the same tile scores and the
-        // smoothed map.
-        var positionScores = stack(predictions.Select(p => p.Scores.to_type(ScalarType.Float32)));
-        var imageScores = _settings.ImageScore == ImageScoreAggregation.MeanOfPositions ? joined.Scores.alias() : ImageScores.Aggregate(_settings.ImageScore, positionScores, smoothed, _settings.ImageScoreTopK);
-        byAggregation = everyAggregation ? ImageScores.All(positionScores, smoothed, _settings.ImageScoreTopK).MoveToOuterDisposeScope() : null;
+        // smoothed map, so the position scores are stacked only when one of those is asked for.
+        bool joinerScore = _settings.ImageScore == ImageScoreAggregation.MeanOfPositions;
+        var positionScores = joinerScore && !everyAggregation ? null : stack(predictions.Select(p => p.Scores.to_type(ScalarType.Float32)));
+        var imageScores = joinerScore ? joined.Scores.alias() : ImageScores.Aggregate(_settings.ImageScore, positionScores!, smoothed, _settings.ImageScoreTopK);
+        byAggregation = everyAggregation ? ImageScores.All(positionScores!, smoothed, _settings.ImageScoreTopK).MoveToOuterDisposeScope() : null;
         var result = new JoinedPrediction(smoothed, imageScores, joined.PredictedMasks?.alias(), joined.PredictedLabels?.alias(), null);
         joined.Dispose();
         return result.MoveToOuter();
