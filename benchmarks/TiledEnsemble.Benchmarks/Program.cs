@@ -1,4 +1,4 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|peer|convolutions|models|training|quality|scale-out|metrics ...]`
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|train-memory|peer|convolutions|models|training|quality|scale-out|metrics ...]`
 // (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm).
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
@@ -23,6 +23,12 @@ if (args.Length == 3 && args[0] == "--gen-data")
 if (args.Length == 7 && args[0] == "--scale-out-child")
 {
     ScaleOutBenchmark.ChildMain(args);
+    return;
+}
+
+if (args.Length == 2 && args[0] == "--train-command-child")
+{
+    Environment.ExitCode = TrainCommandMemory.ChildMain(args[1]);
     return;
 }
 
@@ -57,6 +63,11 @@ Console.WriteLine();
 if (Wants("ensemble"))
 {
     EnsembleBenchmark.Run(quick, typeof(EnsembleBenchmark).Assembly.Location);
+}
+
+if (Wants("train-memory"))
+{
+    TrainCommandMemory.Run(quick);
 }
 
 if (Wants("peer"))

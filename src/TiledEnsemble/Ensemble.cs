@@ -248,6 +248,9 @@ public sealed partial class Ensemble : IDisposable
         _manifest = manifest;
         RunDirectory = runDirectory;
         _pipeline = new EnsemblePipeline(Settings, _factory, backbone, _device, runDirectory, manifest);
+
+        // Inside a training this does nothing; the training's end makes the same setting.
+        Hosting.NativeAllocator.BeginPrediction(_logger);
     }
 
     private ResNet LoadBackbone(string runDirectory, RunManifest manifest, Device? device = null)

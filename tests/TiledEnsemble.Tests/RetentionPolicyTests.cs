@@ -6,42 +6,56 @@ namespace TiledEnsemble.Tests;
 
 public class RetentionPolicyTests
 {
-    private const int Training = 4 << 20;
-    private const int AfterTraining = 32 << 20;
-    private readonly List<int> _set = new();
+    private static readonly AllocatorSetting Training = new(4 << 20, 8 << 20);
+    private static readonly AllocatorSetting Prediction = new(1 << 30, 1 << 30);
+    private readonly List<AllocatorSetting> _set = new();
     private bool _environmentChose;
     private bool _allocatorAccepts = true;
 
-    private RetentionPolicy Policy() => new(bytes =>
+    private RetentionPolicy Policy() => new(setting =>
     {
         if (_allocatorAccepts)
         {
-            _set.Add(bytes);
+            _set.Add(setting);
         }
 
         return _allocatorAccepts;
-    }, () => _environmentChose, Training, AfterTraining);
+    }, () => _environmentChose, Training, Prediction);
 
     [Fact]
-    public void TrainingSetsItsThresholdAndTheAfterTrainingOneWhenItEnds()
+    public void TrainingSetsItsSettingAndThePredictionOneWhenItEnds()
     {
         var policy = Policy();
         var (lease, applied) = policy.BeginTraining();
         Assert.True(applied);
         Assert.Equal(new[] { Training }, _set);
-        Assert.Equal(Training, policy.Applied);
+        Assert.Equal(4 << 20, policy.Applied);
+
+        // A run opened while training (the trained ensemble itself) does not switch to prediction yet.
+        Assert.False(policy.BeginPrediction());
         lease.Dispose();
         lease.Dispose(); // a second dispose ends nothing more
-        Assert.Equal(new[] { Training, AfterTraining }, _set);
-        Assert.Equal(AfterTraining, policy.Applied);
+        Assert.Equal(new[] { Training, Prediction }, _set);
+        Assert.Equal(1 << 30, policy.Applied);
 
-        // A later training limits retention again.
+        // Opening more runs changes nothing; a later training limits retention again and restores prediction after.
+        Assert.False(policy.BeginPrediction());
         policy.BeginTraining().Lease.Dispose();
-        Assert.Equal(new[] { Training, AfterTraining, Training, AfterTraining }, _set);
+        Assert.Equal(new[] { Training, Prediction, Training, Prediction }, _set);
     }
 
     [Fact]
-    public void OverlappingTrainingsSetTheTrainingThresholdOnceAndRestoreWhenTheLastEnds()
+    public void LoadingARunSetsThePredictionSettingOnce()
+    {
+        var policy = Policy();
+        Assert.True(policy.BeginPrediction());
+        Assert.False(policy.BeginPrediction());
+        Assert.Equal(new[] { Prediction }, _set);
+        Assert.Equal(1 << 30, policy.Applied);
+    }
+
+    [Fact]
+    public void OverlappingTrainingsSetTheTrainingSettingOnceAndPredictionWhenTheLastEnds()
     {
         var policy = Policy();
         var first = policy.BeginTraining();
@@ -50,8 +64,9 @@ public class RetentionPolicyTests
         Assert.False(second.Applied);
         first.Lease.Dispose();
         Assert.Equal(new[] { Training }, _set);
+        Assert.False(policy.BeginPrediction()); // one training still runs
         second.Lease.Dispose();
-        Assert.Equal(new[] { Training, AfterTraining }, _set);
+        Assert.Equal(new[] { Training, Prediction }, _set);
     }
 
     [Fact]
@@ -60,7 +75,8 @@ public class RetentionPolicyTests
         var policy = Policy();
         Assert.True(policy.SetByApplication(8 << 20));
         policy.BeginTraining().Lease.Dispose();
-        Assert.Equal(new[] { 8 << 20 }, _set);
+        Assert.False(policy.BeginPrediction());
+        Assert.Equal(new[] { new AllocatorSetting(8 << 20, null) }, _set);
         Assert.Equal(8 << 20, policy.Applied);
 
         // Chosen while a training runs: the training's end leaves it.
@@ -69,7 +85,7 @@ public class RetentionPolicyTests
         var lease = other.BeginTraining().Lease;
         Assert.True(other.SetByApplication(1 << 20));
         lease.Dispose();
-        Assert.Equal(new[] { Training, 1 << 20 }, _set);
+        Assert.Equal(new[] { Training, new AllocatorSetting(1 << 20, null) }, _set);
         Assert.Equal(1 << 20, other.Applied);
     }
 
@@ -79,10 +95,12 @@ public class RetentionPolicyTests
         var off = Policy();
         off.Automatic = false;
         Assert.False(off.BeginTraining().Applied);
+        Assert.False(off.BeginPrediction());
 
         _environmentChose = true;
         var environment = Policy();
         environment.BeginTraining().Lease.Dispose();
+        Assert.False(environment.BeginPrediction());
         Assert.Empty(_set);
         Assert.Equal(0, environment.Applied);
 
@@ -92,7 +110,8 @@ public class RetentionPolicyTests
         var (lease, applied) = unsupported.BeginTraining();
         lease.Dispose();
         Assert.False(applied);
-        Assert.False(unsupported.SetByApplication(Training));
+        Assert.False(unsupported.BeginPrediction());
+        Assert.False(unsupported.SetByApplication(4 << 20));
         Assert.Equal(0, unsupported.Applied);
     }
 }

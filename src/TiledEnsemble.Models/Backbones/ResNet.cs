@@ -124,7 +124,10 @@ public sealed class ResNet : Module<Tensor, Tensor>
     /// As <see cref="Features(Tensor, IReadOnlyList{string})"/>, but the deepest layer's output holds only
     /// <paramref name="deepestChannels"/> (when given): in eval mode its last block computes just those channels.
     /// </summary>
-    internal Tensor[] Features(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels)
+    internal Tensor[] Features(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels) => Features(input, layers, deepestChannels, InferenceChunkBytes);
+
+    /// <summary>As <see cref="Features(Tensor, IReadOnlyList{string}, Tensor?)"/>, in inference chunks of at most <paramref name="chunkBytes"/> (see <see cref="InferenceChunkBytes"/>; 0: one pass).</summary>
+    internal Tensor[] Features(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels, long chunkBytes)
     {
         if (layers.Count == 0)
         {
@@ -142,6 +145,12 @@ public sealed class ResNet : Module<Tensor, Tensor>
             Diagnostics.ConvolutionSelfCheck.EnsureVerified(this, input, deepest);
         }
 
+        long chunk = ImagesPerChunk(input, chunkBytes);
+        if (chunk < input.shape[0])
+        {
+            return InChunks(input, layers, deepestChannels, chunk);
+        }
+
         using var scope = NewDisposeScope();
         var outputs = new Tensor[5];
         var x = Pooling.MaxPool(FoldedConvolution.Apply(conv1, bn1, Pooling.ChannelsLastOnCpu(input), null).relu_(), 3, stride: 2, padding: 1);
@@ -153,6 +162,43 @@ public sealed class ResNet : Module<Tensor, Tensor>
         }
 
         return layers.Select(l => outputs[BackboneNames.LayerIndex(l)].MoveToOuterDisposeScope()).ToArray();
+    }
+
+    /// <summary>
+    /// The most bytes of the largest feature map (the stem convolution's output) that one forward pass computes at once
+    /// in inference on the CPU; larger batches run in chunks of images, and their outputs are concatenated.
+    /// </summary>
+    /// <remarks>
+    /// glibc serves a block from its heaps only if it fits one: the main thread's heap grows without bound, but every
+    /// other thread allocates from an arena of heaps of 64 MiB, and anything larger is mapped afresh and unmapped when
+    /// freed, whatever the mmap threshold. At batch 16 of 256² the stem's output is 64 MiB: on a worker thread the
+    /// backbone then touched 2,200 fresh pages per image and ran at 0.32 of ONNX Runtime; in chunks of 16 MiB, 3 pages
+    /// and 0.72; 32 MiB chunks still left 104 pages (docs/benchmarks.md). Training passes (gradients on) are not cut.
+    /// </remarks>
+    internal const long InferenceChunkBytes = 16L << 20;
+
+    /// <summary>Images per forward pass for <paramref name="input"/>: all of them outside CPU inference.</summary>
+    internal long ImagesPerChunk(Tensor input, long chunkBytes)
+    {
+        if (training || is_grad_enabled() || input.dim() != 4 || input.device_type != DeviceType.CPU || chunkBytes <= 0)
+        {
+            return long.MaxValue;
+        }
+
+        long stemBytes = 64L * ((input.shape[2] + 1) / 2) * ((input.shape[3] + 1) / 2) * input.element_size();
+        return Math.Max(1, chunkBytes / stemBytes);
+    }
+
+    private Tensor[] InChunks(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels, long chunk)
+    {
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor[]>();
+        for (long start = 0; start < input.shape[0]; start += chunk)
+        {
+            parts.Add(Features(input.narrow(0, start, Math.Min(chunk, input.shape[0] - start)), layers, deepestChannels, 0));
+        }
+
+        return Enumerable.Range(0, layers.Count).Select(l => cat(parts.Select(p => p[l]).ToArray(), 0).MoveToOuterDisposeScope()).ToArray();
     }
 
     /// <summary>A stage whose output is needed for some channels only: all blocks but the last run in full.</summary>

@@ -45,7 +45,9 @@ internal sealed class Evaluator
             using (batch)
             {
                 using var scope = NewDisposeScope();
-                var raw = _pipeline.PredictPositions(batch.Images);
+                // Models already in memory (the application predicted before) are used; otherwise each is loaded per
+                // batch and released, so that evaluation, like training, holds one tile model at a time.
+                var raw = _pipeline.PredictPositions(batch.Images, makeResident: false);
                 foreach (var (start, count) in _pipeline.Chunks(batch.Count))
                 {
                     using var output = _pipeline.Finish(raw, start, count, everyAggregation: true);

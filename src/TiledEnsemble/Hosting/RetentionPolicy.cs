@@ -4,68 +4,71 @@ using System.Threading;
 namespace TiledEnsemble.Hosting;
 
 /// <summary>
-/// Decides which mmap threshold the process runs with, and when: <see cref="NativeAllocator"/>'s state, separated from
-/// glibc so that its rules can be tested with a recording setter.
+/// Decides which allocator setting the process runs with, and when: <see cref="NativeAllocator"/>'s state, separated
+/// from glibc so that its rules can be tested with a recording setter.
 /// </summary>
 /// <remarks>
-/// Rules: an application's own choice (a <see cref="SetByApplication"/> call, or the <c>MALLOC_MMAP_THRESHOLD_</c>
-/// variable) is never overridden; otherwise, when automatic, the first of any overlapping trainings sets the training
-/// threshold and the last to end sets the after-training threshold.
+/// Rules: an application's own choice (a <see cref="SetByApplication"/> call, or glibc's malloc variables in the
+/// environment) is never overridden; otherwise, when automatic, the first of any overlapping trainings sets the
+/// training setting, the last to end sets the prediction setting, and opening an ensemble for prediction sets the
+/// prediction setting unless a training is running.
 /// </remarks>
 internal sealed class RetentionPolicy
 {
-    private readonly Func<int, bool> _setThreshold;
+    private readonly Func<AllocatorSetting, bool> _apply;
     private readonly Func<bool> _environmentChose;
-    private readonly int _trainingThreshold;
-    private readonly int _afterTrainingThreshold;
+    private readonly AllocatorSetting _training;
+    private readonly AllocatorSetting _prediction;
     private readonly object _gate = new();
     private int _trainings;
     private bool _applicationChose;
-    private bool _trainingThresholdInEffect;
+    private bool _trainingInEffect;
+    private bool _predictionInEffect;
     private int _applied;
 
-    public RetentionPolicy(Func<int, bool> setThreshold, Func<bool> environmentChose, int trainingThreshold, int afterTrainingThreshold)
+    public RetentionPolicy(Func<AllocatorSetting, bool> apply, Func<bool> environmentChose, AllocatorSetting training, AllocatorSetting prediction)
     {
-        _setThreshold = setThreshold;
+        _apply = apply;
         _environmentChose = environmentChose;
-        _trainingThreshold = trainingThreshold;
-        _afterTrainingThreshold = afterTrainingThreshold;
+        _training = training;
+        _prediction = prediction;
     }
 
-    /// <summary>Whether trainings set thresholds (the application can switch it off).</summary>
+    /// <summary>Whether trainings and predictions set the allocator (the application can switch it off).</summary>
     public bool Automatic { get; set; } = true;
 
-    /// <summary>The threshold last set, in bytes; 0 when none was.</summary>
+    /// <summary>The mmap threshold last set, in bytes; 0 when none was.</summary>
     public int Applied => Volatile.Read(ref _applied);
 
-    /// <summary>The application's own threshold: applied now, and never changed automatically afterwards.</summary>
+    /// <summary>The application's own mmap threshold: applied now, and never changed automatically afterwards.</summary>
     public bool SetByApplication(int thresholdBytes)
     {
         lock (_gate)
         {
-            if (!_setThreshold(thresholdBytes))
+            if (!_apply(new AllocatorSetting(thresholdBytes, null)))
             {
                 return false;
             }
 
             _applicationChose = true;
-            _trainingThresholdInEffect = false;
+            _trainingInEffect = false;
+            _predictionInEffect = false;
             Volatile.Write(ref _applied, thresholdBytes);
             return true;
         }
     }
 
     /// <summary>A training starts; disposing the result says it ended (successfully or not).</summary>
-    /// <returns>The lease, and whether this call set the training threshold.</returns>
+    /// <returns>The lease, and whether this call set the training setting.</returns>
     public (IDisposable Lease, bool Applied) BeginTraining()
     {
         lock (_gate)
         {
             bool applied = false;
-            if (++_trainings == 1 && MayChoose() && _setThreshold(_trainingThreshold))
+            if (++_trainings == 1 && MayChoose() && Apply(_training))
             {
-                _trainingThresholdInEffect = true;
-                Volatile.Write(ref _applied, _trainingThreshold);
+                _trainingInEffect = true;
+                _predictionInEffect = false;
                 applied = true;
             }
 
@@ -73,21 +76,48 @@ internal sealed class RetentionPolicy
         }
     }
 
+    /// <summary>An ensemble is ready to predict: the prediction setting, unless a training runs or it is in effect.</summary>
+    /// <returns>Whether this call set it.</returns>
+    public bool BeginPrediction()
+    {
+        lock (_gate)
+        {
+            if (_trainings > 0 || _predictionInEffect || !MayChoose() || !Apply(_prediction))
+            {
+                return false;
+            }
+
+            _predictionInEffect = true;
+            return true;
+        }
+    }
+
     private bool MayChoose() => Automatic && !_applicationChose && !_environmentChose();
+
+    private bool Apply(AllocatorSetting setting)
+    {
+        if (!_apply(setting))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _applied, setting.MmapThresholdBytes);
+        return true;
+    }
 
     private void EndTraining()
     {
         lock (_gate)
         {
-            // Only the threshold this policy set for training is replaced; an application may have chosen since.
-            if (--_trainings == 0 && _trainingThresholdInEffect && !_applicationChose && _setThreshold(_afterTrainingThreshold))
+            // Only the setting this policy made for training is replaced; an application may have chosen since.
+            if (--_trainings == 0 && _trainingInEffect && !_applicationChose && Apply(_prediction))
             {
-                Volatile.Write(ref _applied, _afterTrainingThreshold);
+                _predictionInEffect = true;
             }
 
             if (_trainings == 0)
             {
-                _trainingThresholdInEffect = false;
+                _trainingInEffect = false;
             }
         }
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using TiledEnsemble.Configuration;
 using TiledEnsemble.Joining;
 using TiledEnsemble.Models;
@@ -82,7 +83,13 @@ internal sealed class EnsemblePipeline : IDisposable
     public const long DefaultChunkBytes = 16L << 20;
 
     /// <summary>Tiles and predicts every position of images [B, 3, H, W] at the image size: the raw per-position predictions.</summary>
-    public IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images)
+    public IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images) => PredictPositions(images, makeResident: true);
+
+    /// <summary>
+    /// As <see cref="PredictPositions(Tensor)"/>; with <paramref name="makeResident"/> false, models that are not in memory
+    /// yet are loaded for this call only, one at a time, even when the settings keep models resident.
+    /// </summary>
+    public IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images, bool makeResident)
     {
         using var scope = NewDisposeScope();
         var onDevice = images.to(_device);
@@ -94,7 +101,7 @@ internal sealed class EnsemblePipeline : IDisposable
             using var step = NewDisposeScope();
             int index = (position.Row * Grid.Columns) + position.Column;
             var tileImages = _tiler.TileAt(onDevice, position);
-            var prediction = WithModel(index, position, model => model.Predict(tileImages));
+            var prediction = WithModel(index, position, makeResident, model => model.Predict(tileImages));
             raw.Add((position, prediction.AnomalyMaps.MoveToOuterDisposeScope(), prediction.Scores.MoveToOuterDisposeScope()));
         }
 
@@ -210,9 +217,14 @@ internal sealed class EnsemblePipeline : IDisposable
         }
     }
 
-    private ModelPrediction WithModel(int index, TilePosition position, Func<IAnomalyModel, ModelPrediction> run)
+    private ModelPrediction WithModel(int index, TilePosition position, bool makeResident, Func<IAnomalyModel, ModelPrediction> run)
     {
-        if (_settings.KeepModelsResident)
+        if (Volatile.Read(ref _resident) is { } resident)
+        {
+            return run(resident[index]);
+        }
+
+        if (_settings.KeepModelsResident && makeResident)
         {
             return run(Resident()[index]);
         }

@@ -19,6 +19,35 @@ public class ResNetTests
     }
 
     [Fact]
+    public void InferenceInChunksEqualsOnePassAndTrainingPassesAreNotCut()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ResNet.Create(BackboneKind.ResNet18, 3);
+        var input = rand(new long[] { 5, 3, 64, 64 }, generator: new Generator(4));
+
+        // The stem's output is 64·32·32 floats = 256 KiB per image: 512 KiB chunks are 2, 2 and 1 images.
+        const long chunkBytes = 512 << 10;
+        using (no_grad())
+        {
+            Assert.Equal(2, model.ImagesPerChunk(input, chunkBytes));
+            Assert.Equal(long.MaxValue, model.ImagesPerChunk(input, 0));
+            var layers = new[] { "layer1", "layer3" };
+            var whole = model.Features(input, layers, null, 0);
+            var chunked = model.Features(input, layers, null, chunkBytes);
+            for (int l = 0; l < layers.Length; l++)
+            {
+                Assert.Equal(whole[l].shape, chunked[l].shape);
+                double worst = whole[l].sub(chunked[l]).abs().max().item<float>();
+                Assert.True(worst <= 1e-5 * whole[l].abs().max().item<float>(), $"{layers[l]} differs by {worst}");
+            }
+        }
+
+        // With gradients on (a student that learns), batch statistics and autograd need the whole batch.
+        Assert.True(is_grad_enabled());
+        Assert.Equal(long.MaxValue, model.ImagesPerChunk(input, chunkBytes));
+    }
+
+    [Fact]
     public void NamesAndShapesMatchTorchvision()
     {
         using var r18 = ResNet.Create(BackboneKind.ResNet18, 1);
