@@ -1,4 +1,4 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|train-memory|peer|convolutions|models|training|quality|scale-out|metrics ...]`
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|train-memory|patchcore-training|peer|convolutions|models|training|quality|scale-out|metrics ...]`
 // (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm).
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
@@ -68,6 +68,11 @@ if (Wants("ensemble"))
 if (Wants("train-memory"))
 {
     TrainCommandMemory.Run(quick);
+}
+
+if (Wants("patchcore-training"))
+{
+    PatchcoreTrainingBenchmark.Run(quick);
 }
 
 if (Wants("peer"))

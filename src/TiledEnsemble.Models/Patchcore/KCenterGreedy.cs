@@ -32,22 +32,28 @@ public static class KCenterGreedy
         var projected = k < d ? features.to_type(ScalarType.Float32).mm(Projection(d, k, random, features.device)) : features.to_type(ScalarType.Float32);
         var selected = new long[count];
         selected[0] = random.NextInt64(n);
-        var minDistance = Distances(projected, selected[0]);
+
+        // Squared distances from ‖x‖² − 2·x·c + ‖c‖²: one matrix–vector product per step reads the points once and
+        // allocates only [N] vectors, where (x − c)² allocated an [N, k] block every step (42 MiB for 40 images of
+        // 256² tiles: fresh pages at every step under the training allocator setting). The farthest point is the
+        // same for squared distances.
+        var norms = projected.pow(Scalars.Two).sum(1);
+        var minDistance = SquaredDistances(projected, norms, selected[0]);
         for (int i = 1; i < count; i++)
         {
-            // One scope per step: the [N, k] temporaries of a step must not live until the end of the selection.
             using var step = NewDisposeScope();
             selected[i] = minDistance.argmax().item<long>();
-            minDistance.copy_(minimum(minDistance, Distances(projected, selected[i])));
+            minDistance.copy_(minimum(minDistance, SquaredDistances(projected, norms, selected[i])));
         }
 
         return selected;
     }
 
-    private static Tensor Distances(Tensor points, long index)
+    private static Tensor SquaredDistances(Tensor points, Tensor norms, long index)
     {
         using var scope = NewDisposeScope();
-        return (points - points[index]).pow(Scalars.Two).sum(1).sqrt().MoveToOuterDisposeScope();
+        using var minusTwo = (-2.0).ToScalar();
+        return points.mv(points[index]).mul_(minusTwo).add_(norms).add_(norms[index]).clamp_min_(Scalars.Zero).MoveToOuterDisposeScope();
     }
 
     private static Tensor Projection(long inputs, int outputs, Random random, Device device)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
 using TiledEnsemble.Models.Patchcore;
@@ -29,6 +30,44 @@ public class PatchcoreTests
 
         Assert.True(radii[^1] < 1e-2, $"selecting every point leaves radius {radii[^1]}");
         Assert.Equal(400, KCenterGreedy.Select(points, 400, 1).Distinct().Count());
+    }
+
+    [Fact]
+    public void KCenterGreedyPicksWhatAPlainFarthestPointLoopPicks()
+    {
+        using var scope = NewDisposeScope();
+        var points = randn(new long[] { 300, 12 }, generator: new Generator(9));
+        var rows = points.data<float>().ToArray();
+
+        // The definition, in double precision: start where the seeded generator starts, then add the point whose
+        // distance to the nearest chosen one is largest.
+        int n = 300, d = 12, count = 30;
+        long first = new Random(4).NextInt64(n);
+        var chosen = new List<long> { first };
+        var nearest = Enumerable.Repeat(double.PositiveInfinity, n).ToArray();
+        for (int step = 0; step < count; step++)
+        {
+            long c = chosen[^1];
+            for (int i = 0; i < n; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    double diff = rows[(i * d) + j] - rows[(c * d) + j];
+                    sum += diff * diff;
+                }
+
+                nearest[i] = Math.Min(nearest[i], Math.Sqrt(sum));
+            }
+
+            if (step < count - 1)
+            {
+                chosen.Add(Array.IndexOf(nearest, nearest.Max()));
+            }
+        }
+
+        // No projection (its dimension equals the features'): the same points in the same order.
+        Assert.Equal(chosen.ToArray(), KCenterGreedy.Select(points, count, 4, projectionDimension: d));
     }
 
     [Theory]
