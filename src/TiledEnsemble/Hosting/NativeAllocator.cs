@@ -22,9 +22,9 @@ namespace TiledEnsemble.Hosting;
 /// on zeroed pages (at batch 16 of 256² the stem's output is 64 MiB, above anything glibc keeps). So once an ensemble is
 /// ready to predict (a run loaded, or the last training ended) both thresholds are set to
 /// <see cref="PredictionThresholdBytes"/>: freed blocks stay in the process for the next batch, as ONNX Runtime's arena
-/// keeps them. The resident set then stays at the largest working set prediction needed. Measured on 2 Zen 5 cores:
-/// the backbone went from 0.45 to 0.76 of ONNX Runtime at batch 16 and its fresh pages per image from 1,220 to 64
-/// (docs/benchmarks.md).
+/// keeps them. The resident set then stays at the largest working set prediction needed. Measured on 2 Zen 5 cores
+/// (same machine and day): the backbone went from 0.52 to 0.76 of ONNX Runtime at batch 16 and its fresh pages per
+/// image from 1,460 to 56 (docs/benchmarks.md).
 /// </para>
 /// </remarks>
 public static class NativeAllocator
