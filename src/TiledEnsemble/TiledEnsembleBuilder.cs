@@ -201,7 +201,10 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>Whether prediction keeps all position models in memory (default) or loads them per batch.</summary>
+    /// <summary>
+    /// Whether prediction keeps all position models in memory (default) or loads them per batch; evaluation holds one at
+    /// a time unless prediction already holds them all.
+    /// </summary>
     public TiledEnsembleBuilder WithResidentModels(bool resident)
     {
         _options.KeepModelsResident = resident;

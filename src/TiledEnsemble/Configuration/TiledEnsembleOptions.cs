@@ -95,7 +95,11 @@ public sealed class TiledEnsembleOptions
     /// <summary>Tile positions trained at once (1: one after another, so only one tile model is in memory).</summary>
     public int MaxDegreeOfParallelism { get; set; } = 1;
 
-    /// <summary>Keep every position's model in memory for prediction (default); false loads them one by one per batch.</summary>
+    /// <summary>
+    /// Keep every position's model in memory for prediction once the first prediction has loaded them (default); false
+    /// loads them one by one per batch. Evaluation never makes them resident: it uses them when prediction already
+    /// holds them and otherwise loads one at a time per batch.
+    /// </summary>
     public bool KeepModelsResident { get; set; } = true;
 
     /// <summary>Largest accepted input image side in pixels (guards against decompression bombs and mistakes).</summary>
