@@ -207,17 +207,17 @@ public sealed partial class Ensemble : IDisposable
         var resized = ImageIO.Resize(batch, Settings.ImageSize);
         var raw = pipeline.PredictPositions(resized);
         var results = new List<ImagePrediction>();
-        var size = new[] { height, width };
         foreach (var (start, count) in pipeline.Chunks(batch.shape[0]))
         {
             using var output = pipeline.Finish(raw, start, count);
 
-            // At the image size already, resizing back would be an exact identity: copies do (each prediction owns its maps).
+            // At the image size the restored maps are views of the chunk's: copies make each prediction own its maps.
             bool resize = height != output.Maps.shape[2] || width != output.Maps.shape[3];
             for (int i = 0; i < count; i++)
             {
-                var map = resize ? nn.functional.interpolate(output.Maps[i..(i + 1)], size, mode: InterpolationMode.Bilinear, align_corners: false)[0] : output.Maps[i].clone();
-                var mask = resize ? nn.functional.interpolate(output.Masks[i..(i + 1)].to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest)[0].gt(Scalars.Half) : output.Masks[i].to_type(ScalarType.Bool).clone();
+                var (restoredMap, restoredMask) = InputResolution.Restore(output.Maps[i..(i + 1)], output.Masks[i..(i + 1)], height, width);
+                var map = resize ? restoredMap[0] : restoredMap[0].clone();
+                var mask = resize ? restoredMask[0] : restoredMask[0].clone();
                 var boxes = BoxFinder.Find(map, mask);
                 results.Add(new ImagePrediction(map.cpu().MoveToOuterDisposeScope(), mask.cpu().MoveToOuterDisposeScope(), output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>(), boxes));
             }

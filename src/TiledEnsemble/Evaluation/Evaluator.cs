@@ -72,7 +72,8 @@ internal sealed class Evaluator
                     {
                         // One image's maps at its size on disk at a time: released before the next is upsampled.
                         using var imageScope = NewDisposeScope();
-                        var (map, predicted) = AtOriginalSize(output.Maps[i..(i + 1)], output.Masks[i..(i + 1)], batch.OriginalSizes[start + i]);
+                        var size = batch.OriginalSizes[start + i];
+                        var (map, predicted) = InputResolution.Restore(output.Maps[i..(i + 1)], output.Masks[i..(i + 1)], size.Height, size.Width);
                         UpdatePixels(map, predicted, batch.OriginalMasks![start + i].unsqueeze(0).to(output.Maps.device).gt(Scalars.Half));
                     }
                 }
@@ -163,22 +164,4 @@ internal sealed class Evaluator
     }
 
     private static double F1(double tp, double fp, double fn) => tp == 0 ? 0 : 2 * tp / ((2 * tp) + fp + fn);
-
-    /// <summary>
-    /// One image's map and predicted mask at its size on disk, made as <c>Ensemble.Predict</c> makes them: the map
-    /// bilinearly, the mask by nearest neighbour; unchanged at the image size.
-    /// </summary>
-    private static (Tensor Map, Tensor Mask) AtOriginalSize(Tensor map, Tensor mask, Tiling.Size2D size)
-    {
-        using var scope = NewDisposeScope();
-        if (map.shape[2] == size.Height && map.shape[3] == size.Width)
-        {
-            return (map.alias().MoveToOuterDisposeScope(), mask.to_type(ScalarType.Bool).MoveToOuterDisposeScope());
-        }
-
-        var target = new long[] { size.Height, size.Width };
-        var upsampled = nn.functional.interpolate(map, target, mode: InterpolationMode.Bilinear, align_corners: false);
-        var predicted = nn.functional.interpolate(mask.to_type(ScalarType.Float32), target, mode: InterpolationMode.Nearest).gt(Scalars.Half);
-        return (upsampled.MoveToOuterDisposeScope(), predicted.MoveToOuterDisposeScope());
-    }
 }

@@ -22,9 +22,16 @@ internal sealed class RetentionPolicy
     private readonly object _gate = new();
     private int _trainings;
     private bool _applicationChose;
-    private bool _trainingInEffect;
-    private bool _predictionInEffect;
+    private Setting _inEffect;
     private int _applied;
+
+    /// <summary>Which of this policy's own settings is in effect.</summary>
+    private enum Setting
+    {
+        None,
+        Training,
+        Prediction,
+    }
 
     public RetentionPolicy(Func<AllocatorSetting, bool> apply, Func<bool> environmentChose, AllocatorSetting training, AllocatorSetting prediction)
     {
@@ -51,8 +58,7 @@ internal sealed class RetentionPolicy
             }
 
             _applicationChose = true;
-            _trainingInEffect = false;
-            _predictionInEffect = false;
+            _inEffect = Setting.None;
             Volatile.Write(ref _applied, thresholdBytes);
             return true;
         }
@@ -67,8 +73,7 @@ internal sealed class RetentionPolicy
             bool applied = false;
             if (++_trainings == 1 && MayChoose() && Apply(_training))
             {
-                _trainingInEffect = true;
-                _predictionInEffect = false;
+                _inEffect = Setting.Training;
                 applied = true;
             }
 
@@ -82,12 +87,12 @@ internal sealed class RetentionPolicy
     {
         lock (_gate)
         {
-            if (_trainings > 0 || _predictionInEffect || !MayChoose() || !Apply(_prediction))
+            if (_trainings > 0 || _inEffect == Setting.Prediction || !MayChoose() || !Apply(_prediction))
             {
                 return false;
             }
 
-            _predictionInEffect = true;
+            _inEffect = Setting.Prediction;
             return true;
         }
     }
@@ -109,15 +114,10 @@ internal sealed class RetentionPolicy
     {
         lock (_gate)
         {
-            // Only the setting this policy made for training is replaced; an application may have chosen since.
-            if (--_trainings == 0 && _trainingInEffect && !_applicationChose && Apply(_prediction))
+            // Only the setting this policy made for training is replaced (an application that chose since reset it to None).
+            if (--_trainings == 0 && _inEffect == Setting.Training)
             {
-                _predictionInEffect = true;
-            }
-
-            if (_trainings == 0)
-            {
-                _trainingInEffect = false;
+                _inEffect = Apply(_prediction) ? Setting.Prediction : Setting.None;
             }
         }
     }

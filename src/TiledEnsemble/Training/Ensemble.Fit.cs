@@ -135,7 +135,6 @@ public sealed partial class Ensemble
             }
         }
 
-        // Parallel loops schedule on TaskScheduler.Default unless told otherwise: name the current (dedicated) one.
         if (Settings.TrainingDevices.Count > 1)
         {
             TrainOnDevices(todo, manifest, runDirectory, backbone, TrainOne, cancellationToken);
@@ -149,6 +148,7 @@ public sealed partial class Ensemble
         }
         else
         {
+            // Parallel loops schedule on TaskScheduler.Default unless told otherwise: name the current (dedicated) one.
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Settings.MaxDegreeOfParallelism, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
             Parallel.ForEach(todo, parallel, position => TrainOne(position, _device, backbone));
         }
