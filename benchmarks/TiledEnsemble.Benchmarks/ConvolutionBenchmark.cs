@@ -34,7 +34,8 @@ internal static class ConvolutionBenchmark
         {
             using var scope = NewDisposeScope();
             using var backbone = ResNet.Create(kind, 42);
-            var images = rand(new long[] { count, 3, size, size }, generator: new Generator(1));
+            using var generator = new Generator(1);
+            var images = rand(new long[] { count, 3, size, size }, generator: generator);
             double Pass(bool matrixProducts, bool moduleByModule)
             {
                 Convolutions.PointwiseAsMatrixProduct = matrixProducts;

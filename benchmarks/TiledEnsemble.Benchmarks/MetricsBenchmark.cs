@@ -73,13 +73,15 @@ internal static class MetricsBenchmark
                 masks[i, 0, y..(y + h), x..(x + w)] = 1;
             }
 
-            maps[i] = rand(new long[] { 1, size, size }, generator: new Generator((ulong)(first + i + 1)));
+            using var generator = new Generator((ulong)(first + i + 1));
+            maps[i] = rand(new long[] { 1, size, size }, generator: generator);
         }
 
         using var keep = 0.8.ToScalar();
         using var defect = 0.35.ToScalar();
+        using var one = 1L.ToScalar();
         using var scaled = masks.mul(defect);
-        maps.mul_(keep).add_(scaled);
+        maps.mul_(keep).add_(scaled, one);
         return (maps, masks);
     }
 }

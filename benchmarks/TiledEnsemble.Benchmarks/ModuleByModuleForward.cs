@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -14,6 +15,9 @@ namespace TiledEnsemble.Benchmarks;
 /// </summary>
 internal static class ModuleByModuleForward
 {
+    // Alpha of the residual sum, held for the process: t + u would pass a temporary 1 (TE0001).
+    private static readonly Scalar One = 1L.ToScalar();
+
     public static Tensor[] Features(ResNet backbone, Tensor images, IReadOnlyList<string> layers)
     {
         using var scope = NewDisposeScope();
@@ -47,7 +51,7 @@ internal static class ModuleByModuleForward
         }
 
         var identity = parts.TryGetValue("downsample", out var downsample) ? Call(downsample, input) : input;
-        return F.relu(x + identity).MoveToOuterDisposeScope();
+        return F.relu(x.add(identity, One)).MoveToOuterDisposeScope();
     }
 
     private static Dictionary<string, nn.Module> Children(nn.Module module) => module.named_children().ToDictionary(c => c.name, c => c.module);

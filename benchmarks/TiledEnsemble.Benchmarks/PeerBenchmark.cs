@@ -53,7 +53,8 @@ internal static class PeerBenchmark
             foreach (var (batch, size, label, worker) in cases)
             {
                 using var scope = NewDisposeScope();
-                var input = randn(new long[] { batch, 3, size, size }, generator: new Generator(3));
+                using var generator = new Generator(3);
+                var input = randn(new long[] { batch, 3, size, size }, generator: generator);
                 var values = input.data<float>().ToArray();
                 var dense = new DenseTensor(values, new[] { batch, 3, size, size });
 

@@ -7,14 +7,18 @@ using Microsoft.CodeAnalysis.Operations;
 namespace TiledEnsemble.Analyzers;
 
 /// <summary>
-/// Reports every user-defined conversion to <c>TorchSharp.Scalar</c> (<c>t.ge(0.5)</c>, <c>t * 2.0</c>, ...).
+/// Reports every TorchSharp.Scalar temporary: user-defined conversions to <c>TorchSharp.Scalar</c> in our code
+/// (<c>t.ge(0.5)</c>), and calls of TorchSharp members that make one inside and drop it (<c>t + u</c>,
+/// <c>t.add(u)</c>, <c>t * 2.0</c>, <c>t.ToSingle()</c>, a training BatchNorm's forward; see
+/// <see cref="ScalarTemporaryMembers"/>).
 /// </summary>
 /// <remarks>
 /// TorchSharp 0.107 reads the native handle of such a temporary Scalar and then passes it to libtorch; nothing keeps
 /// the managed object alive during that call, so a garbage collection started by another thread can finalize it and
 /// free the native scalar while libtorch still reads it. That showed up here as "Unknown scalar type" errors and
 /// intermittent SIGSEGVs under load (TorchSharp PRs 1434 and 1496 discuss the leak side of the same design).
-/// Creating the Scalar with <c>using var s = value.ToScalar();</c> keeps it referenced until after the call.
+/// Creating the Scalar with <c>using var s = value.ToScalar();</c> keeps it referenced until after the call; so does
+/// passing a process-lifetime constant (<c>t.add(u, Scalars.One)</c>).
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
@@ -24,7 +28,7 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
     private static readonly DiagnosticDescriptor Rule = new(
         DiagnosticId,
         "Implicit TorchSharp.Scalar temporary",
-        "'{0}' is converted to TorchSharp.Scalar implicitly; the temporary can be finalized while libtorch reads it. Create it with 'using var s = value.ToScalar();' (or use a tensor operand).",
+        "'{0}' makes a TorchSharp.Scalar that nothing holds while libtorch reads it, so a collection can finalize it mid-call. Hold it ('using var s = value.ToScalar();'), pass it explicitly (t.add(u, Scalars.One)), or use a tensor operand.",
         "Reliability",
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true);
@@ -38,53 +42,54 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var scalar = start.Compilation.GetTypeByMetadataName("TorchSharp.Scalar");
-            var tensor = start.Compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
-            var torch = start.Compilation.GetTypeByMetadataName("TorchSharp.torch");
-            if (scalar is null || tensor is null || torch is null)
+            if (scalar is null)
             {
                 return;
             }
 
-            // Tensor's operators with a number operand (t * 2.0, 1 - t) convert it to a Scalar inside TorchSharp.
+            // TorchSharp members that make a Scalar inside and drop it (ScalarTemporaryMembers, read from TorchSharp's
+            // IL): t + u and t.add(u) pass an implicit 1 as alpha, t * 2.0 converts the 2.0, t.ToSingle() reads a
+            // Scalar nothing holds, BatchNorm.forward adds an implicit 1 in training.
             start.RegisterOperationAction(
                 operationContext =>
                 {
                     var method = operationContext.Operation switch
                     {
+                        IInvocationOperation invocation => invocation.TargetMethod,
                         IBinaryOperation binary => binary.OperatorMethod,
                         IUnaryOperation unary => unary.OperatorMethod,
+                        IConversionOperation conversion => conversion.OperatorMethod,
+                        IObjectCreationOperation creation => creation.Constructor,
+                        IPropertyReferenceOperation property => property.Property.GetMethod,
                         _ => null,
                     };
-                    if (method is not null
-                        && SymbolEqualityComparer.Default.Equals(method.ContainingType, tensor)
-                        && method.Parameters.Any(p => IsNumber(p.Type)))
+                    if (method is not null && ScalarTemporaryMembers.Keys.Contains(Key(method)))
                     {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(
-                            Rule, operationContext.Operation.Syntax.GetLocation(), operationContext.Operation.Syntax.ToString()));
+                        Report(operationContext);
+                    }
+                    else if (operationContext.Operation is IInvocationOperation { TargetMethod.Name: "call" or "forward", Instance.Type: { } receiver }
+                        && Forward(receiver) is { } forward
+                        && ScalarTemporaryMembers.Keys.Contains(Key(forward)))
+                    {
+                        // module.call(x) dispatches to the receiver's forward, which the invocation does not name.
+                        Report(operationContext);
                     }
                 },
+                OperationKind.Invocation,
                 OperationKind.Binary,
-                OperationKind.Unary);
+                OperationKind.Unary,
+                OperationKind.Conversion,
+                OperationKind.ObjectCreation,
+                OperationKind.PropertyReference);
 
-            // TorchSharp members that build temporary Scalars inside: arange(stop) and arange(start, stop) make the
-            // missing bounds, square() is pow(2), softplus/elu/celu convert their doubles, the optimizers in torch.optim
-            // do it in every step.
+            // torch.optim's optimizers make temporary Scalars in every step, which is reached through Optimizer.step.
             start.RegisterOperationAction(
                 operationContext =>
                 {
                     var invocation = (IInvocationOperation)operationContext.Operation;
-                    var method = invocation.TargetMethod;
-                    var container = method.ContainingType;
-                    bool inTorch = container is not null && container.ToDisplayString().StartsWith("TorchSharp.", System.StringComparison.Ordinal);
-                    bool unsafeArange = method.Name == "arange"
-                        && SymbolEqualityComparer.Default.Equals(container, torch)
-                        && method.Parameters.Count(p => SymbolEqualityComparer.Default.Equals(p.Type, scalar)) < 3;
-                    bool unsafeMember = inTorch && InternalScalarMembers.Contains(method.Name);
-                    bool builtInOptimizer = container is not null && container.ToDisplayString() == "TorchSharp.torch.optim";
-                    if (unsafeArange || unsafeMember || builtInOptimizer)
+                    if (invocation.TargetMethod.ContainingType?.ToDisplayString() == "TorchSharp.torch.optim")
                     {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(
-                            Rule, invocation.Syntax.GetLocation(), invocation.Syntax.ToString()));
+                        Report(operationContext);
                     }
                 },
                 OperationKind.Invocation);
@@ -104,9 +109,39 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static readonly ImmutableHashSet<string> InternalScalarMembers =
-        ImmutableHashSet.Create("square", "square_", "softplus", "elu", "elu_", "celu", "celu_");
+    private static void Report(OperationAnalysisContext context) =>
+        context.ReportDiagnostic(Diagnostic.Create(Rule, context.Operation.Syntax.GetLocation(), context.Operation.Syntax.ToString()));
 
-    private static bool IsNumber(ITypeSymbol type) => type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64
-        or SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Int16 or SpecialType.System_Byte;
+    /// <summary>The forward that a call on <paramref name="receiver"/> runs: the most derived declaration.</summary>
+    private static IMethodSymbol? Forward(ITypeSymbol receiver)
+    {
+        for (var type = receiver; type is not null; type = type.BaseType)
+        {
+            var forward = type.GetMembers("forward").OfType<IMethodSymbol>().FirstOrDefault(m => !m.IsStatic);
+            if (forward is not null)
+            {
+                return forward;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The key of <see cref="ScalarTemporaryMembers"/>: metadata names, as reflection spells them.</summary>
+    private static string Key(IMethodSymbol method)
+    {
+        method = (method.ReducedFrom ?? method).OriginalDefinition;
+        return $"{TypeName(method.ContainingType)}::{method.MetadataName}({string.Join(",", method.Parameters.Select(p => ShortName(p.Type)))})";
+    }
+
+    private static string TypeName(INamedTypeSymbol type) => type.ContainingType is { } outer
+        ? TypeName(outer) + "+" + type.MetadataName
+        : (type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." : string.Empty) + type.MetadataName;
+
+    private static string ShortName(ITypeSymbol type) => type switch
+    {
+        IArrayTypeSymbol array => ShortName(array.ElementType) + "[" + new string(',', array.Rank - 1) + "]",
+        IPointerTypeSymbol pointer => ShortName(pointer.PointedAtType) + "*",
+        _ => type.MetadataName,
+    };
 }

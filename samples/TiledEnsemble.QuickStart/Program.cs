@@ -10,7 +10,7 @@ const int TileSize = 128;
 const int Stride = 64;
 
 using var scope = NewDisposeScope();
-var generator = new Generator(42);
+using var generator = new Generator(42);
 var image = rand(new long[] { 2, 3, imageSize.Height, imageSize.Width }, generator: generator);
 
 var tiler = new Tiler(TileSize, Stride, imageSize);

@@ -14,6 +14,20 @@ internal static class TestTensors
         return full(shape, fill, dtype);
     }
 
+    /// <summary>Uniform [0, 1) float32 values drawn from a generator seeded with <paramref name="seed"/> (held across the draw, see TE0003).</summary>
+    public static Tensor Rand(long[] shape, ulong seed)
+    {
+        using var generator = new Generator(seed);
+        return rand(shape, generator: generator);
+    }
+
+    /// <summary>Standard normal float32 values drawn from a generator seeded with <paramref name="seed"/>.</summary>
+    public static Tensor Randn(long[] shape, ulong seed)
+    {
+        using var generator = new Generator(seed);
+        return randn(shape, generator: generator);
+    }
+
     /// <summary>0, 1, ..., <paramref name="count"/> − 1.</summary>
     public static Tensor Arange(long count, ScalarType dtype)
     {
@@ -22,6 +36,9 @@ internal static class TestTensors
         using var step = 1L.ToScalar();
         return arange(start, stop, step, dtype);
     }
+
+    /// <summary>1, the alpha of a plain sum (t.add(u, One)): t + u and t.add(u) pass a temporary 1 (TE0001).</summary>
+    public static readonly Scalar One = 1L.ToScalar();
 
     /// <summary>
     /// A Scalar kept alive until the process ends, for test arithmetic (tests make few; leaking them is harmless and

@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -41,7 +42,7 @@ public sealed class EvaluationResidencyTests : IDisposable
         Assert.Equal(0, Volatile.Read(ref _alive));
 
         // Prediction keeps them (the setting); a later evaluation uses those and loads none.
-        using (var images = rand(new long[] { 2, 3, 128, 128 }, generator: new Generator(5)))
+        using (var images = TestTensors.Rand(new long[] { 2, 3, 128, 128 }, 5))
         {
             Assert.Equal(2, ensemble.Predict(images).Count);
         }

@@ -155,7 +155,7 @@ public sealed class Joiner
 
                 var set = p.Boxes[b];
                 var offset = tensor(new float[] { p.Position.Left, p.Position.Top, p.Position.Left, p.Position.Top }, device: set.Corners.device);
-                corners.Add(set.Corners.to_type(ScalarType.Float32) + offset);
+                corners.Add(set.Corners.to_type(ScalarType.Float32).add(offset, Scalars.One));
                 scores.Add(set.Scores.to_type(ScalarType.Float32));
             }
 

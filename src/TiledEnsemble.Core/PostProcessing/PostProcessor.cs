@@ -70,7 +70,7 @@ public sealed class PostProcessor
             using var shift = threshold.ToScalar();
             using var divisor = range.ToScalar();
             // One new tensor, the rest in place: for full-resolution maps every allocation is a large block.
-            result = values.sub(shift).div_(divisor).add_(Scalars.Half).clamp_(Scalars.Zero, Scalars.One);
+            result = values.sub(shift).div_(divisor).add_(Scalars.Half, Scalars.One).clamp_(Scalars.Zero, Scalars.One);
         }
         else
         {

@@ -11,21 +11,21 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlo
     public const int Expansion = 1;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormalization2d bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly BatchNormalization2d bn2;
     private readonly Sequential? downsample;
 
     public BasicBlock(string name, long inPlanes, long planes, long stride)
         : base(name)
     {
         conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
-        bn1 = BatchNorm2d(planes);
+        bn1 = new BatchNormalization2d(planes);
         conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes);
+        bn2 = new BatchNormalization2d(planes);
         if (stride != 1 || inPlanes != planes * Expansion)
         {
-            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes * Expansion)));
+            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", new BatchNormalization2d(planes * Expansion)));
         }
 
         RegisterComponents();
@@ -40,6 +40,6 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlo
         using var scope = NewDisposeScope();
         var x = FoldedConvolution.Apply(conv1, bn1, input, null).relu_();
         x = FoldedConvolution.Apply(conv2, bn2, x, channels);
-        return x.add_(FoldedConvolution.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
+        return x.add_(FoldedConvolution.Residual(downsample, input, channels), Scalars.One).relu_().MoveToOuterDisposeScope();
     }
 }

@@ -11,11 +11,11 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
     public const int Expansion = 4;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormalization2d bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly BatchNormalization2d bn2;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly BatchNormalization2d bn3;
     private readonly Sequential? downsample;
 
     /// <param name="name">Module name.</param>
@@ -28,14 +28,14 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
     {
         long width = planes * widthPerGroup / 64;
         conv1 = Conv2d(inPlanes, width, 1, bias: false);
-        bn1 = BatchNorm2d(width);
+        bn1 = new BatchNormalization2d(width);
         conv2 = Conv2d(width, width, 3, stride: stride, padding: 1, bias: false);
-        bn2 = BatchNorm2d(width);
+        bn2 = new BatchNormalization2d(width);
         conv3 = Conv2d(width, planes * Expansion, 1, bias: false);
-        bn3 = BatchNorm2d(planes * Expansion);
+        bn3 = new BatchNormalization2d(planes * Expansion);
         if (stride != 1 || inPlanes != planes * Expansion)
         {
-            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", BatchNorm2d(planes * Expansion)));
+            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", new BatchNormalization2d(planes * Expansion)));
         }
 
         RegisterComponents();
@@ -51,6 +51,6 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
         var x = FoldedConvolution.Apply(conv1, bn1, input, null).relu_();
         x = FoldedConvolution.Apply(conv2, bn2, x, null).relu_();
         x = FoldedConvolution.Apply(conv3, bn3, x, channels);
-        return x.add_(FoldedConvolution.Residual(downsample, input, channels)).relu_().MoveToOuterDisposeScope();
+        return x.add_(FoldedConvolution.Residual(downsample, input, channels), Scalars.One).relu_().MoveToOuterDisposeScope();
     }
 }

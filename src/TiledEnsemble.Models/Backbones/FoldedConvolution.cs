@@ -17,7 +17,7 @@ internal static class FoldedConvolution
     /// <paramref name="norm"/>(<paramref name="conv"/>(<paramref name="input"/>)) for all channels, or for
     /// <paramref name="channels"/> only when given (eval mode only).
     /// </summary>
-    public static Tensor Apply(Conv2d conv, BatchNorm2d norm, Tensor input, Tensor? channels)
+    public static Tensor Apply(Conv2d conv, BatchNormalization2d norm, Tensor input, Tensor? channels)
     {
         using var scope = NewDisposeScope();
         if (norm.training)
@@ -44,8 +44,8 @@ internal static class FoldedConvolution
         }
 
         using var eps = norm.eps.ToScalar();
-        var scale = variance.add(eps).rsqrt_().mul_(gamma);
-        var bias = (convBias is null ? mean.neg() : convBias.sub(mean)).mul_(scale).add_(beta);
+        var scale = variance.add(eps, Scalars.One).rsqrt_().mul_(gamma);
+        var bias = (convBias is null ? mean.neg() : convBias.sub(mean)).mul_(scale).add_(beta, Scalars.One);
         var folded = weight.mul(scale.reshape(-1, 1, 1, 1));
         return Convolutions.Apply(input, folded, bias, conv.stride, conv.padding, conv.dilation, conv.groups).MoveToOuterDisposeScope();
     }
@@ -63,6 +63,6 @@ internal static class FoldedConvolution
 
         using var scope = NewDisposeScope();
         var parts = projection.children().ToArray();
-        return Apply((Conv2d)parts[0], (BatchNorm2d)parts[1], input, channels).MoveToOuterDisposeScope();
+        return Apply((Conv2d)parts[0], (BatchNormalization2d)parts[1], input, channels).MoveToOuterDisposeScope();
     }
 }

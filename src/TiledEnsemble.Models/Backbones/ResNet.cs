@@ -16,7 +16,7 @@ namespace TiledEnsemble.Models.Backbones;
 public sealed class ResNet : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormalization2d bn1;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
     private readonly Sequential layer3;
@@ -34,7 +34,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
         Kind = kind;
         Depth = depth;
         conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(64);
+        bn1 = new BatchNormalization2d(64);
         var blocks = kind == BackboneKind.ResNet18 ? new[] { 2, 2, 2, 2 } : new[] { 3, 4, 6, 3 };
         long inPlanes = 64;
         layer1 = MakeLayer(kind, ref inPlanes, 64, blocks[0], 1);
@@ -60,7 +60,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     internal static ResNet Create(BackboneKind kind, long seed, int depth)
     {
         var model = new ResNet(kind, depth);
-        var generator = new Generator((ulong)seed);
+        using var generator = new Generator((ulong)seed);
         using (no_grad())
         {
             foreach (var (name, parameter) in model.named_parameters())

@@ -62,7 +62,7 @@ internal sealed class CouplingBlock : Module
         using var scope = NewDisposeScope();
         using var fifth = 0.2.ToScalar();
         var half = global_scale.mul(Scalars.Half);
-        return half.relu().add(half.abs().neg().exp().log1p()).mul(fifth).MoveToOuterDisposeScope();
+        return half.relu().add(half.abs().neg().exp().log1p(), Scalars.One).mul(fifth).MoveToOuterDisposeScope();
     }
 
     /// <summary>The subnet (convolution, ReLU, convolution), its convolutions through <see cref="Convolutions"/>.</summary>
@@ -84,17 +84,17 @@ internal sealed class CouplingBlock : Module
         using var clamp = Clamp.ToScalar();
         var a = Subnet(kept).mul(tenth);
         var logScale = a.narrow(1, 0, _changed).tanh().mul(clamp);
-        var coupled = changed.mul(logScale.exp()).add(a.narrow(1, _changed, _changed));
+        var coupled = changed.mul(logScale.exp()).add(a.narrow(1, _changed, _changed), Scalars.One);
         var logJacobian = logScale.sum(new long[] { 1, 2, 3 });
 
         var y = cat(new[] { kept, coupled }, 1);
         var scale = GlobalScale();
-        y = y.mul(scale).add(global_offset);
+        y = y.mul(scale).add(global_offset, Scalars.One);
         var order = w_perm.squeeze(-1).squeeze(-1).argmax(1);
         y = y.index_select(1, order);
         long pixels = x.shape[2] * x.shape[3];
         using var pixelCount = pixels.ToScalar();
-        logJacobian = logJacobian.add(scale.log().sum().mul(pixelCount));
+        logJacobian = logJacobian.add(scale.log().sum().mul(pixelCount), Scalars.One);
         return (y.MoveToOuterDisposeScope(), logJacobian.MoveToOuterDisposeScope());
     }
 }

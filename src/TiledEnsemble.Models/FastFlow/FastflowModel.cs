@@ -62,7 +62,7 @@ public sealed class FastflowModel : TrainedAnomalyModel
         for (int i = 0; i < latents.Length; i++)
         {
             var nll = latents[i].pow(Scalars.Two).sum(new long[] { 1, 2, 3 }).mul(Scalars.Half).sub(logJacobians[i]).mean();
-            total = total is null ? nll : total.add(nll);
+            total = total is null ? nll : total.add(nll, Scalars.One);
         }
 
         return total!.MoveToOuterDisposeScope();

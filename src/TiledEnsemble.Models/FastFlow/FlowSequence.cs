@@ -14,7 +14,7 @@ internal sealed class FlowSequence : Module
     public FlowSequence(string name, long channels, FastflowOptions options, long seed)
         : base(name)
     {
-        var generator = new Generator((ulong)seed);
+        using var generator = new Generator((ulong)seed);
         var blocks = new List<CouplingBlock>();
         for (int step = 0; step < options.FlowSteps; step++)
         {
@@ -36,7 +36,7 @@ internal sealed class FlowSequence : Module
         {
             var (y, logJacobian) = block.Forward(x);
             x = y;
-            total = total is null ? logJacobian : total.add(logJacobian);
+            total = total is null ? logJacobian : total.add(logJacobian, Scalars.One);
         }
 
         return (x.MoveToOuterDisposeScope(), total!.MoveToOuterDisposeScope());

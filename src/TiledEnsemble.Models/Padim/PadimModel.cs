@@ -104,14 +104,14 @@ public sealed class PadimModel : IAnomalyModel
                 }
 
                 // Accumulate the outer products block by block: no full [hw, C', C'] temporary per batch.
-                sum.add_(batchSum);
+                sum.add_(batchSum, Scalars.One);
                 long channels = byPosition.shape[2];
                 long outerBlock = Math.Max(1, OuterProductBytes / (channels * channels * sizeof(double)));
                 for (long start = 0; start < byPosition.shape[0]; start += outerBlock)
                 {
                     using var step = NewDisposeScope();
                     var block = byPosition.narrow(0, start, Math.Min(outerBlock, byPosition.shape[0] - start));
-                    outer!.narrow(0, start, block.shape[0]).add_(block.transpose(1, 2).bmm(block));
+                    outer!.narrow(0, start, block.shape[0]).add_(block.transpose(1, 2).bmm(block), Scalars.One);
                 }
 
                 count += batch.shape[0];
@@ -131,7 +131,7 @@ public sealed class PadimModel : IAnomalyModel
             using var degreesOfFreedom = (count - 1).ToScalar();
             using var ridge = 0.01.ToScalar();
             outer!.sub_(meanByPosition.unsqueeze(2).mul(meanByPosition.unsqueeze(1)).mul_(n)).div_(degreesOfFreedom);
-            outer.diagonal(dim1: 1, dim2: 2).add_(ridge);
+            outer.diagonal(dim1: 1, dim2: 2).add_(ridge, Scalars.One);
             long positions = outer.shape[0];
             var inverse = empty(outer.shape, ScalarType.Float32, Device);
             for (long start = 0; start < positions; start += PositionBlock)

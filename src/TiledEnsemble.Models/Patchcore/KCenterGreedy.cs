@@ -53,7 +53,7 @@ public static class KCenterGreedy
     {
         using var scope = NewDisposeScope();
         using var minusTwo = (-2.0).ToScalar();
-        return points.mv(points[index]).mul_(minusTwo).add_(norms).add_(norms[index]).clamp_min_(Scalars.Zero).MoveToOuterDisposeScope();
+        return points.mv(points[index]).mul_(minusTwo).add_(norms, Scalars.One).add_(norms[index], Scalars.One).clamp_min_(Scalars.Zero).MoveToOuterDisposeScope();
     }
 
     private static Tensor Projection(long inputs, int outputs, Random random, Device device)

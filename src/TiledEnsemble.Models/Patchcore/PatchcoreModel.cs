@@ -113,7 +113,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         int neighbours = (int)Math.Min(_options.NumNeighbors, bank.shape[0]);
         var support = ChunkedDistances(anchor, bank).topk(neighbours, dim: 1, largest: false).indexes; // [B, k]
         var supportDistances = (worstFeature.unsqueeze(1) - bank[support]).pow(Scalars.Two).sum(2).sqrt(); // [B, k]
-        var weights = supportDistances.softmax(1)[.., 0].neg().add_(Scalars.One);
+        var weights = supportDistances.softmax(1)[.., 0].neg().add_(Scalars.One, Scalars.One);
         var scores = weights * worstScore;
 
         var maps = _mapResize.Apply(patchScores.reshape(b, 1, h, w), images.shape[2], images.shape[3]);
@@ -206,7 +206,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         {
             // One block (a tile position's bank and batch, typically): the same arithmetic without the running minimum.
             var (d, i) = bankNorms.addmm(queries, bank.t(), beta: 1, alpha: -2).min(1);
-            d.add_(queries.pow(Scalars.Two).sum(1)).clamp_min_(Scalars.Zero).sqrt_();
+            d.add_(queries.pow(Scalars.Two).sum(1), Scalars.One).clamp_min_(Scalars.Zero).sqrt_();
             return (d.MoveToOuterDisposeScope(), i.MoveToOuterDisposeScope());
         }
 
@@ -228,11 +228,11 @@ public sealed class PatchcoreModel : IAnomalyModel
                 var (d, i) = partial.min(1);
                 var better = d.lt(currentBest);
                 using var blockStart = m.ToScalar();
-                currentIndex.copy_(where(better, i.add(blockStart), currentIndex));
+                currentIndex.copy_(where(better, i.add(blockStart, Scalars.One), currentIndex));
                 currentBest.copy_(where(better, d, currentBest));
             }
 
-            currentBest.add_(block.pow(Scalars.Two).sum(1)).clamp_min_(Scalars.Zero).sqrt_();
+            currentBest.add_(block.pow(Scalars.Two).sum(1), Scalars.One).clamp_min_(Scalars.Zero).sqrt_();
         }
 
         return (best.MoveToOuterDisposeScope(), bestIndex.MoveToOuterDisposeScope());

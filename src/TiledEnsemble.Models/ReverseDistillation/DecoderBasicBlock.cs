@@ -1,3 +1,4 @@
+using TiledEnsemble.Models.Backbones;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -10,18 +11,18 @@ internal sealed class DecoderBasicBlock : Module<Tensor, Tensor>
     public const int Expansion = 1;
 
     private readonly Module<Tensor, Tensor> conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormalization2d bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly BatchNormalization2d bn2;
     private readonly Sequential? upsample;
 
     public DecoderBasicBlock(string name, long inPlanes, long planes, long stride)
         : base(name)
     {
         conv1 = stride == 2 ? ConvTranspose2d(inPlanes, planes, 2, stride: 2, bias: false) : Conv2d(inPlanes, planes, 3, padding: 1, bias: false);
-        bn1 = BatchNorm2d(planes);
+        bn1 = new BatchNormalization2d(planes);
         conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes);
+        bn2 = new BatchNormalization2d(planes);
         upsample = DecoderLayers.Upsample(inPlanes, planes * Expansion, stride);
         RegisterComponents();
     }
@@ -32,6 +33,6 @@ internal sealed class DecoderBasicBlock : Module<Tensor, Tensor>
         var x = functional.relu(bn1.forward(conv1.forward(input)));
         x = bn2.forward(conv2.forward(x));
         var identity = upsample is null ? input : upsample.forward(input);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
+        return functional.relu(x.add(identity, Scalars.One)).MoveToOuterDisposeScope();
     }
 }

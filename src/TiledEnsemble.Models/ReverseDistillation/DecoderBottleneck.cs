@@ -11,11 +11,11 @@ internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
     public const int Expansion = 4;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormalization2d bn1;
     private readonly Module<Tensor, Tensor> conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly BatchNormalization2d bn2;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly BatchNormalization2d bn3;
     private readonly Sequential? upsample;
 
     public DecoderBottleneck(string name, long inPlanes, long planes, long stride, long widthPerGroup)
@@ -23,11 +23,11 @@ internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
     {
         long width = planes * widthPerGroup / 64;
         conv1 = Conv2d(inPlanes, width, 1, bias: false);
-        bn1 = BatchNorm2d(width);
+        bn1 = new BatchNormalization2d(width);
         conv2 = stride == 2 ? ConvTranspose2d(width, width, 2, stride: 2, bias: false) : Conv2d(width, width, 3, padding: 1, bias: false);
-        bn2 = BatchNorm2d(width);
+        bn2 = new BatchNormalization2d(width);
         conv3 = Conv2d(width, planes * Expansion, 1, bias: false);
-        bn3 = BatchNorm2d(planes * Expansion);
+        bn3 = new BatchNormalization2d(planes * Expansion);
         upsample = DecoderLayers.Upsample(inPlanes, planes * Expansion, stride);
         RegisterComponents();
     }
@@ -39,6 +39,6 @@ internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
         x = functional.relu(bn2.forward(conv2.forward(x)));
         x = bn3.forward(Convolutions.Forward(conv3, x));
         var identity = upsample is null ? input : upsample.forward(input);
-        return functional.relu(x + identity).MoveToOuterDisposeScope();
+        return functional.relu(x.add(identity, Scalars.One)).MoveToOuterDisposeScope();
     }
 }

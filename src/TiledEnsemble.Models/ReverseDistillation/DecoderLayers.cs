@@ -11,7 +11,7 @@ internal static class DecoderLayers
 {
     public static TorchSharp.Modules.Sequential? Upsample(long inPlanes, long outPlanes, long stride) =>
         stride != 1 || inPlanes != outPlanes
-            ? Sequential(("0", (Module<Tensor, Tensor>)ConvTranspose2d(inPlanes, outPlanes, 2, stride: stride, bias: false)), ("1", BatchNorm2d(outPlanes)))
+            ? Sequential(("0", (Module<Tensor, Tensor>)ConvTranspose2d(inPlanes, outPlanes, 2, stride: stride, bias: false)), ("1", new BatchNormalization2d(outPlanes)))
             : null;
 
     public static TorchSharp.Modules.Sequential Make(BackboneKind kind, ref long inPlanes, long planes, int count, long stride)

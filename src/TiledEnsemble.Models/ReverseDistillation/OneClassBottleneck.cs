@@ -15,13 +15,13 @@ namespace TiledEnsemble.Models.ReverseDistillation;
 internal sealed class OneClassBottleneck : Module<Tensor[], Tensor>
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormalization2d bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly BatchNormalization2d bn2;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly BatchNormalization2d bn3;
     private readonly Conv2d conv4;
-    private readonly BatchNorm2d bn4;
+    private readonly BatchNormalization2d bn4;
     private readonly Sequential bn_layer;
 
     public OneClassBottleneck(BackboneKind kind)
@@ -29,13 +29,13 @@ internal sealed class OneClassBottleneck : Module<Tensor[], Tensor>
     {
         long e = DecoderLayers.Expansion(kind);
         conv1 = Conv2d(64 * e, 128 * e, 3, stride: 2, padding: 1, bias: false);
-        bn1 = BatchNorm2d(128 * e);
+        bn1 = new BatchNormalization2d(128 * e);
         conv2 = Conv2d(128 * e, 256 * e, 3, stride: 2, padding: 1, bias: false);
-        bn2 = BatchNorm2d(256 * e);
+        bn2 = new BatchNormalization2d(256 * e);
         conv3 = Conv2d(128 * e, 256 * e, 3, stride: 2, padding: 1, bias: false);
-        bn3 = BatchNorm2d(256 * e);
+        bn3 = new BatchNormalization2d(256 * e);
         conv4 = Conv2d(1024 * e, 512 * e, 1, bias: false);
-        bn4 = BatchNorm2d(512 * e);
+        bn4 = new BatchNormalization2d(512 * e);
 
         long inPlanes = 256 * e * 3;
         var blocks = new List<(string, Module<Tensor, Tensor>)>();

@@ -61,8 +61,8 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
         {
             long b = encoded[i].shape[0];
             var similarity = F.cosine_similarity(encoded[i].reshape(b, -1), decoded[i].reshape(b, -1), dim: 1);
-            var layer = similarity.neg().add(Scalars.One).mean();
-            total = total is null ? layer : total.add(layer);
+            var layer = similarity.neg().add(Scalars.One, Scalars.One).mean();
+            total = total is null ? layer : total.add(layer, Scalars.One);
         }
 
         return total!.MoveToOuterDisposeScope();
@@ -100,9 +100,9 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
         Tensor? map = null;
         for (int i = 0; i < encoded.Length; i++)
         {
-            var distance = F.cosine_similarity(encoded[i], decoded[i], dim: 1).neg().add(Scalars.One).unsqueeze(1);
+            var distance = F.cosine_similarity(encoded[i], decoded[i], dim: 1).neg().add(Scalars.One, Scalars.One).unsqueeze(1);
             var upsampled = F.interpolate(distance, size, mode: InterpolationMode.Bilinear, align_corners: true);
-            map = map is null ? upsampled : _options.MapMode == AnomalyMapMode.Add ? map.add(upsampled) : map.mul(upsampled);
+            map = map is null ? upsampled : _options.MapMode == AnomalyMapMode.Add ? map.add(upsampled, Scalars.One) : map.mul(upsampled);
         }
 
         return GaussianBlur.Apply(map!, _options.BlurSigma).MoveToOuterDisposeScope();

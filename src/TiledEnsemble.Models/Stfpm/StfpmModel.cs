@@ -62,7 +62,7 @@ public sealed class StfpmModel : TrainedAnomalyModel
             long h = teacher[i].shape[2], w = teacher[i].shape[3];
             using var factor = (0.5 / (h * w)).ToScalar();
             var layer = F.normalize(teacher[i], dim: 1).sub(F.normalize(student[i], dim: 1)).pow(Scalars.Two).sum().mul(factor);
-            total = total is null ? layer : total.add(layer);
+            total = total is null ? layer : total.add(layer, Scalars.One);
         }
 
         return total!.MoveToOuterDisposeScope();

@@ -52,7 +52,7 @@ internal sealed class AdamOptimizer : GradientOptimizer
         using var epsilon = _epsilon.ToScalar();
         using var stepSize = (-LearningRate / correction1).ToScalar();
         using var denominator = v.sqrt();
-        denominator.div_(rootCorrection2).add_(epsilon);
+        denominator.div_(rootCorrection2).add_(epsilon, Scalars.One);
         parameter.addcdiv_(m, denominator, value: stepSize);
     }
 

@@ -17,7 +17,7 @@ internal static class SeededInitialization
 {
     public static void Apply(nn.Module module, long seed)
     {
-        var generator = new Generator((ulong)seed);
+        using var generator = new Generator((ulong)seed);
         var parameters = module.named_parameters().ToList();
         var fanIn = new Dictionary<string, long>();
         foreach (var (name, parameter) in parameters)

@@ -40,7 +40,7 @@ internal sealed class SgdOptimizer : GradientOptimizer
             else
             {
                 using var momentum = _momentum.ToScalar();
-                buffer.mul_(momentum).add_(gradient);
+                buffer.mul_(momentum).add_(gradient, Scalars.One);
             }
 
             direction = buffer;

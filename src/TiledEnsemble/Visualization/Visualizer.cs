@@ -128,7 +128,7 @@ internal sealed class Visualizer
     private static Tensor Overlay(Tensor rgb, Tensor heat)
     {
         using var scope = NewDisposeScope();
-        return rgb.add(heat).mul_(Scalars.Half).MoveToOuterDisposeScope();
+        return rgb.add(heat, Scalars.One).mul_(Scalars.Half).MoveToOuterDisposeScope();
     }
 
     /// <summary>The image with the mask's boundary in red and each region's box in yellow.</summary>

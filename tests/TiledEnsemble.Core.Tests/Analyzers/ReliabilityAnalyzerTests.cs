@@ -10,7 +10,7 @@ using Xunit;
 
 namespace TiledEnsemble.Tests.Analyzers;
 
-/// <summary>The build-time guards TE0001 and TE0002 still recognise TorchSharp's temporary Scalars and unscoped temporary tensors (a TorchSharp upgrade could silently blind them).</summary>
+/// <summary>The build-time guards TE0001, TE0002 and TE0003 still recognise TorchSharp's temporary Scalars, unscoped temporary tensors and unheld generators (a TorchSharp upgrade could silently blind them).</summary>
 public class ReliabilityAnalyzerTests
 {
     [Theory]
@@ -22,6 +22,15 @@ public class ReliabilityAnalyzerTests
     [InlineData("torch.arange(3)")]
     [InlineData("torch.full(new long[] { 2 }, 1.5f)")]
     [InlineData("torch.nn.functional.softplus(t)")]
+    [InlineData("t + t")]
+    [InlineData("t.add(t)")]
+    [InlineData("t.add_(t)")]
+    [InlineData("t.add(0.5.ToScalar())")]
+    [InlineData("t.ToSingle()")]
+    [InlineData("(double)t")]
+    [InlineData("torch.nn.functional.leaky_relu(t, 0.2)")]
+    [InlineData("torch.nn.BatchNorm2d(4).call(t)")]
+    [InlineData("torch.nn.BatchNorm2d(4).forward(t)")]
     public void ReportsATemporaryScalar(string expression) =>
         Assert.Contains(Diagnose($"var r = {expression};"), d => d.Id == "TE0001");
 
@@ -31,7 +40,8 @@ public class ReliabilityAnalyzerTests
 
     [Theory]
     [InlineData("using var s = 0.5.ToScalar(); var r = t.ge(s);")]
-    [InlineData("var r = t * t + t.pow(t);")]
+    [InlineData("using var one = 1.ToScalar(); var r = t.mul(t).add(t.pow(t), one);")]
+    [InlineData("var r = torch.nn.Conv2d(3, 4, 1).call(t);")]
     [InlineData("var r = torch.nn.functional.normalize(t, dim: 1);")]
     public void AcceptsScalarsHeldAcrossTheCall(string statements) =>
         Assert.DoesNotContain(Diagnose(statements), d => d.Id == "TE0001");
@@ -51,6 +61,42 @@ public class ReliabilityAnalyzerTests
     [InlineData("using (torch.NewDisposeScope()) { var r = t.add(t.mul(t)); }")]
     public void AcceptsTemporariesInsideAScopeOrHeld(string statements) =>
         Assert.DoesNotContain(Diagnose(statements), d => d.Id == "TE0002");
+
+    [Theory]
+    [InlineData("var r = rand(new long[] { 2 }, generator: new Generator(1));")]
+    [InlineData("var g = new Generator(1); var r = rand(new long[] { 2 }, generator: g);")]
+    public void ReportsAGeneratorNotHeldByAUsing(string statements) =>
+        Assert.Contains(Diagnose(statements), d => d.Id == "TE0003");
+
+    [Theory]
+    [InlineData("using var g = new Generator(1); var r = rand(new long[] { 2 }, generator: g);")]
+    [InlineData("using (var g = new Generator(1)) { var r = rand(new long[] { 2 }, generator: g); }")]
+    public void AcceptsAGeneratorHeldByAUsing(string statements) =>
+        Assert.DoesNotContain(Diagnose(statements), d => d.Id == "TE0003");
+
+    /// <summary>
+    /// The analyzer's list of TorchSharp members that drop a temporary Scalar is what TorchSharp's IL says: the scan
+    /// finds every member that makes a Scalar without disposing it, and every member that calls one.
+    /// </summary>
+    [Fact]
+    public void ListMatchesTorchSharpsIl()
+    {
+        var listed = ((System.Collections.Generic.IEnumerable<string>)LoadAnalyzerAssembly()
+            .GetType("TiledEnsemble.Analyzers.ScalarTemporaryMembers", throwOnError: true)!
+            .GetField("Keys")!.GetValue(null)!).ToHashSet();
+        var scanned = TiledEnsemble.Tests.ScalarTemporaryScan.UnsafeMembers;
+        Assert.Contains("TorchSharp.torch+Tensor::add(Tensor)", scanned);
+        Assert.Contains("TorchSharp.Modules.BatchNorm::forward(Tensor)", scanned);
+        Assert.DoesNotContain("TorchSharp.torch+Tensor::add(Tensor,Scalar)", scanned);
+        var missing = scanned.Except(listed).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var stale = listed.Except(scanned).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        Assert.True(
+            missing.Count == 0 && stale.Count == 0,
+            $"ScalarTemporaryMembers.Keys differs from TorchSharp's IL. Missing: {string.Join(", ", missing)}. Stale: {string.Join(", ", stale)}. "
+            + "The whole list:\n" + string.Join(",\n", scanned.OrderBy(k => k, StringComparer.Ordinal).Select(k => $"        \"{k}\"")));
+    }
+
+    private static Assembly LoadAnalyzerAssembly() => Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, "analyzers", "TiledEnsemble.Analyzers.dll"));
 
     private static ImmutableArray<Diagnostic> Diagnose(string statements)
     {
@@ -72,8 +118,7 @@ public class ReliabilityAnalyzerTests
         var compileErrors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         Assert.True(compileErrors.Count == 0, string.Join("\n", compileErrors));
 
-        var path = Path.Combine(AppContext.BaseDirectory, "analyzers", "TiledEnsemble.Analyzers.dll");
-        var analyzers = Assembly.LoadFrom(path).GetTypes()
+        var analyzers = LoadAnalyzerAssembly().GetTypes()
             .Where(t => typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && !t.IsAbstract)
             .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
             .ToImmutableArray();

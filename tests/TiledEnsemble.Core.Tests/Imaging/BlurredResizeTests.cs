@@ -22,7 +22,7 @@ public class BlurredResizeTests
     public void EqualsInterpolatingThenBlurring(InterpolationMode mode, bool? alignCorners, int h, int w, int height, int width, double sigma)
     {
         using var scope = NewDisposeScope();
-        var maps = rand(new long[] { 3, 2, h, w }, generator: new Generator(11));
+        var maps = TestTensors.Rand(new long[] { 3, 2, h, w }, 11);
         var expected = GaussianBlur.Apply(F.interpolate(maps, new long[] { height, width }, mode: mode, align_corners: alignCorners), sigma);
         using var resize = new BlurredResize(sigma, mode, alignCorners);
         var actual = resize.Apply(maps, height, width);
@@ -62,8 +62,8 @@ public class BlurredResizeTests
     {
         using var scope = NewDisposeScope();
         using var resize = new BlurredResize(2, InterpolationMode.Bilinear);
-        var small = rand(new long[] { 1, 1, 8, 8 }, generator: new Generator(3));
-        var large = rand(new long[] { 1, 1, 16, 12 }, generator: new Generator(4));
+        var small = TestTensors.Rand(new long[] { 1, 1, 8, 8 }, 3);
+        var large = TestTensors.Rand(new long[] { 1, 1, 16, 12 }, 4);
         var expectedSmall = GaussianBlur.Apply(F.interpolate(small, new long[] { 32, 32 }, mode: InterpolationMode.Bilinear, align_corners: false), 2);
         var expectedLarge = GaussianBlur.Apply(F.interpolate(large, new long[] { 64, 48 }, mode: InterpolationMode.Bilinear, align_corners: false), 2);
         var results = new Tensor[16];

@@ -54,7 +54,7 @@ public class SeamSmootherTests
     {
         using var scope = NewDisposeScope();
         var grid = TileGrid.Create(image, tile, stride);
-        var maps = rand(new long[] { 2, 1, image, image }, generator: new Generator(5));
+        var maps = TestTensors.Rand(new long[] { 2, 1, image, image }, 5);
         var smoother = new SeamSmoother(sigma: 2, width: width);
         var whole = where(smoother.SeamMask(grid), TiledEnsemble.Imaging.GaussianBlur.Apply(maps, 2), maps);
         Assert.True(smoother.Smooth(maps, grid).eq(whole).all().item<bool>());
@@ -65,7 +65,7 @@ public class SeamSmootherTests
     {
         using var scope = NewDisposeScope();
         var grid = TileGrid.Create(48, 24, 12);
-        var maps = rand(new long[] { 2, 1, 48, 48 }, generator: new Generator(11));
+        var maps = TestTensors.Rand(new long[] { 2, 1, 48, 48 }, 11);
         var smoother = new SeamSmoother(sigma: 2, width: 0.25);
         var smoothed = smoother.Smooth(maps, grid);
         var mask = smoother.SeamMask(grid);

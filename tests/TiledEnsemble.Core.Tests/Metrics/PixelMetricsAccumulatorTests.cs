@@ -12,14 +12,14 @@ public class PixelMetricsAccumulatorTests
 {
     private static (Tensor Maps, Tensor Masks) Batch(int seed, float low, float high, bool quantized)
     {
-        var generator = new Generator((ulong)seed);
+        using var generator = new Generator((ulong)seed);
         using var scope = NewDisposeScope();
         var masks = zeros(new long[] { 2, 1, 32, 32 });
         masks[0, 0, 4..10, 6..12] = 1;
         masks[1, 0, 20..22, 20..30] = 1;
         masks[1, 0, 2, 2] = 1;
-        var maps = rand(new long[] { 2, 1, 32, 32 }, generator: generator).mul(TestTensors.Scalar(0.7)).add(masks.mul(TestTensors.Scalar(0.3)));
-        maps = maps.mul(TestTensors.Scalar(high - low)).add(TestTensors.Scalar(low));
+        var maps = rand(new long[] { 2, 1, 32, 32 }, generator: generator).mul(TestTensors.Scalar(0.7)).add(masks.mul(TestTensors.Scalar(0.3)), TestTensors.One);
+        maps = maps.mul(TestTensors.Scalar(high - low)).add(TestTensors.Scalar(low), TestTensors.One);
         if (quantized)
         {
             maps = maps.mul(TestTensors.Scalar(64)).round().div(TestTensors.Scalar(64));

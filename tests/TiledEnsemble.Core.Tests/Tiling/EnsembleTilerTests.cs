@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using TiledEnsemble.Tiling;
 using TorchSharp;
@@ -12,7 +13,7 @@ public class EnsembleTilerTests
     public void TilesAreGroupedByPositionPixelByPixel()
     {
         using var scope = NewDisposeScope();
-        var images = rand(new long[] { 3, 2, 64, 80 }, generator: new Generator(5));
+        var images = TestTensors.Rand(new long[] { 3, 2, 64, 80 }, 5);
         var tiler = new EnsembleTiler(32, 16, (64, 80));
         var tiles = tiler.Tile(images);
         TensorAssert.Shape(tiles, 3, 4, 3, 2, 32, 32);
@@ -29,7 +30,7 @@ public class EnsembleTilerTests
     public void RoundTripIsExact(int height, int width, int tile, int stride)
     {
         using var scope = NewDisposeScope();
-        var images = rand(new long[] { 2, 3, height, width }, generator: new Generator(9));
+        var images = TestTensors.Rand(new long[] { 2, 3, height, width }, 9);
         var tiler = new EnsembleTiler(tile, stride, (height, width));
         TensorAssert.BitEqual(images, tiler.Untile(tiler.Tile(images)));
     }
@@ -41,7 +42,7 @@ public class EnsembleTilerTests
     public void TileAtEqualsTheSameSliceOfTile(int height, int width, int tile, int stride)
     {
         using var scope = NewDisposeScope();
-        var images = rand(new long[] { 2, 3, height, width }, generator: new Generator(13));
+        var images = TestTensors.Rand(new long[] { 2, 3, height, width }, 13);
         var tiler = new EnsembleTiler(tile, stride, (height, width));
         var all = tiler.Tile(images);
         foreach (var p in tiler.TilePositions)

@@ -10,7 +10,7 @@ namespace TiledEnsemble.Tests.Tiling;
 public class TilerTests
 {
     private static Tensor Images(long batch, long channels, long height, long width, int seed = 7) =>
-        rand(new[] { batch, channels, height, width }, generator: new Generator((ulong)seed));
+        TestTensors.Rand(new[] { batch, channels, height, width }, (ulong)seed);
 
     [Theory]
     [InlineData(64, 64, 32, 32, 1)]   // non-overlapping, exact cover

@@ -18,7 +18,7 @@ public sealed class ImageIOTests : IDisposable
     private static Tensor Quantized(int channels, int height, int width, int levels, int seed)
     {
         using var scope = NewDisposeScope();
-        return rand(new long[] { channels, height, width }, generator: new Generator((ulong)seed)).mul(TestTensors.Scalar(levels)).floor().div(TestTensors.Scalar(levels)).MoveToOuterDisposeScope();
+        return TestTensors.Rand(new long[] { channels, height, width }, (ulong)seed).mul(TestTensors.Scalar(levels)).floor().div(TestTensors.Scalar(levels)).MoveToOuterDisposeScope();
     }
 
     [Theory]

@@ -54,7 +54,7 @@ public class ConvolutionsTests
     {
         using var scope = NewDisposeScope();
         using var conv = nn.Conv2d(16, 32, 1, bias: true);
-        var input = randn(new long[] { 2, 16, 6, 6 }, generator: new Generator(2));
+        var input = TestTensors.Randn(new long[] { 2, 16, 6, 6 }, 2);
         var channels = tensor(new long[] { 31, 0, 5 });
         var selected = Convolutions.Forward(conv, input, channels);
         var full = Convolutions.Forward(conv, input);

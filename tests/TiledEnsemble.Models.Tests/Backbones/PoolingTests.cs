@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp;
 using Xunit;
@@ -15,7 +16,7 @@ public class PoolingTests
     public void MaxPoolIsBitIdenticalToLibtorchsIncludingTheGradient(int b, int c, int h, int w, int kernel, int stride, int padding)
     {
         using var scope = NewDisposeScope();
-        var input = randn(new long[] { b, c, h, w }, generator: new Generator(21)).requires_grad_(true);
+        var input = TestTensors.Randn(new long[] { b, c, h, w }, 21).requires_grad_(true);
         var expected = F.max_pool2d(input, kernel, stride, padding);
         var expectedGrad = autograd.grad(new[] { expected.sum() }, new[] { input })[0];
         var actual = Pooling.MaxPool(input, kernel, stride, padding);
@@ -33,7 +34,7 @@ public class PoolingTests
     public void ChannelsLastPoolingAndUpsamplingAreBitIdentical(int b, int c, int h, int w)
     {
         using var scope = NewDisposeScope();
-        var input = randn(new long[] { b, c, h, w }, generator: new Generator(22));
+        var input = TestTensors.Randn(new long[] { b, c, h, w }, 22);
         var channelsLast = Pooling.ChannelsLastOnCpu(input);
         Assert.True(channelsLast.permute(0, 2, 3, 1).is_contiguous());
         var size = new long[] { (2 * h) + 1, 2 * w };

@@ -23,7 +23,7 @@ public class ResNetTests
     {
         using var scope = NewDisposeScope();
         using var model = ResNet.Create(BackboneKind.ResNet18, 3);
-        var input = rand(new long[] { 5, 3, 64, 64 }, generator: new Generator(4));
+        var input = TestTensors.Rand(new long[] { 5, 3, 64, 64 }, 4);
 
         // The stem's output is 64·32·32 floats = 256 KiB per image: 512 KiB chunks are 2, 2 and 1 images.
         const long chunkBytes = 512 << 10;
@@ -87,7 +87,7 @@ public class ResNetTests
         using var scope = NewDisposeScope();
         using var model = ResNet.Create(BackboneKind.ResNet18, 3);
         using var inference = inference_mode();
-        var input = randn(new long[] { 3, 3, 64, 48 }, generator: new Generator(4));
+        var input = TestTensors.Randn(new long[] { 3, 3, 64, 48 }, 4);
         var features = model.Features(input, new[] { "layer1", "layer2", "layer3" });
 
         // Reference: the same modules, run one after another on contiguous (channels-first) tensors.
@@ -111,7 +111,7 @@ public class ResNetTests
         using var a = ResNet.Create(BackboneKind.ResNet18, 5);
         using var b = ResNet.Create(BackboneKind.ResNet18, 5);
         using var c = ResNet.Create(BackboneKind.ResNet18, 6);
-        var input = rand(new long[] { 1, 3, 32, 32 }, generator: new Generator(1));
+        var input = TestTensors.Rand(new long[] { 1, 3, 32, 32 }, 1);
         Assert.True(a.forward(input).eq(b.forward(input)).all().item<bool>());
         Assert.False(a.forward(input).eq(c.forward(input)).all().item<bool>());
     }
@@ -134,7 +134,7 @@ public class ResNetTests
                 {
                     if (name.EndsWith("running_var") || name.EndsWith("weight"))
                     {
-                        tensor.copy_(rand(tensor.shape, generator: generator).add_(TestTensors.Scalar(0.5)));
+                        tensor.copy_(rand(tensor.shape, generator: generator).add_(TestTensors.Scalar(0.5), TestTensors.One));
                     }
                     else if (name.EndsWith("running_mean") || name.EndsWith("bias"))
                     {

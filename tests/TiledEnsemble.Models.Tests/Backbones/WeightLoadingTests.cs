@@ -62,7 +62,7 @@ public sealed class WeightLoadingTests : IDisposable
         using var target = ResNet.Create(BackboneKind.ResNet18, 99);
         var metadata = BackboneWeights.LoadSafeTensors(target, path);
         Assert.Equal("test-weights", metadata["tag"]);
-        var input = rand(new long[] { 2, 3, 64, 64 }, generator: new Generator(4));
+        var input = TestTensors.Rand(new long[] { 2, 3, 64, 64 }, 4);
         Assert.True(source.forward(input).eq(target.forward(input)).all().item<bool>());
     }
 

@@ -37,7 +37,7 @@ public class ConvolutionSelfCheckTests
         using var scope = NewDisposeScope();
         // ResNet-18's layer4.0.downsample at an 8×8 input, with the fault seen on Zen 5: channels 480 and up wrong.
         var shape = new ConvolutionShape(new[] { "layer4.0.downsample.0" }, 256, 512, 1, 2, 0, 8, 8);
-        var faulty = Corrupted(y => y.narrow(1, 480, 32).add_(TestTensors.Scalar(0.5)));
+        var faulty = Corrupted(y => y.narrow(1, 480, 32).add_(TestTensors.Scalar(0.5), TestTensors.One));
         var mismatch = ConvolutionSelfCheck.Compare(shape, 2, channelsLast: true, CPU, sampledPositions: null, seed: 5, faulty);
         Assert.NotNull(mismatch);
         Assert.Equal(480, mismatch!.FirstChannel);
@@ -59,7 +59,7 @@ public class ConvolutionSelfCheckTests
         var oneWrong = Corrupted(y =>
         {
             using var onePercent = (0.01 * y.abs().max().item<float>()).ToScalar();
-            y[0, 7, 4, 4].add_(onePercent);
+            y[0, 7, 4, 4].add_(onePercent, TestTensors.One);
         });
         var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, oneWrong);
         Assert.NotNull(mismatch);
@@ -78,7 +78,7 @@ public class ConvolutionSelfCheckTests
         using var scope = NewDisposeScope();
         // A fault only in the last output column (a border) is found although most positions are not compared.
         var shape = new ConvolutionShape(new[] { "layer1.0.conv1" }, 64, 64, 3, 1, 1, 40, 40);
-        var lastColumnWrong = Corrupted(y => y.narrow(3, 39, 1).add_(TestTensors.Scalar(1)));
+        var lastColumnWrong = Corrupted(y => y.narrow(3, 39, 1).add_(TestTensors.Scalar(1), TestTensors.One));
         var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: true, CPU, sampledPositions: 200, seed: 2, lastColumnWrong);
         Assert.NotNull(mismatch);
         Assert.Equal(64 * 40, mismatch!.WrongValues);

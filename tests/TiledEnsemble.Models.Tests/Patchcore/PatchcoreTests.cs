@@ -1,3 +1,4 @@
+using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -17,7 +18,7 @@ public class PatchcoreTests
     public void CoresetIsReproducibleAndCoversBetterWithMorePoints()
     {
         using var scope = NewDisposeScope();
-        var points = randn(new long[] { 400, 16 }, generator: new Generator(3));
+        var points = TestTensors.Randn(new long[] { 400, 16 }, 3);
         Assert.Equal(KCenterGreedy.Select(points, 40, 7), KCenterGreedy.Select(points, 40, 7));
         Assert.NotEqual(KCenterGreedy.Select(points, 40, 7), KCenterGreedy.Select(points, 40, 8));
 
@@ -36,7 +37,7 @@ public class PatchcoreTests
     public void KCenterGreedyPicksWhatAPlainFarthestPointLoopPicks()
     {
         using var scope = NewDisposeScope();
-        var points = randn(new long[] { 300, 12 }, generator: new Generator(9));
+        var points = TestTensors.Randn(new long[] { 300, 12 }, 9);
         var rows = points.data<float>().ToArray();
 
         // The definition, in double precision: start where the seeded generator starts, then add the point whose
