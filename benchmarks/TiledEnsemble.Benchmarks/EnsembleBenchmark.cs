@@ -240,18 +240,13 @@ internal static class EnsembleBenchmark
 
     private static Measurement Child(string self, string root, int imageSize, int tileSize, string variant = "standard")
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { self, "--measure-one", root, imageSize.ToString(CultureInfo.InvariantCulture), tileSize.ToString(CultureInfo.InvariantCulture), variant })
+        var (line, exitCode, output) = BenchmarkChild.RunForLine(self, "RESULT ", "--measure-one", root, imageSize.ToString(CultureInfo.InvariantCulture), tileSize.ToString(CultureInfo.InvariantCulture), variant);
+        if (line is null)
         {
-            start.ArgumentList.Add(a);
+            throw new InvalidOperationException($"The measurement of {imageSize}/{tileSize} failed (exit {exitCode}): {output}");
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"The measurement of {imageSize}/{tileSize} failed (exit {process.ExitCode}): {output}");
-        var v = line.Split(' ').Skip(1).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        var v = line.Split(' ').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
         return new Measurement((int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], new PairedThroughput(v[9], v[10], v[11], v[12], v[13]));
     }
 

@@ -39,13 +39,13 @@ internal static class PatchcoreTrainingBenchmark
             double fit = Fit(backbone, patchcore, images, batch);
             using var model = new PatchcoreModel(backbone, patchcore);
             Tensor patches = empty(0);
-            double embedding = Seconds(() =>
+            double embedding = Timing.Seconds(() =>
             {
                 using var mode = inference_mode();
                 patches = cat(BenchmarkBatches.Of(images, batch).Select(b => { var e = model.Embed(b); return e.permute(0, 2, 3, 1).reshape(-1, e.shape[1]); }).ToArray(), 0);
             });
             int keep = Math.Max(1, (int)(patches.shape[0] * patchcore.CoresetSamplingRatio));
-            double kcenter = Seconds(() =>
+            double kcenter = Timing.Seconds(() =>
             {
                 using var mode = inference_mode();
                 KCenterGreedy.Select(patches, keep, patchcore.Seed, patchcore.ProjectionDimension);
@@ -59,13 +59,6 @@ internal static class PatchcoreTrainingBenchmark
     private static double Fit(ResNet backbone, PatchcoreOptions options, Tensor images, int batch)
     {
         using var model = new PatchcoreModel(backbone, options);
-        return Seconds(() => model.Fit(BenchmarkBatches.Of(images, batch)));
-    }
-
-    private static double Seconds(Action action)
-    {
-        var watch = Stopwatch.StartNew();
-        action();
-        return watch.Elapsed.TotalSeconds;
+        return Timing.Seconds(() => model.Fit(BenchmarkBatches.Of(images, batch)));
     }
 }

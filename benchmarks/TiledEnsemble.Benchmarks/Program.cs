@@ -38,6 +38,12 @@ if (args.Length == 1 && args[0] == "--blur-probe")
     return;
 }
 
+if (args.Length is 1 or 2 && args[0] == "--scalar-race-probe")
+{
+    ScalarRaceProbe.Run(args.Length == 2 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
+
 if (args.Length == 1 && args[0] == "--overhead-only")
 {
     EnsembleBenchmark.Overhead(8, 128);

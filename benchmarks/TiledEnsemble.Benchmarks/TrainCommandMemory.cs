@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using System.Linq;
 using TiledEnsemble.Cli;
 using TiledEnsemble.Data.Synthetic;
 
@@ -72,22 +71,13 @@ internal static class TrainCommandMemory
                   pre_trained: true
                   layers: [layer1, layer2, layer3]
             """));
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
-        foreach (var argument in new[] { typeof(TrainCommandMemory).Assembly.Location, "--train-command-child", config })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         var watch = Stopwatch.StartNew();
-        using var child = Process.Start(start)!;
-        string output = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("peak ", StringComparison.Ordinal));
-        if (child.ExitCode != 0 || line is null)
+        var (peak, exitCode, _) = BenchmarkChild.RunForLine(typeof(TrainCommandMemory).Assembly.Location, "peak ", "--train-command-child", config);
+        if (exitCode != 0 || peak is null)
         {
-            throw new InvalidOperationException($"`train` of the {name} configuration failed (exit code {child.ExitCode}).");
+            throw new InvalidOperationException($"`train` of the {name} configuration failed (exit code {exitCode}).");
         }
 
-        return (long.Parse(line[5..].Trim(), CultureInfo.InvariantCulture), watch.Elapsed.TotalSeconds);
+        return (long.Parse(peak, CultureInfo.InvariantCulture), watch.Elapsed.TotalSeconds);
     }
 }

@@ -29,7 +29,7 @@ internal static class TrainingBenchmark
         var images = stack(Enumerable.Range(0, tiles).Select(i => DefectDatasetGenerator.RenderDefective(options, DefectKind.Spot, i).Clean).ToArray());
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
         var layers = new[] { "layer1", "layer2", "layer3" };
-        double forward = Seconds(() =>
+        double forward = Timing.Seconds(() =>
         {
             foreach (var b in BenchmarkBatches.Of(images, batch))
             {
@@ -53,18 +53,11 @@ internal static class TrainingBenchmark
 
             // One warm-up epoch (allocator, kernels), then one timed epoch.
             model.Train(() => BenchmarkBatches.Of(images, batch));
-            double epoch = Seconds(() => model.Train(() => BenchmarkBatches.Of(images, batch))) * 100 / tiles;
+            double epoch = Timing.Seconds(() => model.Train(() => BenchmarkBatches.Of(images, batch))) * 100 / tiles;
             Console.WriteLine($"| {kind} | {epoch:F2} | {forward:F2} | {epoch / forward:F1} |");
         }
 
         Console.WriteLine();
-    }
-
-    private static double Seconds(Action action)
-    {
-        var watch = Stopwatch.StartNew();
-        action();
-        return watch.Elapsed.TotalSeconds;
     }
 
 }

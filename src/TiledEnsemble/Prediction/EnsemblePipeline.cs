@@ -82,14 +82,12 @@ internal sealed class EnsemblePipeline : IDisposable
     /// </summary>
     public const long DefaultChunkBytes = 16L << 20;
 
-    /// <summary>Tiles and predicts every position of images [B, 3, H, W] at the image size: the raw per-position predictions.</summary>
-    public IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images) => PredictPositions(images, makeResident: true);
-
     /// <summary>
-    /// As <see cref="PredictPositions(Tensor)"/>; with <paramref name="makeResident"/> false, models that are not in memory
-    /// yet are loaded for this call only, one at a time, even when the settings keep models resident.
+    /// Tiles and predicts every position of images [B, 3, H, W] at the image size: the raw per-position predictions. With
+    /// <paramref name="makeResident"/> false, models that are not in memory yet are loaded for this call only, one at a
+    /// time, even when the settings keep models resident.
     /// </summary>
-    public IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images, bool makeResident)
+    public IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images, bool makeResident = true)
     {
         using var scope = NewDisposeScope();
         var onDevice = images.to(_device);

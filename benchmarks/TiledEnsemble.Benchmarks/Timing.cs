@@ -1,0 +1,16 @@
+using System;
+using System.Diagnostics;
+
+namespace TiledEnsemble.Benchmarks;
+
+/// <summary>Wall-clock time of one piece of work.</summary>
+internal static class Timing
+{
+    /// <summary>Seconds that <paramref name="action"/> takes.</summary>
+    public static double Seconds(Action action)
+    {
+        var watch = Stopwatch.StartNew();
+        action();
+        return watch.Elapsed.TotalSeconds;
+    }
+}
