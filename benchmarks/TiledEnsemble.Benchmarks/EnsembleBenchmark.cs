@@ -286,5 +286,26 @@ internal static class EnsembleBenchmark
         double perImage = (join + smooth + post) / Repeats / batch;
         Console.WriteLine(FormattableString.Invariant($"Per image: join {join / Repeats / batch * 1000:F2} ms, seam smoothing {smooth / Repeats / batch * 1000:F2} ms, post-processing {post / Repeats / batch * 1000:F2} ms."));
         Console.WriteLine(FormattableString.Invariant($"Joining + seam smoothing + post-processing alone, {grid}x{grid} grid at {size}x{size}: {perImage * 1000:F2} ms per image (compare with 1 / predict images/s above)."));
+
+        // Boxes are found per image after post-processing; their cost depends on the mask.
+        var map = rand(1, size, size);
+        var none = zeros(new long[] { 1, size, size }, dtype: ScalarType.Bool);
+        var pixel = none.clone();
+        pixel[0, size / 2, size / 3] = tensor(true);
+        var spot = none.clone();
+        spot[0, TensorIndex.Slice(size / 4, (size / 4) + 32), TensorIndex.Slice(size / 2, (size / 2) + 32)] = tensor(true);
+        double Boxes(Tensor mask)
+        {
+            TiledEnsemble.Prediction.BoxFinder.Find(map, mask);
+            return Timing.Seconds(() =>
+            {
+                for (int i = 0; i < Repeats; i++)
+                {
+                    TiledEnsemble.Prediction.BoxFinder.Find(map, mask);
+                }
+            }) / Repeats * 1000;
+        }
+
+        Console.WriteLine(FormattableString.Invariant($"Boxes of one {size}x{size} image: no masked pixel {Boxes(none):F2} ms, one masked pixel {Boxes(pixel):F2} ms, a 32x32 masked square {Boxes(spot):F2} ms."));
     }
 }

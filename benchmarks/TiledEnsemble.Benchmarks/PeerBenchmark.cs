@@ -1,10 +1,7 @@
 using System;
 using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using Microsoft.ML.OnnxRuntime;
-using TiledEnsemble.Models.Backbones;
-using TiledEnsemble.Models.Pretrained;
 using TorchSharp;
 using static TorchSharp.torch;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
@@ -21,21 +18,13 @@ internal static class PeerBenchmark
 {
     public static void Run(bool quick)
     {
-        var folder = Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
-        var modelPath = Path.Combine(folder, "ResNet18Onnx", "ResNet18.onnx");
-        // The graph's own input convention on both sides (the library folds it for its normalized input; same arithmetic).
-        var converted = CntkResNet18.Convert(modelPath, Path.Combine(folder, "ResNetPrepOnnx", "ResNetPreprocess.onnx"), "0.23.1", foldPreprocessing: false);
-        var cut = OnnxGraphCutter.Cut(File.ReadAllBytes(modelPath), converted.LayerOutputs["layer3"], 3);
-        var weights = Path.Combine(Path.GetTempPath(), $"peer-{Guid.NewGuid():N}.safetensors");
-        converted.Save(weights);
-        using var backbone = BackboneWeights.Load(BackboneKind.ResNet18, weights, out _);
-        File.Delete(weights);
+        using var peer = PeerNetworks.Load();
+        var backbone = peer.Backbone;
         int threads = get_num_threads();
 
         // What Ensemble.Load does before predicting: the allocator keeps freed blocks for the next batch.
         TiledEnsemble.Hosting.NativeAllocator.BeginPrediction(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(cut, options);
+        using var session = peer.Session("layer3");
         var inputName = session.InputMetadata.Keys.Single();
         var outputName = session.OutputMetadata.Keys.Single();
 
@@ -58,19 +47,7 @@ internal static class PeerBenchmark
                 var values = input.data<float>().ToArray();
                 var dense = new DenseTensor(values, new[] { batch, 3, size, size });
 
-                // Same numbers from both (the ONNX Runtime graph pads stride-2 layers asymmetrically: equal for even sizes).
-                using (inference_mode())
-                using (var check = NewDisposeScope())
-                {
-                    var ours = backbone.Features(input, new[] { "layer3" })[0].contiguous().data<float>().ToArray();
-                    using var result = session.Run(new[] { NamedOnnxValue.CreateFromTensor(inputName, dense) });
-                    var theirs = result.Single().AsTensor<float>().ToArray();
-                    double worst = ours.Zip(theirs, (a, b) => Math.Abs(a - b)).Max();
-                    if (ours.Length != theirs.Length || worst > 1e-3 * theirs.Max(Math.Abs))
-                    {
-                        throw new InvalidOperationException($"The library and ONNX Runtime disagree on {label}: {worst}.");
-                    }
-                }
+                peer.EnsureEqual(session, input, dense, "layer3", label);
 
                 int repeats = quick ? 1 : Math.Max(1, 64 / batch);
                 // Page faults of the timed passes only (PairedPasses runs one warm-up pass of each first): the steady state.

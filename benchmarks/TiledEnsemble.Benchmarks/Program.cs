@@ -1,4 +1,4 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|train-memory|patchcore-training|peer|convolutions|models|training|quality|scale-out|metrics ...]`
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics ...]`
 // (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm).
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
@@ -46,6 +46,8 @@ if (args.Length is 1 or 2 && args[0] == "--scalar-race-probe")
 
 if (args.Length == 1 && args[0] == "--overhead-only")
 {
+    // As in prediction after Ensemble.Load: freed blocks are kept for the next image.
+    TiledEnsemble.Hosting.NativeAllocator.BeginPrediction(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
     EnsembleBenchmark.Overhead(8, 128);
     return;
 }
@@ -84,6 +86,11 @@ if (Wants("patchcore-training"))
 if (Wants("peer"))
 {
     PeerBenchmark.Run(quick);
+}
+
+if (Wants("peer-stages"))
+{
+    PeerStagesBenchmark.Run(quick);
 }
 
 if (Wants("convolutions"))
