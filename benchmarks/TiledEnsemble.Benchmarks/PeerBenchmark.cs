@@ -21,9 +21,6 @@ internal static class PeerBenchmark
         using var peer = PeerNetworks.Load();
         var backbone = peer.Backbone;
         int threads = get_num_threads();
-
-        // What Ensemble.Load does before predicting: the allocator keeps freed blocks for the next batch.
-        TiledEnsemble.Hosting.NativeAllocator.BeginPrediction(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using var session = peer.Session("layer3");
         var inputName = session.InputMetadata.Keys.Single();
         var outputName = session.OutputMetadata.Keys.Single();

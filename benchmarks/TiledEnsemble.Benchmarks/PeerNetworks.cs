@@ -29,8 +29,13 @@ internal sealed class PeerNetworks : IDisposable
     /// <summary>The library's backbone with the graph's weights.</summary>
     public ResNet Backbone { get; }
 
+    /// <summary>
+    /// Converts the graph's weights for the library and applies the allocator's prediction setting, as
+    /// <c>Ensemble.Load</c> does before predicting (freed blocks are kept for the next batch).
+    /// </summary>
     public static PeerNetworks Load()
     {
+        TiledEnsemble.Hosting.NativeAllocator.BeginPrediction(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var folder = Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
         var modelPath = Path.Combine(folder, "ResNet18Onnx", "ResNet18.onnx");
         // The graph's own input convention on both sides (the library folds it for its normalized input; same arithmetic).

@@ -21,7 +21,6 @@ internal static class PeerStagesBenchmark
     public static void Run(bool quick)
     {
         using var peer = PeerNetworks.Load();
-        TiledEnsemble.Hosting.NativeAllocator.BeginPrediction(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var sessions = Layers.Select(peer.Session).ToArray();
         try
         {
