@@ -256,9 +256,9 @@ internal static class EnsembleBenchmark
         using var scope = NewDisposeScope();
         int batch = 4, size = grid * tile;
         var tiler = new EnsembleTiler(tile, tile, size);
-        var joiner = new Joiner(tiler);
+        var joiner = new Joiner();
         var smoother = new SeamSmoother();
-        var processor = new PostProcessor(new PostProcessingStatistics { ImageMin = 0, ImageMax = 1, PixelMin = 0, PixelMax = 1, ImageThreshold = 0.5, PixelThreshold = 0.5 });
+        var processor = new CalibratedPostProcessor(new PostProcessingStatistics { ImageMin = 0, ImageMax = 1, PixelMin = 0, PixelMax = 1, ImageThreshold = 0.5, PixelThreshold = 0.5 });
         var predictions = tiler.TilePositions.Select(p => new TilePrediction(p, rand(batch, 1, tile, tile), rand(batch))).ToList();
         const int Repeats = 20;
         double join = 0, smooth = 0, post = 0;
@@ -266,7 +266,7 @@ internal static class EnsembleBenchmark
         {
             using var inner = NewDisposeScope();
             var watch = Stopwatch.StartNew();
-            using var joined = joiner.Join(predictions);
+            using var joined = joiner.Join(predictions, tiler.Grid!);
             double t1 = watch.Elapsed.TotalSeconds;
             var maps = smoother.Smooth(joined.AnomalyMaps, tiler.Grid!);
             double t2 = watch.Elapsed.TotalSeconds;

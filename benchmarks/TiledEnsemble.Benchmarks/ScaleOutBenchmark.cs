@@ -67,13 +67,12 @@ internal static class ScaleOutBenchmark
         int image = int.Parse(File.ReadAllText(Path.Combine(root, "size.txt")), CultureInfo.InvariantCulture);
         var data = AnomalyDataModule.MvtecAD(root, "fabric", loader: new LoaderOptions { ImageSize = image, TrainBatchSize = 8, EvalBatchSize = 8, NumWorkers = 1 });
         using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(image).WithTiling(image / 4, image / 4).WithModel(ModelKind.Padim).WithBatchSizes(8, 8).Build();
-        var trainer = new EnsembleTrainer(ensemble);
         var path = Path.Combine(root, run);
         _ = mode switch
         {
             "all" => (object)ensemble.FitAsync(data, path).GetAwaiter().GetResult(),
-            "shard" => trainer.TrainShardAsync(data, path, index, count).GetAwaiter().GetResult(),
-            _ => trainer.FinalizeAsync(data, path).GetAwaiter().GetResult(),
+            "shard" => ensemble.TrainShardAsync(data, path, index, count).GetAwaiter().GetResult(),
+            _ => ensemble.FinalizeAsync(data, path).GetAwaiter().GetResult(),
         };
     }
 

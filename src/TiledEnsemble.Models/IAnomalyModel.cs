@@ -12,8 +12,11 @@ namespace TiledEnsemble.Models;
 /// </summary>
 public interface IAnomalyModel : IDisposable
 {
-    /// <summary>Which model this is.</summary>
-    ModelKind Kind { get; }
+    /// <summary>
+    /// The model's stable name ("Padim", "Patchcore", …, or an outside model's own): recorded in its saved states as the
+    /// setting "model" and in runs as the model stage's name, so that a state is only loaded into the model that made it.
+    /// </summary>
+    string Name { get; }
 
     /// <summary>The device the model computes on.</summary>
     Device Device { get; }

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace TiledEnsemble.Models;
 
 /// <summary>ImageNet normalization, as every backbone here expects its input.</summary>
-internal static class ImageNet
+public static class ImageNet
 {
     private static readonly float[] Mean = { 0.485f, 0.456f, 0.406f };
     private static readonly float[] Std = { 0.229f, 0.224f, 0.225f };

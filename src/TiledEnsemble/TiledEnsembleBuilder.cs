@@ -12,8 +12,11 @@ using TiledEnsemble.Tiling;
 namespace TiledEnsemble;
 
 /// <summary>
-/// Composes a tiled ensemble step by step; every <c>With…</c> returns the builder, <see cref="Build"/> validates and
-/// returns an immutable <see cref="Ensemble"/>.
+/// Composes a tiled ensemble step by step, in the manner of Polly's pipeline builder: every <c>With…</c> returns the
+/// builder, <see cref="Build"/> validates the settings, makes the stages and returns an <see cref="Ensemble"/> whose
+/// <see cref="EnsembleDefinition"/> is immutable. Each stage (tiler, joiner, seam smoother, post-processor, model,
+/// trainer) is the library's default unless one of one's own is given, as an instance or as a factory of the validated
+/// settings; a custom stage is used in fitting, resuming, shards, evaluation and prediction alike.
 /// </summary>
 /// <example>
 /// <code>
@@ -21,6 +24,7 @@ namespace TiledEnsemble;
 ///     .WithImageSize(512, 512)
 ///     .WithTiling(tileSize: 256, stride: 128)
 ///     .WithModel(ModelKind.Padim, m => m.Backbone = "resnet18")
+///     .WithJoiner(new MyMaxJoiner())
 ///     .WithSeed(42)
 ///     .Build();
 /// </code>
@@ -28,7 +32,13 @@ namespace TiledEnsemble;
 public sealed class TiledEnsembleBuilder
 {
     private readonly TiledEnsembleOptions _options = new();
-    private Func<ModelContext, IAnomalyModel>? _factory;
+    private ModelDefinition? _model;
+    private Func<ModelContext, IAnomalyModel, IAnomalyModel>? _decorate;
+    private Func<EnsembleSettings, ITiler>? _tiler;
+    private Func<EnsembleSettings, IJoiner>? _joiner;
+    private Func<EnsembleSettings, ISeamSmoother>? _seamSmoother;
+    private Func<EnsembleSettings, IPostProcessor>? _postProcessor;
+    private Func<EnsembleDefinition, IEnsembleTrainer>? _trainer;
     private ILoggerFactory _loggers = NullLoggerFactory.Instance;
 
     private TiledEnsembleBuilder()
@@ -48,7 +58,8 @@ public sealed class TiledEnsembleBuilder
         }
 
         _options.ModelSettings = (options.ModelSettings ?? new ModelSettings()).Clone();
-        _options.SeamSmoothing = new SeamSmoothingSettings { Apply = options.SeamSmoothing?.Apply ?? true, Sigma = options.SeamSmoothing?.Sigma ?? 2, Width = options.SeamSmoothing?.Width ?? 0.1 };
+        _options.SeamSmoothing = (options.SeamSmoothing ?? new SeamSmoothingSettings()).Clone();
+        _options.Devices = new List<string>(options.Devices ?? new List<string>());
         return this;
     }
 
@@ -73,20 +84,62 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
+    /// <summary>A tiler of one's own (its grid must have the image and tile sizes of the settings).</summary>
+    public TiledEnsembleBuilder WithTiler(ITiler tiler)
+    {
+        ArgumentNullException.ThrowIfNull(tiler);
+        return WithTiler(_ => tiler);
+    }
+
+    /// <summary>A tiler of one's own, made from the validated settings.</summary>
+    public TiledEnsembleBuilder WithTiler(Func<EnsembleSettings, ITiler> factory)
+    {
+        _tiler = factory ?? throw new ArgumentNullException(nameof(factory));
+        return this;
+    }
+
     /// <summary>A built-in model, optionally configured.</summary>
     public TiledEnsembleBuilder WithModel(ModelKind model, Action<ModelSettings>? configure = null)
     {
         _options.Model = model;
         configure?.Invoke(_options.ModelSettings);
-        _factory = null;
+        _model = null;
         return this;
     }
 
-    /// <summary>A custom model per position; <paramref name="kind"/> names it in the manifest.</summary>
-    public TiledEnsembleBuilder WithModel(Func<ModelContext, IAnomalyModel> factory, ModelKind kind = ModelKind.Padim)
+    /// <summary>
+    /// Settings of the model and its training (backbone, layers, epochs, early stopping, …), for the built-in model chosen
+    /// or a model of one's own (whose factory gets them as <see cref="ModelContext.Settings"/>).
+    /// </summary>
+    public TiledEnsembleBuilder WithModelSettings(Action<ModelSettings> configure)
     {
-        _factory = factory ?? throw new ArgumentNullException(nameof(factory));
-        _options.Model = kind;
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_options.ModelSettings);
+        return this;
+    }
+
+    /// <summary>
+    /// A model of one's own per position, named <paramref name="name"/> (the name its models report as
+    /// <see cref="IAnomalyModel.Name"/>); <paramref name="settings"/> are what a run records of it. Backbone settings
+    /// (<see cref="ModelSettings.Backbone"/>, weights, layers) still choose the backbone the factory is given.
+    /// </summary>
+    public TiledEnsembleBuilder WithModel(string name, Func<ModelContext, IAnomalyModel> factory, IReadOnlyDictionary<string, string>? settings = null) =>
+        WithModel(new ModelDefinition(name, factory, settings));
+
+    /// <summary>A model stage of one's own.</summary>
+    public TiledEnsembleBuilder WithModel(ModelDefinition model)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        return this;
+    }
+
+    /// <summary>
+    /// Passes every model, built-in or of one's own, through <paramref name="decorate"/> as it is made: for
+    /// instrumentation (counting, timing, logging) that leaves results unchanged (see <see cref="ModelDefinition.Decorate"/>).
+    /// </summary>
+    public TiledEnsembleBuilder WithModelDecorator(Func<ModelContext, IAnomalyModel, IAnomalyModel> decorate)
+    {
+        _decorate = decorate ?? throw new ArgumentNullException(nameof(decorate));
         return this;
     }
 
@@ -107,7 +160,7 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>Where normalization happens, and how.</summary>
+    /// <summary>Where the default post-processor normalizes, and how.</summary>
     public TiledEnsembleBuilder WithNormalization(Stage stage, NormalizationMethod method = NormalizationMethod.MinMax)
     {
         _options.NormalizationStage = stage;
@@ -115,7 +168,7 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>How thresholds are chosen and where they apply.</summary>
+    /// <summary>How the default post-processor chooses thresholds and where they apply.</summary>
     public TiledEnsembleBuilder WithThresholding(ThresholdMethod method, Stage stage = Stage.Image)
     {
         _options.ThresholdMethod = method;
@@ -133,10 +186,62 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>Seam smoothing with a Gaussian of <paramref name="sigma"/> over bands of <paramref name="width"/> × tile.</summary>
-    public TiledEnsembleBuilder WithSeamSmoothing(double sigma = 2, double width = 0.1)
+    /// <summary>A post-processor of one's own instead of the default (normalization and thresholds).</summary>
+    public TiledEnsembleBuilder WithPostProcessor(IPostProcessor postProcessor)
+    {
+        ArgumentNullException.ThrowIfNull(postProcessor);
+        return WithPostProcessor(_ => postProcessor);
+    }
+
+    /// <summary>A post-processor of one's own, made from the validated settings.</summary>
+    public TiledEnsembleBuilder WithPostProcessor(Func<EnsembleSettings, IPostProcessor> factory)
+    {
+        _postProcessor = factory ?? throw new ArgumentNullException(nameof(factory));
+        return this;
+    }
+
+    /// <summary>A joiner of one's own instead of the overlap mean.</summary>
+    public TiledEnsembleBuilder WithJoiner(IJoiner joiner)
+    {
+        ArgumentNullException.ThrowIfNull(joiner);
+        return WithJoiner(_ => joiner);
+    }
+
+    /// <summary>A joiner of one's own, made from the validated settings.</summary>
+    public TiledEnsembleBuilder WithJoiner(Func<EnsembleSettings, IJoiner> factory)
+    {
+        _joiner = factory ?? throw new ArgumentNullException(nameof(factory));
+        return this;
+    }
+
+    /// <summary>The default seam smoothing with a Gaussian of <paramref name="sigma"/> over bands of <paramref name="width"/> × tile.</summary>
+    public TiledEnsembleBuilder WithSeamSmoothing(double sigma = SeamSmoother.DefaultSigma, double width = SeamSmoother.DefaultWidth)
     {
         _options.SeamSmoothing = new SeamSmoothingSettings { Apply = true, Sigma = sigma, Width = width };
+        _seamSmoother = null;
+        return this;
+    }
+
+    /// <summary>A seam smoother of one's own.</summary>
+    public TiledEnsembleBuilder WithSeamSmoother(ISeamSmoother seamSmoother)
+    {
+        ArgumentNullException.ThrowIfNull(seamSmoother);
+        return WithSeamSmoother(_ => seamSmoother);
+    }
+
+    /// <summary>A seam smoother of one's own, made from the validated settings.</summary>
+    public TiledEnsembleBuilder WithSeamSmoother(Func<EnsembleSettings, ISeamSmoother> factory)
+    {
+        _seamSmoother = factory ?? throw new ArgumentNullException(nameof(factory));
+        _options.SeamSmoothing = new SeamSmoothingSettings { Apply = true };
+        return this;
+    }
+
+    /// <summary>No seam smoothing.</summary>
+    public TiledEnsembleBuilder WithoutSeamSmoothing()
+    {
+        _options.SeamSmoothing = new SeamSmoothingSettings { Apply = false };
+        _seamSmoother = null;
         return this;
     }
 
@@ -152,10 +257,17 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>No seam smoothing.</summary>
-    public TiledEnsembleBuilder WithoutSeamSmoothing()
+    /// <summary>A trainer of one's own (typically wrapping <see cref="EnsembleTrainer"/>).</summary>
+    public TiledEnsembleBuilder WithTrainer(IEnsembleTrainer trainer)
     {
-        _options.SeamSmoothing = new SeamSmoothingSettings { Apply = false };
+        ArgumentNullException.ThrowIfNull(trainer);
+        return WithTrainer(_ => trainer);
+    }
+
+    /// <summary>A trainer of one's own, made from the built definition.</summary>
+    public TiledEnsembleBuilder WithTrainer(Func<EnsembleDefinition, IEnsembleTrainer> factory)
+    {
+        _trainer = factory ?? throw new ArgumentNullException(nameof(factory));
         return this;
     }
 
@@ -218,66 +330,27 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>Validates the settings and returns an untrained ensemble.</summary>
+    /// <summary>Validates the settings, makes every stage and returns an untrained ensemble.</summary>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Invalid settings; every failure is listed.</exception>
+    /// <exception cref="ArgumentException">A stage does not fit the settings (a tiler of other sizes, say); the message names it.</exception>
     /// <exception cref="InvalidOperationException">No TorchSharp runtime package (libtorch) is referenced; the message names the three to choose from.</exception>
     public Ensemble Build()
     {
         Hosting.NativeRuntime.EnsureLoaded();
-        return new(ToSettings(_options), _factory, _loggers);
+        var settings = SettingsFreezer.Freeze(_options, customModel: _model is not null);
+        var seamSmoother = !settings.SeamSmoothing ? null : _seamSmoother?.Invoke(settings) ?? EnsembleDefinition.DefaultSeamSmoother(settings);
+        var model = _model ?? ModelDefinition.BuiltIn(settings);
+        var definition = new EnsembleDefinition(
+            settings,
+            _tiler?.Invoke(settings) ?? EnsembleDefinition.DefaultTiler(settings),
+            _joiner?.Invoke(settings) ?? new Joiner(),
+            seamSmoother,
+            _postProcessor?.Invoke(settings) ?? EnsembleDefinition.DefaultPostProcessor(settings, _loggers),
+            _decorate is null ? model : model.Decorate(_decorate),
+            _loggers);
+        return new Ensemble(definition, _trainer?.Invoke(definition) ?? new EnsembleTrainer());
     }
 
     /// <summary>Validates options and freezes them into settings.</summary>
-    internal static EnsembleSettings ToSettings(TiledEnsembleOptions options)
-    {
-        var result = new TiledEnsembleOptionsValidator().Validate(null, options);
-        if (result.Failed)
-        {
-            throw new Microsoft.Extensions.Options.OptionsValidationException(nameof(TiledEnsembleOptions), typeof(TiledEnsembleOptions), result.Failures);
-        }
-
-        var model = options.ModelSettings ?? new ModelSettings();
-        return new EnsembleSettings
-        {
-            ImageSize = new Size2D(options.ImageHeight, options.ImageWidth),
-            TileSize = new Size2D(options.TileHeight, options.TileWidth),
-            Stride = new Size2D(options.StrideHeight, options.StrideWidth),
-            Model = options.Model,
-            Backbone = model.Backbone ?? ModelFactory.DefaultBackbone(options.Model),
-            BackboneWeights = model.BackboneWeights,
-            PreTrained = model.PreTrained ?? true,
-            Layers = (model.Layers is { Count: > 0 } layers ? layers.ToArray() : ModelFactory.DefaultLayers(options.Model)),
-            NFeatures = model.NFeatures,
-            CoresetSamplingRatio = model.CoresetSamplingRatio ?? 0.1,
-            NumNeighbors = model.NumNeighbors ?? 9,
-            NormalizationStage = options.NormalizationStage,
-            NormalizationMethod = options.NormalizationMethod,
-            ThresholdMethod = options.ThresholdMethod,
-            ThresholdingStage = options.ThresholdingStage,
-            ManualThreshold = options.ThresholdMethod == ThresholdMethod.Manual ? new ManualThreshold(options.ManualImageThreshold!.Value, options.ManualPixelThreshold!.Value, options.ManualThresholdIsNormalized) : null,
-            ImageScore = options.ImageScore,
-            ImageScoreTopK = options.ImageScoreTopK,
-            SeamSmoothing = options.SeamSmoothing?.Apply ?? true,
-            SeamSigma = options.SeamSmoothing?.Sigma ?? 2,
-            SeamWidth = options.SeamSmoothing?.Width ?? 0.1,
-            Device = options.Devices is { Count: > 0 } devices ? devices[0] : options.Device,
-            TrainingDevices = options.Devices is { Count: > 1 } several ? several.ToArray() : Array.Empty<string>(),
-            Seed = options.Seed,
-            TrainBatchSize = options.TrainBatchSize,
-            EvalBatchSize = options.EvalBatchSize,
-            MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
-            KeepModelsResident = options.KeepModelsResident,
-            MaxInputSide = options.MaxInputSide,
-            Training = new TiledEnsemble.Models.Training.TrainingOptions
-            {
-                MaxEpochs = model.MaxEpochs ?? 500,
-                Patience = model.EarlyStoppingPatience is 0 ? null : model.EarlyStoppingPatience ?? 42,
-                Monitor = model.EarlyStoppingMonitor ?? TiledEnsemble.Models.Training.TrainingMetric.PixelAuroc,
-                ValidationInterval = model.ValidationInterval ?? 1,
-                LearningRate = model.LearningRate,
-                Seed = options.Seed,
-            },
-            FlowSteps = model.FlowSteps ?? 8,
-        };
-    }
+    internal static EnsembleSettings ToSettings(TiledEnsembleOptions options) => SettingsFreezer.Freeze(options);
 }

@@ -192,6 +192,35 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void EveryModelOptionHasAKeyInTheConfiguration()
+    {
+        var path = Path.Combine(_root, "model-options.yaml");
+        File.WriteAllText(path, """
+            TrainModels:
+              model:
+                class_path: ReverseDistillation
+                init_args:
+                  blur_sigma: 2.5
+                  anomaly_map_mode: multiply
+                  hidden_ratio: 0.5
+                  conv3x3_only: true
+                  projection_dimension: 32
+                  distance_chunk_size: 256
+              trainer:
+                max_epochs: 4
+                check_val_every_n_epoch: 2
+            """);
+        var m = Cli.Config.RunConfig.Load(path).Options.ModelSettings;
+        Assert.Equal((2.5, Models.ReverseDistillation.AnomalyMapMode.Multiply, 0.5, true), (m.BlurSigma, m.MapMode, m.HiddenRatio, m.Conv3x3Only));
+        Assert.Equal((32, 256, 4, 2), (m.ProjectionDimension, m.DistanceChunkSize, m.MaxEpochs, m.ValidationInterval));
+
+        File.WriteAllText(path, "TrainModels:\n  model:\n    class_path: ReverseDistillation\n    init_args:\n      anomaly_map_mode: max\n");
+        Assert.Contains("anomaly_map_mode is 'max'; allowed: add, multiply", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        File.WriteAllText(path, "TrainModels:\n  model:\n    class_path: Padim\n    init_args:\n      blur_sigma: 0\n");
+        Assert.Contains("BlurSigma must be a positive number of pixels; got 0", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+    }
+
+    [Fact]
     public void ADeviceListTrainsOnEachAndPredictsOnTheFirst()
     {
         var path = Path.Combine(_root, "devices.yaml");

@@ -26,7 +26,7 @@ public sealed class EvaluationResidencyTests : IDisposable
         using var data = new GeneratedData();
         using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(128).WithTiling(64, 32)
             .WithModel(ModelKind.Padim, m => m.NFeatures = 10).WithPretrainedBackbone(false).WithBatchSizes(8, 8)
-            .WithModel(context => new CountedModel(ModelFactory.Create(context), this)).Build();
+            .WithModelDecorator((_, model) => new CountedModel(model, this)).Build();
         Assert.True(ensemble.Settings.KeepModelsResident);
         await ensemble.FitAsync(data.Module(), Path.Combine(_runs, "run"));
         Assert.Equal(0, Volatile.Read(ref _alive));
@@ -73,7 +73,7 @@ public sealed class EvaluationResidencyTests : IDisposable
             }
         }
 
-        public ModelKind Kind => _inner.Kind;
+        public string Name => _inner.Name;
 
         public Device Device => _inner.Device;
 

@@ -29,7 +29,7 @@ public sealed class MultiDeviceTrainingTests : IDisposable
         using var data = new GeneratedData();
         var backbones = new ConcurrentDictionary<object, ConcurrentBag<(int Row, int Column)>>(ReferenceEqualityComparer.Instance);
         bool overlapped = true;
-        IAnomalyModel Recording(ModelContext context)
+        IAnomalyModel Recording(ModelContext context, IAnomalyModel model)
         {
             backbones.GetOrAdd(context.Backbone, _ => new ConcurrentBag<(int, int)>()).Add((context.Position.Row, context.Position.Column));
 
@@ -40,11 +40,11 @@ public sealed class MultiDeviceTrainingTests : IDisposable
                 overlapped = false;
             }
 
-            return ModelFactory.Create(context);
+            return model;
         }
 
         var several = Path.Combine(_runs, "two-devices");
-        using (var ensemble = Small().WithDevices("cpu", "cpu").WithModel(Recording).Build())
+        using (var ensemble = Small().WithDevices("cpu", "cpu").WithModelDecorator(Recording).Build())
         {
             Assert.Equal(new[] { "cpu", "cpu" }, ensemble.Settings.TrainingDevices);
             Assert.Equal("cpu", ensemble.Settings.Device);

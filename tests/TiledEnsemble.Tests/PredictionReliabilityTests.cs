@@ -148,8 +148,8 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         var ensemble = _trained.Ensemble;
         var image = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Bilinear)[0];
         var batch = stack(new[] { image, image.flip(2) });
-        var pipeline = ensemble.RequirePipeline();
-        using var output = pipeline.Finish(pipeline.PredictPositions(batch), 0, 2);
+        var predictor = ensemble.Predictor!;
+        using var output = predictor.Pipeline.Finish(predictor.PredictPositions(batch, makeResident: true), 0, 2);
         var predictions = ensemble.Predict(batch);
         for (int i = 0; i < 2; i++)
         {
@@ -171,7 +171,7 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
     {
         using var scope = NewDisposeScope();
         var ensemble = _trained.Ensemble;
-        var pipeline = ensemble.RequirePipeline();
+        var pipeline = ensemble.Predictor!.Pipeline;
         var image = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Bilinear)[0];
         var batch = stack(new[] { image, image.flip(2), image.flip(1), image.roll(40, 2), image.mul(TestTensors.Scalar(0.8)) });
         var samples = _trained.TestSamples;

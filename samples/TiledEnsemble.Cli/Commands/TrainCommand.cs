@@ -54,17 +54,16 @@ internal static class TrainCommand
             }
 
             var fitOptions = new FitOptions { AllowChangedData = parse.GetValue(allowChanged) };
-            var trainer = new EnsembleTrainer(ensemble);
             if (shardText is not null)
             {
                 var (index, total) = ShardOption.Parse(shardText, System.Environment.GetEnvironmentVariable);
-                var result = await context.WithProgressAsync($"shard {index}/{total}", p => trainer.TrainShardAsync(data, run, index, total, fitOptions, p, cancellationToken));
+                var result = await context.WithProgressAsync($"shard {index}/{total}", p => ensemble.TrainShardAsync(data, run, index, total, fitOptions, p, cancellationToken));
                 context.Output.WriteLine($"Shard {index} of {total}: trained {result.PositionsTrained} of its {result.Positions} position(s) ({result.PositionsResumed} already done) in {result.Duration.TotalSeconds:F1} s. When every shard is done: train --config … --run-dir {run} --finalize");
                 return CliApp.Ok;
             }
 
             var fit = finalizing
-                ? await context.WithProgressAsync("finalizing", p => trainer.FinalizeAsync(data, run, p, cancellationToken))
+                ? await context.WithProgressAsync("finalizing", p => ensemble.FinalizeAsync(data, run, p, cancellationToken))
                 : await context.WithProgressAsync("training", p => ensemble.FitAsync(data, run, fitOptions, p, cancellationToken));
             context.Output.WriteLine($"Trained {fit.PositionsTrained} position(s) ({fit.PositionsResumed} resumed) in {fit.Duration.TotalSeconds:F1} s. Run: {run}");
             if (!parse.GetValue(noTest))

@@ -8,6 +8,7 @@ using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Models;
 using TiledEnsemble.PostProcessing;
 using YamlDotNet.Core;
+using TiledEnsemble.Models.ReverseDistillation;
 using TiledEnsemble.Models.Training;
 using YamlDotNet.RepresentationModel;
 
@@ -190,9 +191,9 @@ internal sealed class RunConfig
 
         if (root.Mapping("SeamSmoothing") is { } seams)
         {
-            Options.SeamSmoothing.Apply = seams.Bool("apply") ?? true;
-            Options.SeamSmoothing.Sigma = seams.Double("sigma") ?? 2;
-            Options.SeamSmoothing.Width = seams.Double("width") ?? 0.1;
+            Options.SeamSmoothing.Apply = seams.Bool("apply") ?? Options.SeamSmoothing.Apply;
+            Options.SeamSmoothing.Sigma = seams.Double("sigma") ?? Options.SeamSmoothing.Sigma;
+            Options.SeamSmoothing.Width = seams.Double("width") ?? Options.SeamSmoothing.Width;
             seams.RejectUnknown();
         }
 
@@ -284,6 +285,16 @@ internal sealed class RunConfig
                 Options.ModelSettings.LearningRate = args.Double("learning_rate") ?? Options.ModelSettings.LearningRate;
                 Options.ModelSettings.FlowSteps = args.Int("flow_steps") ?? Options.ModelSettings.FlowSteps;
                 Options.ModelSettings.PreTrained = args.Bool("pre_trained") ?? Options.ModelSettings.PreTrained;
+                Options.ModelSettings.BlurSigma = args.Double("blur_sigma") ?? Options.ModelSettings.BlurSigma;
+                Options.ModelSettings.HiddenRatio = args.Double("hidden_ratio") ?? Options.ModelSettings.HiddenRatio;
+                Options.ModelSettings.Conv3x3Only = args.Bool("conv3x3_only") ?? Options.ModelSettings.Conv3x3Only;
+                Options.ModelSettings.ProjectionDimension = args.Int("projection_dimension") ?? Options.ModelSettings.ProjectionDimension;
+                Options.ModelSettings.DistanceChunkSize = args.Int("distance_chunk_size") ?? Options.ModelSettings.DistanceChunkSize;
+                if (args.Choice("anomaly_map_mode", "add", "multiply") is { } mapMode)
+                {
+                    Options.ModelSettings.MapMode = mapMode == "add" ? AnomalyMapMode.Add : AnomalyMapMode.Multiply;
+                }
+
                 args.RejectUnknown();
             }
 
@@ -301,6 +312,7 @@ internal sealed class RunConfig
         {
             // Padim and Patchcore fit in one pass; epochs and early stopping apply to the gradient-trained models.
             Options.ModelSettings.MaxEpochs = trainer.Int("max_epochs") ?? Options.ModelSettings.MaxEpochs;
+            Options.ModelSettings.ValidationInterval = trainer.Int("check_val_every_n_epoch") ?? Options.ModelSettings.ValidationInterval;
             foreach (var callback in trainer.Mappings("callbacks"))
             {
                 var callbackClass = callback.String("class_path") ?? string.Empty;

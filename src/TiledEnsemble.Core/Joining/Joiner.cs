@@ -8,31 +8,22 @@ using static TorchSharp.torch;
 namespace TiledEnsemble.Joining;
 
 /// <summary>
-/// Joins the predictions of every tile position into one prediction per image: maps untiled with overlaps averaged,
-/// scores averaged over positions (as anomalib), masks and labels OR-ed, boxes moved by their tile's offset and
-/// concatenated (anomalib 2.x does not join boxes).
+/// The default <see cref="IJoiner"/>: maps untiled with overlaps averaged, scores averaged over positions (as
+/// anomalib), masks and labels OR-ed, boxes moved by their tile's offset and concatenated (anomalib 2.x does not join
+/// boxes).
 /// </summary>
-public sealed class Joiner
+public sealed class Joiner : IJoiner
 {
-    private readonly EnsembleTiler _tiler;
-    private readonly TileGrid _grid;
+    /// <summary>The name runs record for this joiner.</summary>
+    public const string StageName = "mean_joiner";
 
-    /// <summary>Creates a joiner for the grid of <paramref name="tiler"/>, which must know its image size.</summary>
-    public Joiner(EnsembleTiler tiler)
+    /// <inheritdoc />
+    public StageIdentity Identity { get; } = new(StageName);
+
+    /// <inheritdoc />
+    public JoinedPrediction Join(IReadOnlyList<TilePrediction> predictions, TileGrid grid)
     {
-        ArgumentNullException.ThrowIfNull(tiler);
-        _grid = tiler.Grid ?? throw new ArgumentException("The ensemble tiler needs an image size to join predictions; build it with imageSize.", nameof(tiler));
-        _tiler = tiler;
-    }
-
-    /// <summary>The grid being joined.</summary>
-    public TileGrid Grid => _grid;
-
-    /// <summary>Joins one prediction per grid position (in any order).</summary>
-    /// <exception cref="ArgumentException">A position is missing, repeated or outside the grid, or batch sizes and shapes disagree.</exception>
-    public JoinedPrediction Join(IReadOnlyList<TilePrediction> predictions)
-    {
-        var ordered = Order(predictions);
+        var ordered = InGridOrder(predictions, grid);
         var first = ordered[0];
         TensorGuard.Rank(first.AnomalyMaps, 4, "AnomalyMaps", "[B, 1, h, w]");
         long batch = first.AnomalyMaps.shape[0];
@@ -42,21 +33,35 @@ public sealed class Joiner
             TensorGuard.Rank(p.Scores, 1, $"Scores of position {p.Position}", "[B]");
             if (!p.AnomalyMaps.shape.SequenceEqual(first.AnomalyMaps.shape) || p.Scores.shape[0] != batch)
             {
-                throw new ArgumentException($"Position {p.Position} has maps {TensorGuard.Describe(p.AnomalyMaps)} and scores {TensorGuard.Describe(p.Scores)}; position {first.Position} has maps {TensorGuard.Describe(first.AnomalyMaps)}. All positions must predict the same batch at the same map size.", nameof(predictions));
+                throw new ArgumentException(
+                    $"Position {p.Position} has maps {TensorGuard.Describe(p.AnomalyMaps)} and scores "
+                    + $"{TensorGuard.Describe(p.Scores)}; position {first.Position} has maps "
+                    + $"{TensorGuard.Describe(first.AnomalyMaps)}. All positions must predict the same batch at the "
+                    + "same map size.",
+                    nameof(predictions));
             }
 
-            if ((p.PredictedMasks is null) != (first.PredictedMasks is null) || (p.PredictedLabels is null) != (first.PredictedLabels is null) || (p.Boxes is null) != (first.Boxes is null))
+            if ((p.PredictedMasks is null) != (first.PredictedMasks is null)
+                || (p.PredictedLabels is null) != (first.PredictedLabels is null)
+                || (p.Boxes is null) != (first.Boxes is null))
             {
-                throw new ArgumentException($"Position {p.Position} and position {first.Position} differ in which of masks, labels and boxes they carry; all positions must carry the same.", nameof(predictions));
+                throw new ArgumentException(
+                    $"Position {p.Position} and position {first.Position} differ in which of masks, labels and boxes "
+                    + "they carry; all positions must carry the same.",
+                    nameof(predictions));
             }
         }
 
         using var scope = NewDisposeScope();
-        var maps = JoinMaps(ordered.Select(p => p.AnomalyMaps.to_type(ScalarType.Float32)));
+        var maps = JoinMaps(ordered.Select(p => p.AnomalyMaps.to_type(ScalarType.Float32)), grid);
         var scores = stack(ordered.Select(p => p.Scores.to_type(ScalarType.Float32))).mean(new long[] { 0 });
-        Tensor? masks = first.PredictedMasks is null ? null : JoinMaps(ordered.Select(p => p.PredictedMasks!.to_type(ScalarType.Float32))).gt(Scalars.Zero);
-        Tensor? labels = first.PredictedLabels is null ? null : stack(ordered.Select(p => p.PredictedLabels!.to_type(ScalarType.Bool))).any(0L);
-        var boxes = first.Boxes is null ? null : JoinBoxes(ordered, batch);
+        Tensor? masks = first.PredictedMasks is null
+            ? null
+            : JoinMaps(ordered.Select(p => p.PredictedMasks!.to_type(ScalarType.Float32)), grid).gt(Scalars.Zero);
+        Tensor? labels = first.PredictedLabels is null
+            ? null
+            : stack(ordered.Select(p => p.PredictedLabels!.to_type(ScalarType.Bool))).any(0L);
+        var boxes = first.Boxes is null ? null : JoinBoxes(ordered, batch, grid);
         maps.MoveToOuterDisposeScope();
         scores.MoveToOuterDisposeScope();
         masks?.MoveToOuterDisposeScope();
@@ -73,20 +78,26 @@ public sealed class Joiner
         return new JoinedPrediction(maps, scores, masks, labels, boxes);
     }
 
-    private TilePrediction[] Order(IReadOnlyList<TilePrediction> predictions)
+    /// <summary>
+    /// Predictions ordered by position (row-major) after checking that there is exactly one per position of the grid:
+    /// what a joiner of one's own needs first.
+    /// </summary>
+    /// <exception cref="ArgumentException">A position is missing, repeated or outside the grid.</exception>
+    public static TilePrediction[] InGridOrder(IReadOnlyList<TilePrediction> predictions, TileGrid grid)
     {
         ArgumentNullException.ThrowIfNull(predictions);
-        var ordered = new TilePrediction?[_grid.Count];
+        ArgumentNullException.ThrowIfNull(grid);
+        var ordered = new TilePrediction?[grid.Count];
         foreach (var p in predictions)
         {
             ArgumentNullException.ThrowIfNull(p, nameof(predictions));
             var pos = p.Position;
-            if ((uint)pos.Row >= (uint)_grid.Rows || (uint)pos.Column >= (uint)_grid.Columns)
+            if ((uint)pos.Row >= (uint)grid.Rows || (uint)pos.Column >= (uint)grid.Columns || grid[pos.Row, pos.Column] != pos)
             {
-                throw new ArgumentException($"Position ({pos.Row}, {pos.Column}) is outside the {_grid.Rows}x{_grid.Columns} grid.", nameof(predictions));
+                throw new ArgumentException($"Position {pos} is not a position of the {grid.Rows}x{grid.Columns} grid.", nameof(predictions));
             }
 
-            int index = (pos.Row * _grid.Columns) + pos.Column;
+            int index = (pos.Row * grid.Columns) + pos.Column;
             if (ordered[index] is not null)
             {
                 throw new ArgumentException($"Position ({pos.Row}, {pos.Column}) appears more than once.", nameof(predictions));
@@ -95,26 +106,39 @@ public sealed class Joiner
             ordered[index] = p;
         }
 
-        var missing = _grid.Positions.Where((_, i) => ordered[i] is null).Select(q => $"({q.Row}, {q.Column})").ToList();
+        var missing = grid.Positions.Where((_, i) => ordered[i] is null).Select(q => $"({q.Row}, {q.Column})").ToList();
         if (missing.Count > 0)
         {
-            throw new ArgumentException($"Expected one prediction for each of the {_grid.Count} positions of the {_grid.Rows}x{_grid.Columns} grid; got {predictions.Count}, missing {string.Join(", ", missing)}.", nameof(predictions));
+            throw new ArgumentException($"Expected one prediction for each of the {grid.Count} positions of the {grid.Rows}x{grid.Columns} grid; got {predictions.Count}, missing {string.Join(", ", missing)}.", nameof(predictions));
         }
 
         return ordered!;
     }
 
-    private Tensor JoinMaps(IEnumerable<Tensor> perPosition)
+    private static Tensor JoinMaps(IEnumerable<Tensor> perPosition, TileGrid grid)
     {
         var maps = perPosition.ToArray();
-        if (_grid.Stride == _grid.TileSize && maps[0].shape[2] == _grid.TileSize.Height && maps[0].shape[3] == _grid.TileSize.Width)
+        bool atTileSize = maps[0].shape[2] == grid.TileSize.Height && maps[0].shape[3] == grid.TileSize.Width;
+        if (!grid.IsRegular)
         {
-            return JoinDisjoint(maps);
+            return atTileSize
+                ? JoinPlaced(maps, grid)
+                : throw new ArgumentException(
+                    $"Maps of {maps[0].shape[2]}x{maps[0].shape[3]} on a grid of explicit starts: such grids join maps "
+                    + $"at the tile size {grid.TileSize} only.",
+                    nameof(perPosition));
         }
 
+        if (grid.Stride == grid.TileSize && atTileSize)
+        {
+            return JoinDisjoint(maps, grid);
+        }
+
+        using var scope = NewDisposeScope();
         var stacked = stack(maps);
-        var grouped = stacked.reshape(_grid.Rows, _grid.Columns, stacked.shape[1], stacked.shape[2], stacked.shape[3], stacked.shape[4]);
-        return _tiler.Untile(grouped, _grid.ImageSize);
+        var byImage = stacked.permute(1, 0, 2, 3, 4);
+        var (canvas, scaled) = TileLayout.Fold(byImage, grid, 0, "AnomalyMaps");
+        return TileLayout.FromCovering(canvas, grid, TilingMode.Padding, scaled).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -122,23 +146,41 @@ public sealed class Joiner
     /// pixel has one tile, so the average is the tile's value), without stacking the tiles and folding them, which
     /// allocated and wrote the full-resolution maps several times over.
     /// </summary>
-    private Tensor JoinDisjoint(Tensor[] maps)
+    private static Tensor JoinDisjoint(Tensor[] maps, TileGrid grid)
     {
         using var scope = NewDisposeScope();
-        long batch = maps[0].shape[0], channels = maps[0].shape[1], h = _grid.TileSize.Height, w = _grid.TileSize.Width;
-        var covering = empty(new[] { batch, channels, _grid.Rows * h, _grid.Columns * w }, maps[0].dtype, maps[0].device);
-        var cells = covering.view(batch, channels, _grid.Rows, h, _grid.Columns, w);
+        long batch = maps[0].shape[0], channels = maps[0].shape[1], h = grid.TileSize.Height, w = grid.TileSize.Width;
+        var covering = empty(new[] { batch, channels, grid.Rows * h, grid.Columns * w }, maps[0].dtype, maps[0].device);
+        var cells = covering.view(batch, channels, grid.Rows, h, grid.Columns, w);
         for (int i = 0; i < maps.Length; i++)
         {
-            cells.select(2, i / _grid.Columns).select(3, i % _grid.Columns).copy_(maps[i]);
+            cells.select(2, i / grid.Columns).select(3, i % grid.Columns).copy_(maps[i]);
         }
 
         // Tiles reaching into the zero padding of a non-covering grid: only the image's part is kept.
-        var joined = _grid.CoversExactly ? covering : covering[.., .., ..(int)_grid.ImageSize.Height, ..(int)_grid.ImageSize.Width];
+        var joined = grid.CoversExactly ? covering : covering[.., .., ..(int)grid.ImageSize.Height, ..(int)grid.ImageSize.Width];
         return joined.MoveToOuterDisposeScope();
     }
 
-    private List<Boxes> JoinBoxes(TilePrediction[] ordered, long batch)
+    /// <summary>Tiles of a grid of explicit starts: summed at their starts and divided by how many cover each pixel.</summary>
+    private static Tensor JoinPlaced(Tensor[] maps, TileGrid grid)
+    {
+        using var scope = NewDisposeScope();
+        long batch = maps[0].shape[0], channels = maps[0].shape[1], h = grid.TileSize.Height, w = grid.TileSize.Width;
+        var sum = zeros(new[] { batch, channels, (long)grid.ImageSize.Height, grid.ImageSize.Width }, maps[0].dtype, maps[0].device);
+        var counts = zeros(new[] { 1, 1, (long)grid.ImageSize.Height, grid.ImageSize.Width }, maps[0].dtype, maps[0].device);
+        for (int i = 0; i < maps.Length; i++)
+        {
+            var position = grid.Positions[i];
+            sum.narrow(2, position.Top, h).narrow(3, position.Left, w).add_(maps[i], Scalars.One);
+            counts.narrow(2, position.Top, h).narrow(3, position.Left, w).add_(Scalars.One, Scalars.One);
+        }
+
+        // Pixels that no tile covers: sum 0 over count 1, hence 0.
+        return sum.div_(counts.clamp_min_(Scalars.One)).MoveToOuterDisposeScope();
+    }
+
+    private static List<Boxes> JoinBoxes(TilePrediction[] ordered, long batch, TileGrid grid)
     {
         var joined = new List<Boxes>((int)batch);
         for (int b = 0; b < batch; b++)
@@ -163,8 +205,8 @@ public sealed class Joiner
             var allScores = cat(scores, 0);
 
             // Tiles in the padded margin can put boxes partly or wholly outside the image: clip, then drop empty ones.
-            using var width = _grid.ImageSize.Width.ToScalar();
-            using var height = _grid.ImageSize.Height.ToScalar();
+            using var width = grid.ImageSize.Width.ToScalar();
+            using var height = grid.ImageSize.Height.ToScalar();
             var x = all[.., TensorIndex.Slice(0, 4, 2)].clamp(Scalars.Zero, width);
             var y = all[.., TensorIndex.Slice(1, 4, 2)].clamp(Scalars.Zero, height);
             var clipped = stack(new[] { x[.., 0], y[.., 0], x[.., 1], y[.., 1] }, 1);

@@ -16,12 +16,21 @@ namespace TiledEnsemble.Joining;
 /// the image, which is the same set when the tile is a multiple of the stride and also catches the overlap borders
 /// when it is not.
 /// </remarks>
-public sealed class SeamSmoother
+public sealed class SeamSmoother : ISeamSmoother
 {
+    /// <summary>The name runs record for this seam smoother.</summary>
+    public const string StageName = "seam_smoother";
+
+    /// <summary>The default standard deviation of the Gaussian, in pixels (anomalib's).</summary>
+    public const double DefaultSigma = 2.0;
+
+    /// <summary>The default half-width of a band as a fraction of the tile size (anomalib's).</summary>
+    public const double DefaultWidth = 0.1;
+
     /// <summary>Creates a seam smoother.</summary>
-    /// <param name="sigma">Standard deviation of the Gaussian, in pixels (default 2).</param>
-    /// <param name="width">Half-width of the smoothed band as a fraction of the tile size (default 0.1).</param>
-    public SeamSmoother(double sigma = 2.0, double width = 0.1)
+    /// <param name="sigma">Standard deviation of the Gaussian, in pixels.</param>
+    /// <param name="width">Half-width of the smoothed band as a fraction of the tile size.</param>
+    public SeamSmoother(double sigma = DefaultSigma, double width = DefaultWidth)
     {
         GaussianBlur.KernelSize(sigma);
         if (!(width > 0) || width > 1)
@@ -38,6 +47,13 @@ public sealed class SeamSmoother
 
     /// <summary>Half-width of the band as a fraction of the tile size.</summary>
     public double Width { get; }
+
+    /// <inheritdoc />
+    public StageIdentity Identity => new(StageName, new System.Collections.Generic.Dictionary<string, string>
+    {
+        ["sigma"] = StageIdentity.Format(Sigma),
+        ["width"] = StageIdentity.Format(Width),
+    });
 
     /// <summary>The [H, W] boolean mask of the pixels that <see cref="Smooth"/> replaces.</summary>
     public Tensor SeamMask(TileGrid grid, Device? device = null)

@@ -1,86 +1,144 @@
 using System;
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TiledEnsemble.PostProcessing;
 
 /// <summary>
-/// Applies post-processing statistics: normalizes scores and maps (each with its own range and threshold) and turns
-/// them into labels and masks. Immutable and thread-safe; works on the input's device.
+/// The default <see cref="IPostProcessor"/>: statistics of the validation predictions (score and map ranges,
+/// F1-adaptive or manual thresholds) at the tile stage, the image stage or both, applied by
+/// <see cref="CalibratedPostProcessor"/> with anomalib's min-max normalization or quadra's.
 /// </summary>
-public sealed class PostProcessor
+public sealed class PostProcessor : IPostProcessor
 {
-    /// <summary>Creates a post-processor.</summary>
-    public PostProcessor(PostProcessingStatistics statistics, NormalizationMethod method = NormalizationMethod.MinMax)
+    /// <summary>The name runs record for this post-processor.</summary>
+    public const string StageName = "post_processor";
+
+    private readonly ILogger? _logger;
+
+    /// <summary>Creates the default post-processor.</summary>
+    /// <param name="normalizationStage">Where normalization happens: tile, image or none.</param>
+    /// <param name="normalizationMethod">The normalization formula.</param>
+    /// <param name="thresholdingStage">Where thresholds are learned and applied: tile or image.</param>
+    /// <param name="thresholdMethod">F1-adaptive or manual.</param>
+    /// <param name="manualThreshold">The thresholds of <see cref="ThresholdMethod.Manual"/>.</param>
+    /// <param name="logger">Receives the warnings of thresholds that fall back (no anomalous or normal sample).</param>
+    /// <exception cref="ArgumentException">A combination that cannot work; the message names it.</exception>
+    public PostProcessor(
+        Stage normalizationStage = Stage.Image,
+        NormalizationMethod normalizationMethod = NormalizationMethod.MinMax,
+        Stage thresholdingStage = Stage.Image,
+        ThresholdMethod thresholdMethod = ThresholdMethod.F1Adaptive,
+        ManualThreshold? manualThreshold = null,
+        ILogger? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(statistics);
-        if (!Enum.IsDefined(method))
+        if (!Enum.IsDefined(normalizationStage) || !Enum.IsDefined(normalizationMethod) || !Enum.IsDefined(thresholdMethod))
         {
-            throw new ArgumentException($"Unknown normalization method {(int)method}.", nameof(method));
+            throw new ArgumentException(
+                $"Unknown normalization stage ({(int)normalizationStage}), normalization method "
+                + $"({(int)normalizationMethod}) or threshold method ({(int)thresholdMethod}).");
         }
 
-        Statistics = statistics;
-        Method = method;
-    }
-
-    /// <summary>The statistics in use.</summary>
-    public PostProcessingStatistics Statistics { get; }
-
-    /// <summary>The normalization in use.</summary>
-    public NormalizationMethod Method { get; }
-
-    /// <summary>Where the thresholds land after normalization: 0.5 (MinMax) or 100 (Quadra).</summary>
-    public double NormalizedThreshold => NormalizedThresholdOf(Method);
-
-    /// <summary>Where <paramref name="method"/> puts the thresholds: 0.5 (MinMax) or 100 (Quadra).</summary>
-    public static double NormalizedThresholdOf(NormalizationMethod method) => method == NormalizationMethod.MinMax ? 0.5 : 100;
-
-    /// <summary>Normalized image scores.</summary>
-    public Tensor NormalizeScores(Tensor scores) => Normalize(scores, Statistics.ImageThreshold, Statistics.ImageMin, Statistics.ImageMax, nameof(scores));
-
-    /// <summary>Normalized anomaly maps.</summary>
-    public Tensor NormalizeMaps(Tensor maps) => Normalize(maps, Statistics.PixelThreshold, Statistics.PixelMin, Statistics.PixelMax, nameof(maps));
-
-    /// <summary>Image labels from raw scores: <c>score ≥ image threshold</c>.</summary>
-    public Tensor LabelsFromRawScores(Tensor scores)
-    {
-        TensorGuard.NotNull(scores, nameof(scores));
-        using var threshold = Statistics.ImageThreshold.ToScalar();
-        return scores.ge(threshold);
-    }
-
-    /// <summary>Pixel masks from raw maps: <c>value ≥ pixel threshold</c>.</summary>
-    public Tensor MasksFromRawMaps(Tensor maps)
-    {
-        TensorGuard.NotNull(maps, nameof(maps));
-        using var threshold = Statistics.PixelThreshold.ToScalar();
-        return maps.ge(threshold);
-    }
-
-    private Tensor Normalize(Tensor values, double threshold, double min, double max, string name)
-    {
-        TensorGuard.NotNull(values, name);
-        TensorGuard.FloatingPoint(values, name);
-        using var scope = NewDisposeScope();
-        Tensor result;
-        if (Method == NormalizationMethod.MinMax)
+        if (thresholdingStage is not (Stage.Tile or Stage.Image))
         {
-            // A degenerate range (all validation values equal) still separates below, at and above the threshold.
-            double range = max > min ? max - min : 1e-12;
-            using var shift = threshold.ToScalar();
-            using var divisor = range.ToScalar();
-            // One new tensor, the rest in place: for full-resolution maps every allocation is a large block.
-            result = values.sub(shift).div_(divisor).add_(Scalars.Half, Scalars.One).clamp_(Scalars.Zero, Scalars.One);
-        }
-        else
-        {
-            double scale = threshold > min ? threshold - min : (max > min ? max - min : 1e-12);
-            using var shift = min.ToScalar();
-            using var factor = (100 / scale).ToScalar();
-            using var ceiling = 1000L.ToScalar();
-            result = values.sub(shift).mul_(factor).clamp_(Scalars.Zero, ceiling);
+            throw new ArgumentException($"thresholdingStage must be Tile or Image; got {thresholdingStage}.", nameof(thresholdingStage));
         }
 
-        return result.MoveToOuterDisposeScope();
+        if (normalizationStage == Stage.Image && thresholdingStage == Stage.Tile)
+        {
+            throw new ArgumentException(
+                "Thresholding at the tile stage needs normalization at the tile stage or none: tile thresholds cannot be "
+                + "applied after image-level normalization.",
+                nameof(thresholdingStage));
+        }
+
+        if ((thresholdMethod == ThresholdMethod.Manual) != (manualThreshold is not null))
+        {
+            throw new ArgumentException(
+                "ThresholdMethod.Manual and a manual threshold go together: give both or neither.", nameof(manualThreshold));
+        }
+
+        manualThreshold?.Validate();
+        NormalizationStage = normalizationStage;
+        NormalizationMethod = normalizationMethod;
+        ThresholdingStage = thresholdingStage;
+        ThresholdMethod = thresholdMethod;
+        ManualThreshold = manualThreshold;
+        _logger = logger;
+    }
+
+    /// <summary>Where normalization happens.</summary>
+    public Stage NormalizationStage { get; }
+
+    /// <summary>The normalization formula.</summary>
+    public NormalizationMethod NormalizationMethod { get; }
+
+    /// <summary>Where thresholds are learned and applied.</summary>
+    public Stage ThresholdingStage { get; }
+
+    /// <summary>How thresholds are chosen.</summary>
+    public ThresholdMethod ThresholdMethod { get; }
+
+    /// <summary>The manual thresholds, with <see cref="ThresholdMethod.Manual"/>.</summary>
+    public ManualThreshold? ManualThreshold { get; }
+
+    /// <inheritdoc />
+    public bool ProcessesPositions => NormalizationStage == Stage.Tile || ThresholdingStage == Stage.Tile;
+
+    /// <inheritdoc />
+    public bool ProcessesImages => NormalizationStage == Stage.Image || ThresholdingStage == Stage.Image;
+
+    /// <inheritdoc />
+    public StageIdentity Identity
+    {
+        get
+        {
+            var settings = new Dictionary<string, string>
+            {
+                ["normalization_stage"] = NormalizationStage.ToString(),
+                ["normalization_method"] = NormalizationMethod.ToString(),
+                ["thresholding_stage"] = ThresholdingStage.ToString(),
+                ["threshold_method"] = ThresholdMethod.ToString(),
+            };
+            if (ManualThreshold is { } manual)
+            {
+                settings["manual_image"] = StageIdentity.Format(manual.Image);
+                settings["manual_pixel"] = StageIdentity.Format(manual.Pixel);
+                settings["manual_normalized"] = manual.IsNormalized ? "true" : "false";
+            }
+
+            return new StageIdentity(StageName, settings);
+        }
+    }
+
+    /// <inheritdoc />
+    public IFittedPostProcessor Calibrate(
+        PostProcessingLevel level,
+        IEnumerable<CalibrationBatch> validation,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(validation);
+        var collector = new StatisticsCollector(_logger);
+        foreach (var batch in validation)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            collector.Update(batch.Scores, batch.Labels, batch.Maps, batch.Masks);
+        }
+
+        return Fitted(level, collector.Build(ManualThreshold));
+    }
+
+    /// <inheritdoc />
+    public IFittedPostProcessor Restore(PostProcessingLevel level, string state) =>
+        Fitted(level, PostProcessingStatistics.FromJson(state ?? throw new FormatException("The post-processing state is missing.")));
+
+    private CalibratedPostProcessor Fitted(PostProcessingLevel level, PostProcessingStatistics statistics)
+    {
+        var stage = level == PostProcessingLevel.Position ? Stage.Tile : Stage.Image;
+        return new CalibratedPostProcessor(statistics, NormalizationMethod, NormalizationStage == stage, ThresholdingStage == stage);
     }
 }

@@ -6,11 +6,15 @@ using static TorchSharp.torch;
 namespace TiledEnsemble.Tiling;
 
 /// <summary>
-/// The tiler of the ensemble: tiles grouped by grid position, so that the model of position (i, j) gets the batch
-/// <c>tiles[i, j]</c>. Always pads (right/bottom zeros) when the grid does not cover the image, as anomalib does.
+/// The tiler of the ensemble and the default <see cref="ITiler"/>: tiles grouped by grid position, so that the model of
+/// position (i, j) gets the batch <c>tiles[i, j]</c>. Always pads (right/bottom zeros) when the grid does not cover the
+/// image, as anomalib does. As a pipeline stage it needs the image size.
 /// </summary>
-public sealed class EnsembleTiler
+public sealed class EnsembleTiler : ITiler
 {
+    /// <summary>The name runs record for this tiler.</summary>
+    public const string StageName = "ensemble_tiler";
+
     /// <summary>Creates an ensemble tiler.</summary>
     /// <param name="tileSize">Tile size.</param>
     /// <param name="stride">Step between tile starts; no larger than the tile.</param>
@@ -31,6 +35,19 @@ public sealed class EnsembleTiler
 
     /// <summary>The grid for the image size given at construction, or null when none was given.</summary>
     public TileGrid? Grid { get; }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">No image size was given at construction.</exception>
+    public StageIdentity Identity => new(StageName, new Dictionary<string, string>
+    {
+        ["image_size"] = RequireGrid().ImageSize.ToString(),
+        ["tile_size"] = TileSize.ToString(),
+        ["stride"] = Stride.ToString(),
+    });
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">No image size was given at construction.</exception>
+    TileGrid ITiler.Grid => RequireGrid();
 
     /// <summary>Every position with its pixel offset, row-major.</summary>
     /// <exception cref="InvalidOperationException">No image size was given at construction.</exception>
@@ -67,19 +84,42 @@ public sealed class EnsembleTiler
         using var scope = NewDisposeScope();
         var batch = Tiler.AsBatch(images, nameof(images));
         var grid = GridFor(new Size2D((int)batch.shape[2], (int)batch.shape[3]));
-        if ((uint)position.Row >= (uint)grid.Rows || (uint)position.Column >= (uint)grid.Columns)
+        return Cut(batch, grid, position).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The tiles of <paramref name="position"/> of any grid, [B, C, th, tw], zero-padded where the tile reaches past the
+    /// image: the cut that <see cref="TileAt"/> makes, for tilers of other layouts.
+    /// </summary>
+    /// <param name="images">[B, C, H, W] at the grid's image size.</param>
+    /// <param name="grid">The layout.</param>
+    /// <param name="position">One of the grid's positions.</param>
+    /// <exception cref="ArgumentException">The images are not of the grid's size, or the position is not in the grid.</exception>
+    public static Tensor Cut(Tensor images, TileGrid grid, TilePosition position)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        TensorGuard.Rank(images, 4, nameof(images), "[B, C, H, W]");
+        if (images.shape[2] != grid.ImageSize.Height || images.shape[3] != grid.ImageSize.Width)
         {
-            throw new ArgumentException($"Position ({position.Row}, {position.Column}) is outside the {grid.Rows}x{grid.Columns} grid.", nameof(position));
+            throw new ArgumentException(
+                $"images are {images.shape[2]}x{images.shape[3]} but the grid is for {grid.ImageSize}.", nameof(images));
         }
 
-        var start = grid[position.Row, position.Column];
-        int top = start.Top, left = start.Left;
-        int height = Math.Min(TileSize.Height, grid.ImageSize.Height - top), width = Math.Min(TileSize.Width, grid.ImageSize.Width - left);
-        var tile = batch.narrow(2, top, height).narrow(3, left, width);
-        if (height < TileSize.Height || width < TileSize.Width)
+        if ((uint)position.Row >= (uint)grid.Rows || (uint)position.Column >= (uint)grid.Columns
+            || grid[position.Row, position.Column] != position)
+        {
+            throw new ArgumentException($"Position {position} is not a position of the grid {grid}.", nameof(position));
+        }
+
+        using var scope = NewDisposeScope();
+        var size = grid.TileSize;
+        int top = position.Top, left = position.Left;
+        int height = Math.Min(size.Height, grid.ImageSize.Height - top), width = Math.Min(size.Width, grid.ImageSize.Width - left);
+        var tile = images.narrow(2, top, height).narrow(3, left, width);
+        if (height < size.Height || width < size.Width)
         {
             // The tile reaches into the zero padding of a non-covering grid.
-            tile = TorchSharp.torch.nn.functional.pad(tile, new long[] { 0, TileSize.Width - width, 0, TileSize.Height - height });
+            tile = TorchSharp.torch.nn.functional.pad(tile, new long[] { 0, size.Width - width, 0, size.Height - height });
         }
 
         return tile.contiguous().MoveToOuterDisposeScope();

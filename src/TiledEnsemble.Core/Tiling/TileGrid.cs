@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace TiledEnsemble.Tiling;
 
@@ -14,21 +15,28 @@ namespace TiledEnsemble.Tiling;
 public sealed class TileGrid
 {
     private readonly TilePosition[] _positions;
+    private readonly int[] _rowStarts;
+    private readonly int[] _columnStarts;
 
-    private TileGrid(Size2D imageSize, Size2D tileSize, Size2D stride, int rows, int columns)
+    private TileGrid(Size2D imageSize, Size2D tileSize, Size2D stride, int[] rowStarts, int[] columnStarts, bool regular)
     {
         ImageSize = imageSize;
         TileSize = tileSize;
         Stride = stride;
-        Rows = rows;
-        Columns = columns;
-        CoveringSize = new Size2D((rows - 1) * stride.Height + tileSize.Height, (columns - 1) * stride.Width + tileSize.Width);
-        _positions = new TilePosition[rows * columns];
-        for (int i = 0; i < rows; i++)
+        IsRegular = regular;
+        _rowStarts = rowStarts;
+        _columnStarts = columnStarts;
+        Rows = rowStarts.Length;
+        Columns = columnStarts.Length;
+        CoveringSize = new Size2D(
+            Math.Max(imageSize.Height, rowStarts[^1] + tileSize.Height),
+            Math.Max(imageSize.Width, columnStarts[^1] + tileSize.Width));
+        _positions = new TilePosition[Rows * Columns];
+        for (int i = 0; i < Rows; i++)
         {
-            for (int j = 0; j < columns; j++)
+            for (int j = 0; j < Columns; j++)
             {
-                _positions[(i * columns) + j] = new TilePosition(i, j, i * stride.Height, j * stride.Width);
+                _positions[(i * Columns) + j] = new TilePosition(i, j, rowStarts[i], columnStarts[j]);
             }
         }
     }
@@ -39,8 +47,23 @@ public sealed class TileGrid
     /// <summary>Size of one tile.</summary>
     public Size2D TileSize { get; }
 
-    /// <summary>Step between the starts of neighbouring tiles.</summary>
+    /// <summary>
+    /// Step between the starts of neighbouring tiles; for a grid made from explicit starts (<see cref="IsRegular"/>
+    /// false), the smallest such step (the tile size along an axis with one tile).
+    /// </summary>
     public Size2D Stride { get; }
+
+    /// <summary>
+    /// Whether tiles start at <c>0, S, 2S, …</c> along both axes (<see cref="Create"/>); false for a grid made from
+    /// explicit starts (<see cref="FromStarts"/>).
+    /// </summary>
+    public bool IsRegular { get; }
+
+    /// <summary>The first pixel row of every tile row, increasing.</summary>
+    public IReadOnlyList<int> RowStarts => _rowStarts;
+
+    /// <summary>The first pixel column of every tile column, increasing.</summary>
+    public IReadOnlyList<int> ColumnStarts => _columnStarts;
 
     /// <summary>Tiles along the height (nH).</summary>
     public int Rows { get; }
@@ -85,7 +108,77 @@ public sealed class TileGrid
             throw new ArgumentException($"tileSize {tileSize} is larger than the image {imageSize}; a tile must fit inside the image.", nameof(tileSize));
         }
 
-        return new TileGrid(imageSize, tileSize, stride, CountAlong(imageSize.Height, tileSize.Height, stride.Height), CountAlong(imageSize.Width, tileSize.Width, stride.Width));
+        return new TileGrid(
+            imageSize,
+            tileSize,
+            stride,
+            RegularStarts(CountAlong(imageSize.Height, tileSize.Height, stride.Height), stride.Height),
+            RegularStarts(CountAlong(imageSize.Width, tileSize.Width, stride.Width), stride.Width),
+            regular: true);
+    }
+
+    /// <summary>
+    /// A grid of explicit tile starts (a layout aligned to a part's fiducials, say): tile row <c>i</c> starts at pixel row
+    /// <c>rowStarts[i]</c>, tile column <c>j</c> at pixel column <c>columnStarts[j]</c>. Every tile lies inside the
+    /// image; pixels no tile covers get 0 in joined maps.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// A size is not positive, a list is empty or not strictly increasing, a start is negative, or a tile reaches past the
+    /// image.
+    /// </exception>
+    public static TileGrid FromStarts(Size2D imageSize, Size2D tileSize, IReadOnlyList<int> rowStarts, IReadOnlyList<int> columnStarts)
+    {
+        ArgumentNullException.ThrowIfNull(rowStarts);
+        ArgumentNullException.ThrowIfNull(columnStarts);
+        imageSize.EnsurePositive(nameof(imageSize));
+        tileSize.EnsurePositive(nameof(tileSize));
+        int rowStep = CheckStarts(rowStarts, tileSize.Height, imageSize.Height, nameof(rowStarts));
+        int columnStep = CheckStarts(columnStarts, tileSize.Width, imageSize.Width, nameof(columnStarts));
+        return new TileGrid(imageSize, tileSize, new Size2D(rowStep, columnStep), rowStarts.ToArray(), columnStarts.ToArray(), regular: false);
+    }
+
+    private static int[] RegularStarts(int count, int step)
+    {
+        var starts = new int[count];
+        for (int k = 0; k < count; k++)
+        {
+            starts[k] = k * step;
+        }
+
+        return starts;
+    }
+
+    /// <summary>Checks explicit starts along one axis; returns the smallest step (the tile when there is one start).</summary>
+    private static int CheckStarts(IReadOnlyList<int> starts, int tile, int edge, string name)
+    {
+        if (starts.Count == 0)
+        {
+            throw new ArgumentException($"{name} is empty; a grid needs at least one tile along each axis.", name);
+        }
+
+        int step = tile;
+        for (int k = 0; k < starts.Count; k++)
+        {
+            if (starts[k] < 0 || starts[k] > edge - tile)
+            {
+                throw new ArgumentException(
+                    $"{name}[{k}] is {starts[k]}; a tile of {tile} must lie inside the image edge of {edge}, so starts "
+                    + $"are in 0..{edge - tile}.",
+                    name);
+            }
+
+            if (k > 0 && starts[k] <= starts[k - 1])
+            {
+                throw new ArgumentException($"{name} must increase strictly; {name}[{k}] is {starts[k]} after {starts[k - 1]}.", name);
+            }
+
+            if (k > 0)
+            {
+                step = Math.Min(step, starts[k] - starts[k - 1]);
+            }
+        }
+
+        return step;
     }
 
     /// <summary>Checks a tile size and stride on their own (no image yet).</summary>
@@ -109,12 +202,9 @@ public sealed class TileGrid
     {
         int edge = vertical ? ImageSize.Height : ImageSize.Width;
         int tile = vertical ? TileSize.Height : TileSize.Width;
-        int step = vertical ? Stride.Height : Stride.Width;
-        int count = vertical ? Rows : Columns;
         var borders = new SortedSet<int>();
-        for (int k = 0; k < count; k++)
+        foreach (int start in vertical ? _rowStarts : _columnStarts)
         {
-            int start = k * step;
             int end = start + tile;
             if (start > 0 && start < edge)
             {
@@ -131,7 +221,10 @@ public sealed class TileGrid
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Rows}x{Columns} tiles of {TileSize} with stride {Stride} over {ImageSize} (covering {CoveringSize})";
+    public override string ToString() => IsRegular
+        ? $"{Rows}x{Columns} tiles of {TileSize} with stride {Stride} over {ImageSize} (covering {CoveringSize})"
+        : $"{Rows}x{Columns} tiles of {TileSize} over {ImageSize} at rows [{string.Join(", ", _rowStarts)}] "
+            + $"and columns [{string.Join(", ", _columnStarts)}]";
 
     private static int CountAlong(int edge, int tile, int stride) => ((edge - tile + stride - 1) / stride) + 1;
 }

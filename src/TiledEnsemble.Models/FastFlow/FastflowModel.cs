@@ -22,7 +22,7 @@ public sealed class FastflowModel : TrainedAnomalyModel
 
     /// <summary>Creates an untrained FastFlow on <paramref name="backbone"/>.</summary>
     public FastflowModel(ResNet backbone, FastflowOptions options, Device? device = null)
-        : base(ModelKind.FastFlow, backbone, options?.Training, device)
+        : base("FastFlow", backbone, options?.Training, device)
     {
         _options = options ?? throw new System.ArgumentNullException(nameof(options));
         _options.Validate();
@@ -36,13 +36,15 @@ public sealed class FastflowModel : TrainedAnomalyModel
     /// <summary>The options in use.</summary>
     public FastflowOptions Options => _options;
 
-    internal override nn.Module Network => _network;
+    /// <inheritdoc />
+    protected internal override nn.Module Network => _network;
 
-    internal override string ModelName => "FastFlow";
 
-    internal override double DefaultLearningRate => 1e-3;
+    /// <inheritdoc />
+    protected internal override double DefaultLearningRate => 1e-3;
 
-    internal override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    /// <inheritdoc />
+    protected internal override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["layers"] = string.Join(",", _options.Layers),
         ["input_size"] = _options.InputSize.ToString(),
@@ -51,10 +53,12 @@ public sealed class FastflowModel : TrainedAnomalyModel
         ["conv3x3_only"] = _options.Conv3x3Only ? "true" : "false",
     };
 
-    internal override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
+    /// <inheritdoc />
+    protected internal override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
         new AdamOptimizer(parameters, learningRate, weightDecay: 1e-5);
 
-    internal override Tensor LossOf(Tensor normalized)
+    /// <inheritdoc />
+    protected internal override Tensor LossOf(Tensor normalized)
     {
         using var scope = NewDisposeScope();
         var (latents, logJacobians) = _network.Forward(Features(normalized));
@@ -68,7 +72,8 @@ public sealed class FastflowModel : TrainedAnomalyModel
         return total!.MoveToOuterDisposeScope();
     }
 
-    internal override Tensor MapsOf(Tensor normalized, long[] size)
+    /// <inheritdoc />
+    protected internal override Tensor MapsOf(Tensor normalized, long[] size)
     {
         using var scope = NewDisposeScope();
         var (latents, _) = _network.Forward(Features(normalized));

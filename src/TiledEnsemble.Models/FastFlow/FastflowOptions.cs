@@ -18,8 +18,11 @@ public sealed record FastflowOptions
     /// <summary>The feature layers, one flow each.</summary>
     public IReadOnlyList<string> Layers { get; init; } = new[] { "layer1", "layer2", "layer3" };
 
+    /// <summary>The default of <see cref="FlowSteps"/> (anomalib's).</summary>
+    public const int DefaultFlowSteps = 8;
+
     /// <summary>Coupling blocks per flow.</summary>
-    public int FlowSteps { get; init; } = 8;
+    public int FlowSteps { get; init; } = DefaultFlowSteps;
 
     /// <summary>Hidden channels of a coupling subnet, as a fraction of its input channels.</summary>
     public double HiddenRatio { get; init; } = 1.0;

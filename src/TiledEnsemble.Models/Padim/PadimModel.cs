@@ -22,7 +22,7 @@ namespace TiledEnsemble.Models.Padim;
 /// </remarks>
 public sealed class PadimModel : IAnomalyModel
 {
-    private const string Name = "Padim";
+    private const string ModelName = "Padim";
     private const long PositionBlock = 1024;
 
     // Bytes of outer products accumulated per step: small enough that the temporary comes from the allocator's heap
@@ -64,7 +64,7 @@ public sealed class PadimModel : IAnomalyModel
     }
 
     /// <inheritdoc />
-    public ModelKind Kind => ModelKind.Padim;
+    public string Name => ModelName;
 
     /// <inheritdoc />
     public Device Device { get; }
@@ -194,7 +194,7 @@ public sealed class PadimModel : IAnomalyModel
         };
         var metadata = new Dictionary<string, string>
         {
-            ["model"] = Name,
+            ["model"] = ModelName,
             ["backbone"] = BackboneNames.Name(_backbone.Kind),
             ["layers"] = string.Join(",", _options.Layers),
             ["n_features"] = _options.EffectiveFeatures.ToString(CultureInfo.InvariantCulture),
@@ -207,12 +207,12 @@ public sealed class PadimModel : IAnomalyModel
     public void ImportState(ModelState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ModelStateChecks.Expect(state, Name, "backbone", BackboneNames.Name(_backbone.Kind));
-        ModelStateChecks.Expect(state, Name, "layers", string.Join(",", _options.Layers));
-        ModelStateChecks.Expect(state, Name, "n_features", _options.EffectiveFeatures.ToString(CultureInfo.InvariantCulture));
-        var mean = state.Require("mean", Name);
-        var inverse = state.Require("inverse_covariance", Name);
-        var index = state.Require("feature_index", Name);
+        ModelStateChecks.Expect(state, ModelName, "backbone", BackboneNames.Name(_backbone.Kind));
+        ModelStateChecks.Expect(state, ModelName, "layers", string.Join(",", _options.Layers));
+        ModelStateChecks.Expect(state, ModelName, "n_features", _options.EffectiveFeatures.ToString(CultureInfo.InvariantCulture));
+        var mean = state.Require("mean", ModelName);
+        var inverse = state.Require("inverse_covariance", ModelName);
+        var index = state.Require("feature_index", ModelName);
         long c = _options.EffectiveFeatures;
         if (mean.dim() != 2 || mean.shape[0] != c || inverse.dim() != 3 || inverse.shape[0] != mean.shape[1] || inverse.shape[1] != c || inverse.shape[2] != c || !index.shape.SequenceEqual(new[] { c }))
         {

@@ -22,7 +22,7 @@ namespace TiledEnsemble.Models.Patchcore;
 /// peak memory is bounded whatever the bank size.</remarks>
 public sealed class PatchcoreModel : IAnomalyModel
 {
-    private const string Name = "Patchcore";
+    private const string ModelName = "Patchcore";
     private readonly ResNet _backbone;
     private readonly PatchcoreOptions _options;
     private readonly BlurredResize _mapResize;
@@ -42,7 +42,10 @@ public sealed class PatchcoreModel : IAnomalyModel
     }
 
     /// <inheritdoc />
-    public ModelKind Kind => ModelKind.Patchcore;
+    public string Name => ModelName;
+
+    /// <summary>The options in use.</summary>
+    public PatchcoreOptions Options => _options;
 
     /// <inheritdoc />
     public Device Device { get; }
@@ -128,7 +131,7 @@ public sealed class PatchcoreModel : IAnomalyModel
         var tensors = new Dictionary<string, Tensor> { ["memory_bank"] = bank.cpu().clone().DetachFromDisposeScope() };
         var metadata = new Dictionary<string, string>
         {
-            ["model"] = Name,
+            ["model"] = ModelName,
             ["backbone"] = BackboneNames.Name(_backbone.Kind),
             ["layers"] = string.Join(",", _options.Layers),
             ["num_neighbors"] = _options.NumNeighbors.ToString(CultureInfo.InvariantCulture),
@@ -141,9 +144,9 @@ public sealed class PatchcoreModel : IAnomalyModel
     public void ImportState(ModelState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ModelStateChecks.Expect(state, Name, "backbone", BackboneNames.Name(_backbone.Kind));
-        ModelStateChecks.Expect(state, Name, "layers", string.Join(",", _options.Layers));
-        var bank = state.Require("memory_bank", Name);
+        ModelStateChecks.Expect(state, ModelName, "backbone", BackboneNames.Name(_backbone.Kind));
+        ModelStateChecks.Expect(state, ModelName, "layers", string.Join(",", _options.Layers));
+        var bank = state.Require("memory_bank", ModelName);
         if (bank.dim() != 2 || bank.shape[1] != _options.Channels || bank.shape[0] == 0)
         {
             throw new ArgumentException($"The saved Patchcore memory_bank is {TensorGuard.Describe(bank)}; expected [M, {_options.Channels}] with M > 0.");

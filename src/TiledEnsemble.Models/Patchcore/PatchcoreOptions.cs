@@ -57,6 +57,11 @@ public sealed record PatchcoreOptions
             throw new ArgumentOutOfRangeException(nameof(CoresetSamplingRatio), CoresetSamplingRatio, "CoresetSamplingRatio must be in (0, 1].");
         }
 
+        if (!(BlurSigma > 0 && double.IsFinite(BlurSigma)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BlurSigma), BlurSigma, "BlurSigma must be a positive number.");
+        }
+
         if (NumNeighbors < 1 || DistanceChunkSize < 1 || ProjectionDimension is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(NumNeighbors), $"NumNeighbors ({NumNeighbors}), DistanceChunkSize ({DistanceChunkSize}) and ProjectionDimension ({ProjectionDimension}) must be positive.");

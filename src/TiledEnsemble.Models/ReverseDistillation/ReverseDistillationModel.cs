@@ -23,7 +23,7 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
 
     /// <summary>Creates an untrained Reverse Distillation whose encoder is <paramref name="backbone"/>.</summary>
     public ReverseDistillationModel(ResNet backbone, ReverseDistillationOptions? options = null, Device? device = null)
-        : base(ModelKind.ReverseDistillation, backbone, (options ?? new ReverseDistillationOptions()).Training, device)
+        : base("ReverseDistillation", backbone, (options ?? new ReverseDistillationOptions()).Training, device)
     {
         _options = options ?? new ReverseDistillationOptions();
         _options.Validate();
@@ -36,23 +36,27 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
     /// <summary>The options in use.</summary>
     public ReverseDistillationOptions Options => _options;
 
-    internal override nn.Module Network => _network;
+    /// <inheritdoc />
+    protected internal override nn.Module Network => _network;
 
-    internal override string ModelName => "ReverseDistillation";
 
-    internal override double DefaultLearningRate => 5e-3;
+    /// <inheritdoc />
+    protected internal override double DefaultLearningRate => 5e-3;
 
-    internal override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    /// <inheritdoc />
+    protected internal override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["layers"] = string.Join(",", _options.Layers),
         ["anomaly_map_mode"] = _options.MapMode.ToString(),
         ["blur_sigma"] = _options.BlurSigma.ToString("R", CultureInfo.InvariantCulture),
     };
 
-    internal override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
+    /// <inheritdoc />
+    protected internal override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
         new AdamOptimizer(parameters, learningRate, beta1: 0.5, beta2: 0.99);
 
-    internal override Tensor LossOf(Tensor normalized)
+    /// <inheritdoc />
+    protected internal override Tensor LossOf(Tensor normalized)
     {
         using var scope = NewDisposeScope();
         var (encoded, decoded) = Run(normalized);
@@ -73,7 +77,7 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
     /// batch of one such tile has one value per channel, its variance is undefined and the running statistics become NaN
     /// (PyTorch refuses such a step). A last, partial batch of one image is skipped for that reason.
     /// </remarks>
-    internal override string? CannotTrainOn(Tensor images)
+    protected internal override string? CannotTrainOn(Tensor images)
     {
         long height = BottleneckSize(images.shape[2]), width = BottleneckSize(images.shape[3]);
         return images.shape[0] * height * width > 1
@@ -93,7 +97,8 @@ public sealed class ReverseDistillationModel : TrainedAnomalyModel
         return size;
     }
 
-    internal override Tensor MapsOf(Tensor normalized, long[] size)
+    /// <inheritdoc />
+    protected internal override Tensor MapsOf(Tensor normalized, long[] size)
     {
         using var scope = NewDisposeScope();
         var (encoded, decoded) = Run(normalized);

@@ -23,7 +23,7 @@ public sealed class StfpmModel : TrainedAnomalyModel
 
     /// <summary>Creates an untrained STFPM whose teacher is <paramref name="backbone"/>.</summary>
     public StfpmModel(ResNet backbone, StfpmOptions? options = null, Device? device = null)
-        : base(ModelKind.Stfpm, backbone, (options ?? new StfpmOptions()).Training, device)
+        : base("Stfpm", backbone, (options ?? new StfpmOptions()).Training, device)
     {
         _options = options ?? new StfpmOptions();
         _options.Validate();
@@ -38,21 +38,25 @@ public sealed class StfpmModel : TrainedAnomalyModel
     /// <summary>The options in use.</summary>
     public StfpmOptions Options => _options;
 
-    internal override nn.Module Network => _network;
+    /// <inheritdoc />
+    protected internal override nn.Module Network => _network;
 
-    internal override string ModelName => "Stfpm";
 
-    internal override double DefaultLearningRate => 0.4;
+    /// <inheritdoc />
+    protected internal override double DefaultLearningRate => 0.4;
 
-    internal override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    /// <inheritdoc />
+    protected internal override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["layers"] = string.Join(",", _options.Layers),
     };
 
-    internal override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
+    /// <inheritdoc />
+    protected internal override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
         new SgdOptimizer(parameters, learningRate, momentum: 0.9, weightDecay: 1e-4);
 
-    internal override Tensor LossOf(Tensor normalized)
+    /// <inheritdoc />
+    protected internal override Tensor LossOf(Tensor normalized)
     {
         using var scope = NewDisposeScope();
         var (teacher, student) = Features(normalized);
@@ -68,7 +72,8 @@ public sealed class StfpmModel : TrainedAnomalyModel
         return total!.MoveToOuterDisposeScope();
     }
 
-    internal override Tensor MapsOf(Tensor normalized, long[] size)
+    /// <inheritdoc />
+    protected internal override Tensor MapsOf(Tensor normalized, long[] size)
     {
         using var scope = NewDisposeScope();
         var (teacher, student) = Features(normalized);

@@ -10,17 +10,25 @@ using static TorchSharp.torch;
 namespace TiledEnsemble.Models.Training;
 
 /// <summary>
-/// What FastFlow, STFPM and Reverse Distillation share: a frozen backbone (shared, not owned), a trainable network
-/// named as in anomalib, the epoch loop, prediction (score = map maximum) and saving/loading of the trainable weights
-/// with their settings.
+/// The base of models trained by gradient descent: FastFlow, STFPM, Reverse Distillation, and models written outside
+/// the library. It holds a frozen backbone (shared, not owned) and a trainable network, and gives them the library's
+/// training loop (epochs, validation, early stopping with the best weights, divergence checks, cancellation),
+/// prediction (score = map maximum) and saving and loading of the trainable weights with their settings. A subclass
+/// provides the network, the loss, the maps and the optimizer.
 /// </summary>
 public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
 {
     private bool _fitted;
 
-    private protected TrainedAnomalyModel(ModelKind kind, ResNet backbone, TrainingOptions? training, Device? device)
+    /// <summary>Creates the model.</summary>
+    /// <param name="name">Its stable name, recorded in saved states and runs (see <see cref="IAnomalyModel.Name"/>).</param>
+    /// <param name="backbone">The frozen feature extractor, shared with other models; not disposed by this one.</param>
+    /// <param name="training">Epochs, early stopping, learning rate, seed; null: the defaults.</param>
+    /// <param name="device">Where it computes; null: the CPU.</param>
+    protected TrainedAnomalyModel(string name, ResNet backbone, TrainingOptions? training, Device? device)
     {
-        Kind = kind;
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
         Backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
         Training = training ?? new TrainingOptions();
         Training.Validate();
@@ -28,7 +36,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     }
 
     /// <inheritdoc />
-    public ModelKind Kind { get; }
+    public string Name { get; }
 
     /// <inheritdoc />
     public Device Device { get; }
@@ -40,31 +48,34 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     public TrainingOptions Training { get; }
 
     /// <summary>The frozen feature extractor (teacher / encoder).</summary>
-    private protected ResNet Backbone { get; }
+    protected ResNet Backbone { get; }
 
-    /// <summary>The trainable network; its state dict is what is saved.</summary>
-    internal abstract nn.Module Network { get; }
+    /// <summary>
+    /// The trainable network (registered with <c>RegisterComponents()</c>, parameters named as in PyTorch): its state
+    /// dict is what is saved; parameters with <c>requires_grad</c> are trained.
+    /// </summary>
+    protected internal abstract nn.Module Network { get; }
 
-    internal abstract string ModelName { get; }
+    /// <summary>The learning rate when <see cref="TrainingOptions.LearningRate"/> is not set.</summary>
+    protected internal abstract double DefaultLearningRate { get; }
 
-    internal abstract double DefaultLearningRate { get; }
+    /// <summary>Settings that must match for saved weights to be loaded (besides the model name and backbone).</summary>
+    protected internal abstract IReadOnlyDictionary<string, string> Settings { get; }
 
-    /// <summary>Settings that must match for saved weights to be loaded (besides the model name).</summary>
-    internal abstract IReadOnlyDictionary<string, string> Settings { get; }
+    /// <summary>The optimizer of <paramref name="parameters"/>: <see cref="GradientOptimizer.Adam"/> or <see cref="GradientOptimizer.Sgd"/>.</summary>
+    protected internal abstract GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate);
 
-    internal abstract GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate);
-
-    /// <summary>The training loss of ImageNet-normalized images, with its graph.</summary>
-    internal abstract Tensor LossOf(Tensor normalized);
+    /// <summary>The training loss (a scalar with its graph) of ImageNet-normalized images [B, 3, H, W].</summary>
+    protected internal abstract Tensor LossOf(Tensor normalized);
 
     /// <summary>
     /// Why a training step on <paramref name="images"/> [B, 3, H, W] would corrupt the network (null when it would not):
     /// the training loop skips such a batch, or stops with this reason when no batch of an epoch is usable.
     /// </summary>
-    internal virtual string? CannotTrainOn(Tensor images) => null;
+    protected internal virtual string? CannotTrainOn(Tensor images) => null;
 
-    /// <summary>Raw anomaly maps [B, 1, H, W] of ImageNet-normalized images, at <paramref name="size"/>.</summary>
-    internal abstract Tensor MapsOf(Tensor normalized, long[] size);
+    /// <summary>Raw anomaly maps [B, 1, H, W] of ImageNet-normalized images, at <paramref name="size"/> (no gradient).</summary>
+    protected internal abstract Tensor MapsOf(Tensor normalized, long[] size);
 
     internal IEnumerable<Parameter> TrainableParameters() => Network.parameters().Where(p => p.requires_grad);
 
@@ -98,7 +109,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     {
         if (!_fitted)
         {
-            throw new InvalidOperationException($"{ModelName} is not trained: call Fit/Train or ImportState first.");
+            throw new InvalidOperationException($"{Name} is not trained: call Fit/Train or ImportState first.");
         }
 
         return PredictUnchecked(images);
@@ -127,7 +138,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     {
         if (!_fitted)
         {
-            throw new InvalidOperationException($"{ModelName} is not trained: there is no state to export.");
+            throw new InvalidOperationException($"{Name} is not trained: there is no state to export.");
         }
 
         var tensors = new Dictionary<string, Tensor>();
@@ -140,7 +151,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
             }
         }
 
-        var metadata = new Dictionary<string, string>(Settings) { ["model"] = ModelName, ["backbone"] = BackboneNames.Name(Backbone.Kind) };
+        var metadata = new Dictionary<string, string>(Settings) { ["model"] = Name, ["backbone"] = BackboneNames.Name(Backbone.Kind) };
         return new ModelState(tensors, metadata);
     }
 
@@ -148,10 +159,10 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     public void ImportState(ModelState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ModelStateChecks.Expect(state, ModelName, "backbone", BackboneNames.Name(Backbone.Kind));
+        ModelStateChecks.Expect(state, Name, "backbone", BackboneNames.Name(Backbone.Kind));
         foreach (var (key, value) in Settings)
         {
-            ModelStateChecks.Expect(state, ModelName, key, value);
+            ModelStateChecks.Expect(state, Name, key, value);
         }
 
         var own = Network.state_dict();
@@ -163,7 +174,7 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
         {
             static string List(IEnumerable<string> items) => string.Join(", ", items.Take(5)) + (items.Count() > 5 ? ", ..." : string.Empty);
             throw new ArgumentException(
-                $"The saved weights do not fit this {ModelName} network: {missing.Count} missing ({List(missing)}), {unexpected.Count} unexpected ({List(unexpected)}), {mismatched.Count} of another shape ({List(mismatched)}). They were saved by another architecture or other settings.");
+                $"The saved weights do not fit this {Name} network: {missing.Count} missing ({List(missing)}), {unexpected.Count} unexpected ({List(unexpected)}), {mismatched.Count} of another shape ({List(mismatched)}). They were saved by another architecture or other settings.");
         }
 
         using (var copyScope = NewDisposeScope())

@@ -53,7 +53,7 @@ internal static class TrainingLoop
                     double value = loss.item<float>();
                     if (!double.IsFinite(value))
                     {
-                        throw new TrainingDivergedException(model.ModelName, epoch, step, value);
+                        throw new TrainingDivergedException(model.Name, epoch, step, value);
                     }
 
                     loss.backward();
@@ -66,8 +66,8 @@ internal static class TrainingLoop
                 if (step == 0)
                 {
                     throw new InvalidOperationException(skipped is null
-                        ? $"{model.ModelName} got no training batches in epoch {epoch}: the training stream is empty."
-                        : $"{model.ModelName} could train on no batch of epoch {epoch}: {skipped}");
+                        ? $"{model.Name} got no training batches in epoch {epoch}: the training stream is empty."
+                        : $"{model.Name} could train on no batch of epoch {epoch}: {skipped}");
                 }
 
                 if (validation is null)

@@ -1,13 +1,25 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
+using TiledEnsemble.Joining;
 using TiledEnsemble.Models;
+using TiledEnsemble.Models.FastFlow;
+using TiledEnsemble.Models.Patchcore;
+using TiledEnsemble.Models.ReverseDistillation;
 using TiledEnsemble.PostProcessing;
 using TiledEnsemble.Tiling;
 
 namespace TiledEnsemble.Configuration;
 
-/// <summary>The validated, immutable settings of an ensemble; saved in the run manifest.</summary>
+/// <summary>
+/// The validated, immutable settings of an ensemble; saved in the run manifest. Initializers are the meaning of runs
+/// that recorded no value; the defaults of new runs are those of <see cref="TiledEnsembleOptions"/> and of each model's
+/// options record.
+/// </summary>
 public sealed record EnsembleSettings
 {
+    private static readonly PatchcoreOptions PatchcoreDefaults = new();
+
     /// <summary>Image size after resizing.</summary>
     public required Size2D ImageSize { get; init; }
 
@@ -17,8 +29,8 @@ public sealed record EnsembleSettings
     /// <summary>Stride.</summary>
     public required Size2D Stride { get; init; }
 
-    /// <summary>The per-tile model.</summary>
-    public required ModelKind Model { get; init; }
+    /// <summary>The built-in per-tile model; null for a model of the caller's (its name is the run's model stage).</summary>
+    public required ModelKind? Model { get; init; }
 
     /// <summary>Backbone name.</summary>
     public required string Backbone { get; init; }
@@ -36,10 +48,28 @@ public sealed record EnsembleSettings
     public int? NFeatures { get; init; }
 
     /// <summary>Patchcore coreset ratio.</summary>
-    public double CoresetSamplingRatio { get; init; } = 0.1;
+    public double CoresetSamplingRatio { get; init; } = PatchcoreDefaults.CoresetSamplingRatio;
 
     /// <summary>Patchcore neighbours.</summary>
-    public int NumNeighbors { get; init; } = 9;
+    public int NumNeighbors { get; init; } = PatchcoreDefaults.NumNeighbors;
+
+    /// <summary>Patchcore: dimension of the coreset's random projection (null: the model's default).</summary>
+    public int? ProjectionDimension { get; init; }
+
+    /// <summary>Patchcore: memory-bank rows per distance block (null: the model's default).</summary>
+    public int? DistanceChunkSize { get; init; }
+
+    /// <summary>Padim, Patchcore, Reverse Distillation: sigma of the maps' Gaussian blur (null: the model's default).</summary>
+    public double? BlurSigma { get; init; }
+
+    /// <summary>FastFlow: hidden channels of a coupling subnet as a fraction of its input (null: the model's default).</summary>
+    public double? HiddenRatio { get; init; }
+
+    /// <summary>FastFlow: 3×3 subnets only (null: the model's default).</summary>
+    public bool? Conv3x3Only { get; init; }
+
+    /// <summary>Reverse Distillation: how the layers' maps are combined (null: the model's default).</summary>
+    public AnomalyMapMode? MapMode { get; init; }
 
     /// <summary>Normalization stage.</summary>
     public Stage NormalizationStage { get; init; } = Stage.Image;
@@ -63,16 +93,16 @@ public sealed record EnsembleSettings
     /// How image scores are made. The initializer is the meaning of runs that recorded none (anomalib's mean of positions);
     /// new runs record the option's value.
     /// </summary>
-    public TiledEnsemble.Joining.ImageScoreAggregation ImageScore { get; init; } = TiledEnsemble.Joining.ImageScoreAggregation.MeanOfPositions;
+    public ImageScoreAggregation ImageScore { get; init; } = ImageScoreAggregation.MeanOfPositions;
 
-    /// <summary>Pixels averaged by <see cref="TiledEnsemble.Joining.ImageScoreAggregation.TopKMeanOfMap"/>, at the image size.</summary>
+    /// <summary>Pixels averaged by <see cref="ImageScoreAggregation.TopKMeanOfMap"/>, at the image size.</summary>
     public int ImageScoreTopK { get; init; } = TiledEnsembleOptions.DefaultImageScoreTopK;
 
     /// <summary>Seam smoothing sigma.</summary>
-    public double SeamSigma { get; init; } = 2;
+    public double SeamSigma { get; init; } = SeamSmoother.DefaultSigma;
 
     /// <summary>Seam smoothing band width (fraction of the tile).</summary>
-    public double SeamWidth { get; init; } = 0.1;
+    public double SeamWidth { get; init; } = SeamSmoother.DefaultWidth;
 
     /// <summary>Device name: where prediction and evaluation run, and training unless <see cref="TrainingDevices"/> names several.</summary>
     public string Device { get; init; } = "cpu";
@@ -102,12 +132,40 @@ public sealed record EnsembleSettings
     /// <summary>Largest accepted input side.</summary>
     public int MaxInputSide { get; init; } = 16384;
 
-    /// <summary>The settings that decide what a trained position is; a resumed run must match them.</summary>
     /// <summary>Epochs, early stopping and learning rate of the gradient-trained models (unused by Padim and Patchcore).</summary>
     public TiledEnsemble.Models.Training.TrainingOptions Training { get; init; } = new();
 
     /// <summary>FastFlow: coupling blocks per flow.</summary>
-    public int FlowSteps { get; init; } = 8;
+    public int FlowSteps { get; init; } = FastflowOptions.DefaultFlowSteps;
 
-    internal string TrainingIdentity() => string.Join("|", ImageSize, TileSize, Stride, Model, Backbone, BackboneWeights ?? (PreTrained ? "pretrained" : "seed"), string.Join(",", Layers), NFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default", CoresetSamplingRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture), NumNeighbors, Seed, NormalizationStage, ThresholdingStage, Training, FlowSteps);
+    /// <summary>
+    /// The settings that decide what a trained position is; a resumed run must match them. Settings added after the first
+    /// format are appended only when set, so that runs written before them keep their identity.
+    /// </summary>
+    internal string TrainingIdentity()
+    {
+        var culture = CultureInfo.InvariantCulture;
+        var parts = new List<object>
+        {
+            ImageSize, TileSize, Stride, Model?.ToString() ?? "custom", Backbone,
+            BackboneWeights ?? (PreTrained ? "pretrained" : "seed"), string.Join(",", Layers),
+            NFeatures?.ToString(culture) ?? "default", CoresetSamplingRatio.ToString("R", culture), NumNeighbors, Seed,
+            NormalizationStage, ThresholdingStage, Training, FlowSteps,
+        };
+        void Optional(string name, object? value)
+        {
+            if (value is not null)
+            {
+                parts.Add($"{name}={Convert.ToString(value, culture)}");
+            }
+        }
+
+        Optional("projection", ProjectionDimension);
+        Optional("chunk", DistanceChunkSize);
+        Optional("blur", BlurSigma?.ToString("R", culture));
+        Optional("hidden", HiddenRatio?.ToString("R", culture));
+        Optional("conv3x3", Conv3x3Only);
+        Optional("map_mode", MapMode);
+        return string.Join("|", parts);
+    }
 }

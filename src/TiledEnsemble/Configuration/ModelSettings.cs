@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using TiledEnsemble.Models.ReverseDistillation;
 
 namespace TiledEnsemble.Configuration;
 
@@ -48,6 +49,24 @@ public sealed class ModelSettings
     /// <summary>FastFlow: coupling blocks per flow (default 8).</summary>
     public int? FlowSteps { get; set; }
 
+    /// <summary>FastFlow: hidden channels of a coupling subnet as a fraction of its input channels (default 1).</summary>
+    public double? HiddenRatio { get; set; }
+
+    /// <summary>FastFlow: 3×3 subnets only; otherwise odd steps use 1×1 convolutions (default false).</summary>
+    public bool? Conv3x3Only { get; set; }
+
+    /// <summary>Padim, Patchcore, Reverse Distillation: sigma of the anomaly map's Gaussian blur in pixels (default 4).</summary>
+    public double? BlurSigma { get; set; }
+
+    /// <summary>Patchcore: dimension of the random projection of coreset selection (default: the Johnson–Lindenstrauss bound).</summary>
+    public int? ProjectionDimension { get; set; }
+
+    /// <summary>Patchcore: memory-bank rows per distance block, bounding peak memory (default 4096).</summary>
+    public int? DistanceChunkSize { get; set; }
+
+    /// <summary>Reverse Distillation: how the layers' maps are combined (default Add).</summary>
+    public AnomalyMapMode? MapMode { get; set; }
+
     /// <summary>A deep copy.</summary>
     public ModelSettings Clone() => new()
     {
@@ -64,5 +83,11 @@ public sealed class ModelSettings
         ValidationInterval = ValidationInterval,
         LearningRate = LearningRate,
         FlowSteps = FlowSteps,
+        HiddenRatio = HiddenRatio,
+        Conv3x3Only = Conv3x3Only,
+        BlurSigma = BlurSigma,
+        ProjectionDimension = ProjectionDimension,
+        DistanceChunkSize = DistanceChunkSize,
+        MapMode = MapMode,
     };
 }

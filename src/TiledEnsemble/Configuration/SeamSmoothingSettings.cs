@@ -1,3 +1,5 @@
+using TiledEnsemble.Joining;
+
 namespace TiledEnsemble.Configuration;
 
 /// <summary>Seam smoothing settings (bindable; the seed configuration's <c>SeamSmoothing</c>).</summary>
@@ -6,9 +8,12 @@ public sealed class SeamSmoothingSettings
     /// <summary>Whether to smooth seams (default true).</summary>
     public bool Apply { get; set; } = true;
 
-    /// <summary>Gaussian sigma in pixels (default 2).</summary>
-    public double Sigma { get; set; } = 2;
+    /// <summary>Gaussian sigma in pixels (default <see cref="SeamSmoother.DefaultSigma"/>).</summary>
+    public double Sigma { get; set; } = SeamSmoother.DefaultSigma;
 
-    /// <summary>Band half-width as a fraction of the tile (default 0.1).</summary>
-    public double Width { get; set; } = 0.1;
+    /// <summary>Band half-width as a fraction of the tile (default <see cref="SeamSmoother.DefaultWidth"/>).</summary>
+    public double Width { get; set; } = SeamSmoother.DefaultWidth;
+
+    /// <summary>A copy.</summary>
+    public SeamSmoothingSettings Clone() => new() { Apply = Apply, Sigma = Sigma, Width = Width };
 }

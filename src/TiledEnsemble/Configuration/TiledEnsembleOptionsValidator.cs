@@ -114,6 +114,31 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
             failures.Add($"ModelSettings.FlowSteps must be at least 1; got {m.FlowSteps}.");
         }
 
+        if (m?.BlurSigma is { } blur && !(blur > 0 && double.IsFinite(blur)))
+        {
+            failures.Add($"ModelSettings.BlurSigma must be a positive number of pixels; got {blur}.");
+        }
+
+        if (m?.HiddenRatio is { } hidden && !(hidden > 0 && double.IsFinite(hidden)))
+        {
+            failures.Add($"ModelSettings.HiddenRatio must be a positive number; got {hidden}.");
+        }
+
+        if (m?.ProjectionDimension is <= 0)
+        {
+            failures.Add($"ModelSettings.ProjectionDimension must be at least 1; got {m.ProjectionDimension}.");
+        }
+
+        if (m?.DistanceChunkSize is <= 0)
+        {
+            failures.Add($"ModelSettings.DistanceChunkSize must be at least 1; got {m.DistanceChunkSize}.");
+        }
+
+        if (m?.MapMode is { } mode && !Enum.IsDefined(mode))
+        {
+            failures.Add($"ModelSettings.MapMode must be Add or Multiply; got {(int)mode}.");
+        }
+
         if (m?.EarlyStoppingMonitor is { } monitor && !Enum.IsDefined(monitor))
         {
             failures.Add($"ModelSettings.EarlyStoppingMonitor must be PixelAuroc or ImageAuroc; got {(int)monitor}.");

@@ -6,6 +6,6 @@ public interface IEnsembleFactory
     /// <summary>A new, untrained ensemble with the registered options.</summary>
     Ensemble Create();
 
-    /// <summary>Opens a trained run directory (verified as <see cref="Ensemble.Load"/> does).</summary>
+    /// <summary>Opens a trained run directory (verified as <see cref="EnsemblePredictor.Load"/> does).</summary>
     Ensemble Load(string runDirectory);
 }

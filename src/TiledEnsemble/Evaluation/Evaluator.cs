@@ -17,15 +17,15 @@ namespace TiledEnsemble.Evaluation;
 /// <summary>Runs the pipeline over labelled samples and computes image and pixel metrics in bounded memory.</summary>
 internal sealed class Evaluator
 {
-    private readonly Ensemble _ensemble;
+    private readonly EnsemblePredictor _predictor;
     private readonly EnsemblePipeline _pipeline;
     private readonly EvaluationOptions _options;
     private readonly ILogger _logger;
 
-    public Evaluator(Ensemble ensemble, EnsemblePipeline pipeline, EvaluationOptions options, ILogger logger)
+    public Evaluator(EnsemblePredictor predictor, EvaluationOptions options, ILogger logger)
     {
-        _ensemble = ensemble;
-        _pipeline = pipeline;
+        _predictor = predictor;
+        _pipeline = predictor.Pipeline;
         _options = options;
         _logger = logger;
     }
@@ -33,21 +33,21 @@ internal sealed class Evaluator
     public EvaluationResult Run(IReadOnlyList<AnomalySample> samples, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
     {
         bool original = _options.Resolution == MetricResolution.Original;
-        var loader = _ensemble.LoaderFor(new LoaderOptions { KeepOriginalMasks = original });
+        var loader = _predictor.LoaderFor(new LoaderOptions { KeepOriginalMasks = original });
         var byAggregation = ImageScores.Aggregations.Select(_ => new List<float>()).ToArray();
         var pixels = new PixelMetricsAccumulator(fprLimit: _options.AuproFprLimit);
         double pixelTp = 0, pixelFp = 0, pixelFn = 0;
         var images = new List<ImageResult>();
         var pictures = new List<string>();
-        var visualizer = _options.VisualizationDirectory is null ? null : new Visualizer(_options, ScoreThresholds.Of(_ensemble.Settings, _ensemble.ImageStatistics));
-        foreach (var batch in loader.Batches(samples, _ensemble.Settings.EvalBatchSize, cancellationToken))
+        var visualizer = _options.VisualizationDirectory is null ? null : new Visualizer(_options, _pipeline.Thresholds);
+        foreach (var batch in loader.Batches(samples, _predictor.Settings.EvalBatchSize, cancellationToken))
         {
             using (batch)
             {
                 using var scope = NewDisposeScope();
                 // Models already in memory (the application predicted before) are used; otherwise each is loaded per
                 // batch and released, so that evaluation, like training, holds one tile model at a time.
-                var raw = _pipeline.PredictPositions(batch.Images, makeResident: false);
+                var raw = _predictor.PredictPositions(batch.Images, makeResident: false);
                 foreach (var (start, count) in _pipeline.Chunks(batch.Count))
                 {
                     using var output = _pipeline.Finish(raw, start, count, everyAggregation: true);
@@ -147,17 +147,20 @@ internal sealed class Evaluator
         var result = new EvaluationResult(metrics, images, pictures) { Curves = new EvaluationCurves(imageRoc, pixels.RocCurve(), pixels.ProCurve(), _options.AuproFprLimit) };
         if (_options.ReportDirectory is { } folder)
         {
-            var settings = _ensemble.Settings;
+            var settings = _predictor.Settings;
+            var model = _predictor.Definition.Model.Name;
             var about = new List<(string, string)>
             {
-                ("run", _ensemble.RunDirectory is { } run ? Path.GetFileName(run.TrimEnd(Path.DirectorySeparatorChar)) : "(not saved)"),
-                ("model", $"{settings.Model} on {settings.Backbone} ({string.Join(", ", settings.Layers)})"),
-                ("backbone weights", _ensemble.BackboneSource ?? "unknown"),
-                ("tiling", _ensemble.Grid.ToString()),
+                ("run", Path.GetFileName(_predictor.RunDirectory.TrimEnd(Path.DirectorySeparatorChar))),
+                ("model", $"{model} on {settings.Backbone} ({string.Join(", ", settings.Layers)})"),
+                ("backbone weights", _predictor.BackboneSource),
+                ("tiling", _predictor.Grid.ToString()),
+                ("stages", string.Join("; ", _predictor.Definition.Stages.Select(s => $"{s.Key}: {s.Value}"))),
                 ("images evaluated", $"{images.Count} ({labelled.Count(r => r.GroundTruth == 1)} anomalous, {labelled.Count(r => r.GroundTruth == 0)} normal)"),
                 ("written", DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture)),
             };
-            result = result with { Report = Report.HtmlReport.Write(folder, result, _options, ScoreThresholds.Of(settings, _ensemble.ImageStatistics), $"Evaluation of {settings.Model}, {settings.ImageSize}", about) };
+            var title = $"Evaluation of {model}, {settings.ImageSize}";
+            result = result with { Report = Report.HtmlReport.Write(folder, result, _options, _pipeline.Thresholds, title, about) };
         }
 
         return result;

@@ -48,7 +48,7 @@ public static class NativeAllocator
     /// Whether ensembles set the allocator (default true): <see cref="DefaultThresholdBytes"/> while
     /// <see cref="Ensemble.FitAsync(Data.Datasets.AnomalyDataModule, string, IProgress{EnsembleProgress}?, System.Threading.CancellationToken)"/>
     /// (or resuming) trains, <see cref="PredictionThresholdBytes"/> when the last training ends and when
-    /// <see cref="Ensemble.Load"/> opens a run. Set it to false first when the application manages the allocator itself.
+    /// <see cref="EnsemblePredictor.Load"/> opens a run. Set it to false first when the application manages the allocator itself.
     /// Neither a <see cref="LimitRetention"/> call nor glibc's malloc variables in the environment
     /// (<c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TRIM_THRESHOLD_</c>, their <c>GLIBC_TUNABLES</c> forms) are ever overridden.
     /// </summary>

@@ -1,11 +1,11 @@
 using System.Collections.Generic;
+using System.Text.Json;
 using TiledEnsemble.Configuration;
-using TiledEnsemble.PostProcessing;
 
 namespace TiledEnsemble.Persistence;
 
 /// <summary>The manifest of a run directory (manifest.json): what was trained, with which settings, and the checksums of every file.</summary>
-public sealed class RunManifest
+internal sealed class RunManifest
 {
     /// <summary>The format this library writes and reads.</summary>
     public const int CurrentFormatVersion = 1;
@@ -46,15 +46,24 @@ public sealed class RunManifest
     /// <summary>Finished positions.</summary>
     public List<PositionEntry> Positions { get; set; } = new();
 
-    /// <summary>Image-stage statistics, once all positions are trained.</summary>
-    public PostProcessingStatistics? ImageStatistics { get; set; }
+    /// <summary>
+    /// The identity of every stage by role (tiler, joiner, seam_smoother, post_processor, model); null in runs written
+    /// before stages were recorded, which used the default stages of their settings.
+    /// </summary>
+    public Dictionary<string, StageRecord>? Stages { get; set; }
+
+    /// <summary>
+    /// What the post-processor learned at the image level (the default's: its statistics), once all positions are
+    /// trained; null when it does not process joined predictions.
+    /// </summary>
+    public JsonElement? ImageStatistics { get; set; }
 
     /// <summary>Whether every position and the image statistics are done.</summary>
     public bool Complete { get; set; }
 }
 
 /// <summary>A file of the run with its checksum.</summary>
-public sealed class FileEntry
+internal sealed class FileEntry
 {
     /// <summary>Path relative to the run directory.</summary>
     public string File { get; set; } = string.Empty;
@@ -64,7 +73,7 @@ public sealed class FileEntry
 }
 
 /// <summary>A trained tile position.</summary>
-public sealed class PositionEntry
+internal sealed class PositionEntry
 {
     /// <summary>Grid row.</summary>
     public int Row { get; set; }
@@ -75,6 +84,20 @@ public sealed class PositionEntry
     /// <summary>The model state file.</summary>
     public FileEntry State { get; set; } = new();
 
-    /// <summary>Tile-stage statistics of this position, when a tile stage is configured.</summary>
-    public PostProcessingStatistics? Statistics { get; set; }
+    /// <summary>What the post-processor learned for this position, when it processes positions.</summary>
+    public JsonElement? Statistics { get; set; }
+}
+
+/// <summary>A stage's identity as a run records it.</summary>
+internal sealed class StageRecord
+{
+    /// <summary>The stage's name.</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>Its settings.</summary>
+    public Dictionary<string, string> Settings { get; set; } = new();
+
+    public static StageRecord Of(StageIdentity identity) => new() { Name = identity.Name, Settings = new(identity.Settings) };
+
+    public StageIdentity ToIdentity() => new(Name, Settings);
 }

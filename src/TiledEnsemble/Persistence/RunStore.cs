@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -164,6 +165,30 @@ internal static class RunStore
 
         return path;
     }
+
+    /// <summary>A post-processor's state (JSON text) as the manifest stores it; null stays null.</summary>
+    /// <exception cref="InvalidOperationException">The state is not JSON.</exception>
+    public static JsonElement? StateElement(string? state)
+    {
+        if (state is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(state);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidOperationException($"A post-processor's state must be JSON; it is not ({exception.Message}).", exception);
+        }
+    }
+
+    /// <summary>The stages a run recorded, or null for runs written before stages were recorded.</summary>
+    public static IReadOnlyDictionary<string, StageIdentity>? Stages(RunManifest manifest) =>
+        manifest.Stages?.ToDictionary(s => s.Key, s => s.Value.ToIdentity());
 
     public static string HashFile(string path)
     {

@@ -13,15 +13,13 @@ namespace TiledEnsemble.Training;
 internal sealed class ValidationCache
 {
     private readonly string _directory;
-    private readonly TileGrid _grid;
     private readonly Size2D _tile;
     private readonly int _count;
 
-    public ValidationCache(string runDirectory, TileGrid grid, Size2D tile, int count)
+    public ValidationCache(string runDirectory, TileGrid grid, int count)
     {
         _directory = Path.Combine(runDirectory, "validation-cache");
-        _grid = grid;
-        _tile = tile;
+        _tile = grid.TileSize;
         _count = count;
     }
 

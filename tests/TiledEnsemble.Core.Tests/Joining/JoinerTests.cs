@@ -37,7 +37,7 @@ public class JoinerTests
         }
 
         predictions.Reverse(); // order must not matter
-        using var joined = new Joiner(tiler).Join(predictions);
+        using var joined = new Joiner().Join(predictions, tiler.Grid!);
         TensorAssert.Shape(joined.AnomalyMaps, 2, 1, 6, 6);
         Assert.Equal(new float[] { 1.5f, 15f }, TensorAssert.Values(joined.Scores));
         Assert.Equal(new[] { true, false }, joined.PredictedLabels!.data<bool>().ToArray());
@@ -75,7 +75,7 @@ public class JoinerTests
             })
             .Reverse()
             .ToList();
-        using var joined = new Joiner(tiler).Join(predictions);
+        using var joined = new Joiner().Join(predictions, tiler.Grid!);
         Assert.Equal(new long[] { 2, 2, height, width }, joined.AnomalyMaps.shape);
         Assert.True(joined.AnomalyMaps.eq(picture).all().item<bool>());
         Assert.True(joined.PredictedMasks!.eq(picture.remainder(TestTensors.Scalar(3)).eq(TestTensors.Scalar(0))).all().item<bool>());
@@ -95,7 +95,7 @@ public class JoinerTests
             return new TilePrediction(p, zeros(1, 1, 32, 32), zeros(1)) { Boxes = new[] { set } };
         }).ToList();
 
-        using var joined = new Joiner(tiler).Join(predictions);
+        using var joined = new Joiner().Join(predictions, tiler.Grid!);
         var boxes = joined.Boxes![0];
 
         // Tile (0,0): both boxes as given. Tile (0,1) at x+32: (33,2,37,6) and (42,10,52,20) clipped to x<=40 -> dropped.
@@ -121,7 +121,7 @@ public class JoinerTests
         {
             Boxes = new[] { p.Row == 0 && p.Column == 1 ? new Boxes(tensor(new float[,] { { 2, 0, 12, 4 } }), ones(1)) : Boxes.Empty() },
         }).ToList();
-        using var joined = new Joiner(tiler).Join(predictions);
+        using var joined = new Joiner().Join(predictions, tiler.Grid!);
         Assert.Equal(new float[] { 34, 0, 40, 4 }, TensorAssert.Values(joined.Boxes![0].Corners));
     }
 
@@ -131,16 +131,16 @@ public class JoinerTests
         using var scope = NewDisposeScope();
         var tiler = new EnsembleTiler(16, 16, 32);
         var all = tiler.TilePositions.Select(p => new TilePrediction(p, zeros(1, 1, 16, 16), zeros(1))).ToList();
-        var joiner = new Joiner(tiler);
+        var joiner = new Joiner();
+        var grid = tiler.Grid!;
 
-        var missing = Assert.Throws<ArgumentException>(() => joiner.Join(all.Take(3).ToList()));
+        var missing = Assert.Throws<ArgumentException>(() => joiner.Join(all.Take(3).ToList(), grid));
         Assert.Contains("missing (1, 1)", missing.Message);
-        var repeated = Assert.Throws<ArgumentException>(() => joiner.Join(all.Append(all[0]).ToList()));
+        var repeated = Assert.Throws<ArgumentException>(() => joiner.Join(all.Append(all[0]).ToList(), grid));
         Assert.Contains("more than once", repeated.Message);
-        var outside = Assert.Throws<ArgumentException>(() => joiner.Join(all.Append(new TilePrediction(new TilePosition(5, 0, 0, 0), zeros(1, 1, 16, 16), zeros(1))).ToList()));
-        Assert.Contains("outside", outside.Message);
+        var outside = Assert.Throws<ArgumentException>(() => joiner.Join(all.Append(new TilePrediction(new TilePosition(5, 0, 0, 0), zeros(1, 1, 16, 16), zeros(1))).ToList(), grid));
+        Assert.Contains("not a position of the 2x2 grid", outside.Message);
         var batches = all.Select((p, i) => i == 2 ? p with { Scores = zeros(3), AnomalyMaps = zeros(3, 1, 16, 16) } : p).ToList();
-        Assert.Throws<ArgumentException>(() => joiner.Join(batches));
-        Assert.Throws<ArgumentException>(() => new Joiner(new EnsembleTiler(16, 16)));
+        Assert.Throws<ArgumentException>(() => joiner.Join(batches, grid));
     }
 }

@@ -25,7 +25,7 @@ public class PostProcessingTests
     public void MinMaxNormalizationCentresOnTheThreshold()
     {
         using var scope = NewDisposeScope();
-        var processor = new PostProcessor(Stats);
+        var processor = new CalibratedPostProcessor(Stats);
 
         // (x - 6) / 8 + 0.5, clamped: 2 -> 0, 6 -> 0.5, 8 -> 0.75, 20 -> 1.
         Assert.Equal(new float[] { 0f, 0.5f, 0.75f, 1f }, TensorAssert.Values(processor.NormalizeScores(tensor(new float[] { 2, 6, 8, 20 }))));
@@ -39,7 +39,7 @@ public class PostProcessingTests
     public void QuadraNormalizationMapsTheThresholdTo100()
     {
         using var scope = NewDisposeScope();
-        var processor = new PostProcessor(Stats, NormalizationMethod.Quadra);
+        var processor = new CalibratedPostProcessor(Stats, NormalizationMethod.Quadra);
 
         // 100 * (x - 2) / (6 - 2), clamped to [0, 1000].
         Assert.Equal(new float[] { 0f, 100f, 150f, 1000f }, TensorAssert.Values(processor.NormalizeScores(tensor(new float[] { 1, 6, 8, 100 }))));
@@ -49,7 +49,7 @@ public class PostProcessingTests
     public void LabelsAndMasksComeFromTheRawThresholds()
     {
         using var scope = NewDisposeScope();
-        var processor = new PostProcessor(Stats);
+        var processor = new CalibratedPostProcessor(Stats);
         Assert.Equal(new[] { false, true, true }, processor.LabelsFromRawScores(tensor(new float[] { 5.9f, 6, 7 })).data<bool>().ToArray());
         Assert.Equal(new[] { false, true }, processor.MasksFromRawMaps(tensor(new float[] { -0.01f, 0 })).data<bool>().ToArray());
     }

@@ -20,7 +20,7 @@ public class BadInputTests
     {
         var tiler = new Tiler(16, 8, new Size2D(32, 32));
         var ensembleTiler = new EnsembleTiler(16, 8, 32);
-        var processor = new PostProcessor(new PostProcessingStatistics { ImageMin = 0, ImageMax = 1, PixelMin = 0, PixelMax = 1, ImageThreshold = 0.5, PixelThreshold = 0.5 });
+        var processor = new CalibratedPostProcessor(new PostProcessingStatistics { ImageMin = 0, ImageMax = 1, PixelMin = 0, PixelMax = 1, ImageThreshold = 0.5, PixelThreshold = 0.5 });
         var smoother = new SeamSmoother();
         var grid = TileGrid.Create(32, 16, 8);
         yield return Case("Tiler.Tile", t => tiler.Tile(t));
@@ -30,8 +30,8 @@ public class BadInputTests
         yield return Case("EnsembleTiler.TileAt", t => ensembleTiler.TileAt(t, ensembleTiler.TilePositions[0]));
         yield return Case("SeamSmoother.Smooth", t => smoother.Smooth(t, grid));
         // Normalization is elementwise: any shape is valid, so only the dtype and null are checked.
-        yield return Case("PostProcessor.NormalizeMaps", t => processor.NormalizeMaps(t), checksRank: false);
-        yield return Case("PostProcessor.NormalizeScores", t => processor.NormalizeScores(t), checksRank: false);
+        yield return Case("CalibratedPostProcessor.NormalizeMaps", t => processor.NormalizeMaps(t), checksRank: false);
+        yield return Case("CalibratedPostProcessor.NormalizeScores", t => processor.NormalizeScores(t), checksRank: false);
         yield return Case("AnomalyMetrics.Aupro", t => AnomalyMetrics.Aupro(t, t));
         yield return Case("PixelMetricsAccumulator.Update", t => { new PixelMetricsAccumulator().Update(t, t); return t; });
         yield return Case("StatisticsCollector.Update", t => { new StatisticsCollector().Update(t, t, t, t); return t; });

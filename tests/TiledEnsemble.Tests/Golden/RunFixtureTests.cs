@@ -41,6 +41,11 @@ public sealed class RunFixtureTests : IDisposable
         var recorded = GoldenRecord.Load(Path.Combine(Fixture, "prediction.json"));
         var now = new GoldenRecord { Machine = GoldenRecord.ThisMachine(), Images = { GoldenImage.Of("image.png", prediction) } };
         _output.WriteLine(recorded.CompareWith(now));
+
+        // It recorded no stages: it was made with the defaults of its settings, and refuses others.
+        var error = Assert.Throws<StageMismatchException>(() => EnsemblePredictor.Load(run, new EnsembleLoadOptions { Joiner = new Samples.CustomPipeline.MaxJoiner() }));
+        Assert.Equal("joiner", error.Role);
+        Assert.Equal("mean_joiner", error.Recorded.Name);
     }
 
     private static async Task Record(string folder)
