@@ -43,7 +43,8 @@ namespace TiledEnsemble.Build
         private const uint ShtGnuVerneed = 0x6ffffffe;
         private const ushort VerFlagWeak = 0x2;
 
-        /// <summary>Returns whether <paramref name="path"/> needs <paramref name="version"/> and whether that need is weak.</summary>
+        /// <summary>Returns whether <paramref name="path"/> needs <paramref name="version"/> and whether that need is
+        /// weak.</summary>
         /// <exception cref="InvalidDataException">The file is not a well-formed ELF file.</exception>
         public static (bool Needed, bool Weak) GetVersionNeed(string path, string version)
         {
@@ -58,7 +59,8 @@ namespace TiledEnsemble.Build
             return (true, (flags & VerFlagWeak) != 0);
         }
 
-        /// <summary>Returns whether the ELF file at <paramref name="path"/> defines the symbol version <paramref name="version"/>.</summary>
+        /// <summary>Returns whether the ELF file at <paramref name="path"/> defines the symbol version
+        /// <paramref name="version"/>.</summary>
         /// <exception cref="InvalidDataException">The file is not a well-formed ELF file.</exception>
         public static bool DefinesVersion(string path, string version)
         {
@@ -97,9 +99,9 @@ namespace TiledEnsemble.Build
         }
 
         /// <summary>
-        /// Sets VER_FLG_WEAK on the need for <paramref name="version"/> in <paramref name="path"/>. Idempotent. The file is
-        /// replaced atomically (write beside it, then rename), which also breaks any hard link to a package cache, and keeps
-        /// its timestamp so that incremental builds do not copy it again.
+        /// Sets VER_FLG_WEAK on the need for <paramref name="version"/> in <paramref name="path"/>. Idempotent. The
+        /// file is replaced atomically (write beside it, then rename), which also breaks any hard link to a package
+        /// cache, and keeps its timestamp so that incremental builds do not copy it again.
         /// </summary>
         /// <exception cref="InvalidDataException">The file is not a well-formed ELF file.</exception>
         public static ElfPatchOutcome MarkVersionNeedWeak(string path, string version)
@@ -146,7 +148,11 @@ namespace TiledEnsemble.Build
         /// <see cref="GlibcxxVersion"/> weak, unless the system's libstdc++ already provides that version (pass
         /// <paramref name="force"/> to patch regardless). Returns the files that were changed.
         /// </summary>
-        public static IReadOnlyList<string> PatchOutputDirectories(IEnumerable<string> directories, bool force, Action<string> log)
+        public static IReadOnlyList<string> PatchOutputDirectories(
+            IEnumerable<string> directories,
+            bool force,
+            Action<string> log
+        )
         {
             var patched = new List<string>();
             if (!force)
@@ -166,7 +172,9 @@ namespace TiledEnsemble.Build
                     continue;
                 }
 
-                foreach (var file in Directory.EnumerateFiles(directory, LibTorchSharpFileName, SearchOption.AllDirectories))
+                foreach (
+                    var file in Directory.EnumerateFiles(directory, LibTorchSharpFileName, SearchOption.AllDirectories)
+                )
                 {
                     var outcome = MarkVersionNeedWeak(file, GlibcxxVersion);
                     if (outcome == ElfPatchOutcome.Patched)
@@ -180,7 +188,8 @@ namespace TiledEnsemble.Build
             return patched;
         }
 
-        /// <summary>Returns the first system libstdc++ that defines <paramref name="version"/>, or null when none does.</summary>
+        /// <summary>Returns the first system libstdc++ that defines <paramref name="version"/>, or null when none
+        /// does.</summary>
         public static string? FindSystemLibStdCxxProviding(string version)
         {
             var candidates = new List<string>();
@@ -190,11 +199,19 @@ namespace TiledEnsemble.Build
                 candidates.AddRange(fromEnvironment!.Split(new[] { ':' }, StringSplitOptions.RemoveEmptyEntries));
             }
 
-            candidates.AddRange(new[]
-            {
-                "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu",
-                "/usr/lib64", "/lib64", "/usr/lib", "/lib",
-            });
+            candidates.AddRange(
+                new[]
+                {
+                    "/usr/lib/x86_64-linux-gnu",
+                    "/lib/x86_64-linux-gnu",
+                    "/usr/lib/aarch64-linux-gnu",
+                    "/lib/aarch64-linux-gnu",
+                    "/usr/lib64",
+                    "/lib64",
+                    "/usr/lib",
+                    "/lib",
+                }
+            );
             foreach (var directory in candidates)
             {
                 var candidate = Path.Combine(directory, "libstdc++.so.6");
@@ -289,7 +306,8 @@ namespace TiledEnsemble.Build
             public uint Info { get; }
         }
 
-        /// <summary>Bounds-checked view of an ELF file held in memory; every read names the file when it fails.</summary>
+        /// <summary>Bounds-checked view of an ELF file held in memory; every read names the file when it
+        /// fails.</summary>
         private sealed class ElfImage
         {
             private readonly byte[] _bytes;
@@ -301,26 +319,41 @@ namespace TiledEnsemble.Build
             {
                 _bytes = bytes;
                 _path = path;
-                if (bytes.Length < 52 || bytes[0] != 0x7f || bytes[1] != (byte)'E' || bytes[2] != (byte)'L' || bytes[3] != (byte)'F')
+                if (
+                    bytes.Length < 52
+                    || bytes[0] != 0x7f
+                    || bytes[1] != (byte)'E'
+                    || bytes[2] != (byte)'L'
+                    || bytes[3] != (byte)'F'
+                )
                 {
-                    throw new InvalidDataException($"'{path}' is not an ELF file (expected the magic bytes 7F 45 4C 46 and at least 52 bytes, got {bytes.Length} bytes).");
+                    throw new InvalidDataException(
+                        $"'{path}' is not an ELF file (expected the magic bytes 7F 45 4C 46 and at least 52 bytes, "
+                            + $"got {bytes.Length} bytes)."
+                    );
                 }
 
                 _is64 = bytes[4] switch
                 {
                     1 => false,
                     2 => true,
-                    _ => throw new InvalidDataException($"'{path}' has an unknown ELF class {bytes[4]} (expected 1 for 32-bit or 2 for 64-bit)."),
+                    _ => throw new InvalidDataException(
+                        $"'{path}' has an unknown ELF class {bytes[4]} (expected 1 for 32-bit or 2 for 64-bit)."
+                    ),
                 };
                 _littleEndian = bytes[5] switch
                 {
                     1 => true,
                     2 => false,
-                    _ => throw new InvalidDataException($"'{path}' has an unknown ELF data encoding {bytes[5]} (expected 1 or 2)."),
+                    _ => throw new InvalidDataException(
+                        $"'{path}' has an unknown ELF data encoding {bytes[5]} (expected 1 or 2)."
+                    ),
                 };
                 if (_is64 && bytes.Length < 64)
                 {
-                    throw new InvalidDataException($"'{path}' is truncated: a 64-bit ELF header needs 64 bytes, the file has {bytes.Length}.");
+                    throw new InvalidDataException(
+                        $"'{path}' is truncated: a 64-bit ELF header needs 64 bytes, the file has {bytes.Length}."
+                    );
                 }
             }
 
@@ -337,7 +370,9 @@ namespace TiledEnsemble.Build
                 int minimum = _is64 ? 64 : 40;
                 if (entrySize < minimum)
                 {
-                    throw new InvalidDataException($"'{_path}' declares section headers of {entrySize} bytes; at least {minimum} are expected.");
+                    throw new InvalidDataException(
+                        $"'{_path}' declares section headers of {entrySize} bytes; at least {minimum} are expected."
+                    );
                 }
 
                 Require(tableOffset, (long)entrySize * count, "section header table");
@@ -354,7 +389,9 @@ namespace TiledEnsemble.Build
                 int count = ReadU16(_is64 ? 0x3C : 0x30);
                 if (index >= count)
                 {
-                    throw new InvalidDataException($"'{_path}' links to section {index}, but it has only {count} sections.");
+                    throw new InvalidDataException(
+                        $"'{_path}' links to section {index}, but it has only {count} sections."
+                    );
                 }
 
                 return ReadSection(tableOffset + (long)index * entrySize);
@@ -364,21 +401,26 @@ namespace TiledEnsemble.Build
             {
                 if (offset < 0 || length < 0 || offset > _bytes.Length - length)
                 {
-                    throw new InvalidDataException($"'{_path}' is truncated or malformed: the {what} at offset {offset} ({length} bytes) lies outside the file of {_bytes.Length} bytes.");
+                    throw new InvalidDataException(
+                        $"'{_path}' is truncated or malformed: the {what} at offset {offset} ({length} bytes) lies "
+                            + $"outside the file of {_bytes.Length} bytes."
+                    );
                 }
             }
 
             public ushort ReadU16(long offset)
             {
                 Require(offset, 2, "16-bit field");
-                int a = _bytes[offset], b = _bytes[offset + 1];
+                int a = _bytes[offset],
+                    b = _bytes[offset + 1];
                 return (ushort)(_littleEndian ? a | (b << 8) : (a << 8) | b);
             }
 
             public void WriteU16(long offset, ushort value)
             {
                 Require(offset, 2, "16-bit field");
-                byte low = (byte)(value & 0xff), high = (byte)(value >> 8);
+                byte low = (byte)(value & 0xff),
+                    high = (byte)(value >> 8);
                 _bytes[offset] = _littleEndian ? low : high;
                 _bytes[offset + 1] = _littleEndian ? high : low;
             }
@@ -413,7 +455,9 @@ namespace TiledEnsemble.Build
             {
                 if (index >= table.Size)
                 {
-                    throw new InvalidDataException($"'{_path}' refers to string {index} beyond its string table of {table.Size} bytes.");
+                    throw new InvalidDataException(
+                        $"'{_path}' refers to string {index} beyond its string table of {table.Size} bytes."
+                    );
                 }
 
                 Require(table.Offset, table.Size, "string table");
@@ -433,18 +477,33 @@ namespace TiledEnsemble.Build
                 if (_is64)
                 {
                     Require(at, 64, "section header");
-                    return new SectionHeader(ReadU32(at + 4), CheckedOffset(ReadU64(at + 24)), CheckedOffset(ReadU64(at + 32)), ReadU32(at + 40), ReadU32(at + 44));
+                    return new SectionHeader(
+                        ReadU32(at + 4),
+                        CheckedOffset(ReadU64(at + 24)),
+                        CheckedOffset(ReadU64(at + 32)),
+                        ReadU32(at + 40),
+                        ReadU32(at + 44)
+                    );
                 }
 
                 Require(at, 40, "section header");
-                return new SectionHeader(ReadU32(at + 4), ReadU32(at + 16), ReadU32(at + 20), ReadU32(at + 24), ReadU32(at + 28));
+                return new SectionHeader(
+                    ReadU32(at + 4),
+                    ReadU32(at + 16),
+                    ReadU32(at + 20),
+                    ReadU32(at + 24),
+                    ReadU32(at + 28)
+                );
             }
 
             private long CheckedOffset(ulong value)
             {
                 if (value > (ulong)_bytes.Length)
                 {
-                    throw new InvalidDataException($"'{_path}' is truncated or malformed: a section offset or size of {value} exceeds the file size {_bytes.Length}.");
+                    throw new InvalidDataException(
+                        $"'{_path}' is truncated or malformed: a section offset or size of {value} exceeds the file "
+                            + $"size {_bytes.Length}."
+                    );
                 }
 
                 return (long)value;
@@ -458,19 +517,25 @@ namespace TiledEnsemble.Build
     {
         /// <summary>Output folders to search (OutDir, PublishDir).</summary>
         [Microsoft.Build.Framework.Required]
-        public Microsoft.Build.Framework.ITaskItem[] Directories { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
+        public Microsoft.Build.Framework.ITaskItem[] Directories { get; set; } =
+            Array.Empty<Microsoft.Build.Framework.ITaskItem>();
 
-        /// <summary>'auto' patches only when the system libstdc++ lacks the version; 'always' patches regardless.</summary>
+        /// <summary>'auto' patches only when the system libstdc++ lacks the version; 'always' patches
+        /// regardless.</summary>
         public string Mode { get; set; } = "auto";
 
         /// <summary>The files that were changed.</summary>
         [Microsoft.Build.Framework.Output]
-        public Microsoft.Build.Framework.ITaskItem[] PatchedFiles { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
+        public Microsoft.Build.Framework.ITaskItem[] PatchedFiles { get; set; } =
+            Array.Empty<Microsoft.Build.Framework.ITaskItem>();
 
         /// <inheritdoc />
         public override bool Execute()
         {
-            if (!string.Equals(Mode, "auto", StringComparison.OrdinalIgnoreCase) && !string.Equals(Mode, "always", StringComparison.OrdinalIgnoreCase))
+            if (
+                !string.Equals(Mode, "auto", StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(Mode, "always", StringComparison.OrdinalIgnoreCase)
+            )
             {
                 Log.LogError($"TiledEnsemblePatchLibTorchSharp must be 'auto', 'always' or 'never'; got '{Mode}'.");
                 return false;
@@ -485,7 +550,9 @@ namespace TiledEnsemble.Build
                 }
 
                 var force = string.Equals(Mode, "always", StringComparison.OrdinalIgnoreCase);
-                var patched = ElfVersionPatcher.PatchOutputDirectories(folders, force, message => Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, message));
+                var patched = ElfVersionPatcher.PatchOutputDirectories(folders, force, message =>
+                    Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, message)
+                );
                 var items = new List<Microsoft.Build.Framework.ITaskItem>();
                 foreach (var file in patched)
                 {
@@ -497,7 +564,10 @@ namespace TiledEnsemble.Build
             }
             catch (Exception exception) when (exception is IOException || exception is UnauthorizedAccessException)
             {
-                Log.LogError($"Could not patch {ElfVersionPatcher.LibTorchSharpFileName} for older libstdc++: {exception.Message}");
+                Log.LogError(
+                    $"Could not patch {ElfVersionPatcher.LibTorchSharpFileName} for older libstdc++: "
+                        + $"{exception.Message}"
+                );
                 return false;
             }
         }

@@ -15,7 +15,14 @@ internal static class BenchmarkCharts
     public static string? Folder { get; set; }
 
     /// <summary>Grouped bars: one group per category, one bar per series.</summary>
-    public static void Bars(string file, string title, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<(string Series, double[] Values)> series, double? yMin = null)
+    public static void Bars(
+        string file,
+        string title,
+        string yLabel,
+        IReadOnlyList<string> categories,
+        IReadOnlyList<(string Series, double[] Values)> series,
+        double? yMin = null
+    )
     {
         if (Folder is null)
         {
@@ -24,22 +31,29 @@ internal static class BenchmarkCharts
 
         var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
-        int groups = categories.Count, width = series.Count + 1;
+        int groups = categories.Count,
+            width = series.Count + 1;
         for (int s = 0; s < series.Count; s++)
         {
-            var bars = Enumerable.Range(0, groups).Select(g => new ScottPlot.Bar
-            {
-                Position = (g * width) + s,
-                Value = series[s].Values[g],
-                FillColor = palette.GetColor(s),
-                Label = series[s].Values[g].ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
-            }).ToList();
+            var bars = Enumerable
+                .Range(0, groups)
+                .Select(g => new ScottPlot.Bar
+                {
+                    Position = (g * width) + s,
+                    Value = series[s].Values[g],
+                    FillColor = palette.GetColor(s),
+                    Label = series[s].Values[g].ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
+                })
+                .ToList();
             var plotted = plot.Add.Bars(bars);
             plotted.LegendText = series[s].Series;
             plotted.ValueLabelStyle.FontSize = 11;
         }
 
-        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, groups).Select(g => (g * width) + ((series.Count - 1) / 2.0)).ToArray(), categories.ToArray());
+        plot.Axes.Bottom.SetTicks(
+            Enumerable.Range(0, groups).Select(g => (g * width) + ((series.Count - 1) / 2.0)).ToArray(),
+            categories.ToArray()
+        );
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         plot.Title(title);
         plot.YLabel(yLabel);
@@ -56,7 +70,14 @@ internal static class BenchmarkCharts
     }
 
     /// <summary>Lines of y against x, one per series.</summary>
-    public static void Lines(string file, string title, string xLabel, string yLabel, IReadOnlyList<(string Series, double[] X, double[] Y)> series, bool logY = false)
+    public static void Lines(
+        string file,
+        string title,
+        string xLabel,
+        string yLabel,
+        IReadOnlyList<(string Series, double[] X, double[] Y)> series,
+        bool logY = false
+    )
     {
         if (Folder is null)
         {
@@ -74,7 +95,10 @@ internal static class BenchmarkCharts
 
         if (logY)
         {
-            var ticks = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Math.Pow(10, v).ToString("0", System.Globalization.CultureInfo.InvariantCulture) };
+            var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+            {
+                LabelFormatter = v => Math.Pow(10, v).ToString("0", System.Globalization.CultureInfo.InvariantCulture),
+            };
             plot.Axes.Left.TickGenerator = ticks;
         }
 

@@ -4,7 +4,8 @@ using System.Linq;
 
 namespace TiledEnsemble.Benchmarks;
 
-/// <summary>Runs this benchmark program again as a child process, for measurements that need a process of their own.</summary>
+/// <summary>Runs this benchmark program again as a child process, for measurements that need a process of their
+/// own.</summary>
 internal static class BenchmarkChild
 {
     /// <summary>
@@ -12,7 +13,11 @@ internal static class BenchmarkChild
     /// first line of its output that starts with <paramref name="prefix"/> (without the prefix), or null, with its exit
     /// code and whole output.
     /// </summary>
-    public static (string? Result, int ExitCode, string Output) RunForLine(string assembly, string prefix, params string[] arguments)
+    public static (string? Result, int ExitCode, string Output) RunForLine(
+        string assembly,
+        string prefix,
+        params string[] arguments
+    )
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in arguments.Prepend(assembly))

@@ -18,8 +18,14 @@ internal static class ConvolutionBenchmark
 {
     public static void Run(bool quick)
     {
-        Console.WriteLine("## Backbone forward: the library's against module by module, and 1×1 as matrix products against libtorch's 1×1");
-        Console.WriteLine("| backbone, layers | input | library images/s | module by module images/s | ratio | library with libtorch's 1×1 images/s | ratio of matrix products to it |");
+        Console.WriteLine(
+            "## Backbone forward: the library's against module by module, and 1×1 as matrix products against "
+                + "libtorch's 1×1"
+        );
+        Console.WriteLine(
+            "| backbone, layers | input | library images/s | module by module images/s | ratio | library with "
+                + "libtorch's 1×1 images/s | ratio of matrix products to it |"
+        );
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
         var cases = quick
             ? new[] { (BackboneKind.ResNet18, new[] { "layer1", "layer2", "layer3" }, 64, 4, 8) }
@@ -46,7 +52,9 @@ internal static class ConvolutionBenchmark
                     {
                         using var s = NewDisposeScope();
                         using var inference = inference_mode();
-                        _ = moduleByModule ? ModuleByModuleForward.Features(backbone, b, layers) : backbone.Features(b, layers);
+                        _ = moduleByModule
+                            ? ModuleByModuleForward.Features(backbone, b, layers)
+                            : backbone.Features(b, layers);
                     }
 
                     return count / watch.Elapsed.TotalSeconds;
@@ -60,11 +68,20 @@ internal static class ConvolutionBenchmark
             int pairs = quick ? 2 : 7;
             var modules = PairedPasses.Measure(pairs, () => Pass(true, false), () => Pass(false, true));
             var pointwise = PairedPasses.Measure(pairs, () => Pass(true, false), () => Pass(false, false));
-            Console.WriteLine($"| {BackboneNames.Name(kind)}, {string.Join("+", layers)} | {batch}×{size}² | {modules.Model:F1} | {modules.Bound:F1} | {modules.Ratio:F2} ({modules.MinRatio:F2}–{modules.MaxRatio:F2}) | {pointwise.Bound:F1} | {pointwise.Ratio:F2} ({pointwise.MinRatio:F2}–{pointwise.MaxRatio:F2}) |");
+            Console.WriteLine(
+                $"| {BackboneNames.Name(kind)}, {string.Join("+", layers)} | {batch}×{size}² | {modules.Model:F1} | "
+                    + $"{modules.Bound:F1} | {modules.Ratio:F2} ({modules.MinRatio:F2}–{modules.MaxRatio:F2}) | "
+                    + $"{pointwise.Bound:F1} | {pointwise.Ratio:F2} "
+                    + $"({pointwise.MinRatio:F2}–{pointwise.MaxRatio:F2}) |"
+            );
         }
 
         Console.WriteLine();
-        foreach (var (kind, size) in quick ? new[] { (BackboneKind.ResNet18, 64) } : new[] { (BackboneKind.ResNet18, 128), (BackboneKind.ResNet18, 256), (BackboneKind.WideResNet50, 256) })
+        foreach (
+            var (kind, size) in quick
+                ? new[] { (BackboneKind.ResNet18, 64) }
+                : new[] { (BackboneKind.ResNet18, 128), (BackboneKind.ResNet18, 256), (BackboneKind.WideResNet50, 256) }
+        )
         {
             using var backbone = ResNet.Create(kind, 42);
             var watch = Stopwatch.StartNew();
@@ -73,7 +90,10 @@ internal static class ConvolutionBenchmark
                 ConvolutionSelfCheck.Compare(shape, 2, channelsLast: true, CPU, 256, 1);
             }
 
-            Console.WriteLine($"Check before first use, {BackboneNames.Name(kind)} up to layer3 at {size}²: {watch.Elapsed.TotalMilliseconds:F0} ms (once per process, input size and batch class)");
+            Console.WriteLine(
+                $"Check before first use, {BackboneNames.Name(kind)} up to layer3 at {size}²: "
+                    + $"{watch.Elapsed.TotalMilliseconds:F0} ms (once per process, input size and batch class)"
+            );
         }
 
         Console.WriteLine();

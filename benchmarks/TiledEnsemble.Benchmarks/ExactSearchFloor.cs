@@ -8,13 +8,14 @@ namespace TiledEnsemble.Benchmarks;
 
 /// <summary>
 /// The least arithmetic any exact nearest-neighbour search must do — one product of every query patch with every bank
-/// entry — timed on this machine: with the backbone's own time, the highest ratio to the bound an exact Patchcore can reach.
+/// entry — timed on this machine: with the backbone's own time, the highest ratio to the bound an exact Patchcore can
+/// reach.
 /// </summary>
 internal static class ExactSearchFloor
 {
     /// <summary>
-    /// Seconds per image of one product of <paramref name="images"/> × <paramref name="queriesPerImage"/> random query rows
-    /// with each of <paramref name="banks"/> (one bank per tile position; one for a single model); median of
+    /// Seconds per image of one product of <paramref name="images"/> × <paramref name="queriesPerImage"/> random query
+    /// rows with each of <paramref name="banks"/> (one bank per tile position; one for a single model); median of
     /// <paramref name="passes"/> passes after a warm-up.
     /// </summary>
     public static double SecondsPerImage(IReadOnlyList<Tensor> banks, long queriesPerImage, int images, int passes)

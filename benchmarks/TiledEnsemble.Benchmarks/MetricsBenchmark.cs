@@ -14,7 +14,9 @@ internal static class MetricsBenchmark
 {
     public static void Run(bool quick)
     {
-        int count = quick ? 8 : 100, size = quick ? 128 : 512, batch = 10;
+        int count = quick ? 8 : 100,
+            size = quick ? 128 : 512,
+            batch = 10;
         Console.WriteLine($"## Pixel metrics over {count} maps of {size}x{size}");
 
         // Streaming: maps are generated batch by batch and dropped, as in an evaluation loop.
@@ -30,7 +32,8 @@ internal static class MetricsBenchmark
             accumulator.Update(maps, masks);
         }
 
-        double streamingAuroc = accumulator.Auroc(), streamingAupro = accumulator.Aupro();
+        double streamingAuroc = accumulator.Auroc(),
+            streamingAupro = accumulator.Aupro();
         var streamingTime = watch.Elapsed.TotalSeconds;
         long streamingPeak = ProcessMemory.Peak() - before;
 
@@ -39,7 +42,8 @@ internal static class MetricsBenchmark
         ProcessMemory.ResetPeak();
         before = ProcessMemory.Resident();
         watch.Restart();
-        double exactAuroc, exactAupro;
+        double exactAuroc,
+            exactAupro;
         using (var scope = NewDisposeScope())
         {
             var (maps, masks) = Make(0, count, size);
@@ -52,13 +56,24 @@ internal static class MetricsBenchmark
 
         Console.WriteLine("| method | time (s) | peak memory growth | pixel AUROC | pixel AUPRO |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");
-        Console.WriteLine($"| streaming (65,536 bins) | {streamingTime:F2} | {ProcessMemory.Mib(streamingPeak)} | {streamingAuroc:F7} | {streamingAupro:F7} |");
-        Console.WriteLine($"| exact (all in memory) | {exactTime:F2} | {ProcessMemory.Mib(exactPeak)} | {exactAuroc:F7} | {exactAupro:F7} |");
-        Console.WriteLine($"Ratios streaming/exact: time {streamingTime / exactTime:F2}, peak memory {(double)streamingPeak / Math.Max(1, exactPeak):F3}; |difference| AUROC {Math.Abs(streamingAuroc - exactAuroc):E2}, AUPRO {Math.Abs(streamingAupro - exactAupro):E2}");
+        Console.WriteLine(
+            $"| streaming (65,536 bins) | {streamingTime:F2} | {ProcessMemory.Mib(streamingPeak)} | "
+                + $"{streamingAuroc:F7} | {streamingAupro:F7} |"
+        );
+        Console.WriteLine(
+            $"| exact (all in memory) | {exactTime:F2} | {ProcessMemory.Mib(exactPeak)} | {exactAuroc:F7} | "
+                + $"{exactAupro:F7} |"
+        );
+        Console.WriteLine(
+            $"Ratios streaming/exact: time {streamingTime / exactTime:F2}, peak memory "
+                + $"{(double)streamingPeak / Math.Max(1, exactPeak):F3}; |difference| AUROC "
+                + $"{Math.Abs(streamingAuroc - exactAuroc):E2}, AUPRO {Math.Abs(streamingAupro - exactAupro):E2}"
+        );
         Console.WriteLine();
     }
 
-    /// <summary>Maps with a few rectangular defects that score higher, deterministically from the image index.</summary>
+    /// <summary>Maps with a few rectangular defects that score higher, deterministically from the image
+    /// index.</summary>
     private static (Tensor Maps, Tensor Masks) Make(int first, int count, int size)
     {
         var masks = zeros(new long[] { count, 1, size, size });
@@ -68,8 +83,10 @@ internal static class MetricsBenchmark
             var random = new Random(first + i);
             for (int d = 0; d < 3; d++)
             {
-                int h = 4 + random.Next(size / 16), w = 4 + random.Next(size / 16);
-                int y = random.Next(size - h), x = random.Next(size - w);
+                int h = 4 + random.Next(size / 16),
+                    w = 4 + random.Next(size / 16);
+                int y = random.Next(size - h),
+                    x = random.Next(size - w);
                 masks[i, 0, y..(y + h), x..(x + w)] = 1;
             }
 

@@ -54,7 +54,8 @@ internal static class ModuleByModuleForward
         return F.relu(x.add(identity, One)).MoveToOuterDisposeScope();
     }
 
-    private static Dictionary<string, nn.Module> Children(nn.Module module) => module.named_children().ToDictionary(c => c.name, c => c.module);
+    private static Dictionary<string, nn.Module> Children(nn.Module module) =>
+        module.named_children().ToDictionary(c => c.name, c => c.module);
 
     private static Tensor Call(nn.Module module, Tensor input) => ((nn.Module<Tensor, Tensor>)module).forward(input);
 }

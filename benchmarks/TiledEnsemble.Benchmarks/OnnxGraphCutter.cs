@@ -34,7 +34,10 @@ internal static class OnnxGraphCutter
     private static byte[] CutGraph(byte[] graph, string target, int channels)
     {
         var fields = Fields(graph).ToList();
-        var nodes = fields.Where(f => f.Field == 1).Select(f => (Bytes: f.Bytes, Inputs: Strings(f.Bytes, 1), Outputs: Strings(f.Bytes, 2))).ToList();
+        var nodes = fields
+            .Where(f => f.Field == 1)
+            .Select(f => (Bytes: f.Bytes, Inputs: Strings(f.Bytes, 1), Outputs: Strings(f.Bytes, 2)))
+            .ToList();
         var producer = nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
         var needed = new HashSet<string>();
         var keep = new HashSet<byte[]>();
@@ -54,8 +57,13 @@ internal static class OnnxGraphCutter
             }
         }
 
-        var initializers = fields.Where(f => f.Field == 5).ToDictionary(f => Strings(f.Bytes, 8).Single(), f => f.Bytes);
-        var graphInput = fields.Where(f => f.Field == 11).Select(f => Strings(f.Bytes, 1).Single()).First(n => !initializers.ContainsKey(n));
+        var initializers = fields
+            .Where(f => f.Field == 5)
+            .ToDictionary(f => Strings(f.Bytes, 8).Single(), f => f.Bytes);
+        var graphInput = fields
+            .Where(f => f.Field == 11)
+            .Select(f => Strings(f.Bytes, 1).Single())
+            .First(n => !initializers.ContainsKey(n));
         var result = new MemoryStream();
         foreach (var (field, wire, bytes) in fields)
         {
@@ -107,16 +115,22 @@ internal static class OnnxGraphCutter
         return info.ToArray();
     }
 
-    private static List<string> Strings(byte[] message, int field) => Fields(message).Where(f => f.Field == field && f.Wire == 2).Select(f => Encoding.UTF8.GetString(f.Bytes)).ToList();
+    private static List<string> Strings(byte[] message, int field) =>
+        Fields(message)
+            .Where(f => f.Field == field && f.Wire == 2)
+            .Select(f => Encoding.UTF8.GetString(f.Bytes))
+            .ToList();
 
-    /// <summary>Top-level fields of a message: number, wire type and payload (length-delimited payloads without their length).</summary>
+    /// <summary>Top-level fields of a message: number, wire type and payload (length-delimited payloads without their
+    /// length).</summary>
     private static IEnumerable<(int Field, int Wire, byte[] Bytes)> Fields(byte[] message)
     {
         int position = 0;
         while (position < message.Length)
         {
             ulong tag = Varint(message, ref position);
-            int field = (int)(tag >> 3), wire = (int)(tag & 7);
+            int field = (int)(tag >> 3),
+                wire = (int)(tag & 7);
             int start = position;
             switch (wire)
             {

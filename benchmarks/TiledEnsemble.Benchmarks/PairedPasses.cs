@@ -8,12 +8,16 @@ namespace TiledEnsemble.Benchmarks;
 internal sealed record PairedThroughput(double Model, double Bound, double Ratio, double MinRatio, double MaxRatio);
 
 /// <summary>
-/// Times a model and its bound in alternating passes after one warm-up pass of each, so that this shared VM's speed drift
-/// hits both alike; single passes moved by ±15 % between runs.
+/// Times a model and its bound in alternating passes after one warm-up pass of each, so that this shared VM's speed
+/// drift hits both alike; single passes moved by ±15 % between runs.
 /// </summary>
 internal static class PairedPasses
 {
-    public static PairedThroughput Measure(int pairs, Func<double> modelImagesPerSecond, Func<double> boundImagesPerSecond)
+    public static PairedThroughput Measure(
+        int pairs,
+        Func<double> modelImagesPerSecond,
+        Func<double> boundImagesPerSecond
+    )
     {
         modelImagesPerSecond();
         boundImagesPerSecond();

@@ -19,17 +19,36 @@ internal static class PatchcoreTrainingBenchmark
 {
     public static void Run(bool quick)
     {
-        int size = quick ? 128 : 512, tile = size / 2, batch = 32;
+        int size = quick ? 128 : 512,
+            tile = size / 2,
+            batch = 32;
         var counts = quick ? new[] { 2, 4 } : new[] { 10, 20, 40 };
-        Console.WriteLine($"## Patchcore fit of one position ({tile}² tiles of {size}² generated images, batch {batch}, ResNet-18 seeded, layers 2–3, coreset ratio 0.1)");
-        Console.WriteLine("| training images | patches | fit s | embedding s | k-center s | fit / (embedding + k-center) | (fit − k-center) s per image |");
+        Console.WriteLine(
+            $"## Patchcore fit of one position ({tile}² tiles of {size}² generated images, batch {batch}, ResNet-18 "
+                + $"seeded, layers 2–3, coreset ratio 0.1)"
+        );
+        Console.WriteLine(
+            "| training images | patches | fit s | embedding s | k-center s | fit / (embedding + k-center) | (fit − "
+                + "k-center) s per image |"
+        );
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
         using var training = TiledEnsemble.Hosting.NativeAllocator.BeginTraining(NullLogger.Instance);
         using var scope = NewDisposeScope();
         var options = new DefectDatasetOptions { ImageSize = size, Seed = 5 };
 
         // The centre position of a 3×3 grid with stride size/4: rows and columns size/4 .. size/4 + tile.
-        var tiles = stack(Enumerable.Range(0, counts.Max()).Select(i => DefectDatasetGenerator.RenderDefective(options, DefectKind.Spot, i).Clean.narrow(1, size / 4, tile).narrow(2, size / 4, tile)).ToArray()).contiguous();
+        var tiles = stack(
+                Enumerable
+                    .Range(0, counts.Max())
+                    .Select(i =>
+                        DefectDatasetGenerator
+                            .RenderDefective(options, DefectKind.Spot, i)
+                            .Clean.narrow(1, size / 4, tile)
+                            .narrow(2, size / 4, tile)
+                    )
+                    .ToArray()
+            )
+            .contiguous();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
         var patchcore = new PatchcoreOptions();
         Fit(backbone, patchcore, tiles.narrow(0, 0, counts[0]), batch); // warm-up: kernels, allocator
@@ -42,7 +61,17 @@ internal static class PatchcoreTrainingBenchmark
             double embedding = Timing.Seconds(() =>
             {
                 using var mode = inference_mode();
-                patches = cat(BenchmarkBatches.Of(images, batch).Select(b => { var e = model.Embed(b); return e.permute(0, 2, 3, 1).reshape(-1, e.shape[1]); }).ToArray(), 0);
+                patches = cat(
+                    BenchmarkBatches
+                        .Of(images, batch)
+                        .Select(b =>
+                        {
+                            var e = model.Embed(b);
+                            return e.permute(0, 2, 3, 1).reshape(-1, e.shape[1]);
+                        })
+                        .ToArray(),
+                    0
+                );
             });
             int keep = Math.Max(1, (int)(patches.shape[0] * patchcore.CoresetSamplingRatio));
             double kcenter = Timing.Seconds(() =>
@@ -50,7 +79,12 @@ internal static class PatchcoreTrainingBenchmark
                 using var mode = inference_mode();
                 KCenterGreedy.Select(patches, keep, patchcore.Seed, patchcore.ProjectionDimension);
             });
-            Console.WriteLine(FormattableString.Invariant($"| {count} | {patches.shape[0]} | {fit:F1} | {embedding:F1} | {kcenter:F1} | {fit / (embedding + kcenter):F2} | {(fit - kcenter) / count:F3} |"));
+            Console.WriteLine(
+                (
+                    $"| {count} | {patches.shape[0]} | {fit:F1} | {embedding:F1} | {kcenter:F1} | "
+                    + $"{fit / (embedding + kcenter):F2} | {(fit - kcenter) / count:F3} |"
+                )
+            );
         }
 
         Console.WriteLine();

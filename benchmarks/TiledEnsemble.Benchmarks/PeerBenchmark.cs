@@ -9,7 +9,8 @@ using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 namespace TiledEnsemble.Benchmarks;
 
 /// <summary>
-/// The backbone against ONNX Runtime on the same network: the ImageNet ResNet-18 of Microsoft.ML.DnnImageFeaturizer.ResNet18
+/// The backbone against ONNX Runtime on the same network: the ImageNet ResNet-18 of
+/// Microsoft.ML.DnnImageFeaturizer.ResNet18
 /// cut after layer3's last ReLU (dynamic batch and size), run by ONNX Runtime (2 intra-op threads, all graph
 /// optimizations) and by the library (its converted weights, layer3 features), alternating passes on the same inputs,
 /// on a quiet machine and with a child process keeping one core busy.
@@ -25,17 +26,34 @@ internal static class PeerBenchmark
         var inputName = session.InputMetadata.Keys.Single();
         var outputName = session.OutputMetadata.Keys.Single();
 
-        Console.WriteLine($"## Backbone against ONNX Runtime {OrtEnv.Instance().GetVersionString()} (ResNet-18 to layer3, ImageNet weights of Microsoft.ML.DnnImageFeaturizer.ResNet18, {threads} threads each; mmap threshold set by the library: {TiledEnsemble.Hosting.NativeAllocator.AppliedThresholdBytes >> 20} MiB)");
-        Console.WriteLine("| input | load | TiledEnsemble images/s | ONNX Runtime images/s | ratio (median of paired passes, range) | page faults per image: TiledEnsemble / ONNX Runtime |");
+        Console.WriteLine(
+            $"## Backbone against ONNX Runtime {OrtEnv.Instance().GetVersionString()} (ResNet-18 to layer3, ImageNet "
+                + $"weights of Microsoft.ML.DnnImageFeaturizer.ResNet18, {threads} threads each; mmap threshold set by "
+                + $"the library: {TiledEnsemble.Hosting.NativeAllocator.AppliedThresholdBytes >> 20} MiB)"
+        );
+        Console.WriteLine(
+            "| input | load | TiledEnsemble images/s | ONNX Runtime images/s | ratio (median of paired passes, "
+                + "range) | page faults per image: TiledEnsemble / ONNX Runtime |"
+        );
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
-        // Worker rows run both sides on a thread other than the process's first one, as evaluation and most applications
-        // do: glibc gives such threads arenas of 64 MiB heaps, where larger blocks are always mapped afresh.
+        // Worker rows run both sides on a thread other than the process's first one, as evaluation and most
+        // applications do: glibc gives such threads arenas of 64 MiB heaps, where larger blocks are always mapped
+        // afresh.
         var cases = quick
             ? new[] { (2, 64, "2×64²", false), (2, 64, "2×64² on a worker thread", true) }
-            : new[] { (4, 256, "4×256²", false), (16, 256, "16×256²", false), (64, 128, "64 tiles of 128² (one 1024² image)", false), (16, 256, "16×256² on a worker thread", true), (64, 128, "64 tiles of 128² on a worker thread", true) };
+            : new[]
+            {
+                (4, 256, "4×256²", false),
+                (16, 256, "16×256²", false),
+                (64, 128, "64 tiles of 128² (one 1024² image)", false),
+                (16, 256, "16×256² on a worker thread", true),
+                (64, 128, "64 tiles of 128² on a worker thread", true),
+            };
         foreach (var load in new[] { false, true })
         {
-            using var busy = load ? Process.Start(new ProcessStartInfo("sh", "-c \"while :; do :; done\"") { UseShellExecute = false }) : null;
+            using var busy = load
+                ? Process.Start(new ProcessStartInfo("sh", "-c \"while :; do :; done\"") { UseShellExecute = false })
+                : null;
             foreach (var (batch, size, label, worker) in cases)
             {
                 using var scope = NewDisposeScope();
@@ -47,8 +65,14 @@ internal static class PeerBenchmark
                 peer.EnsureEqual(session, input, dense, "layer3", label);
 
                 int repeats = quick ? 1 : Math.Max(1, 64 / batch);
-                // Page faults of the timed passes only (PairedPasses runs one warm-up pass of each first): the steady state.
-                long libraryFaults = 0, onnxFaults = 0, libraryImages = 0, onnxImages = 0, libraryCalls = 0, onnxCalls = 0;
+                // Page faults of the timed passes only (PairedPasses runs one warm-up pass of each first): the steady
+                // state.
+                long libraryFaults = 0,
+                    onnxFaults = 0,
+                    libraryImages = 0,
+                    onnxImages = 0,
+                    libraryCalls = 0,
+                    onnxCalls = 0;
                 double Library()
                 {
                     long faults = ProcessMemory.MinorFaults();
@@ -76,7 +100,10 @@ internal static class PeerBenchmark
                     var watch = Stopwatch.StartNew();
                     for (int r = 0; r < repeats; r++)
                     {
-                        using var result = session.Run(new[] { NamedOnnxValue.CreateFromTensor(inputName, dense) }, new[] { outputName });
+                        using var result = session.Run(
+                            new[] { NamedOnnxValue.CreateFromTensor(inputName, dense) },
+                            new[] { outputName }
+                        );
                     }
 
                     double rate = batch * repeats / watch.Elapsed.TotalSeconds;
@@ -90,7 +117,15 @@ internal static class PeerBenchmark
                 }
 
                 var measured = OnThread(worker, () => PairedPasses.Measure(quick ? 2 : 8, Library, Onnx));
-                Console.WriteLine(FormattableString.Invariant($"| {label} | {(load ? "one core busy" : "quiet")} | {measured.Model:F1} | {measured.Bound:F1} | {measured.Ratio:F2} ({measured.MinRatio:F2}–{measured.MaxRatio:F2}) | {(double)libraryFaults / Math.Max(1, libraryImages):F0} / {(double)onnxFaults / Math.Max(1, onnxImages):F0} |"));
+                Console.WriteLine(
+                    (
+                        $"| {label} | {(load ? "one core busy" : "quiet")} | {measured.Model:F1} | "
+                        + $"{measured.Bound:F1} | {measured.Ratio:F2} "
+                        + $"({measured.MinRatio:F2}–{measured.MaxRatio:F2}) | "
+                        + $"{(double)libraryFaults / Math.Max(1, libraryImages):F0} / "
+                        + $"{(double)onnxFaults / Math.Max(1, onnxImages):F0} |"
+                    )
+                );
             }
 
             if (busy is not null)
@@ -125,6 +160,8 @@ internal static class PeerBenchmark
         });
         thread.Start();
         thread.Join();
-        return failure is null ? result : throw new InvalidOperationException("The measurement on the worker thread failed.", failure);
+        return failure is null
+            ? result
+            : throw new InvalidOperationException("The measurement on the worker thread failed.", failure);
     }
 }

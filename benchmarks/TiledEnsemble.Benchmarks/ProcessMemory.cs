@@ -26,7 +26,8 @@ internal static class ProcessMemory
         }
     }
 
-    /// <summary>Minor page faults of the process so far (<c>/proc/self/stat</c>, field 10): pages touched for the first time.</summary>
+    /// <summary>Minor page faults of the process so far (<c>/proc/self/stat</c>, field 10): pages touched for the first
+    /// time.</summary>
     public static long MinorFaults()
     {
         var stat = File.ReadAllText("/proc/self/stat");

@@ -1,21 +1,42 @@
-// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR] [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics ...]`
-// (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm).
-// Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
+// Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
+// [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
+// ...]` (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm). Every figure is measured side by
+// side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
 
 _ = TiledEnsemble.Hosting.OpenMpWaitPolicy.Applied;
 
+// Every figure printed (and every child process's report) reads the same on any machine.
+System.Globalization.CultureInfo.DefaultThreadCurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
+System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
+
 if (args.Length is 4 or 5 && args[0] == "--measure-one")
 {
-    EnsembleBenchmark.MeasureOne(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args.Length == 5 ? args[4] : "standard");
+    EnsembleBenchmark.MeasureOne(
+        args[1],
+        int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
+        args.Length == 5 ? args[4] : "standard"
+    );
     return;
 }
 
 if (args.Length == 3 && args[0] == "--gen-data")
 {
-    TiledEnsemble.Data.Synthetic.DefectDatasetGenerator.Write(args[1], new TiledEnsemble.Data.Synthetic.DefectDatasetOptions { Category = "fabric", ImageSize = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), TrainCount = 16, TestGoodCount = 4, TestPerDefect = 0, Seed = 5 });
+    TiledEnsemble.Data.Synthetic.DefectDatasetGenerator.Write(
+        args[1],
+        new TiledEnsemble.Data.Synthetic.DefectDatasetOptions
+        {
+            Category = "fabric",
+            ImageSize = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+            TrainCount = 16,
+            TestGoodCount = 4,
+            TestPerDefect = 0,
+            Seed = 5,
+        }
+    );
     Console.WriteLine("data written");
     return;
 }
@@ -40,14 +61,18 @@ if (args.Length == 1 && args[0] == "--blur-probe")
 
 if (args.Length is 1 or 2 && args[0] == "--scalar-race-probe")
 {
-    ScalarRaceProbe.Run(args.Length == 2 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    ScalarRaceProbe.Run(
+        args.Length == 2 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30
+    );
     return;
 }
 
 if (args.Length == 1 && args[0] == "--overhead-only")
 {
     // As in prediction after Ensemble.Load: freed blocks are kept for the next image.
-    TiledEnsemble.Hosting.NativeAllocator.BeginPrediction(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    TiledEnsemble.Hosting.NativeAllocator.BeginPrediction(
+        Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance
+    );
     EnsembleBenchmark.Overhead(8, 128);
     return;
 }
@@ -60,13 +85,23 @@ if (chartsAt >= 0 && chartsAt + 1 < args.Length)
 }
 
 // Options with a value: --charts DIR, and the quality benchmark's --scale S, --seeds N, --epochs E, --models a,b.
-string? Value(string option) => Array.IndexOf(args, option) is int at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-var valued = new[] { "--charts", "--scale", "--seeds", "--epochs", "--models" }.Select(o => Array.IndexOf(args, o)).Where(i => i >= 0).Select(i => i + 1).ToHashSet();
-var selected = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !valued.Contains(i)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+string? Value(string option) =>
+    Array.IndexOf(args, option) is int at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+var valued = new[] { "--charts", "--scale", "--seeds", "--epochs", "--models" }
+    .Select(o => Array.IndexOf(args, o))
+    .Where(i => i >= 0)
+    .Select(i => i + 1)
+    .ToHashSet();
+var selected = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !valued.Contains(i))
+    .ToHashSet(StringComparer.OrdinalIgnoreCase);
 bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
 
 Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
-Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp threads {TorchSharp.torch.get_num_threads()}, OpenMP wait policy {TiledEnsemble.Hosting.OpenMpWaitPolicy.Applied}");
+Console.WriteLine(
+    $"Machine: {Environment.ProcessorCount} cores, "
+        + $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp threads "
+        + $"{TorchSharp.torch.get_num_threads()}, OpenMP wait policy {TiledEnsemble.Hosting.OpenMpWaitPolicy.Applied}"
+);
 Console.WriteLine();
 if (Wants("ensemble"))
 {
@@ -115,7 +150,8 @@ if (Wants("quality"))
         int.Parse(Value("--scale") ?? "512", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--epochs") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
-        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries));
+        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+    );
 }
 
 if (Wants("scale-out"))

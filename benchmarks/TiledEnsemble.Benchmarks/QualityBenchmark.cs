@@ -4,11 +4,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using TiledEnsemble.Configuration;
 using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Data.Synthetic;
 using TiledEnsemble.Evaluation;
 using TiledEnsemble.Joining;
-using TiledEnsemble.Configuration;
 using TiledEnsemble.Models;
 
 namespace TiledEnsemble.Benchmarks;
@@ -26,14 +26,31 @@ namespace TiledEnsemble.Benchmarks;
 /// </remarks>
 internal static class QualityBenchmark
 {
-    private static readonly ModelKind[] AllModels = { ModelKind.Padim, ModelKind.Patchcore, ModelKind.FastFlow, ModelKind.Stfpm, ModelKind.ReverseDistillation };
+    private static readonly ModelKind[] AllModels =
+    {
+        ModelKind.Padim,
+        ModelKind.Patchcore,
+        ModelKind.FastFlow,
+        ModelKind.Stfpm,
+        ModelKind.ReverseDistillation,
+    };
 
     public static void Run(bool quick, int scale, int seedCount, int epochs, IReadOnlyCollection<string> onlyModels)
     {
-        int full = quick ? 64 : scale, tile = full / 2, stride = full / 4;
+        int full = quick ? 64 : scale,
+            tile = full / 2,
+            stride = full / 4;
         var seeds = Enumerable.Range(1, quick ? 1 : seedCount).ToArray();
-        var models = quick ? new[] { ModelKind.Padim } : AllModels.Where(m => onlyModels.Count == 0 || onlyModels.Contains(m.ToString(), StringComparer.OrdinalIgnoreCase)).ToArray();
-        int trainCount = quick ? 4 : 16, testGood = quick ? 2 : 6, perDefect = quick ? 1 : 3;
+        var models = quick
+            ? new[] { ModelKind.Padim }
+            : AllModels
+                .Where(m =>
+                    onlyModels.Count == 0 || onlyModels.Contains(m.ToString(), StringComparer.OrdinalIgnoreCase)
+                )
+                .ToArray();
+        int trainCount = quick ? 4 : 16,
+            testGood = quick ? 2 : 6,
+            perDefect = quick ? 1 : 3;
         var configurations = new (string Name, int Image, int Tile, int Stride)[]
         {
             ($"tiled {full}, 3×3 tiles of {tile}", full, tile, stride),
@@ -51,9 +68,20 @@ internal static class QualityBenchmark
 
         datasets.Add("generated");
 
-        Console.WriteLine($"## Quality: tiled ensemble against single models ({string.Join(", ", models)}; {seeds.Length} seed(s); ImageNet ResNet-18 of TiledEnsemble.Pretrained)");
-        Console.WriteLine($"Data: {string.Join(", ", datasets)}; {trainCount} training images, {testGood} good and {perDefect * 3} defective test images each (defects 0.2 % of the image: scratch, spot, cut). Gradient-trained models: at most {epochs} epochs. Pixel metrics at the original {full}² resolution.");
-        Console.WriteLine($"| data | model | configuration | image AUROC ({ImageScores.Name(new TiledEnsembleOptions().ImageScore)}) | pixel AUROC | AUPRO | train s | peak RSS MiB |");
+        Console.WriteLine(
+            $"## Quality: tiled ensemble against single models ({string.Join(", ", models)}; {seeds.Length} seed(s); "
+                + $"ImageNet ResNet-18 of TiledEnsemble.Pretrained)"
+        );
+        Console.WriteLine(
+            $"Data: {string.Join(", ", datasets)}; {trainCount} training images, {testGood} good and {perDefect * 3} "
+                + $"defective test images each (defects 0.2 % of the image: scratch, spot, cut). Gradient-trained "
+                + $"models: at most {epochs} epochs. Pixel metrics at the original {full}² resolution."
+        );
+        Console.WriteLine(
+            $"| data | model | configuration | image AUROC "
+                + $"({ImageScores.Name(new TiledEnsembleOptions().ImageScore)}) | pixel AUROC | AUPRO | train s | peak "
+                + $"RSS MiB |"
+        );
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         var all = new List<(string Data, ModelKind Model, string Config, Outcome Outcome)>();
         foreach (var dataset in datasets)
@@ -82,13 +110,28 @@ internal static class QualityBenchmark
 
                 foreach (var (name, values) in results)
                 {
-                    Console.WriteLine(FormattableString.Invariant(
-                        $"| {dataset} | {model} | {name} | {Stat(values.Select(v => v.Metrics["image_AUROC"]))} | {Stat(values.Select(v => v.Metrics["pixel_AUROC"]))} | {Stat(values.Select(v => v.Metrics["pixel_AUPRO"]))} | {values.Average(v => v.TrainSeconds):F1} | {values.Max(v => v.PeakMib):F0} |"));
+                    Console.WriteLine(
+                        (
+                            $"| {dataset} | {model} | {name} | {Stat(values.Select(v => v.Metrics["image_AUROC"]))} "
+                            + $"| {Stat(values.Select(v => v.Metrics["pixel_AUROC"]))} | "
+                            + $"{Stat(values.Select(v => v.Metrics["pixel_AUPRO"]))} | "
+                            + $"{values.Average(v => v.TrainSeconds):F1} | {values.Max(v => v.PeakMib):F0} |"
+                        )
+                    );
                 }
 
                 // Progress for long runs: this cell's image AUROC by aggregation (tiled), before the summary tables.
                 var tiledRuns = results[configurations[0].Name];
-                Console.Error.WriteLine(FormattableString.Invariant($"[{dataset} {model}] tiled image AUROC by aggregation: {string.Join(", ", ImageScores.Aggregations.Select(a => $"{ImageScores.Name(a)} {tiledRuns.Average(v => v.Metrics[$"image_AUROC_{ImageScores.Name(a)}"]):F4}"))}"));
+                var byAggregation = ImageScores.Aggregations.Select(a =>
+                {
+                    var name = ImageScores.Name(a);
+                    return FormattableString.Invariant(
+                        $"{name} {tiledRuns.Average(v => v.Metrics[$"image_AUROC_{name}"]):F4}"
+                    );
+                });
+                Console.Error.WriteLine(
+                    $"[{dataset} {model}] tiled image AUROC by aggregation: {string.Join(", ", byAggregation)}"
+                );
             }
         }
 
@@ -105,19 +148,39 @@ internal static class QualityBenchmark
                 $"AUPRO on {dataset}: tiled ensemble against single models ({seeds.Length} seeds)",
                 "AUPRO (mean)",
                 models.Select(m => m.ToString()).ToArray(),
-                configurations.Select(c => (c.Name, models.Select(m => all.Where(r => r.Data == dataset && r.Model == m && r.Config == c.Name).Average(r => r.Outcome.Metrics["pixel_AUPRO"])).ToArray())).ToList(),
-                yMin: 0);
+                configurations
+                    .Select(c =>
+                        (
+                            c.Name,
+                            models
+                                .Select(m =>
+                                    all.Where(r => r.Data == dataset && r.Model == m && r.Config == c.Name)
+                                        .Average(r => r.Outcome.Metrics["pixel_AUPRO"])
+                                )
+                                .ToArray()
+                        )
+                    )
+                    .ToList(),
+                yMin: 0
+            );
         }
 
         Console.WriteLine();
     }
 
-    /// <summary>Image AUROC of every aggregation, tiled configuration, mean over seeds; and how often each beats anomalib's.</summary>
-    private static void PrintAggregations(List<(string Data, ModelKind Model, string Config, Outcome Outcome)> all, string tiled)
+    /// <summary>Image AUROC of every aggregation, tiled configuration, mean over seeds; and how often each beats
+    /// anomalib's.</summary>
+    private static void PrintAggregations(
+        List<(string Data, ModelKind Model, string Config, Outcome Outcome)> all,
+        string tiled
+    )
     {
         var names = ImageScores.Aggregations.Select(a => $"image_AUROC_{ImageScores.Name(a)}").ToArray();
         Console.WriteLine();
-        Console.WriteLine($"Image AUROC by image-score aggregation ({tiled}; mean over seeds; top-k: k = {TiledEnsembleOptions.DefaultImageScoreTopK} pixels at the image size)");
+        Console.WriteLine(
+            $"Image AUROC by image-score aggregation ({tiled}; mean over seeds; top-k: k = "
+                + $"{TiledEnsembleOptions.DefaultImageScoreTopK} pixels at the image size)"
+        );
         Console.WriteLine($"| data | model | {string.Join(" | ", ImageScores.Aggregations)} |");
         Console.WriteLine($"| --- | --- |{string.Concat(names.Select(_ => " --- |"))}");
         var cells = all.Where(r => r.Config == tiled).GroupBy(r => (r.Data, r.Model)).ToList();
@@ -132,31 +195,65 @@ internal static class QualityBenchmark
                 wins[a] += means[a] > means[0] + 1e-9 ? 1 : 0;
             }
 
-            Console.WriteLine(FormattableString.Invariant($"| {cell.Key.Data} | {cell.Key.Model} | {string.Join(" | ", means.Select(m => m.ToString("F4", CultureInfo.InvariantCulture)))} |"));
+            Console.WriteLine(
+                (
+                    $"| {cell.Key.Data} | {cell.Key.Model} | "
+                    + $"{string.Join(" | ", means.Select(m => m.ToString("F4", CultureInfo.InvariantCulture)))} |"
+                )
+            );
         }
 
-        Console.WriteLine(FormattableString.Invariant($"| all | mean | {string.Join(" | ", sums.Select(s => (s / Math.Max(1, cells.Count)).ToString("F4", CultureInfo.InvariantCulture)))} |"));
-        Console.WriteLine($"| all | cells above mean of positions | {string.Join(" | ", wins.Select(w => $"{w} of {cells.Count}"))} |");
+        var overall = sums.Select(s => (s / Math.Max(1, cells.Count)).ToString("F4", CultureInfo.InvariantCulture));
+        Console.WriteLine($"| all | mean | {string.Join(" | ", overall)} |");
+        Console.WriteLine(
+            $"| all | cells above mean of positions | {string.Join(" | ", wins.Select(w => $"{w} of {cells.Count}"))} |"
+        );
     }
 
     /// <summary>Where the tiled ensemble's AUPRO beats the single model at the tile size.</summary>
-    private static void PrintAuproGains(List<(string Data, ModelKind Model, string Config, Outcome Outcome)> all, (string Name, int Image, int Tile, int Stride)[] configurations)
+    private static void PrintAuproGains(
+        List<(string Data, ModelKind Model, string Config, Outcome Outcome)> all,
+        (string Name, int Image, int Tile, int Stride)[] configurations
+    )
     {
         var cells = all.GroupBy(r => (r.Data, r.Model)).ToList();
-        int better = cells.Count(c => c.Where(r => r.Config == configurations[0].Name).Average(r => r.Outcome.Metrics["pixel_AUPRO"]) > c.Where(r => r.Config == configurations[1].Name).Average(r => r.Outcome.Metrics["pixel_AUPRO"]));
+        int better = cells.Count(c =>
+            c.Where(r => r.Config == configurations[0].Name).Average(r => r.Outcome.Metrics["pixel_AUPRO"])
+            > c.Where(r => r.Config == configurations[1].Name).Average(r => r.Outcome.Metrics["pixel_AUPRO"])
+        );
         Console.WriteLine();
-        Console.WriteLine($"Tiled ensemble above {configurations[1].Name} in mean AUPRO: {better} of {cells.Count} (data, model) cells.");
+        Console.WriteLine(
+            $"Tiled ensemble above {configurations[1].Name} in mean AUPRO: {better} of {cells.Count} (data, model) "
+                + $"cells."
+        );
     }
 
-    private static string Generate(string root, string dataset, string? photos, int size, int trainCount, int testGood, int perDefect, int seed)
+    private static string Generate(
+        string root,
+        string dataset,
+        string? photos,
+        int size,
+        int trainCount,
+        int testGood,
+        int perDefect,
+        int seed
+    )
     {
         if (dataset == "generated")
         {
-            DefectDatasetGenerator.Write(root, new DefectDatasetOptions
-            {
-                ImageSize = size, TrainCount = trainCount, TestGoodCount = testGood, TestPerDefect = perDefect, DefectAreaFraction = 0.002, Seed = seed,
-                DefectKinds = new[] { DefectKind.Scratch, DefectKind.Spot, DefectKind.Cut },
-            });
+            DefectDatasetGenerator.Write(
+                root,
+                new DefectDatasetOptions
+                {
+                    ImageSize = size,
+                    TrainCount = trainCount,
+                    TestGoodCount = testGood,
+                    TestPerDefect = perDefect,
+                    DefectAreaFraction = 0.002,
+                    Seed = seed,
+                    DefectKinds = new[] { DefectKind.Scratch, DefectKind.Spot, DefectKind.Cut },
+                }
+            );
             return "fabric";
         }
 
@@ -164,18 +261,42 @@ internal static class QualityBenchmark
         return dataset;
     }
 
-    private static Outcome Evaluate(string root, string category, ModelKind model, int image, int tile, int stride, int seed, int epochs)
+    private static Outcome Evaluate(
+        string root,
+        string category,
+        ModelKind model,
+        int image,
+        int tile,
+        int stride,
+        int seed,
+        int epochs
+    )
     {
-        var loader = new LoaderOptions { ImageSize = image, TrainBatchSize = 8, EvalBatchSize = 8, NumWorkers = 1 };
+        var loader = new LoaderOptions
+        {
+            ImageSize = image,
+            TrainBatchSize = 8,
+            EvalBatchSize = 8,
+            NumWorkers = 1,
+        };
         var data = AnomalyDataModule.MvtecAD(root, category, new SplitOptions(), loader);
-        using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(image).WithTiling(tile, stride)
-            .WithModel(model, m => m.MaxEpochs = epochs).WithBatchSizes(8, 8).WithSeed(seed).Build();
+        using var ensemble = TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(image)
+            .WithTiling(tile, stride)
+            .WithModel(model, m => m.MaxEpochs = epochs)
+            .WithBatchSizes(8, 8)
+            .WithSeed(seed)
+            .Build();
         var run = Path.Combine(root, $"run-{model}-{image}-{tile}-{stride}");
         ProcessMemory.ResetPeak();
         var watch = Stopwatch.StartNew();
         ensemble.FitAsync(data, run).GetAwaiter().GetResult();
         double trainSeconds = watch.Elapsed.TotalSeconds;
-        var result = ensemble.EvaluateAsync(data.Test, new EvaluationOptions { Resolution = MetricResolution.Original }).GetAwaiter().GetResult();
+        var result = ensemble
+            .EvaluateAsync(data.Test, new EvaluationOptions { Resolution = MetricResolution.Original })
+            .GetAwaiter()
+            .GetResult();
         return new Outcome(result.Metrics, trainSeconds, ProcessMemory.Peak() / (1024.0 * 1024.0));
     }
 

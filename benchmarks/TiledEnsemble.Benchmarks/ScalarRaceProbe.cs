@@ -10,14 +10,18 @@ namespace TiledEnsemble.Benchmarks;
 
 /// <summary>
 /// Shows the race that analyzer TE0001 guards against: <c>t.add(s)</c> passes TorchSharp's own temporary 1 as alpha,
-/// which a collection on another thread can finalize while libtorch reads it; <c>t.add(s, one)</c> with a held 1 cannot.
-/// Each call runs for the given seconds beside a thread that collects garbage in a loop, and the failed calls are counted.
+/// which a collection on another thread can finalize while libtorch reads it; <c>t.add(s, one)</c> with a held 1
+/// cannot. Each call runs for the given seconds beside a thread that collects garbage in a loop, and the failed calls
+/// are counted.
 /// </summary>
 internal static class ScalarRaceProbe
 {
     public static void Run(double seconds)
     {
-        Console.WriteLine($"## TorchSharp's temporary Scalars under garbage collection ({seconds.ToString(CultureInfo.InvariantCulture)} s per row)");
+        Console.WriteLine(
+            $"## TorchSharp's temporary Scalars under garbage collection "
+                + $"({seconds.ToString(CultureInfo.InvariantCulture)} s per row)"
+        );
         Console.WriteLine("| call | calls | failed |");
         Console.WriteLine("| --- | --- | --- |");
         using var eps = 1e-5.ToScalar();
@@ -40,9 +44,13 @@ internal static class ScalarRaceProbe
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
             }
-        }) { IsBackground = true };
+        })
+        {
+            IsBackground = true,
+        };
         collector.Start();
-        long calls = 0, failed = 0;
+        long calls = 0,
+            failed = 0;
         var watch = Stopwatch.StartNew();
         for (; watch.Elapsed.TotalSeconds < seconds; calls++)
         {

@@ -22,18 +22,26 @@ internal static class SurfacePhotoDataset
 {
     public static readonly string[] Photos = { "brick", "grass", "gravel" };
 
-    /// <summary>The folder holding the photographs, fetched into a cache folder if needed; null with the reason printed.</summary>
+    /// <summary>The folder holding the photographs, fetched into a cache folder if needed; null with the reason
+    /// printed.</summary>
     public static string? Locate()
     {
         var folder = Environment.GetEnvironmentVariable("TILEDENSEMBLE_SURFACE_PHOTOS")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "tiledensemble", "surface-photos");
+            ?? Path.Combine(
+                Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+                ".cache",
+                "tiledensemble",
+                "surface-photos"
+            );
         if (Photos.All(p => File.Exists(Path.Combine(folder, p + ".png"))))
         {
             return folder;
         }
 
         var script = Path.Combine(AppContext.BaseDirectory, "fetch-surface-photos.sh");
-        using var process = Process.Start(new ProcessStartInfo("bash", new[] { script, folder }) { RedirectStandardError = true })!;
+        using var process = Process.Start(
+            new ProcessStartInfo("bash", new[] { script, folder }) { RedirectStandardError = true }
+        )!;
         string error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
@@ -46,17 +54,29 @@ internal static class SurfacePhotoDataset
     }
 
     /// <summary>Writes category <paramref name="photo"/> under <paramref name="root"/>.</summary>
-    public static void Write(string root, string folder, string photo, int imageSize, int trainCount, int testGood, int testPerDefect, double defectArea, int seed)
+    public static void Write(
+        string root,
+        string folder,
+        string photo,
+        int imageSize,
+        int trainCount,
+        int testGood,
+        int testPerDefect,
+        double defectArea,
+        int seed
+    )
     {
         using var scope = NewDisposeScope();
         var source = ImageIO.ReadImage(Path.Combine(folder, photo + ".png"));
         int side = (int)Math.Min(source.shape[1], source.shape[2]);
-        int half = side / 2, crop = Math.Min(half, imageSize);
+        int half = side / 2,
+            crop = Math.Min(half, imageSize);
         var random = new Random((seed * 7919) + Array.IndexOf(Photos, photo));
         Tensor Crop(bool test)
         {
             using var inner = NewDisposeScope();
-            int y = random.Next(0, side - crop + 1), x = random.Next(0, half - crop + 1) + (test ? half : 0);
+            int y = random.Next(0, side - crop + 1),
+                x = random.Next(0, half - crop + 1) + (test ? half : 0);
             var tile = source.narrow(1, y, crop).narrow(2, x, crop);
             int turn = random.Next(8);
             tile = tile.rot90(turn % 4, (1, 2));

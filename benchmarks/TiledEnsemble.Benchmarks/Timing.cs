@@ -14,6 +14,7 @@ internal static class Timing
         return watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Images per second of <paramref name="action"/>, which processes <paramref name="images"/> images.</summary>
+    /// <summary>Images per second of <paramref name="action"/>, which processes <paramref name="images"/>
+    /// images.</summary>
     public static double ImagesPerSecond(int images, Action action) => images / Seconds(action);
 }

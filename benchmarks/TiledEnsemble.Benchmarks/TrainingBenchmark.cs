@@ -22,22 +22,35 @@ internal static class TrainingBenchmark
 {
     public static void Run(bool quick)
     {
-        int size = quick ? 64 : 256, tiles = quick ? 8 : 32, batch = 8;
-        Console.WriteLine($"## Training epochs at {size}x{size} tiles (ResNet-18, seeded weights; {tiles} tiles, batch {batch}; figures scaled to 100 tiles)");
+        int size = quick ? 64 : 256,
+            tiles = quick ? 8 : 32,
+            batch = 8;
+        Console.WriteLine(
+            $"## Training epochs at {size}x{size} tiles (ResNet-18, seeded weights; {tiles} tiles, batch {batch}; "
+                + $"figures scaled to 100 tiles)"
+        );
         var options = new DefectDatasetOptions { ImageSize = size, Seed = 3 };
         using var scope = NewDisposeScope();
-        var images = stack(Enumerable.Range(0, tiles).Select(i => DefectDatasetGenerator.RenderDefective(options, DefectKind.Spot, i).Clean).ToArray());
+        var images = stack(
+            Enumerable
+                .Range(0, tiles)
+                .Select(i => DefectDatasetGenerator.RenderDefective(options, DefectKind.Spot, i).Clean)
+                .ToArray()
+        );
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
         var layers = new[] { "layer1", "layer2", "layer3" };
-        double forward = Timing.Seconds(() =>
-        {
-            foreach (var b in BenchmarkBatches.Of(images, batch))
+        double forward =
+            Timing.Seconds(() =>
             {
-                using var s = NewDisposeScope();
-                using var i = inference_mode();
-                backbone.Features(b, layers);
-            }
-        }) * 100 / tiles;
+                foreach (var b in BenchmarkBatches.Of(images, batch))
+                {
+                    using var s = NewDisposeScope();
+                    using var i = inference_mode();
+                    backbone.Features(b, layers);
+                }
+            })
+            * 100
+            / tiles;
 
         Console.WriteLine("| model | train s/epoch/100 tiles | backbone forward s/100 tiles | ratio |");
         Console.WriteLine("| --- | --- | --- | --- |");
@@ -46,9 +59,15 @@ internal static class TrainingBenchmark
         {
             using TrainedAnomalyModel model = kind switch
             {
-                ModelKind.FastFlow => new FastflowModel(backbone, new FastflowOptions { InputSize = new Size2D(size, size), Training = training }),
+                ModelKind.FastFlow => new FastflowModel(
+                    backbone,
+                    new FastflowOptions { InputSize = new Size2D(size, size), Training = training }
+                ),
                 ModelKind.Stfpm => new StfpmModel(backbone, new StfpmOptions { Training = training }),
-                _ => new ReverseDistillationModel(backbone, new ReverseDistillationOptions { Backbone = "resnet18", Training = training }),
+                _ => new ReverseDistillationModel(
+                    backbone,
+                    new ReverseDistillationOptions { Backbone = "resnet18", Training = training }
+                ),
             };
 
             // One warm-up epoch (allocator, kernels), then one timed epoch.
@@ -59,5 +78,4 @@ internal static class TrainingBenchmark
 
         Console.WriteLine();
     }
-
 }

@@ -28,10 +28,13 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
     private static readonly DiagnosticDescriptor Rule = new(
         DiagnosticId,
         "Implicit TorchSharp.Scalar temporary",
-        "'{0}' makes a TorchSharp.Scalar that nothing holds while libtorch reads it, so a collection can finalize it mid-call. Hold it ('using var s = value.ToScalar();'), pass it explicitly (t.add(u, Scalars.One)), or use a tensor operand.",
+        "'{0}' makes a TorchSharp.Scalar that nothing holds while libtorch reads it, so a collection can finalize it "
+            + "mid-call. Hold it ('using var s = value.ToScalar();'), pass it explicitly (t.add(u, Scalars.One)), or "
+            + "use a tensor operand.",
         "Reliability",
         DiagnosticSeverity.Warning,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true
+    );
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 
@@ -67,9 +70,16 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
                     {
                         Report(operationContext);
                     }
-                    else if (operationContext.Operation is IInvocationOperation { TargetMethod.Name: "call" or "forward", Instance.Type: { } receiver }
+                    else if (
+                        operationContext.Operation
+                            is IInvocationOperation
+                            {
+                                TargetMethod.Name: "call" or "forward",
+                                Instance.Type: { } receiver
+                            }
                         && Forward(receiver) is { } forward
-                        && ScalarTemporaryMembers.Keys.Contains(Key(forward)))
+                        && ScalarTemporaryMembers.Keys.Contains(Key(forward))
+                    )
                     {
                         // module.call(x) dispatches to the receiver's forward, which the invocation does not name.
                         Report(operationContext);
@@ -80,7 +90,8 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
                 OperationKind.Unary,
                 OperationKind.Conversion,
                 OperationKind.ObjectCreation,
-                OperationKind.PropertyReference);
+                OperationKind.PropertyReference
+            );
 
             // torch.optim's optimizers make temporary Scalars in every step, which is reached through Optimizer.step.
             start.RegisterOperationAction(
@@ -92,25 +103,36 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
                         Report(operationContext);
                     }
                 },
-                OperationKind.Invocation);
+                OperationKind.Invocation
+            );
 
             start.RegisterOperationAction(
                 operationContext =>
                 {
                     var conversion = (IConversionOperation)operationContext.Operation;
-                    if (conversion.Conversion.IsUserDefined
-                        && SymbolEqualityComparer.Default.Equals(conversion.Type, scalar))
+                    if (
+                        conversion.Conversion.IsUserDefined
+                        && SymbolEqualityComparer.Default.Equals(conversion.Type, scalar)
+                    )
                     {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(
-                            Rule, conversion.Operand.Syntax.GetLocation(), conversion.Operand.Syntax.ToString()));
+                        operationContext.ReportDiagnostic(
+                            Diagnostic.Create(
+                                Rule,
+                                conversion.Operand.Syntax.GetLocation(),
+                                conversion.Operand.Syntax.ToString()
+                            )
+                        );
                     }
                 },
-                OperationKind.Conversion);
+                OperationKind.Conversion
+            );
         });
     }
 
     private static void Report(OperationAnalysisContext context) =>
-        context.ReportDiagnostic(Diagnostic.Create(Rule, context.Operation.Syntax.GetLocation(), context.Operation.Syntax.ToString()));
+        context.ReportDiagnostic(
+            Diagnostic.Create(Rule, context.Operation.Syntax.GetLocation(), context.Operation.Syntax.ToString())
+        );
 
     /// <summary>The forward that a call on <paramref name="receiver"/> runs: the most derived declaration.</summary>
     private static IMethodSymbol? Forward(ITypeSymbol receiver)
@@ -131,17 +153,21 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
     private static string Key(IMethodSymbol method)
     {
         method = (method.ReducedFrom ?? method).OriginalDefinition;
-        return $"{TypeName(method.ContainingType)}::{method.MetadataName}({string.Join(",", method.Parameters.Select(p => ShortName(p.Type)))})";
+        var parameters = string.Join(",", method.Parameters.Select(p => ShortName(p.Type)));
+        return $"{TypeName(method.ContainingType)}::{method.MetadataName}({parameters})";
     }
 
-    private static string TypeName(INamedTypeSymbol type) => type.ContainingType is { } outer
-        ? TypeName(outer) + "+" + type.MetadataName
-        : (type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." : string.Empty) + type.MetadataName;
+    private static string TypeName(INamedTypeSymbol type) =>
+        type.ContainingType is { } outer
+            ? TypeName(outer) + "+" + type.MetadataName
+            : (type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." : string.Empty)
+                + type.MetadataName;
 
-    private static string ShortName(ITypeSymbol type) => type switch
-    {
-        IArrayTypeSymbol array => ShortName(array.ElementType) + "[" + new string(',', array.Rank - 1) + "]",
-        IPointerTypeSymbol pointer => ShortName(pointer.PointedAtType) + "*",
-        _ => type.MetadataName,
-    };
+    private static string ShortName(ITypeSymbol type) =>
+        type switch
+        {
+            IArrayTypeSymbol array => ShortName(array.ElementType) + "[" + new string(',', array.Rank - 1) + "]",
+            IPointerTypeSymbol pointer => ShortName(pointer.PointedAtType) + "*",
+            _ => type.MetadataName,
+        };
 }

@@ -9,9 +9,9 @@ namespace TiledEnsemble.Analyzers;
 /// </summary>
 /// <remarks>
 /// Found by reading TorchSharp's IL, not by hand: the test ReliabilityAnalyzerTests.ListMatchesTorchSharpsIl repeats
-/// the scan (tests/Shared/ScalarTemporaryScan.cs) on the TorchSharp the repository builds against and prints the list to
-/// paste here when the two differ. Keys: declaring type's metadata name, "::", member metadata name, parameter types'
-/// short metadata names.
+/// the scan (tests/Shared/ScalarTemporaryScan.cs) on the TorchSharp the repository builds against and prints the list
+/// to paste here when the two differ. Keys: declaring type's metadata name, "::", member metadata name, parameter
+/// types' short metadata names.
 /// </remarks>
 public static class ScalarTemporaryMembers
 {
@@ -171,7 +171,8 @@ public static class ScalarTemporaryMembers
         "TorchSharp.Modules.Softplus::forward(Tensor)",
         "TorchSharp.Modules.Softshrink::forward(Tensor)",
         "TorchSharp.Modules.Softsign::forward(Tensor)",
-        "TorchSharp.Modules.SummaryWriter::add_histogram(String,Tensor,Int32,HistogramBinSelector,Nullable`1,Nullable`1)",
+        "TorchSharp.Modules.SummaryWriter::add_histogram(String,Tensor,Int32,"
+            + "HistogramBinSelector,Nullable`1,Nullable`1)",
         "TorchSharp.Modules.SummaryWriter::add_img(String,Tensor,Int32,Nullable`1,String)",
         "TorchSharp.Modules.SummaryWriter::add_video(String,Tensor,Int32,Int32,Nullable`1)",
         "TorchSharp.Modules.Threshold::forward(Tensor)",
@@ -357,5 +358,6 @@ public static class ScalarTemporaryMembers
         "TorchSharp.torch::histogram(Tensor,HistogramBinSelector,Nullable`1,Boolean)",
         "TorchSharp.torch::normal(Double,Double,ReadOnlySpan`1,Nullable`1,Device,Boolean,Generator,String[])",
         "TorchSharp.torch::normal(Tensor,Tensor,Generator)",
-        "TorchSharp.torch::square(Tensor)");
+        "TorchSharp.torch::square(Tensor)"
+    );
 }

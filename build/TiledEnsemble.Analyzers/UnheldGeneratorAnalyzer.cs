@@ -23,10 +23,12 @@ public sealed class UnheldGeneratorAnalyzer : DiagnosticAnalyzer
     private static readonly DiagnosticDescriptor Rule = new(
         DiagnosticId,
         "TorchSharp Generator not held across its use",
-        "'{0}' is not held by a 'using'; the GC can finalize it while libtorch draws from it. Declare it with 'using var generator = new Generator(seed);'.",
+        "'{0}' is not held by a 'using'; the GC can finalize it while libtorch draws from it. Declare it with 'using "
+            + "var generator = new Generator(seed);'.",
         "Reliability",
         DiagnosticSeverity.Warning,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true
+    );
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 
@@ -48,10 +50,13 @@ public sealed class UnheldGeneratorAnalyzer : DiagnosticAnalyzer
                     var creation = (IObjectCreationOperation)operationContext.Operation;
                     if (SymbolEqualityComparer.Default.Equals(creation.Type, generator) && !IsHeld(creation))
                     {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(Rule, creation.Syntax.GetLocation(), creation.Syntax.ToString()));
+                        operationContext.ReportDiagnostic(
+                            Diagnostic.Create(Rule, creation.Syntax.GetLocation(), creation.Syntax.ToString())
+                        );
                     }
                 },
-                OperationKind.ObjectCreation);
+                OperationKind.ObjectCreation
+            );
         });
     }
 
@@ -66,9 +71,15 @@ public sealed class UnheldGeneratorAnalyzer : DiagnosticAnalyzer
 
         return parent switch
         {
-            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Parent: IVariableDeclarationOperation { Parent: var declarationParent } } } =>
-                declarationParent is IUsingOperation or IUsingDeclarationOperation
-                || declarationParent is IVariableDeclarationGroupOperation { Parent: IUsingOperation or IUsingDeclarationOperation },
+            IVariableInitializerOperation
+            {
+                Parent: IVariableDeclaratorOperation
+                {
+                    Parent: IVariableDeclarationOperation { Parent: var declarationParent }
+                }
+            } => declarationParent is IUsingOperation or IUsingDeclarationOperation
+                || declarationParent
+                    is IVariableDeclarationGroupOperation { Parent: IUsingOperation or IUsingDeclarationOperation },
             ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation } => true,
             IFieldInitializerOperation or IPropertyInitializerOperation => true,
             _ => false,

@@ -28,10 +28,12 @@ public sealed class UnscopedTemporaryAnalyzer : DiagnosticAnalyzer
     private static readonly DiagnosticDescriptor Rule = new(
         DiagnosticId,
         "Temporary tensor used outside a dispose scope",
-        "The temporary tensor '{0}' is used again outside torch.NewDisposeScope(); the GC can finalize it while libtorch reads it. Open a dispose scope in this method or keep it in a 'using var'.",
+        "The temporary tensor '{0}' is used again outside torch.NewDisposeScope(); the GC can finalize it while "
+            + "libtorch reads it. Open a dispose scope in this method or keep it in a 'using var'.",
         "Reliability",
         DiagnosticSeverity.Warning,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true
+    );
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 
@@ -67,23 +69,32 @@ public sealed class UnscopedTemporaryAnalyzer : DiagnosticAnalyzer
                     operation = conversion.Operand;
                 }
 
-                return operation is not null && IsTensor(operation.Type) && operation switch
-                {
-                    // TorchSharp's in-place methods (add_, mul_, copy_, ...) return their receiver, not a new tensor.
-                    IInvocationOperation { Instance: not null } call when call.TargetMethod.Name.EndsWith("_", System.StringComparison.Ordinal) && IsTensor(call.TargetMethod.ContainingType) => IsTemporary(call.Instance),
-                    IInvocationOperation => true,
-                    IBinaryOperation { OperatorMethod: not null } => true,
-                    IUnaryOperation { OperatorMethod: not null } => true,
-                    IPropertyReferenceOperation { Property.IsIndexer: true } indexer => IsTensor(indexer.Property.ContainingType),
-                    _ => false,
-                };
+                return operation is not null
+                    && IsTensor(operation.Type)
+                    && operation switch
+                    {
+                        // TorchSharp's in-place methods (add_, mul_, copy_, ...) return their receiver, not a new
+                        // tensor.
+                        IInvocationOperation { Instance: not null } call
+                            when call.TargetMethod.Name.EndsWith("_", System.StringComparison.Ordinal)
+                                && IsTensor(call.TargetMethod.ContainingType) => IsTemporary(call.Instance),
+                        IInvocationOperation => true,
+                        IBinaryOperation { OperatorMethod: not null } => true,
+                        IUnaryOperation { OperatorMethod: not null } => true,
+                        IPropertyReferenceOperation { Property.IsIndexer: true } indexer => IsTensor(
+                            indexer.Property.ContainingType
+                        ),
+                        _ => false,
+                    };
             }
 
             void Report(OperationAnalysisContext c, IOperation temporary)
             {
                 if (!InsideDisposeScope(temporary.Syntax))
                 {
-                    c.ReportDiagnostic(Diagnostic.Create(Rule, temporary.Syntax.GetLocation(), temporary.Syntax.ToString()));
+                    c.ReportDiagnostic(
+                        Diagnostic.Create(Rule, temporary.Syntax.GetLocation(), temporary.Syntax.ToString())
+                    );
                 }
             }
 
@@ -108,7 +119,9 @@ public sealed class UnscopedTemporaryAnalyzer : DiagnosticAnalyzer
                             Report(c, property.Instance!);
                             break;
                         case IBinaryOperation { OperatorMethod: not null } binary:
-                            foreach (var operand in new[] { binary.LeftOperand, binary.RightOperand }.Where(IsTemporary))
+                            foreach (
+                                var operand in new[] { binary.LeftOperand, binary.RightOperand }.Where(IsTemporary)
+                            )
                             {
                                 Report(c, operand);
                             }
@@ -122,7 +135,8 @@ public sealed class UnscopedTemporaryAnalyzer : DiagnosticAnalyzer
                 OperationKind.Invocation,
                 OperationKind.PropertyReference,
                 OperationKind.Binary,
-                OperationKind.Unary);
+                OperationKind.Unary
+            );
         });
     }
 
@@ -130,13 +144,18 @@ public sealed class UnscopedTemporaryAnalyzer : DiagnosticAnalyzer
     private static bool IsScopeTransfer(string method) =>
         method is "MoveToOuterDisposeScope" or "DetachFromDisposeScope" or "Dispose";
 
-    /// <summary>Whether a statement <c>using var … = …NewDisposeScope()</c> (or a using block over one) encloses the node.</summary>
+    /// <summary>Whether a statement <c>using var … = …NewDisposeScope()</c> (or a using block over one) encloses
+    /// the node.</summary>
     private static bool InsideDisposeScope(SyntaxNode node)
     {
         for (var current = node; current is not null; current = current.Parent)
         {
-            if (current is UsingStatementSyntax usingStatement
-                && (usingStatement.Declaration?.ToString() ?? usingStatement.Expression?.ToString() ?? string.Empty).Contains("NewDisposeScope"))
+            if (
+                current is UsingStatementSyntax usingStatement
+                && (
+                    usingStatement.Declaration?.ToString() ?? usingStatement.Expression?.ToString() ?? string.Empty
+                ).Contains("NewDisposeScope")
+            )
             {
                 return true;
             }
@@ -145,9 +164,11 @@ public sealed class UnscopedTemporaryAnalyzer : DiagnosticAnalyzer
             {
                 foreach (var earlier in block.Statements.TakeWhile(s => s != statement))
                 {
-                    if (earlier is LocalDeclarationStatementSyntax declaration
+                    if (
+                        earlier is LocalDeclarationStatementSyntax declaration
                         && declaration.UsingKeyword.IsKind(SyntaxKind.UsingKeyword)
-                        && declaration.Declaration.ToString().Contains("NewDisposeScope"))
+                        && declaration.Declaration.ToString().Contains("NewDisposeScope")
+                    )
                     {
                         return true;
                     }
@@ -157,8 +178,14 @@ public sealed class UnscopedTemporaryAnalyzer : DiagnosticAnalyzer
             if (current is GlobalStatementSyntax global && global.Parent is CompilationUnitSyntax unit)
             {
                 // Top-level statements: a scope declared by an earlier top-level statement covers the rest.
-                return unit.Members.OfType<GlobalStatementSyntax>().TakeWhile(g => g != global)
-                    .Any(g => g.Statement is LocalDeclarationStatementSyntax d && d.UsingKeyword.IsKind(SyntaxKind.UsingKeyword) && d.Declaration.ToString().Contains("NewDisposeScope"));
+                return unit
+                    .Members.OfType<GlobalStatementSyntax>()
+                    .TakeWhile(g => g != global)
+                    .Any(g =>
+                        g.Statement is LocalDeclarationStatementSyntax d
+                        && d.UsingKeyword.IsKind(SyntaxKind.UsingKeyword)
+                        && d.Declaration.ToString().Contains("NewDisposeScope")
+                    );
             }
 
             if (current is MemberDeclarationSyntax)

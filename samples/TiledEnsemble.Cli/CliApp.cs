@@ -11,8 +11,9 @@ using TiledEnsemble.Cli.Config;
 namespace TiledEnsemble.Cli;
 
 /// <summary>
-/// The command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>demo</c> and <c>doctor</c>. Exit codes: 0 success, 1 runtime error,
-/// 2 bad usage or configuration, 130 interrupted (Ctrl-C) or 143 terminated (SIGTERM); finished work is kept.
+/// The command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>demo</c> and <c>doctor</c>. Exit codes: 0 success, 1
+/// runtime error, 2 bad usage or configuration, 130 interrupted (Ctrl-C) or 143 terminated (SIGTERM); finished work is
+/// kept.
 /// </summary>
 internal static class CliApp
 {
@@ -22,11 +23,30 @@ internal static class CliApp
     public const int Interrupted = 130;
     public const int Terminated = 143;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(
+        string[] args,
+        TextWriter output,
+        TextWriter error,
+        CancellationToken cancellationToken = default
+    )
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.Detect, ColorSystem = ColorSystemSupport.Detect });
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show details and stack traces.", Recursive = true };
-        var root = new RootCommand("TiledEnsemble: high-resolution anomaly detection with a tiled ensemble.") { verbose };
+        var console = AnsiConsole.Create(
+            new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(output),
+                Ansi = AnsiSupport.Detect,
+                ColorSystem = ColorSystemSupport.Detect,
+            }
+        );
+        var verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Show details and stack traces.",
+            Recursive = true,
+        };
+        var root = new RootCommand("TiledEnsemble: high-resolution anomaly detection with a tiled ensemble.")
+        {
+            verbose,
+        };
         var context = new CommandContext(console, output, error);
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
@@ -49,7 +69,17 @@ internal static class CliApp
         context.Verbose = parse.GetValue(verbose);
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+            return await parse
+                .InvokeAsync(
+                    new InvocationConfiguration
+                    {
+                        Output = output,
+                        Error = error,
+                        EnableDefaultExceptionHandler = false,
+                    },
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
         }
         catch (ConfigException exception)
         {
@@ -58,10 +88,20 @@ internal static class CliApp
         }
         catch (OperationCanceledException)
         {
-            error.WriteLine("Interrupted; finished work is kept (train again with the same config and run directory to resume).");
+            error.WriteLine(
+                "Interrupted; finished work is kept (train again with the same config and run directory to resume)."
+            );
             return Interrupted;
         }
-        catch (Exception exception) when (exception is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException or Microsoft.Extensions.Options.OptionsValidationException or Models.Diagnostics.ConvolutionSelfCheckException)
+        catch (Exception exception)
+            when (exception
+                    is IOException
+                        or InvalidOperationException
+                        or ArgumentException
+                        or UnauthorizedAccessException
+                        or Microsoft.Extensions.Options.OptionsValidationException
+                        or Models.Diagnostics.ConvolutionSelfCheckException
+            )
         {
             error.WriteLine($"Error: {exception.Message}");
             if (context.Verbose)
@@ -92,15 +132,19 @@ internal sealed class CommandContext
 
     public bool Verbose { get; set; }
 
-    public ILoggerFactory Loggers => _loggers ??= LoggerFactory.Create(builder => builder
-        .SetMinimumLevel(Verbose ? LogLevel.Information : LogLevel.Warning)
-        .AddSimpleConsole(o => o.SingleLine = true));
+    public ILoggerFactory Loggers =>
+        _loggers ??= LoggerFactory.Create(builder =>
+            builder
+                .SetMinimumLevel(Verbose ? LogLevel.Information : LogLevel.Warning)
+                .AddSimpleConsole(o => o.SingleLine = true)
+        );
 
     private ILoggerFactory? _loggers;
 
     public IProgress<EnsembleProgress> Progress => new LineProgress(Output);
 
-    /// <summary>Runs long work with a progress bar on an interactive terminal, and with one line per step otherwise.</summary>
+    /// <summary>Runs long work with a progress bar on an interactive terminal, and with one line per step
+    /// otherwise.</summary>
     public async Task<T> WithProgressAsync<T>(string title, Func<IProgress<EnsembleProgress>, Task<T>> work)
     {
         bool interactive = ReferenceEquals(Output, System.Console.Out) && !System.Console.IsOutputRedirected;
@@ -110,13 +154,17 @@ internal sealed class CommandContext
         }
 
         T result = default!;
-        await Console.Progress().AutoClear(false).StartAsync(async context =>
-        {
-            var task = context.AddTask(title);
-            var progress = new BarProgress(task);
-            result = await work(progress).ConfigureAwait(false);
-            task.Value = task.MaxValue;
-        }).ConfigureAwait(false);
+        await Console
+            .Progress()
+            .AutoClear(false)
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(title);
+                var progress = new BarProgress(task);
+                result = await work(progress).ConfigureAwait(false);
+                task.Value = task.MaxValue;
+            })
+            .ConfigureAwait(false);
         return result;
     }
 
@@ -144,7 +192,9 @@ internal sealed class CommandContext
         {
             if (value.Stage == EnsembleStage.Training || value.Step == value.Total)
             {
-                _output.WriteLine($"[{value.Stage.ToString().ToLowerInvariant()}] {value.Step}/{value.Total} {value.Message}");
+                _output.WriteLine(
+                    $"[{value.Stage.ToString().ToLowerInvariant()}] {value.Step}/{value.Total} {value.Message}"
+                );
             }
         }
     }

@@ -16,11 +16,13 @@ Console.CancelKeyPress += (_, e) =>
 
 // SIGTERM (kill, systemd, Kubernetes) stops the same way as Ctrl-C, and the process exits with 128 + 15.
 int terminated = 0;
-using var termination = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    terminated = CliApp.Terminated;
-    cancellation.Cancel();
-});
+using var termination = OperatingSystem.IsWindows()
+    ? null
+    : PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+    {
+        context.Cancel = true;
+        terminated = CliApp.Terminated;
+        cancellation.Cancel();
+    });
 int code = await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token);
 return code == CliApp.Interrupted && terminated != 0 ? terminated : code;

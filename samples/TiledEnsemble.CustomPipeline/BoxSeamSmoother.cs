@@ -26,16 +26,23 @@ public sealed class BoxSeamSmoother : ISeamSmoother
 
         if (halfWidth < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(halfWidth), halfWidth, "The band's half-width must be at least 1 pixel.");
+            throw new ArgumentOutOfRangeException(
+                nameof(halfWidth),
+                halfWidth,
+                "The band's half-width must be at least 1 pixel."
+            );
         }
 
         Size = size;
         HalfWidth = halfWidth;
-        Identity = new StageIdentity("samples.box_seam_smoother", new Dictionary<string, string>
-        {
-            ["size"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["half_width"] = halfWidth.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        Identity = new StageIdentity(
+            "samples.box_seam_smoother",
+            new Dictionary<string, string>
+            {
+                ["size"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["half_width"] = halfWidth.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }
+        );
     }
 
     /// <summary>Side of the averaging box.</summary>
@@ -55,23 +62,9 @@ public sealed class BoxSeamSmoother : ISeamSmoother
         int pad = Size / 2;
         var padded = F.pad(maps, new long[] { pad, pad, pad, pad }, PaddingModes.Replicate);
         var boxed = F.avg_pool2d(padded, new long[] { Size, Size }, new long[] { 1, 1 });
-        var rows = Band(grid.InternalBorders(vertical: true), grid.ImageSize.Height, maps.device);
-        var columns = Band(grid.InternalBorders(vertical: false), grid.ImageSize.Width, maps.device);
+        var rows = tensor(grid.BorderBand(vertical: true, HalfWidth), device: maps.device);
+        var columns = tensor(grid.BorderBand(vertical: false, HalfWidth), device: maps.device);
         var band = rows.unsqueeze(1).logical_or(columns.unsqueeze(0));
         return where(band, boxed, maps).MoveToOuterDisposeScope();
-    }
-
-    private Tensor Band(IReadOnlyList<int> borders, int length, Device device)
-    {
-        var band = new bool[length];
-        foreach (int border in borders)
-        {
-            for (int k = Math.Max(0, border - HalfWidth); k < Math.Min(length, border + HalfWidth); k++)
-            {
-                band[k] = true;
-            }
-        }
-
-        return tensor(band, device: device);
     }
 }

@@ -21,7 +21,8 @@ public sealed class FeatureRegressionModel : TrainedAnomalyModel
 
     private readonly Student _student;
 
-    /// <summary>Creates an untrained model; the student's weights start from <paramref name="training"/>'s seed.</summary>
+    /// <summary>Creates an untrained model; the student's weights start from <paramref name="training"/>'s
+    /// seed.</summary>
     public FeatureRegressionModel(ResNet backbone, TrainingOptions training, Device device)
         : base(ModelName, backbone, training, device)
     {
@@ -40,7 +41,8 @@ public sealed class FeatureRegressionModel : TrainedAnomalyModel
     protected override double DefaultLearningRate => 1e-3;
 
     /// <inheritdoc />
-    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["teacher_layer"] = "layer1" };
+    protected override IReadOnlyDictionary<string, string> Settings =>
+        new Dictionary<string, string> { ["teacher_layer"] = "layer1" };
 
     /// <inheritdoc />
     protected override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
@@ -66,9 +68,9 @@ public sealed class FeatureRegressionModel : TrainedAnomalyModel
         var teacher = Backbone.Features(normalized, new[] { "layer1" })[0];
         var difference = _student.call(normalized).sub(teacher);
         var error = difference.mul(difference).mean(new long[] { 1 }, keepdim: true);
-        return F.interpolate(error, size, mode: InterpolationMode.Bilinear, align_corners: false).MoveToOuterDisposeScope();
+        return F.interpolate(error, size, mode: InterpolationMode.Bilinear, align_corners: false)
+            .MoveToOuterDisposeScope();
     }
-
 
     /// <summary>Two strided convolutions from the image to 64 channels at a quarter of its side, as layer1.</summary>
     private sealed class Student : nn.Module<Tensor, Tensor>

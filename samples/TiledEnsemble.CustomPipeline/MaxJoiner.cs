@@ -37,7 +37,8 @@ public sealed class MaxJoiner : IJoiner
             scores.MoveToOuterDisposeScope(),
             masks?.MoveToOuterDisposeScope(),
             labels?.MoveToOuterDisposeScope(),
-            null);
+            null
+        );
     }
 
     /// <summary>The tiles at their starts, the largest value where they overlap; [B, 1, H, W].</summary>
@@ -50,13 +51,20 @@ public sealed class MaxJoiner : IJoiner
         {
             if (maps.shape[2] != grid.TileSize.Height || maps.shape[3] != grid.TileSize.Width)
             {
-                throw new ArgumentException($"MaxJoiner joins maps at the tile size {grid.TileSize}; got {maps.shape[2]}x{maps.shape[3]}.");
+                throw new ArgumentException(
+                    $"MaxJoiner joins maps at the tile size {grid.TileSize}; got {maps.shape[2]}x{maps.shape[3]}."
+                );
             }
 
             if (canvas is null)
             {
                 using var lowest = float.NegativeInfinity.ToScalar();
-                canvas = full(new[] { maps.shape[0], maps.shape[1], image.Height, image.Width }, lowest, ScalarType.Float32, maps.device);
+                canvas = full(
+                    new[] { maps.shape[0], maps.shape[1], image.Height, image.Width },
+                    lowest,
+                    ScalarType.Float32,
+                    maps.device
+                );
             }
 
             // A tile of a grid padded past the image keeps only its part inside the image.

@@ -22,7 +22,8 @@ public sealed class MeanFeatureDistanceModel : IAnomalyModel
     private readonly string _layer;
     private Tensor? _mean;
 
-    /// <summary>Creates an unfitted model on the shared, frozen <paramref name="backbone"/> (not disposed here).</summary>
+    /// <summary>Creates an unfitted model on the shared, frozen <paramref name="backbone"/> (not disposed
+    /// here).</summary>
     public MeanFeatureDistanceModel(ResNet backbone, Device device, string layer = "layer2")
     {
         _backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
@@ -91,7 +92,12 @@ public sealed class MeanFeatureDistanceModel : IAnomalyModel
         using var scope = NewDisposeScope();
         var difference = Features(images).sub(mean.unsqueeze(0));
         var distance = difference.mul(difference).sum(1, keepdim: true).sqrt();
-        var maps = F.interpolate(distance, new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
+        var maps = F.interpolate(
+            distance,
+            new[] { images.shape[2], images.shape[3] },
+            mode: InterpolationMode.Bilinear,
+            align_corners: false
+        );
         var scores = maps.amax(new long[] { 1, 2, 3 });
         return new ModelPrediction(maps.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
     }
@@ -99,7 +105,8 @@ public sealed class MeanFeatureDistanceModel : IAnomalyModel
     /// <inheritdoc />
     public ModelState ExportState()
     {
-        var mean = _mean ?? throw new InvalidOperationException($"{ModelName} is not fitted: there is no state to export.");
+        var mean = _mean
+            ?? throw new InvalidOperationException($"{ModelName} is not fitted: there is no state to export.");
         using var scope = NewDisposeScope();
         var metadata = new Dictionary<string, string>
         {
@@ -107,7 +114,10 @@ public sealed class MeanFeatureDistanceModel : IAnomalyModel
             ["layer"] = _layer,
             ["backbone"] = BackboneNames.Name(_backbone.Kind),
         };
-        return new ModelState(new Dictionary<string, Tensor> { ["mean"] = mean.cpu().clone().DetachFromDisposeScope() }, metadata);
+        return new ModelState(
+            new Dictionary<string, Tensor> { ["mean"] = mean.cpu().clone().DetachFromDisposeScope() },
+            metadata
+        );
     }
 
     /// <inheritdoc />

@@ -26,7 +26,10 @@ public sealed class PositionThresholds : IPostProcessor
         }
 
         Margin = margin;
-        Identity = new StageIdentity("samples.position_thresholds", new Dictionary<string, string> { ["margin"] = StageIdentity.Format(margin) });
+        Identity = new StageIdentity(
+            "samples.position_thresholds",
+            new Dictionary<string, string> { ["margin"] = StageIdentity.Format(margin) }
+        );
     }
 
     /// <summary>Factor on the largest normal value.</summary>
@@ -42,14 +45,19 @@ public sealed class PositionThresholds : IPostProcessor
     public bool ProcessesImages => false;
 
     /// <inheritdoc />
-    public IFittedPostProcessor Calibrate(PostProcessingLevel level, IEnumerable<CalibrationBatch> validation, CancellationToken cancellationToken = default)
+    public IFittedPostProcessor Calibrate(
+        PostProcessingLevel level,
+        IEnumerable<CalibrationBatch> validation,
+        CancellationToken cancellationToken = default
+    )
     {
         if (level != PostProcessingLevel.Position)
         {
             throw new ArgumentOutOfRangeException(nameof(level), level, "This post-processor works on positions only.");
         }
 
-        double image = double.NegativeInfinity, pixel = double.NegativeInfinity;
+        double image = double.NegativeInfinity,
+            pixel = double.NegativeInfinity;
         foreach (var batch in validation)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -64,7 +72,9 @@ public sealed class PositionThresholds : IPostProcessor
 
         if (double.IsNegativeInfinity(image))
         {
-            throw new InvalidOperationException("A position has no normal validation tile: per-position thresholds need good parts.");
+            throw new InvalidOperationException(
+                "A position has no normal validation tile: per-position thresholds need good parts."
+            );
         }
 
         return new Fitted(Math.Max(image * Margin, 1e-12), Math.Max(pixel * Margin, 1e-12));
@@ -79,7 +89,8 @@ public sealed class PositionThresholds : IPostProcessor
             var root = document.RootElement;
             return new Fitted(root.GetProperty("image").GetDouble(), root.GetProperty("pixel").GetDouble());
         }
-        catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception exception)
+            when (exception is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new FormatException($"Not a state of {Identity.Name}: {exception.Message}", exception);
         }
@@ -97,7 +108,8 @@ public sealed class PositionThresholds : IPostProcessor
             _pixel = pixel;
         }
 
-        public string State => string.Create(CultureInfo.InvariantCulture, $"{{\"image\": {_image:R}, \"pixel\": {_pixel:R}}}");
+        public string State =>
+            string.Create(CultureInfo.InvariantCulture, $"{{\"image\": {_image:R}, \"pixel\": {_pixel:R}}}");
 
         public bool Normalizes => false;
 
@@ -117,7 +129,8 @@ public sealed class PositionThresholds : IPostProcessor
                 outMaps.MoveToOuterDisposeScope(),
                 outScores.MoveToOuterDisposeScope(),
                 outMaps.ge(one).MoveToOuterDisposeScope(),
-                outScores.ge(one).MoveToOuterDisposeScope());
+                outScores.ge(one).MoveToOuterDisposeScope()
+            );
         }
     }
 }

@@ -30,10 +30,18 @@ Console.WriteLine($"Ensemble round-trip max |error|: {ensembleError}");
 
 var odd = new Size2D(250, 190);
 var padded = new Tiler(TileSize, Stride, odd).Tile(image[.., .., ..odd.Height, ..odd.Width]);
-var oddError = (new Tiler(TileSize, Stride, odd).Untile(padded) - image[.., .., ..odd.Height, ..odd.Width]).abs().max().item<float>();
-Console.WriteLine($"Round-trip max |error| on {odd} (grid padded to {TileGrid.Create(odd, TileSize, Stride).CoveringSize}): {oddError}");
+var oddError = (new Tiler(TileSize, Stride, odd).Untile(padded) - image[.., .., ..odd.Height, ..odd.Width])
+    .abs()
+    .max()
+    .item<float>();
+Console.WriteLine(
+    $"Round-trip max |error| on {odd} (grid padded to {TileGrid.Create(odd, TileSize, Stride).CoveringSize}): "
+        + $"{oddError}"
+);
 
 var smoother = new SeamSmoother(sigma: 2, width: 0.1);
 var seams = smoother.SeamMask(grid);
-Console.WriteLine($"Seam smoothing (sigma 2, width 0.1) touches {seams.sum().item<long>()} of {imageSize.Area} pixels.");
+Console.WriteLine(
+    $"Seam smoothing (sigma 2, width 0.1) touches {seams.sum().item<long>()} of {imageSize.Area} pixels."
+);
 return error == 0 && ensembleError == 0 && oddError == 0 ? 0 : 1;

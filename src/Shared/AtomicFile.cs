@@ -10,7 +10,8 @@ namespace TiledEnsemble;
 /// </summary>
 internal static class AtomicFile
 {
-    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; with <paramref name="overwrite"/> off, fails (IOException) when the file exists.</summary>
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; with <paramref name="overwrite"/> off,
+    /// fails (IOException) when the file exists.</summary>
     public static void Write(string path, Action<Stream> write, bool overwrite = true)
     {
         var full = Path.GetFullPath(path);
@@ -37,8 +38,10 @@ internal static class AtomicFile
     }
 
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/>.</summary>
-    public static void WriteAllBytes(string path, byte[] bytes, bool overwrite = true) => Write(path, stream => stream.Write(bytes), overwrite);
+    public static void WriteAllBytes(string path, byte[] bytes, bool overwrite = true) =>
+        Write(path, stream => stream.Write(bytes), overwrite);
 
     /// <summary>Writes <paramref name="text"/> as UTF-8 to <paramref name="path"/>.</summary>
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+    public static void WriteAllText(string path, string text) =>
+        WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 }

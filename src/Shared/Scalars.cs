@@ -18,10 +18,10 @@ internal static class Scalars
     /// <summary>1 (as an integer).</summary>
     public static readonly Scalar One = 1L.ToScalar();
 
-    /// <summary>2 (as an integer), the exponent of squares: Tensor.square() makes a temporary Scalar internally.</summary>
+    /// <summary>2 (as an integer), the exponent of squares: Tensor.square() makes a temporary Scalar
+    /// internally.</summary>
     public static readonly Scalar Two = 2L.ToScalar();
 
     /// <summary>0.5, the threshold for binary masks stored as floats.</summary>
     public static readonly Scalar Half = 0.5.ToScalar();
-
 }

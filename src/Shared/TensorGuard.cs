@@ -29,7 +29,10 @@ internal static class TensorGuard
         NotNull(tensor, name);
         if (tensor.dim() != rank)
         {
-            throw new ArgumentException($"{name} must have rank {rank} ({layout}); got shape {Describe(tensor)}.", name);
+            throw new ArgumentException(
+                $"{name} must have rank {rank} ({layout}); got shape {Describe(tensor)}.",
+                name
+            );
         }
     }
 
@@ -37,7 +40,11 @@ internal static class TensorGuard
     {
         if (!tensor.is_floating_point())
         {
-            throw new ArgumentException($"{name} must be a floating-point tensor; got dtype {tensor.dtype}. Convert it with .to(ScalarType.Float32).", name);
+            throw new ArgumentException(
+                $"{name} must be a floating-point tensor; got dtype {tensor.dtype}. Convert it with "
+                    + $".to(ScalarType.Float32).",
+                name
+            );
         }
     }
 
@@ -51,5 +58,8 @@ internal static class TensorGuard
         return size;
     }
 
-    public static string Describe(Tensor tensor) => "[" + string.Join(", ", tensor.shape.Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+    public static string Describe(Tensor tensor) =>
+        "["
+        + string.Join(", ", tensor.shape.Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        + "]";
 }

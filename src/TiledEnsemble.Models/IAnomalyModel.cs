@@ -13,8 +13,9 @@ namespace TiledEnsemble.Models;
 public interface IAnomalyModel : IDisposable
 {
     /// <summary>
-    /// The model's stable name ("Padim", "Patchcore", …, or an outside model's own): recorded in its saved states as the
-    /// setting "model" and in runs as the model stage's name, so that a state is only loaded into the model that made it.
+    /// The model's stable name ("Padim", "Patchcore", …, or an outside model's own): recorded in its saved states as
+    /// the setting "model" and in runs as the model stage's name, so that a state is only loaded into the model that
+    /// made it.
     /// </summary>
     string Name { get; }
 
@@ -34,6 +35,7 @@ public interface IAnomalyModel : IDisposable
     /// <summary>The fitted state, on the CPU.</summary>
     ModelState ExportState();
 
-    /// <summary>Restores a fitted state; checks that it was made by this kind of model with matching settings.</summary>
+    /// <summary>Restores a fitted state; checks that it was made by this kind of model with matching
+    /// settings.</summary>
     void ImportState(ModelState state);
 }

@@ -18,7 +18,10 @@ public static class ImageNet
         TensorGuard.Rank(images, 4, nameof(images), "[B, 3, H, W]");
         if (images.shape[1] != 3)
         {
-            throw new System.ArgumentException($"images must have 3 channels (RGB); got {TensorGuard.Describe(images)}.", nameof(images));
+            throw new System.ArgumentException(
+                $"images must have 3 channels (RGB); got {TensorGuard.Describe(images)}.",
+                nameof(images)
+            );
         }
 
         TensorGuard.FloatingPoint(images, nameof(images));
@@ -32,8 +35,10 @@ public static class ImageNet
             throw new System.ArgumentException(
                 x.isnan().any().item<bool>()
                     ? "images contain NaN values; check the image source and pre-processing."
-                    : "images contain infinite values (or values so large that their sum overflows); images must hold values in [0, 1].",
-                nameof(images));
+                    : "images contain infinite values (or values so large that their sum overflows); images must "
+                        + "hold values in [0, 1].",
+                nameof(images)
+            );
         }
 
         var mean = tensor(Mean, device: device).reshape(1, 3, 1, 1);

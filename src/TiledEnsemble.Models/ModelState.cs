@@ -25,11 +25,19 @@ public sealed class ModelState : IDisposable
 
     /// <summary>The tensor <paramref name="name"/>, or an exception naming it and the model.</summary>
     public Tensor Require(string name, string model) =>
-        Tensors.TryGetValue(name, out var tensor) ? tensor : throw new ArgumentException($"The saved {model} state has no tensor '{name}'; it was saved by another model or is damaged.");
+        Tensors.TryGetValue(name, out var tensor)
+            ? tensor
+            : throw new ArgumentException(
+                $"The saved {model} state has no tensor '{name}'; it was saved by another model or is damaged."
+            );
 
     /// <summary>The setting <paramref name="name"/>, or an exception naming it and the model.</summary>
     public string RequireSetting(string name, string model) =>
-        Metadata.TryGetValue(name, out var value) ? value : throw new ArgumentException($"The saved {model} state has no setting '{name}'; it was saved by another model or is damaged.");
+        Metadata.TryGetValue(name, out var value)
+            ? value
+            : throw new ArgumentException(
+                $"The saved {model} state has no setting '{name}'; it was saved by another model or is damaged."
+            );
 
     /// <inheritdoc />
     public void Dispose()

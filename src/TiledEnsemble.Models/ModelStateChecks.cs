@@ -9,7 +9,8 @@ public static class ModelStateChecks
     /// Throws unless <paramref name="state"/> was saved by model <paramref name="model"/> (its setting "model") with
     /// setting <paramref name="key"/> equal to <paramref name="expected"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">Another model, a missing setting or another value; the message names them.</exception>
+    /// <exception cref="ArgumentException">Another model, a missing setting or another value; the message names
+    /// them.</exception>
     public static void Expect(ModelState state, string model, string key, string expected)
     {
         var saved = state.RequireSetting("model", model);
@@ -21,7 +22,9 @@ public static class ModelStateChecks
         var value = state.RequireSetting(key, model);
         if (value != expected)
         {
-            throw new ArgumentException($"The saved {model} state has {key} '{value}' but this model has '{expected}'.");
+            throw new ArgumentException(
+                $"The saved {model} state has {key} '{value}' but this model has '{expected}'."
+            );
         }
     }
 }

@@ -6,7 +6,10 @@ using TiledEnsemble.Models.Pretrained;
 
 if (args.Length != 3)
 {
-    Console.Error.WriteLine("usage: TiledEnsemble.Pretrained <Microsoft.ML.DnnImageFeaturizer.ResNet18 package folder> <its version> <output .safetensors>");
+    Console.Error.WriteLine(
+        "usage: TiledEnsemble.Pretrained <Microsoft.ML.DnnImageFeaturizer.ResNet18 package folder> <its version> "
+            + "<output .safetensors>"
+    );
     return 2;
 }
 
@@ -23,5 +26,8 @@ foreach (var file in new[] { model, preprocess })
 
 var converted = CntkResNet18.Convert(model, preprocess, args[1]);
 converted.Save(args[2]);
-Console.WriteLine($"TiledEnsemble.Pretrained: {converted.Tensors.Count} tensors from {CntkResNet18.PackageId} {args[1]} written to {args[2]}");
+Console.WriteLine(
+    $"TiledEnsemble.Pretrained: {converted.Tensors.Count} tensors from {CntkResNet18.PackageId} {args[1]} written to "
+        + $"{args[2]}"
+);
 return 0;

@@ -56,7 +56,8 @@ public sealed class Ensemble : IDisposable
     /// <summary>Whether a trained run is open for prediction.</summary>
     public bool IsTrained => Predictor is not null;
 
-    /// <summary>The default post-processor's image-level statistics (null before training, without an image level, or with a post-processor of one's own).</summary>
+    /// <summary>The default post-processor's image-level statistics (null before training, without an image level, or
+    /// with a post-processor of one's own).</summary>
     public PostProcessingStatistics? ImageStatistics => Predictor?.ImageStatistics;
 
     /// <summary>Where the backbone weights came from (as the run recorded it), once trained or loaded.</summary>
@@ -69,9 +70,12 @@ public sealed class Ensemble : IDisposable
     public static Ensemble Load(string runDirectory, string? device = null, ILoggerFactory? loggers = null) =>
         Load(runDirectory, new EnsembleLoadOptions { Device = device, Loggers = loggers });
 
-    /// <summary>Opens a trained run, with the stages of the caller's it was made with (see <see cref="EnsemblePredictor.Load"/>).</summary>
-    /// <exception cref="RunIntegrityException">A file is missing, changed or of another format, or training did not finish.</exception>
-    /// <exception cref="StageMismatchException">The run was made with a stage that was not given, or with another one.</exception>
+    /// <summary>Opens a trained run, with the stages of the caller's it was made with (see
+    /// <see cref="EnsemblePredictor.Load"/>).</summary>
+    /// <exception cref="RunIntegrityException">A file is missing, changed or of another format, or training did not
+    /// finish.</exception>
+    /// <exception cref="StageMismatchException">The run was made with a stage that was not given, or with another
+    /// one.</exception>
     public static Ensemble Load(string runDirectory, EnsembleLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -90,9 +94,11 @@ public sealed class Ensemble : IDisposable
     /// <param name="stages">Device, logging and the stages of the caller's the run was made with.</param>
     /// <param name="options">How an existing run is treated.</param>
     /// <param name="trainer">The trainer; null: <see cref="EnsembleTrainer"/>.</param>
-    /// <exception cref="DataChangedException">The training or validation files differ from those the run started with.</exception>
+    /// <exception cref="DataChangedException">The training or validation files differ from those the run started
+    /// with.</exception>
     /// <exception cref="RunLockedException">Another training is writing the folder.</exception>
-    /// <exception cref="StageMismatchException">The run was made with a stage that was not given, or with another one.</exception>
+    /// <exception cref="StageMismatchException">The run was made with a stage that was not given, or with another
+    /// one.</exception>
     public static async Task<(Ensemble Ensemble, FitResult Result)> ResumeAsync(
         string runDirectory,
         AnomalyDataModule data,
@@ -100,7 +106,8 @@ public sealed class Ensemble : IDisposable
         CancellationToken cancellationToken = default,
         EnsembleLoadOptions? stages = null,
         FitOptions? options = null,
-        IEnsembleTrainer? trainer = null)
+        IEnsembleTrainer? trainer = null
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(runDirectory);
         stages ??= new EnsembleLoadOptions();
@@ -110,7 +117,9 @@ public sealed class Ensemble : IDisposable
         var ensemble = new Ensemble(definition, trainer ?? new EnsembleTrainer());
         try
         {
-            var result = await ensemble.FitAsync(data, runDirectory, options ?? new FitOptions(), progress, cancellationToken).ConfigureAwait(false);
+            var result = await ensemble
+                .FitAsync(data, runDirectory, options ?? new FitOptions(), progress, cancellationToken)
+                .ConfigureAwait(false);
             return (ensemble, result);
         }
         catch
@@ -126,23 +135,39 @@ public sealed class Ensemble : IDisposable
     /// Each finished position is saved atomically, so calling this again on the same directory (after a crash or
     /// cancellation) resumes where it stopped.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The directory holds another run or unrelated files, or there is no validation data.</exception>
+    /// <exception cref="InvalidOperationException">The directory holds another run or unrelated files, or there is no
+    /// validation data.</exception>
     /// <exception cref="StageMismatchException">The directory holds a run made with other stages.</exception>
     /// <exception cref="RunLockedException">Another training is writing the folder (nothing is changed).</exception>
-    /// <exception cref="DataChangedException">Resuming, and the training or validation files differ from those the run started with.</exception>
+    /// <exception cref="DataChangedException">Resuming, and the training or validation files differ from those the run
+    /// started with.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; finished positions stay saved.</exception>
-    public Task<FitResult> FitAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        FitAsync(data, runDirectory, new FitOptions(), progress, cancellationToken);
+    public Task<FitResult> FitAsync(
+        AnomalyDataModule data,
+        string runDirectory,
+        IProgress<EnsembleProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    ) => FitAsync(data, runDirectory, new FitOptions(), progress, cancellationToken);
 
-    /// <summary>As <see cref="FitAsync(AnomalyDataModule, string, IProgress{EnsembleProgress}?, CancellationToken)"/>, with options for resuming.</summary>
-    public async Task<FitResult> FitAsync(AnomalyDataModule data, string runDirectory, FitOptions options, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>As <see cref="FitAsync(AnomalyDataModule, string, IProgress{EnsembleProgress}?, CancellationToken)"/>,
+    /// with options for resuming.</summary>
+    public async Task<FitResult> FitAsync(
+        AnomalyDataModule data,
+        string runDirectory,
+        FitOptions options,
+        IProgress<EnsembleProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
     {
-        var result = await _trainer.FitAsync(Definition, data, runDirectory, options, progress, cancellationToken).ConfigureAwait(false);
+        var result = await _trainer
+            .FitAsync(Definition, data, runDirectory, options, progress, cancellationToken)
+            .ConfigureAwait(false);
         Open(runDirectory);
         return result;
     }
 
-    /// <summary>Trains shard <paramref name="index"/> of <paramref name="count"/> of the positions into a shared run folder (see <see cref="IEnsembleTrainer.TrainShardAsync"/>).</summary>
+    /// <summary>Trains shard <paramref name="index"/> of <paramref name="count"/> of the positions into a shared run
+    /// folder (see <see cref="IEnsembleTrainer.TrainShardAsync"/>).</summary>
     public Task<ShardResult> TrainShardAsync(
         AnomalyDataModule data,
         string runDirectory,
@@ -150,32 +175,51 @@ public sealed class Ensemble : IDisposable
         int count,
         FitOptions? options = null,
         IProgress<EnsembleProgress>? progress = null,
-        CancellationToken cancellationToken = default) =>
-        _trainer.TrainShardAsync(Definition, data, runDirectory, index, count, options ?? new FitOptions(), progress, cancellationToken);
+        CancellationToken cancellationToken = default
+    ) =>
+        _trainer.TrainShardAsync(
+            Definition,
+            data,
+            runDirectory,
+            index,
+            count,
+            options ?? new FitOptions(),
+            progress,
+            cancellationToken
+        );
 
-    /// <summary>Finishes a run trained by shards, then opens it for prediction (see <see cref="IEnsembleTrainer.FinalizeAsync"/>).</summary>
-    public async Task<FitResult> FinalizeAsync(AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Finishes a run trained by shards, then opens it for prediction (see
+    /// <see cref="IEnsembleTrainer.FinalizeAsync"/>).</summary>
+    public async Task<FitResult> FinalizeAsync(
+        AnomalyDataModule data,
+        string runDirectory,
+        IProgress<EnsembleProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
     {
-        var result = await _trainer.FinalizeAsync(Definition, data, runDirectory, progress, cancellationToken).ConfigureAwait(false);
+        var result = await _trainer
+            .FinalizeAsync(Definition, data, runDirectory, progress, cancellationToken)
+            .ConfigureAwait(false);
         Open(runDirectory);
         return result;
     }
 
-    /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>
+    /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results,
+    /// pictures.</summary>
     public Task<EvaluationResult> EvaluateAsync(
         IReadOnlyList<AnomalySample> samples,
         EvaluationOptions? options = null,
         IProgress<EnsembleProgress>? progress = null,
-        CancellationToken cancellationToken = default) =>
-        RequirePredictor().EvaluateAsync(samples, options, progress, cancellationToken);
+        CancellationToken cancellationToken = default
+    ) => RequirePredictor().EvaluateAsync(samples, options, progress, cancellationToken);
 
     /// <summary>Predicts one image file (any size; resized to the image size and back).</summary>
     /// <exception cref="ImageDecodeException">The file cannot be read.</exception>
     public ImagePrediction Predict(string imagePath) => RequirePredictor().Predict(imagePath);
 
     /// <summary>
-    /// Predicts images [B, 3, H, W] or [3, H, W] with values in [0, 1], at any size: they are resized to the image size,
-    /// and maps and masks come back at the input size. Thread-safe.
+    /// Predicts images [B, 3, H, W] or [3, H, W] with values in [0, 1], at any size: they are resized to the image
+    /// size, and maps and masks come back at the input size. Thread-safe.
     /// </summary>
     public IReadOnlyList<ImagePrediction> Predict(Tensor images) => RequirePredictor().Predict(images);
 
@@ -187,21 +231,27 @@ public sealed class Ensemble : IDisposable
     public void Dispose() => Interlocked.Exchange(ref _predictor, null)?.Dispose();
 
     private EnsemblePredictor RequirePredictor() =>
-        Predictor ?? throw new InvalidOperationException("The ensemble is not trained; call FitAsync, or open a run with Ensemble.Load.");
+        Predictor
+        ?? throw new InvalidOperationException(
+            "The ensemble is not trained; call FitAsync, or open a run with Ensemble.Load."
+        );
 
     /// <summary>Opens the run just trained with this definition's stages and replaces the predictor.</summary>
     private void Open(string runDirectory)
     {
-        var predictor = EnsemblePredictor.Load(runDirectory, new EnsembleLoadOptions
-        {
-            Device = Settings.Device,
-            Loggers = Definition.Loggers,
-            Tiler = Definition.Tiler,
-            Joiner = Definition.Joiner,
-            SeamSmoother = Definition.SeamSmoother,
-            PostProcessor = Definition.PostProcessor,
-            Model = Definition.Model,
-        });
+        var predictor = EnsemblePredictor.Load(
+            runDirectory,
+            new EnsembleLoadOptions
+            {
+                Device = Settings.Device,
+                Loggers = Definition.Loggers,
+                Tiler = Definition.Tiler,
+                Joiner = Definition.Joiner,
+                SeamSmoother = Definition.SeamSmoother,
+                PostProcessor = Definition.PostProcessor,
+                Model = Definition.Model,
+            }
+        );
         Interlocked.Exchange(ref _predictor, predictor)?.Dispose();
     }
 }

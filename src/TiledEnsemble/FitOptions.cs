@@ -1,6 +1,9 @@
 namespace TiledEnsemble;
 
-/// <summary>How <see cref="Ensemble.FitAsync(Data.Datasets.AnomalyDataModule, string, FitOptions, System.IProgress{EnsembleProgress}?, System.Threading.CancellationToken)"/> treats an existing run.</summary>
+/// <summary>How
+/// <see
+/// cref="Ensemble.FitAsync(Data.Datasets.AnomalyDataModule, string, FitOptions, System.IProgress{EnsembleProgress}?,
+/// System.Threading.CancellationToken)"/> treats an existing run.</summary>
 public sealed record FitOptions
 {
     /// <summary>

@@ -35,11 +35,26 @@ internal static class ModelFactory
             ModelKind.Padim => new PadimModel(context.Backbone, PadimOptions(s), context.Device),
             ModelKind.Patchcore => new PatchcoreModel(context.Backbone, PatchcoreOptions(s), context.Device),
             ModelKind.FastFlow => new FastflowModel(context.Backbone, FastflowOptions(s), context.Device),
-            ModelKind.Stfpm => new StfpmModel(context.Backbone, new StfpmOptions { Backbone = s.Backbone, Layers = s.Layers, Training = s.Training }, context.Device),
-            ModelKind.ReverseDistillation => new ReverseDistillationModel(context.Backbone, ReverseDistillationOptions(s), context.Device),
+            ModelKind.Stfpm => new StfpmModel(
+                context.Backbone,
+                new StfpmOptions
+                {
+                    Backbone = s.Backbone,
+                    Layers = s.Layers,
+                    Training = s.Training,
+                },
+                context.Device
+            ),
+            ModelKind.ReverseDistillation => new ReverseDistillationModel(
+                context.Backbone,
+                ReverseDistillationOptions(s),
+                context.Device
+            ),
             _ => throw new NotSupportedException(
                 $"The settings name no built-in model ({s.Model?.ToString() ?? "none"}); use one of "
-                + $"{string.Join(", ", Enum.GetNames<ModelKind>())}, or give the model's factory (WithModel(name, factory))."),
+                    + $"{string.Join(", ", Enum.GetNames<ModelKind>())}, or give the model's factory "
+                    + $"(WithModel(name, factory))."
+            ),
         };
     }
 
@@ -90,7 +105,13 @@ internal static class ModelFactory
 
     private static PadimOptions PadimOptions(EnsembleSettings s)
     {
-        var options = new PadimOptions { Backbone = s.Backbone, Layers = s.Layers, NFeatures = s.NFeatures, Seed = s.Seed };
+        var options = new PadimOptions
+        {
+            Backbone = s.Backbone,
+            Layers = s.Layers,
+            NFeatures = s.NFeatures,
+            Seed = s.Seed,
+        };
         return options with { BlurSigma = s.BlurSigma ?? options.BlurSigma };
     }
 
@@ -114,7 +135,14 @@ internal static class ModelFactory
 
     private static FastflowOptions FastflowOptions(EnsembleSettings s)
     {
-        var options = new FastflowOptions { InputSize = s.TileSize, Backbone = s.Backbone, Layers = s.Layers, FlowSteps = s.FlowSteps, Training = s.Training };
+        var options = new FastflowOptions
+        {
+            InputSize = s.TileSize,
+            Backbone = s.Backbone,
+            Layers = s.Layers,
+            FlowSteps = s.FlowSteps,
+            Training = s.Training,
+        };
         return options with
         {
             HiddenRatio = s.HiddenRatio ?? options.HiddenRatio,
@@ -124,7 +152,12 @@ internal static class ModelFactory
 
     private static ReverseDistillationOptions ReverseDistillationOptions(EnsembleSettings s)
     {
-        var options = new ReverseDistillationOptions { Backbone = s.Backbone, Layers = s.Layers, Training = s.Training };
+        var options = new ReverseDistillationOptions
+        {
+            Backbone = s.Backbone,
+            Layers = s.Layers,
+            Training = s.Training,
+        };
         return options with { BlurSigma = s.BlurSigma ?? options.BlurSigma, MapMode = s.MapMode ?? options.MapMode };
     }
 }

@@ -41,9 +41,7 @@ public sealed class TiledEnsembleBuilder
     private Func<EnsembleDefinition, IEnsembleTrainer>? _trainer;
     private ILoggerFactory _loggers = NullLoggerFactory.Instance;
 
-    private TiledEnsembleBuilder()
-    {
-    }
+    private TiledEnsembleBuilder() { }
 
     /// <summary>Starts a builder with the seed configuration's defaults.</summary>
     public static TiledEnsembleBuilder Create() => new();
@@ -108,8 +106,8 @@ public sealed class TiledEnsembleBuilder
     }
 
     /// <summary>
-    /// Settings of the model and its training (backbone, layers, epochs, early stopping, …), for the built-in model chosen
-    /// or a model of one's own (whose factory gets them as <see cref="ModelContext.Settings"/>).
+    /// Settings of the model and its training (backbone, layers, epochs, early stopping, …), for the built-in model
+    /// chosen or a model of one's own (whose factory gets them as <see cref="ModelContext.Settings"/>).
     /// </summary>
     public TiledEnsembleBuilder WithModelSettings(Action<ModelSettings> configure)
     {
@@ -123,8 +121,11 @@ public sealed class TiledEnsembleBuilder
     /// <see cref="IAnomalyModel.Name"/>); <paramref name="settings"/> are what a run records of it. Backbone settings
     /// (<see cref="ModelSettings.Backbone"/>, weights, layers) still choose the backbone the factory is given.
     /// </summary>
-    public TiledEnsembleBuilder WithModel(string name, Func<ModelContext, IAnomalyModel> factory, IReadOnlyDictionary<string, string>? settings = null) =>
-        WithModel(new ModelDefinition(name, factory, settings));
+    public TiledEnsembleBuilder WithModel(
+        string name,
+        Func<ModelContext, IAnomalyModel> factory,
+        IReadOnlyDictionary<string, string>? settings = null
+    ) => WithModel(new ModelDefinition(name, factory, settings));
 
     /// <summary>A model stage of one's own.</summary>
     public TiledEnsembleBuilder WithModel(ModelDefinition model)
@@ -135,7 +136,8 @@ public sealed class TiledEnsembleBuilder
 
     /// <summary>
     /// Passes every model, built-in or of one's own, through <paramref name="decorate"/> as it is made: for
-    /// instrumentation (counting, timing, logging) that leaves results unchanged (see <see cref="ModelDefinition.Decorate"/>).
+    /// instrumentation (counting, timing, logging) that leaves results unchanged (see
+    /// <see cref="ModelDefinition.Decorate"/>).
     /// </summary>
     public TiledEnsembleBuilder WithModelDecorator(Func<ModelContext, IAnomalyModel, IAnomalyModel> decorate)
     {
@@ -176,7 +178,8 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>Manual thresholds (raw values, or fractions of the validation range when <paramref name="normalized"/>).</summary>
+    /// <summary>Manual thresholds (raw values, or fractions of the validation range when
+    /// <paramref name="normalized"/>).</summary>
     public TiledEnsembleBuilder WithManualThresholds(double image, double pixel, bool normalized = false)
     {
         _options.ThresholdMethod = ThresholdMethod.Manual;
@@ -214,10 +217,19 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>The default seam smoothing with a Gaussian of <paramref name="sigma"/> over bands of <paramref name="width"/> × tile.</summary>
-    public TiledEnsembleBuilder WithSeamSmoothing(double sigma = SeamSmoother.DefaultSigma, double width = SeamSmoother.DefaultWidth)
+    /// <summary>The default seam smoothing with a Gaussian of <paramref name="sigma"/> over bands of
+    /// <paramref name="width"/> × tile.</summary>
+    public TiledEnsembleBuilder WithSeamSmoothing(
+        double sigma = SeamSmoother.DefaultSigma,
+        double width = SeamSmoother.DefaultWidth
+    )
     {
-        _options.SeamSmoothing = new SeamSmoothingSettings { Apply = true, Sigma = sigma, Width = width };
+        _options.SeamSmoothing = new SeamSmoothingSettings
+        {
+            Apply = true,
+            Sigma = sigma,
+            Width = width,
+        };
         _seamSmoother = null;
         return this;
     }
@@ -246,11 +258,15 @@ public sealed class TiledEnsembleBuilder
     }
 
     /// <summary>
-    /// How an image's score is made from its positions' predictions (<see cref="ImageScoreAggregation.MeanOfPositions"/>
+    /// How an image's score is made from its positions' predictions
+    /// (<see cref="ImageScoreAggregation.MeanOfPositions"/>
     /// is anomalib's); <paramref name="topK"/> is the number of pixels, at the image size, that
     /// <see cref="ImageScoreAggregation.TopKMeanOfMap"/> averages.
     /// </summary>
-    public TiledEnsembleBuilder WithImageScore(ImageScoreAggregation aggregation, int topK = TiledEnsembleOptions.DefaultImageScoreTopK)
+    public TiledEnsembleBuilder WithImageScore(
+        ImageScoreAggregation aggregation,
+        int topK = TiledEnsembleOptions.DefaultImageScoreTopK
+    )
     {
         _options.ImageScore = aggregation;
         _options.ImageScoreTopK = topK;
@@ -271,7 +287,8 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
-    /// <summary>"cpu", "cuda" or "cuda:N": one device for training and prediction (replaces <see cref="WithDevices"/>).</summary>
+    /// <summary>"cpu", "cuda" or "cuda:N": one device for training and prediction (replaces
+    /// <see cref="WithDevices"/>).</summary>
     public TiledEnsembleBuilder WithDevice(string device)
     {
         _options.Device = device;
@@ -281,7 +298,8 @@ public sealed class TiledEnsembleBuilder
 
     /// <summary>
     /// Trains positions concurrently on several devices of one kind ("cuda:0", "cuda:1"; or "cpu" repeated), one model
-    /// resident on each; prediction runs on the first. The trained run equals one trained on a single device of the kind.
+    /// resident on each; prediction runs on the first. The trained run equals one trained on a single device of the
+    /// kind.
     /// </summary>
     public TiledEnsembleBuilder WithDevices(params string[] devices)
     {
@@ -314,8 +332,8 @@ public sealed class TiledEnsembleBuilder
     }
 
     /// <summary>
-    /// Whether prediction keeps all position models in memory (default) or loads them per batch; evaluation holds one at
-    /// a time unless prediction already holds them all.
+    /// Whether prediction keeps all position models in memory (default) or loads them per batch; evaluation holds one
+    /// at a time unless prediction already holds them all.
     /// </summary>
     public TiledEnsembleBuilder WithResidentModels(bool resident)
     {
@@ -331,14 +349,19 @@ public sealed class TiledEnsembleBuilder
     }
 
     /// <summary>Validates the settings, makes every stage and returns an untrained ensemble.</summary>
-    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Invalid settings; every failure is listed.</exception>
-    /// <exception cref="ArgumentException">A stage does not fit the settings (a tiler of other sizes, say); the message names it.</exception>
-    /// <exception cref="InvalidOperationException">No TorchSharp runtime package (libtorch) is referenced; the message names the three to choose from.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Invalid settings; every failure is
+    /// listed.</exception>
+    /// <exception cref="ArgumentException">A stage does not fit the settings (a tiler of other sizes, say); the message
+    /// names it.</exception>
+    /// <exception cref="InvalidOperationException">No TorchSharp runtime package (libtorch) is referenced; the message
+    /// names the three to choose from.</exception>
     public Ensemble Build()
     {
         Hosting.NativeRuntime.EnsureLoaded();
         var settings = SettingsFreezer.Freeze(_options, customModel: _model is not null);
-        var seamSmoother = !settings.SeamSmoothing ? null : _seamSmoother?.Invoke(settings) ?? EnsembleDefinition.DefaultSeamSmoother(settings);
+        var seamSmoother = !settings.SeamSmoothing
+            ? null
+            : _seamSmoother?.Invoke(settings) ?? EnsembleDefinition.DefaultSeamSmoother(settings);
         var model = _model ?? ModelDefinition.BuiltIn(settings);
         var definition = new EnsembleDefinition(
             settings,
@@ -347,7 +370,8 @@ public sealed class TiledEnsembleBuilder
             seamSmoother,
             _postProcessor?.Invoke(settings) ?? EnsembleDefinition.DefaultPostProcessor(settings, _loggers),
             _decorate is null ? model : model.Decorate(_decorate),
-            _loggers);
+            _loggers
+        );
         return new Ensemble(definition, _trainer?.Invoke(definition) ?? new EnsembleTrainer());
     }
 

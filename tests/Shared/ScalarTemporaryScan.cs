@@ -15,25 +15,36 @@ namespace TiledEnsemble.Tests;
 /// </summary>
 internal static class ScalarTemporaryScan
 {
-    private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+    private const BindingFlags Declared =
+        BindingFlags.Public
+        | BindingFlags.NonPublic
+        | BindingFlags.Instance
+        | BindingFlags.Static
+        | BindingFlags.DeclaredOnly;
 
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
+    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Select(f => (OpCode)f.GetValue(null)!)
         .ToDictionary(o => o.Value);
 
     private static readonly Lazy<IReadOnlySet<string>> Members = new(Scan);
 
-    /// <summary>Keys of TorchSharp's public members (methods, operators, property getters, constructors) that drop a temporary Scalar.</summary>
+    /// <summary>Keys of TorchSharp's public members (methods, operators, property getters, constructors) that drop a
+    /// temporary Scalar.</summary>
     public static IReadOnlySet<string> UnsafeMembers => Members.Value;
 
     /// <summary>
     /// <c>Namespace.Outer+Inner::name(ParameterTypeName,...)</c>: the declaring type's metadata name, the member's
     /// metadata name, and the short metadata names of the parameter types (by-reference marks dropped).
     /// </summary>
-    public static string Key(MethodBase method) =>
-        $"{method.DeclaringType!.FullName}::{method.Name}({string.Join(",", method.GetParameters().Select(p => p.ParameterType.Name.TrimEnd('&')))})";
+    public static string Key(MethodBase method)
+    {
+        var parameters = string.Join(",", method.GetParameters().Select(p => p.ParameterType.Name.TrimEnd('&')));
+        return $"{method.DeclaringType!.FullName}::{method.Name}({parameters})";
+    }
 
-    /// <summary>Whether <paramref name="module"/>'s <c>forward</c> (as its runtime type overrides it) drops a temporary Scalar.</summary>
+    /// <summary>Whether <paramref name="module"/>'s <c>forward</c> (as its runtime type overrides it) drops a temporary
+    /// Scalar.</summary>
     public static bool HasUnsafeForward(torch.nn.Module module)
     {
         for (var type = module.GetType(); type is not null; type = type.BaseType)
@@ -59,8 +70,14 @@ internal static class ScalarTemporaryScan
             {
                 var callees = Callees(method);
                 calls[method] = callees;
-                bool makesScalar = callees.Any(c => c is MethodInfo { ReturnType: var r } && r == scalar || c is ConstructorInfo && c.DeclaringType == scalar);
-                bool disposesScalar = callees.Any(c => c.DeclaringType == scalar && c.Name == nameof(Scalar.Dispose) || c.DeclaringType == typeof(GC) && c.Name == nameof(GC.KeepAlive));
+                bool makesScalar = callees.Any(c =>
+                    c is MethodInfo { ReturnType: var r } && r == scalar
+                    || c is ConstructorInfo && c.DeclaringType == scalar
+                );
+                bool disposesScalar = callees.Any(c =>
+                    c.DeclaringType == scalar && c.Name == nameof(Scalar.Dispose)
+                    || c.DeclaringType == typeof(GC) && c.Name == nameof(GC.KeepAlive)
+                );
                 if (makesScalar && !disposesScalar && !ReturnsScalar(method))
                 {
                     unsafeMethods.Add(method);
@@ -121,13 +138,18 @@ internal static class ScalarTemporaryScan
             {
                 try
                 {
-                    var callee = method.Module.ResolveMethod(BitConverter.ToInt32(il, i), typeArguments, methodArguments);
+                    var callee = method.Module.ResolveMethod(
+                        BitConverter.ToInt32(il, i),
+                        typeArguments,
+                        methodArguments
+                    );
                     if (callee is not null)
                     {
                         callees.Add(callee);
                     }
                 }
-                catch (Exception e) when (e is ArgumentException or TypeLoadException or System.IO.FileNotFoundException)
+                catch (Exception e)
+                    when (e is ArgumentException or TypeLoadException or System.IO.FileNotFoundException)
                 {
                     // A member reference into an assembly this process did not load: not TorchSharp's Scalar.
                 }
@@ -139,13 +161,14 @@ internal static class ScalarTemporaryScan
         return callees;
     }
 
-    private static int OperandSize(OperandType type, byte[] il, int at) => type switch
-    {
-        OperandType.InlineNone => 0,
-        OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
-        OperandType.InlineVar => 2,
-        OperandType.InlineI8 or OperandType.InlineR => 8,
-        OperandType.InlineSwitch => 4 + (4 * BitConverter.ToInt32(il, at)),
-        _ => 4,
-    };
+    private static int OperandSize(OperandType type, byte[] il, int at) =>
+        type switch
+        {
+            OperandType.InlineNone => 0,
+            OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+            OperandType.InlineVar => 2,
+            OperandType.InlineI8 or OperandType.InlineR => 8,
+            OperandType.InlineSwitch => 4 + (4 * BitConverter.ToInt32(il, at)),
+            _ => 4,
+        };
 }

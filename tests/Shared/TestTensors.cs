@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Testing;
 
-/// <summary>Tensor factories for tests that keep their TorchSharp scalars alive across the native call (see TE0001).</summary>
+/// <summary>Tensor factories for tests that keep their TorchSharp scalars alive across the native call (see
+/// TE0001).</summary>
 internal static class TestTensors
 {
     /// <summary>A tensor of the given shape filled with <paramref name="value"/> (float32 unless told).</summary>
@@ -14,7 +15,8 @@ internal static class TestTensors
         return full(shape, fill, dtype);
     }
 
-    /// <summary>Uniform [0, 1) float32 values drawn from a generator seeded with <paramref name="seed"/> (held across the draw, see TE0003).</summary>
+    /// <summary>Uniform [0, 1) float32 values drawn from a generator seeded with <paramref name="seed"/> (held across
+    /// the draw, see TE0003).</summary>
     public static Tensor Rand(long[] shape, ulong seed)
     {
         using var generator = new Generator(seed);
@@ -55,7 +57,8 @@ internal static class TestTensors
         return scalar;
     }
 
-    /// <summary>Whether two tensors are equal element for element (scoped: safe in async tests, where no scope can span an await).</summary>
+    /// <summary>Whether two tensors are equal element for element (scoped: safe in async tests, where no scope can span
+    /// an await).</summary>
     public static bool Same(Tensor a, Tensor b)
     {
         using var scope = NewDisposeScope();

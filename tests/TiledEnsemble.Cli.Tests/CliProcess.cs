@@ -7,7 +7,8 @@ using System.Threading.Tasks;
 
 namespace TiledEnsemble.Cli.Tests;
 
-/// <summary>The real command line in its own process, as a user runs it (signals, locks and exit codes are real).</summary>
+/// <summary>The real command line in its own process, as a user runs it (signals, locks and exit codes are
+/// real).</summary>
 internal sealed class CliProcess : IDisposable
 {
     private readonly Process _process;
@@ -25,9 +26,19 @@ internal sealed class CliProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static CliProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static CliProcess Start(
+        string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment,
+        params string[] args
+    )
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
         start.ArgumentList.Add(typeof(CliApp).Assembly.Location);
         foreach (var argument in args)
         {
@@ -77,7 +88,9 @@ internal sealed class CliProcess : IDisposable
         if (!_process.WaitForExit(timeout))
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"tiled-ensemble did not finish within {timeout}: {_output.Result}{_error.Result}");
+            throw new TimeoutException(
+                $"tiled-ensemble did not finish within {timeout}: {_output.Result}{_error.Result}"
+            );
         }
 
         return (_process.ExitCode, _output.Result, _error.Result);

@@ -14,11 +14,19 @@ public sealed class CliTests : IDisposable
 
     public CliTests()
     {
-        DefectDatasetGenerator.Write(Path.Combine(_root, "data"), new DefectDatasetOptions
-        {
-            Category = "fabric", ImageSize = 64, TrainCount = 6, TestGoodCount = 3, TestPerDefect = 1,
-            DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut }, DefectAreaFraction = 0.02,
-        });
+        DefectDatasetGenerator.Write(
+            Path.Combine(_root, "data"),
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                ImageSize = 64,
+                TrainCount = 6,
+                TestGoodCount = 3,
+                TestPerDefect = 1,
+                DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut },
+                DefectAreaFraction = 0.02,
+            }
+        );
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -26,7 +34,9 @@ public sealed class CliTests : IDisposable
     private string Config(string extra = "", string root = "data")
     {
         var path = Path.Combine(_root, $"config{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(path, $"""
+        File.WriteAllText(
+            path,
+            $"""
             seed: 1
             default_root_dir: results
             tiling:
@@ -48,7 +58,8 @@ public sealed class CliTests : IDisposable
                   backbone: resnet18
                   n_features: 10
             {extra}
-            """);
+            """
+        );
         return path;
     }
 
@@ -80,10 +91,20 @@ public sealed class CliTests : IDisposable
         Assert.True(evalCode == 0, evalError);
         Assert.True(File.Exists(Path.Combine(run, "evaluation", "metrics.json")));
         Assert.True(File.Exists(Path.Combine(run, "evaluation", "predictions.csv")));
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run, "evaluation", "images"), "*.png", SearchOption.AllDirectories));
+        Assert.NotEmpty(
+            Directory.GetFiles(Path.Combine(run, "evaluation", "images"), "*.png", SearchOption.AllDirectories)
+        );
 
         var predictions = Path.Combine(_root, "predictions");
-        var (predictCode, _, predictError) = await Run("predict", "--root", run, "--input", Path.Combine(_root, "data", "fabric", "test", "spot"), "--output", predictions);
+        var (predictCode, _, predictError) = await Run(
+            "predict",
+            "--root",
+            run,
+            "--input",
+            Path.Combine(_root, "data", "fabric", "test", "spot"),
+            "--output",
+            predictions
+        );
         Assert.True(predictCode == 0, predictError);
         var npy = File.ReadAllBytes(Path.Combine(predictions, "000.png.npy"));
         Assert.Equal(0x93, npy[0]);
@@ -130,14 +151,33 @@ public sealed class CliTests : IDisposable
         File.Copy(Path.Combine(_root, "data", "fabric", "test", "good", "000.png"), Path.Combine(folder, "a.png"));
         File.WriteAllText(Path.Combine(folder, "b.png"), "not an image");
 
-        var (code, _, error) = await Run("predict", "--root", run, "--input", folder, "--output", Path.Combine(_root, "out1"));
+        var (code, _, error) = await Run(
+            "predict",
+            "--root",
+            run,
+            "--input",
+            folder,
+            "--output",
+            Path.Combine(_root, "out1")
+        );
         Assert.Equal(CliApp.RuntimeError, code);
         Assert.Contains("b.png", error);
 
-        var skipped = await Run("predict", "--root", run, "--input", folder, "--output", Path.Combine(_root, "out2"), "--skip-bad-files");
+        var skipped = await Run(
+            "predict",
+            "--root",
+            run,
+            "--input",
+            folder,
+            "--output",
+            Path.Combine(_root, "out2"),
+            "--skip-bad-files"
+        );
         Assert.Equal(0, skipped.Code);
         var csv = File.ReadAllLines(Path.Combine(_root, "out2", "predictions.csv"));
-        Assert.Contains(csv, l => l.Contains("b.png") && l.Contains(",,,,\"skipped: not a supported image (PNG, JPEG or BMP), or corrupt"));
+        Assert.Contains(csv, l =>
+            l.Contains("b.png") && l.Contains(",,,,\"skipped: not a supported image (PNG, JPEG or BMP), or corrupt")
+        );
         Assert.Contains(csv, l => l.Contains("a.png") && l.EndsWith("ok"));
     }
 
@@ -160,22 +200,23 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void TrainerSettingsReachTheGradientTrainedModelsAndBadOnesAreNamed()
     {
-        static string Yaml(string monitor, string mode) => $"""
-            TrainModels:
-              model:
-                class_path: Stfpm
-                init_args:
-                  backbone: resnet18
-                  learning_rate: 0.01
-              trainer:
-                max_epochs: 3
-                callbacks:
-                  - class_path: lightning.pytorch.callbacks.EarlyStopping
+        static string Yaml(string monitor, string mode) =>
+            $"""
+                TrainModels:
+                  model:
+                    class_path: Stfpm
                     init_args:
-                      patience: 2
-                      monitor: {monitor}
-                      mode: {mode}
-            """;
+                      backbone: resnet18
+                      learning_rate: 0.01
+                  trainer:
+                    max_epochs: 3
+                    callbacks:
+                      - class_path: lightning.pytorch.callbacks.EarlyStopping
+                        init_args:
+                          patience: 2
+                          monitor: {monitor}
+                          mode: {mode}
+                """;
         var path = Path.Combine(_root, "trainer.yaml");
         File.WriteAllText(path, Yaml("image_AUROC", "max"));
         var config = Cli.Config.RunConfig.Load(path);
@@ -186,16 +227,24 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0.01, config.Options.ModelSettings.LearningRate);
 
         File.WriteAllText(path, Yaml("val_loss", "max"));
-        Assert.Contains("allowed: pixel_AUROC, image_AUROC", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        Assert.Contains(
+            "allowed: pixel_AUROC, image_AUROC",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
         File.WriteAllText(path, Yaml("pixel_AUROC", "min"));
-        Assert.Contains("mode: max", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        Assert.Contains(
+            "mode: max",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
     }
 
     [Fact]
     public void EveryModelOptionHasAKeyInTheConfiguration()
     {
         var path = Path.Combine(_root, "model-options.yaml");
-        File.WriteAllText(path, """
+        File.WriteAllText(
+            path,
+            """
             TrainModels:
               model:
                 class_path: ReverseDistillation
@@ -209,15 +258,28 @@ public sealed class CliTests : IDisposable
               trainer:
                 max_epochs: 4
                 check_val_every_n_epoch: 2
-            """);
+            """
+        );
         var m = Cli.Config.RunConfig.Load(path).Options.ModelSettings;
-        Assert.Equal((2.5, Models.ReverseDistillation.AnomalyMapMode.Multiply, 0.5, true), (m.BlurSigma, m.MapMode, m.HiddenRatio, m.Conv3x3Only));
+        Assert.Equal(
+            (2.5, Models.ReverseDistillation.AnomalyMapMode.Multiply, 0.5, true),
+            (m.BlurSigma, m.MapMode, m.HiddenRatio, m.Conv3x3Only)
+        );
         Assert.Equal((32, 256, 4, 2), (m.ProjectionDimension, m.DistanceChunkSize, m.MaxEpochs, m.ValidationInterval));
 
-        File.WriteAllText(path, "TrainModels:\n  model:\n    class_path: ReverseDistillation\n    init_args:\n      anomaly_map_mode: max\n");
-        Assert.Contains("anomaly_map_mode is 'max'; allowed: add, multiply", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        File.WriteAllText(
+            path,
+            "TrainModels:\n  model:\n    class_path: ReverseDistillation\n    init_args:\n      anomaly_map_mode: max\n"
+        );
+        Assert.Contains(
+            "anomaly_map_mode is 'max'; allowed: add, multiply",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
         File.WriteAllText(path, "TrainModels:\n  model:\n    class_path: Padim\n    init_args:\n      blur_sigma: 0\n");
-        Assert.Contains("BlurSigma must be a positive number of pixels; got 0", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        Assert.Contains(
+            "BlurSigma must be a positive number of pixels; got 0",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
     }
 
     [Fact]
@@ -233,16 +295,25 @@ public sealed class CliTests : IDisposable
         Assert.Empty(Cli.Config.RunConfig.Load(path).Options.Devices);
 
         File.WriteAllText(path, "device: []\n");
-        Assert.Contains("device is an empty list", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        Assert.Contains(
+            "device is an empty list",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
         File.WriteAllText(path, "device: [cpu, gpu0]\n");
-        Assert.Contains("got 'gpu0'", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        Assert.Contains(
+            "got 'gpu0'",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
     }
 
     [Fact]
     public void ImageScoreAndMetricsResolutionAreReadAndBadValuesNamed()
     {
         var path = Path.Combine(_root, "scoring.yaml");
-        File.WriteAllText(path, "image_score: top_k_mean_of_map\nimage_score_top_k: 50\nmetrics_resolution: image_size\n");
+        File.WriteAllText(
+            path,
+            "image_score: top_k_mean_of_map\nimage_score_top_k: 50\nmetrics_resolution: image_size\n"
+        );
         var config = Cli.Config.RunConfig.Load(path);
         Assert.Equal(Joining.ImageScoreAggregation.TopKMeanOfMap, config.Options.ImageScore);
         Assert.Equal(50, config.Options.ImageScoreTopK);
@@ -254,8 +325,14 @@ public sealed class CliTests : IDisposable
         Assert.Equal(Evaluation.MetricResolution.Original, defaults.MetricsResolution);
 
         File.WriteAllText(path, "image_score: max\n");
-        Assert.Contains("image_score is 'max'; allowed: mean_of_positions, max_of_positions, max_of_map, top_k_mean_of_map", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        Assert.Contains(
+            "image_score is 'max'; allowed: mean_of_positions, max_of_positions, max_of_map, top_k_mean_of_map",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
         File.WriteAllText(path, "image_score_top_k: 0\n");
-        Assert.Contains("ImageScoreTopK must be positive; got 0", Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message);
+        Assert.Contains(
+            "ImageScoreTopK must be positive; got 0",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
     }
 }

@@ -13,7 +13,11 @@ public sealed class DoctorTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = await CliApp.RunAsync(new[] { "doctor", "--backbone", "resnet18", "--tile-sizes", "36,50", "--batches", "2" }, output, error);
+        int code = await CliApp.RunAsync(
+            new[] { "doctor", "--backbone", "resnet18", "--tile-sizes", "36,50", "--batches", "2" },
+            output,
+            error
+        );
         Assert.True(code == CliApp.Ok, output + error.ToString());
         var text = output.ToString();
         Assert.Contains("CPU:", text);
@@ -23,7 +27,8 @@ public sealed class DoctorTests
         Assert.Contains("NNPACK: off", text);
         Assert.Contains("resnet18, tile 50×50", text);
 
-        // 2 tile sizes × 2 layouts × the distinct shapes at each (11 at both sizes: the stem, layer1, three per stage).
+        // 2 tile sizes × 2 layouts × the distinct shapes at each (11 at both sizes: the stem, layer1, three per
+        // stage).
         Assert.Contains("OK: 44 convolution runs", text);
     }
 
@@ -42,8 +47,25 @@ public sealed class DoctorTests
     [Fact]
     public void WithOneDnnSwitchedOffByTheEnvironmentTheConvolutionsStillMatch()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { typeof(CliApp).Assembly.Location, "doctor", "--backbone", "resnet18", "--tile-sizes", "40", "--batches", "1" })
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (
+            var argument in new[]
+            {
+                typeof(CliApp).Assembly.Location,
+                "doctor",
+                "--backbone",
+                "resnet18",
+                "--tile-sizes",
+                "40",
+                "--batches",
+                "1",
+            }
+        )
         {
             start.ArgumentList.Add(argument);
         }

@@ -34,8 +34,28 @@ internal sealed class HeadlessChromium : IAsyncDisposable
     public static async Task<HeadlessChromium> StartAsync()
     {
         var profile = Directory.CreateTempSubdirectory("chromium-").FullName;
-        var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank" })
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (
+            var argument in new[]
+            {
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                $"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            }
+        )
         {
             start.ArgumentList.Add(argument);
         }
@@ -68,17 +88,31 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         return browser;
     }
 
-    /// <summary>Opens <paramref name="url"/>, waits for its load event, and returns the value of <paramref name="expression"/> (evaluated as JSON).</summary>
+    /// <summary>Opens <paramref name="url"/>, waits for its load event, and returns the value of
+    /// <paramref name="expression"/> (evaluated as JSON).</summary>
     public async Task<JsonNode?> EvaluateAfterLoadAsync(string url, string expression)
     {
         var target = await SendAsync("Target.createTarget", new JsonObject { ["url"] = "about:blank" }, null);
-        var session = (await SendAsync("Target.attachToTarget", new JsonObject { ["targetId"] = target!["targetId"]!.GetValue<string>(), ["flatten"] = true }, null))!["sessionId"]!.GetValue<string>();
+        var session = (
+            await SendAsync(
+                "Target.attachToTarget",
+                new JsonObject { ["targetId"] = target!["targetId"]!.GetValue<string>(), ["flatten"] = true },
+                null
+            )
+        )!["sessionId"]!.GetValue<string>();
         await SendAsync("Page.enable", new JsonObject(), session);
         await SendAsync("Page.navigate", new JsonObject { ["url"] = url }, session);
-        var script = "new Promise(resolve => { const done = () => resolve(JSON.stringify(" + expression + ")); if (document.readyState === 'complete') done(); else window.addEventListener('load', done); })";
+        var script =
+            "new Promise(resolve => { const done = () => resolve(JSON.stringify("
+            + expression
+            + ")); if (document.readyState === 'complete') done(); else window.addEventListener('load', done); })";
         for (int attempt = 0; attempt < 50; attempt++)
         {
-            var result = await SendAsync("Runtime.evaluate", new JsonObject { ["expression"] = "document.URL", ["returnByValue"] = true }, session);
+            var result = await SendAsync(
+                "Runtime.evaluate",
+                new JsonObject { ["expression"] = "document.URL", ["returnByValue"] = true },
+                session
+            );
             if (result!["result"]!["value"]?.GetValue<string>() != "about:blank")
             {
                 break;
@@ -87,8 +121,18 @@ internal sealed class HeadlessChromium : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        var evaluated = await SendAsync("Runtime.evaluate", new JsonObject { ["expression"] = script, ["awaitPromise"] = true, ["returnByValue"] = true }, session);
-        var text = evaluated!["result"]!["value"]?.GetValue<string>() ?? throw new InvalidOperationException($"The page's expression failed: {evaluated.ToJsonString()}");
+        var evaluated = await SendAsync(
+            "Runtime.evaluate",
+            new JsonObject
+            {
+                ["expression"] = script,
+                ["awaitPromise"] = true,
+                ["returnByValue"] = true,
+            },
+            session
+        );
+        var text = evaluated!["result"]!["value"]?.GetValue<string>()
+            ?? throw new InvalidOperationException($"The page's expression failed: {evaluated.ToJsonString()}");
         return JsonNode.Parse(text);
     }
 
@@ -106,28 +150,38 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         {
             Directory.Delete(_profile, recursive: true);
         }
-        catch (IOException)
-        {
-        }
+        catch (IOException) { }
     }
 
     private async Task<JsonNode?> SendAsync(string method, JsonObject parameters, string? session)
     {
         int id = Interlocked.Increment(ref _nextId);
-        var message = new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters };
+        var message = new JsonObject
+        {
+            ["id"] = id,
+            ["method"] = method,
+            ["params"] = parameters,
+        };
         if (session is not null)
         {
             message["sessionId"] = session;
         }
 
-        await _socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        await _socket.SendAsync(
+            Encoding.UTF8.GetBytes(message.ToJsonString()),
+            WebSocketMessageType.Text,
+            true,
+            CancellationToken.None
+        );
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
             var reply = await ReceiveAsync(timeout.Token);
             if (reply["id"]?.GetValue<int>() == id)
             {
-                return reply["error"] is { } error ? throw new InvalidOperationException($"{method}: {error.ToJsonString()}") : reply["result"];
+                return reply["error"] is { } error
+                    ? throw new InvalidOperationException($"{method}: {error.ToJsonString()}")
+                    : reply["result"];
             }
         }
     }
@@ -141,8 +195,7 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         {
             result = await _socket.ReceiveAsync(buffer, cancellationToken);
             message.Write(buffer, 0, result.Count);
-        }
-        while (!result.EndOfMessage);
+        } while (!result.EndOfMessage);
         return JsonNode.Parse(message.ToArray())!;
     }
 }

@@ -1,4 +1,3 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -9,17 +8,17 @@ using TiledEnsemble.Cli;
 using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Data.Synthetic;
 using TiledEnsemble.Persistence;
+using TiledEnsemble.Testing;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace TiledEnsemble.Cli.Tests;
 
-/// <summary>A real training process is killed part-way; resuming must give exactly what an uninterrupted run gives.</summary>
+/// <summary>A real training process is killed part-way; resuming must give exactly what an uninterrupted run
+/// gives.</summary>
 [CollectionDefinition(nameof(KillAndResumeTests), DisableParallelization = true)]
-public sealed class KillAndResumeCollection
-{
-}
+public sealed class KillAndResumeCollection { }
 
 [Collection(nameof(KillAndResumeTests))]
 public sealed class KillAndResumeTests : IDisposable
@@ -41,8 +40,24 @@ public sealed class KillAndResumeTests : IDisposable
     {
         var killed = Path.Combine(_root, "killed");
         var cli = typeof(CliApp).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { cli, "train", "--config", Path.Combine(_root, "config.yaml"), "--run-dir", killed, "--no-test" })
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (
+            var argument in new[]
+            {
+                cli,
+                "train",
+                "--config",
+                Path.Combine(_root, "config.yaml"),
+                "--run-dir",
+                killed,
+                "--no-test",
+            }
+        )
         {
             start.ArgumentList.Add(argument);
         }
@@ -51,12 +66,19 @@ public sealed class KillAndResumeTests : IDisposable
         {
             var positions = Path.Combine(killed, "positions");
             var deadline = DateTime.UtcNow.AddMinutes(3);
-            while (!child.HasExited && DateTime.UtcNow < deadline && (!Directory.Exists(positions) || Directory.GetFiles(positions, "*.safetensors").Length < 3))
+            while (
+                !child.HasExited
+                && DateTime.UtcNow < deadline
+                && (!Directory.Exists(positions) || Directory.GetFiles(positions, "*.safetensors").Length < 3)
+            )
             {
                 Thread.Sleep(10);
             }
 
-            Assert.False(child.HasExited, "the training finished before it could be killed; the test needs a slower configuration");
+            Assert.False(
+                child.HasExited,
+                "the training finished before it could be killed; the test needs a slower configuration"
+            );
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
         }
@@ -73,10 +95,24 @@ public sealed class KillAndResumeTests : IDisposable
         }
 
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Assert.Equal(0, await CliApp.RunAsync(new[] { "train", "--config", Path.Combine(_root, "config.yaml"), "--run-dir", killed, "--no-test" }, stdout, stderr));
+        Assert.Equal(
+            0,
+            await CliApp.RunAsync(
+                new[] { "train", "--config", Path.Combine(_root, "config.yaml"), "--run-dir", killed, "--no-test" },
+                stdout,
+                stderr
+            )
+        );
         Assert.Contains("resumed", stdout.ToString());
         var straight = Path.Combine(_root, "straight");
-        Assert.Equal(0, await CliApp.RunAsync(new[] { "train", "--config", Path.Combine(_root, "config.yaml"), "--run-dir", straight, "--no-test" }, new StringWriter(), new StringWriter()));
+        Assert.Equal(
+            0,
+            await CliApp.RunAsync(
+                new[] { "train", "--config", Path.Combine(_root, "config.yaml"), "--run-dir", straight, "--no-test" },
+                new StringWriter(),
+                new StringWriter()
+            )
+        );
 
         using var a = Ensemble.Load(killed);
         using var b = Ensemble.Load(straight);
@@ -87,7 +123,10 @@ public sealed class KillAndResumeTests : IDisposable
         Assert.True(TestTensors.Same(pa.AnomalyMap, pb.AnomalyMap));
         foreach (var position in Directory.GetFiles(Path.Combine(straight, "positions")))
         {
-            Assert.Equal(File.ReadAllBytes(position), File.ReadAllBytes(Path.Combine(killed, "positions", Path.GetFileName(position))));
+            Assert.Equal(
+                File.ReadAllBytes(position),
+                File.ReadAllBytes(Path.Combine(killed, "positions", Path.GetFileName(position)))
+            );
         }
     }
 }

@@ -18,9 +18,18 @@ public sealed class ReportTests : IDisposable
     [SkippableFact]
     public async Task TheReportShowsEveryChartAndPictureAndTheMetricsOfMetricsJson()
     {
-        Skip.IfNot(HeadlessChromium.Available, $"{HeadlessChromium.Executable} is not installed (.ci/run installs Debian's chromium)");
+        Skip.IfNot(
+            HeadlessChromium.Available,
+            $"{HeadlessChromium.Executable} is not installed (.ci/run installs Debian's chromium)"
+        );
         TestRunFiles.WriteFabric(_root, 64, trainCount: 6, testGoodCount: 3, DefectKind.Spot, DefectKind.Cut);
-        var config = TestRunFiles.WritePadimConfig(Path.Combine(_root, "config.yaml"), 64, tile: 32, stride: 32, seed: 42);
+        var config = TestRunFiles.WritePadimConfig(
+            Path.Combine(_root, "config.yaml"),
+            64,
+            tile: 32,
+            stride: 32,
+            seed: 42
+        );
         var run = Path.Combine(_root, "run");
         var (code, _, error) = CliProcess.Run(_root, "train", "--config", config, "--run-dir", run);
         Assert.True(code == CliApp.Ok, error);
@@ -30,9 +39,12 @@ public sealed class ReportTests : IDisposable
         await using var browser = await HeadlessChromium.StartAsync();
         var page = await browser.EvaluateAfterLoadAsync(
             new Uri(report).AbsoluteUri,
-            "{ images: [...document.images].map(i => ({ id: i.id, alt: i.alt, loaded: i.complete && i.naturalWidth > 0, width: i.naturalWidth })), " +
-            "metrics: Object.fromEntries([...document.querySelectorAll('[data-metric]')].map(e => [e.dataset.metric, e.dataset.value])), " +
-            "links: [...document.querySelectorAll('.gallery a')].map(a => a.href) }");
+            "{ images: [...document.images].map(i => ({ id: i.id, alt: i.alt, loaded: i.complete && i.naturalWidth > "
+                + "0, width: i.naturalWidth })), "
+                + "metrics: Object.fromEntries([...document.querySelectorAll('[data-metric]')].map(e => "
+                + "[e.dataset.metric, e.dataset.value])), "
+                + "links: [...document.querySelectorAll('.gallery a')].map(a => a.href) }"
+        );
 
         var images = page!["images"]!.AsArray();
         Assert.All(images, i => Assert.True(i!["loaded"]!.GetValue<bool>(), $"{i!["alt"]} did not load"));
@@ -53,7 +65,10 @@ public sealed class ReportTests : IDisposable
         foreach (var metric in metrics.RootElement.EnumerateObject())
         {
             double expected = metric.Value.ValueKind == JsonValueKind.Null ? double.NaN : metric.Value.GetDouble();
-            double actual = double.Parse(shown[metric.Name]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+            double actual = double.Parse(
+                shown[metric.Name]!.GetValue<string>(),
+                System.Globalization.CultureInfo.InvariantCulture
+            );
             Assert.Equal(expected, actual);
         }
     }

@@ -14,8 +14,8 @@ namespace TiledEnsemble.Cli.Tests;
 
 /// <summary>
 /// A careless or hostile user, through the real command line in its own processes: two trainings on one folder,
-/// changed data on resume, signals, header bombs, oversize and colliding files, empty folders, absurd settings and a full
-/// disk. Each ends with the exit code and message docs/cli.md promises, and nothing saved is lost or corrupted.
+/// changed data on resume, signals, header bombs, oversize and colliding files, empty folders, absurd settings and a
+/// full disk. Each ends with the exit code and message docs/cli.md promises, and nothing saved is lost or corrupted.
 /// </summary>
 [Collection(nameof(KillAndResumeTests))]
 public sealed class RunFolderSafetyTests : IDisposable
@@ -35,8 +35,14 @@ public sealed class RunFolderSafetyTests : IDisposable
         var config = Config();
         var run = Path.Combine(_root, "shared");
         using var first = CliProcess.Start(_root, null, "train", "--config", config, "--run-dir", run, "--no-test");
-        Assert.True(first.WaitUntil(() => File.Exists(Path.Combine(run, RunLock.HolderFile)), TimeSpan.FromMinutes(2)), "the first training never took the lock");
-        Assert.False(first.HasExited, "the first training ended before the second could start; the test needs a longer training");
+        Assert.True(
+            first.WaitUntil(() => File.Exists(Path.Combine(run, RunLock.HolderFile)), TimeSpan.FromMinutes(2)),
+            "the first training never took the lock"
+        );
+        Assert.False(
+            first.HasExited,
+            "the first training ended before the second could start; the test needs a longer training"
+        );
 
         var (code, _, error) = CliProcess.Run(_root, "train", "--config", Config(), "--run-dir", run, "--no-test");
         Assert.Equal(CliApp.RuntimeError, code);
@@ -48,7 +54,12 @@ public sealed class RunFolderSafetyTests : IDisposable
         var manifest = RunStore.ReadManifest(run);
         Assert.True(manifest.Complete);
         Assert.Equal(12, manifest.Data!.TrainCount);
-        Assert.Equal(0, CliProcess.Run(_root, "predict", "--root", run, "--input", TestImage(), "--output", Path.Combine(_root, "out")).Code);
+        Assert.Equal(
+            0,
+            CliProcess
+                .Run(_root, "predict", "--root", run, "--input", TestImage(), "--output", Path.Combine(_root, "out"))
+                .Code
+        );
     }
 
     [Fact]
@@ -58,7 +69,10 @@ public sealed class RunFolderSafetyTests : IDisposable
         var run = Path.Combine(_root, "changed");
         using (var training = CliProcess.Start(_root, null, "train", "--config", config, "--run-dir", run, "--no-test"))
         {
-            Assert.True(training.WaitUntil(() => Positions(run) >= 2, TimeSpan.FromMinutes(2)), "no position was saved");
+            Assert.True(
+                training.WaitUntil(() => Positions(run) >= 2, TimeSpan.FromMinutes(2)),
+                "no position was saved"
+            );
             training.Signal("TERM");
             var (code, _, error) = training.Wait(TimeSpan.FromMinutes(2));
             Assert.True(code == CliApp.Terminated, $"SIGTERM gave {code}: {error}");
@@ -80,7 +94,19 @@ public sealed class RunFolderSafetyTests : IDisposable
         Assert.Equal(saved, Positions(run));
 
         // Allowed: it resumes, and Ctrl-C (SIGINT) stops it again with 130 and nothing half-written.
-        using (var resumed = CliProcess.Start(_root, null, "train", "--config", config, "--run-dir", run, "--no-test", "--allow-changed-data"))
+        using (
+            var resumed = CliProcess.Start(
+                _root,
+                null,
+                "train",
+                "--config",
+                config,
+                "--run-dir",
+                run,
+                "--no-test",
+                "--allow-changed-data"
+            )
+        )
         {
             Assert.True(resumed.WaitUntil(() => Positions(run) > saved, TimeSpan.FromMinutes(2)));
             resumed.Signal("INT");
@@ -91,7 +117,9 @@ public sealed class RunFolderSafetyTests : IDisposable
         var finished = CliProcess.Run(_root, "train", "--config", config, "--run-dir", run, "--no-test");
         Assert.True(finished.Code == CliApp.Ok, finished.Error);
         Assert.Equal(8, RunStore.ReadManifest(run).Data!.TrainCount);
-        Assert.DoesNotContain(Directory.GetFiles(run, "*", SearchOption.AllDirectories), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.GetFiles(run, "*", SearchOption.AllDirectories), f =>
+            f.EndsWith(".tmp", StringComparison.Ordinal)
+        );
     }
 
     [Fact]
@@ -104,25 +132,57 @@ public sealed class RunFolderSafetyTests : IDisposable
         Assert.True(new FileInfo(bomb).Length < 100);
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var (code, _, error) = CliProcess.Run(_root, "predict", "--root", run, "--input", bombs, "--output", Path.Combine(_root, "bomb-out"));
+        var (code, _, error) = CliProcess.Run(
+            _root,
+            "predict",
+            "--root",
+            run,
+            "--input",
+            bombs,
+            "--output",
+            Path.Combine(_root, "bomb-out")
+        );
         Assert.Equal(CliApp.RuntimeError, code);
         Assert.Contains("bomb.png", error);
         Assert.Contains("100000×100000", error);
         Assert.Contains("limit of 16384", error);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60));
-        Assert.False(Directory.Exists(Path.Combine(_root, "bomb-out")) && Directory.EnumerateFileSystemEntries(Path.Combine(_root, "bomb-out")).Any());
+        Assert.False(
+            Directory.Exists(Path.Combine(_root, "bomb-out"))
+                && Directory.EnumerateFileSystemEntries(Path.Combine(_root, "bomb-out")).Any()
+        );
 
         File.Copy(TestImage(), Path.Combine(bombs, "good.png"));
-        var skipped = CliProcess.Run(_root, "predict", "--root", run, "--input", bombs, "--output", Path.Combine(_root, "bomb-skip"), "--skip-bad-files");
+        var skipped = CliProcess.Run(
+            _root,
+            "predict",
+            "--root",
+            run,
+            "--input",
+            bombs,
+            "--output",
+            Path.Combine(_root, "bomb-skip"),
+            "--skip-bad-files"
+        );
         Assert.True(skipped.Code == CliApp.Ok, skipped.Error);
         var rows = File.ReadAllLines(Path.Combine(_root, "bomb-skip", "predictions.csv"));
-        Assert.Contains(rows, r => r.StartsWith(bomb, StringComparison.Ordinal) && r.Contains("skipped: the image is 100000×100000"));
+        Assert.Contains(rows, r =>
+            r.StartsWith(bomb, StringComparison.Ordinal) && r.Contains("skipped: the image is 100000×100000")
+        );
         Assert.Contains(rows, r => r.Contains("good.png") && r.EndsWith(",ok", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(_root, "bomb-skip", "bomb.png.npy")));
 
         // In the training folder it stops training, naming the file, before a model is fitted.
         File.Copy(bomb, Path.Combine(_root, "data", "fabric", "train", "good", "zzz.png"));
-        var train = CliProcess.Run(_root, "train", "--config", Config(), "--run-dir", Path.Combine(_root, "bomb-run"), "--no-test");
+        var train = CliProcess.Run(
+            _root,
+            "train",
+            "--config",
+            Config(),
+            "--run-dir",
+            Path.Combine(_root, "bomb-run"),
+            "--no-test"
+        );
         Assert.Equal(CliApp.RuntimeError, train.Code);
         Assert.Contains("zzz.png", train.Error);
         Assert.Contains("100000×100000", train.Error);
@@ -147,7 +207,17 @@ public sealed class RunFolderSafetyTests : IDisposable
         Assert.Contains("wide.png", failed.Error);
         Assert.False(Directory.Exists(output), "outputs were written before the oversize file was refused");
 
-        var (code, _, error) = CliProcess.Run(_root, "predict", "--root", run, "--input", input, "--output", output, "--skip-bad-files");
+        var (code, _, error) = CliProcess.Run(
+            _root,
+            "predict",
+            "--root",
+            run,
+            "--input",
+            input,
+            "--output",
+            output,
+            "--skip-bad-files"
+        );
         Assert.True(code == CliApp.Ok, error);
         var rows = File.ReadAllLines(Path.Combine(output, "predictions.csv")).Skip(1).ToList();
         Assert.Equal(3, rows.Count);
@@ -165,12 +235,26 @@ public sealed class RunFolderSafetyTests : IDisposable
         var empty = Path.Combine(_root, "empty");
         Directory.CreateDirectory(Path.Combine(empty, "fabric", "train", "good"));
         Directory.CreateDirectory(Path.Combine(empty, "fabric", "test", "good"));
-        var emptyTrain = CliProcess.Run(_root, "train", "--config", Config(root: "empty"), "--run-dir", Path.Combine(_root, "never"));
+        var emptyTrain = CliProcess.Run(
+            _root,
+            "train",
+            "--config",
+            Config(root: "empty"),
+            "--run-dir",
+            Path.Combine(_root, "never")
+        );
         Assert.Equal(CliApp.UsageError, emptyTrain.Code);
         Assert.Contains(Path.Combine("fabric", "train", "good"), emptyTrain.Error);
         Assert.Contains("holds no images", emptyTrain.Error);
 
-        var huge = CliProcess.Run(_root, "train", "--config", Config(imageSize: 100_000), "--run-dir", Path.Combine(_root, "huge"));
+        var huge = CliProcess.Run(
+            _root,
+            "train",
+            "--config",
+            Config(imageSize: 100_000),
+            "--run-dir",
+            Path.Combine(_root, "huge")
+        );
         Assert.Equal(CliApp.UsageError, huge.Code);
         Assert.Contains("MaxInputSide", huge.Error);
         Assert.Contains("tile positions", huge.Error);
@@ -185,7 +269,16 @@ public sealed class RunFolderSafetyTests : IDisposable
         Assert.Equal(CliApp.UsageError, configFolder.Code);
         Assert.Contains("is a folder", configFolder.Error);
 
-        var rootFile = CliProcess.Run(_root, "predict", "--root", TestImage(), "--input", TestImage(), "--output", Path.Combine(_root, "o"));
+        var rootFile = CliProcess.Run(
+            _root,
+            "predict",
+            "--root",
+            TestImage(),
+            "--input",
+            TestImage(),
+            "--output",
+            Path.Combine(_root, "o")
+        );
         Assert.Equal(CliApp.UsageError, rootFile.Code);
         Assert.Contains("is a file", rootFile.Error);
     }
@@ -202,7 +295,16 @@ public sealed class RunFolderSafetyTests : IDisposable
             training.Wait(TimeSpan.FromMinutes(1));
         }
 
-        var (code, _, error) = CliProcess.Run(_root, "predict", "--root", run, "--input", TestImage(), "--output", Path.Combine(_root, "o2"));
+        var (code, _, error) = CliProcess.Run(
+            _root,
+            "predict",
+            "--root",
+            run,
+            "--input",
+            TestImage(),
+            "--output",
+            Path.Combine(_root, "o2")
+        );
         Assert.Equal(CliApp.RuntimeError, code);
         Assert.Contains($"tiled-ensemble train --config <its config> --run-dir {run}", error);
     }
@@ -210,13 +312,19 @@ public sealed class RunFolderSafetyTests : IDisposable
     [SkippableFact]
     public void AFullDiskDuringPredictLeavesNoTruncatedFile()
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "mounting a small tmpfs needs root on Linux");
+        Skip.IfNot(
+            OperatingSystem.IsLinux() && Environment.UserName == "root",
+            "mounting a small tmpfs needs root on Linux"
+        );
         var run = TrainedRun();
         var small = Directory.CreateDirectory(Path.Combine(_root, "small")).FullName;
         using (var mount = System.Diagnostics.Process.Start("mount", $"-t tmpfs -o size=64k tmpfs {small}"))
         {
             mount.WaitForExit();
-            Skip.If(mount.ExitCode != 0, $"mount -t tmpfs failed with {mount.ExitCode} (no permission in this environment)");
+            Skip.If(
+                mount.ExitCode != 0,
+                $"mount -t tmpfs failed with {mount.ExitCode} (no permission in this environment)"
+            );
         }
 
         try
@@ -248,7 +356,15 @@ public sealed class RunFolderSafetyTests : IDisposable
         var run = Path.Combine(_root, "trained");
         if (!File.Exists(Path.Combine(run, RunStore.ManifestFile)))
         {
-            var (code, _, error) = CliProcess.Run(_root, "train", "--config", Config(tile: 48, stride: 48), "--run-dir", run, "--no-test");
+            var (code, _, error) = CliProcess.Run(
+                _root,
+                "train",
+                "--config",
+                Config(tile: 48, stride: 48),
+                "--run-dir",
+                run,
+                "--no-test"
+            );
             Assert.True(code == CliApp.Ok, error);
         }
 
@@ -257,14 +373,24 @@ public sealed class RunFolderSafetyTests : IDisposable
 
     private string TestImage() => Path.Combine(_root, "data", "fabric", "test", "good", "000.png");
 
-    private static int Positions(string run) => Directory.Exists(Path.Combine(run, "positions")) ? Directory.GetFiles(Path.Combine(run, "positions"), "*.safetensors").Length : 0;
+    private static int Positions(string run) =>
+        Directory.Exists(Path.Combine(run, "positions"))
+            ? Directory.GetFiles(Path.Combine(run, "positions"), "*.safetensors").Length
+            : 0;
 
     private string Config(string root = "data", int imageSize = 96, int tile = 32, int stride = 16, int workers = 1) =>
-        TestRunFiles.WritePadimConfig(Path.Combine(_root, $"config{Guid.NewGuid():N}.yaml"), imageSize, tile, stride, dataRoot: root, workers: workers);
+        TestRunFiles.WritePadimConfig(
+            Path.Combine(_root, $"config{Guid.NewGuid():N}.yaml"),
+            imageSize,
+            tile,
+            stride,
+            dataRoot: root,
+            workers: workers
+        );
 
     /// <summary>
-    /// A PNG of a signature, an IHDR declaring <paramref name="width"/>×<paramref name="height"/>, one IDAT of an empty
-    /// zlib stream and an IEND: under 100 bytes.
+    /// A PNG of a signature, an IHDR declaring <paramref name="width"/>×<paramref name="height"/>, one IDAT of an
+    /// empty zlib stream and an IEND: under 100 bytes.
     /// </summary>
     private static byte[] PngHeaderOnly(int width, int height)
     {
@@ -272,8 +398,8 @@ public sealed class RunFolderSafetyTests : IDisposable
         var ihdr = new byte[13];
         BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
         BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;  // bit depth
-        ihdr[9] = 2;  // RGB
+        ihdr[8] = 8; // bit depth
+        ihdr[9] = 2; // RGB
         Chunk(png, "IHDR", ihdr);
         Chunk(png, "IDAT", new byte[] { 0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01 });
         Chunk(png, "IEND", Array.Empty<byte>());

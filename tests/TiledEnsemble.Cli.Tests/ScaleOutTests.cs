@@ -13,7 +13,8 @@ namespace TiledEnsemble.Cli.Tests;
 
 /// <summary>
 /// A cluster on one machine: shard workers of the real command line fill one run folder at the same time, one is killed
-/// and rerun, a duplicate is refused, then the final step joins them; the result equals a one-process run byte for byte.
+/// and rerun, a duplicate is refused, then the final step joins them; the result equals a one-process run byte for
+/// byte.
 /// </summary>
 [Collection(nameof(KillAndResumeTests))]
 public sealed class ScaleOutTests : IDisposable
@@ -34,11 +35,45 @@ public sealed class ScaleOutTests : IDisposable
     public void ShardWorkersKilledAndRerunThenFinalizedEqualAOneProcessRunByteForByte()
     {
         var shared = Path.Combine(_root, "shared");
-        using var first = CliProcess.Start(_root, null, "train", "--config", Config, "--run-dir", shared, "--shard", "0/3", "--threads", "1", "--no-test");
-        using (var second = CliProcess.Start(_root, new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = "1" }, "train", "--config", Config, "--run-dir", shared, "--shard", "3", "--threads", "1", "--no-test"))
+        using var first = CliProcess.Start(
+            _root,
+            null,
+            "train",
+            "--config",
+            Config,
+            "--run-dir",
+            shared,
+            "--shard",
+            "0/3",
+            "--threads",
+            "1",
+            "--no-test"
+        );
+        using (
+            var second = CliProcess.Start(
+                _root,
+                new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = "1" },
+                "train",
+                "--config",
+                Config,
+                "--run-dir",
+                shared,
+                "--shard",
+                "3",
+                "--threads",
+                "1",
+                "--no-test"
+            )
+        )
         {
             // Killed once it has saved a position of its own.
-            Assert.True(second.WaitUntil(() => Entries(shared).Any(e => ((e.Row * 5) + e.Column) % 3 == 1), TimeSpan.FromMinutes(2)), "shard 1 saved no position");
+            Assert.True(
+                second.WaitUntil(
+                    () => Entries(shared).Any(e => ((e.Row * 5) + e.Column) % 3 == 1),
+                    TimeSpan.FromMinutes(2)
+                ),
+                "shard 1 saved no position"
+            );
             second.Signal("KILL");
             second.Wait(TimeSpan.FromMinutes(1));
         }
@@ -48,11 +83,39 @@ public sealed class ScaleOutTests : IDisposable
         Assert.Equal(CliApp.RuntimeError, early.Code);
         Assert.True(early.Error.Contains("lacks") || early.Error.Contains("shard worker"), early.Error);
 
-        // The killed shard is rerun (its claim is taken over: its process has ended), the third runs from SLURM's index.
-        var rerun = CliProcess.Run(_root, "train", "--config", Config, "--run-dir", shared, "--shard", "1/3", "--threads", "1", "--no-test");
+        // The killed shard is rerun (its claim is taken over: its process has ended), the third runs from SLURM's
+        // index.
+        var rerun = CliProcess.Run(
+            _root,
+            "train",
+            "--config",
+            Config,
+            "--run-dir",
+            shared,
+            "--shard",
+            "1/3",
+            "--threads",
+            "1",
+            "--no-test"
+        );
         Assert.True(rerun.Code == CliApp.Ok, rerun.Error);
         Assert.Contains("already done", rerun.Output);
-        using (var third = CliProcess.Start(_root, new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "2" }, "train", "--config", Config, "--run-dir", shared, "--shard", "3", "--threads", "1", "--no-test"))
+        using (
+            var third = CliProcess.Start(
+                _root,
+                new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "2" },
+                "train",
+                "--config",
+                Config,
+                "--run-dir",
+                shared,
+                "--shard",
+                "3",
+                "--threads",
+                "1",
+                "--no-test"
+            )
+        )
         {
             var (code, _, error) = third.Wait(TimeSpan.FromMinutes(5));
             Assert.True(code == CliApp.Ok, error);
@@ -61,19 +124,44 @@ public sealed class ScaleOutTests : IDisposable
         var (firstCode, _, firstError) = first.Wait(TimeSpan.FromMinutes(5));
         Assert.True(firstCode == CliApp.Ok, firstError);
         Assert.False(RunStore.ReadManifest(shared).Complete);
-        var finalized = CliProcess.Run(_root, "train", "--config", Config, "--run-dir", shared, "--finalize", "--no-test");
+        var finalized = CliProcess.Run(
+            _root,
+            "train",
+            "--config",
+            Config,
+            "--run-dir",
+            shared,
+            "--finalize",
+            "--no-test"
+        );
         Assert.True(finalized.Code == CliApp.Ok, finalized.Error);
         Assert.Empty(Directory.GetFiles(Path.Combine(shared, "claims")));
 
         var single = Path.Combine(_root, "single");
         var straight = CliProcess.Run(_root, "train", "--config", Config, "--run-dir", single, "--no-test");
         Assert.True(straight.Code == CliApp.Ok, straight.Error);
-        var files = Directory.GetFiles(single, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(single, f)).Where(f => !f.StartsWith(".lock", StringComparison.Ordinal)).OrderBy(f => f).ToList();
+        var files = Directory
+            .GetFiles(single, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(single, f))
+            .Where(f => !f.StartsWith(".lock", StringComparison.Ordinal))
+            .OrderBy(f => f)
+            .ToList();
         Assert.Contains("manifest.json", files);
-        Assert.Equal(25, files.Count(f => f.EndsWith(".safetensors", StringComparison.Ordinal) && f.StartsWith("positions", StringComparison.Ordinal)));
+        Assert.Equal(
+            25,
+            files.Count(f =>
+                f.EndsWith(".safetensors", StringComparison.Ordinal)
+                && f.StartsWith("positions", StringComparison.Ordinal)
+            )
+        );
         foreach (var file in files)
         {
-            Assert.True(File.ReadAllBytes(Path.Combine(single, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(shared, file))), $"{file} differs");
+            Assert.True(
+                File.ReadAllBytes(Path.Combine(single, file))
+                    .AsSpan()
+                    .SequenceEqual(File.ReadAllBytes(Path.Combine(shared, file))),
+                $"{file} differs"
+            );
         }
     }
 
@@ -85,12 +173,35 @@ public sealed class ScaleOutTests : IDisposable
         // This test process holds shard 1 of 2 as a live worker would.
         using (ShardClaim.Acquire(shared, 1, 2))
         {
-            var duplicate = CliProcess.Run(_root, "train", "--config", Config, "--run-dir", shared, "--shard", "1/2", "--no-test");
+            var duplicate = CliProcess.Run(
+                _root,
+                "train",
+                "--config",
+                Config,
+                "--run-dir",
+                shared,
+                "--shard",
+                "1/2",
+                "--no-test"
+            );
             Assert.Equal(CliApp.RuntimeError, duplicate.Code);
-            Assert.Contains($"Shard 1 of 2 of '{shared}' is being trained by process {Environment.ProcessId} on host {Environment.MachineName}", duplicate.Error);
+            Assert.Contains(
+                $"Shard 1 of 2 of '{shared}' is being trained by process {Environment.ProcessId} on host "
+                    + $"{Environment.MachineName}",
+                duplicate.Error
+            );
             Assert.False(Directory.Exists(Path.Combine(shared, "positions")));
 
-            var finalize = CliProcess.Run(_root, "train", "--config", Config, "--run-dir", shared, "--finalize", "--no-test");
+            var finalize = CliProcess.Run(
+                _root,
+                "train",
+                "--config",
+                Config,
+                "--run-dir",
+                shared,
+                "--finalize",
+                "--no-test"
+            );
             Assert.Equal(CliApp.RuntimeError, finalize.Code);
             Assert.Contains("shard worker", finalize.Error);
         }
@@ -99,10 +210,24 @@ public sealed class ScaleOutTests : IDisposable
         using (var ended = System.Diagnostics.Process.Start("true")!)
         {
             ended.WaitForExit();
-            File.WriteAllText(Path.Combine(shared, "claims", "shard-1-of-2.json"), $$"""{"Index":1,"Count":2,"Host":"{{Environment.MachineName}}","ProcessId":{{ended.Id}},"Since":"2026-01-01T00:00:00+00:00"}""");
+            File.WriteAllText(
+                Path.Combine(shared, "claims", "shard-1-of-2.json"),
+                $$"""{"Index":1,"Count":2,"Host":"{{Environment.MachineName}}","ProcessId":{{ended.Id}},"""
+                    + "\"Since\":\"2026-01-01T00:00:00+00:00\"}"
+            );
         }
 
-        var rerun = CliProcess.Run(_root, "train", "--config", Config, "--run-dir", shared, "--shard", "1/2", "--no-test");
+        var rerun = CliProcess.Run(
+            _root,
+            "train",
+            "--config",
+            Config,
+            "--run-dir",
+            shared,
+            "--shard",
+            "1/2",
+            "--no-test"
+        );
         Assert.True(rerun.Code == CliApp.Ok, rerun.Error);
         Assert.Contains("Shard 1 of 2: trained 12 of its 12 position(s)", rerun.Output);
     }
@@ -111,16 +236,26 @@ public sealed class ScaleOutTests : IDisposable
     public void ShardsPartitionTheGridAndTheIndexComesFromTheClusterWhenOnlyNIsGiven()
     {
         var grid = TileGrid.Create(new Size2D(96, 96), new Size2D(32, 32), new Size2D(16, 16));
-        var all = Enumerable.Range(0, 4).SelectMany(k => EnsembleTrainer.ShardPositions(grid, k, 4)).Select(p => (p.Row, p.Column)).ToList();
+        var all = Enumerable
+            .Range(0, 4)
+            .SelectMany(k => EnsembleTrainer.ShardPositions(grid, k, 4))
+            .Select(p => (p.Row, p.Column))
+            .ToList();
         Assert.Equal(grid.Count, all.Count);
         Assert.Equal(grid.Count, all.Distinct().Count());
-        Assert.Equal(new[] { (0, 0), (0, 4), (1, 3), (2, 2), (3, 1), (4, 0), (4, 4) }, EnsembleTrainer.ShardPositions(grid, 0, 4).Select(p => (p.Row, p.Column)));
+        Assert.Equal(
+            new[] { (0, 0), (0, 4), (1, 3), (2, 2), (3, 1), (4, 0), (4, 4) },
+            EnsembleTrainer.ShardPositions(grid, 0, 4).Select(p => (p.Row, p.Column))
+        );
         Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleTrainer.ShardPositions(grid, 4, 4));
 
         Assert.Equal((2, 5), ShardOption.Parse("2/5", _ => null));
         Assert.Equal((3, 4), ShardOption.Parse("4", v => v == "JOB_COMPLETION_INDEX" ? "3" : null));
         Assert.Equal((1, 4), ShardOption.Parse("4", v => v == "SLURM_ARRAY_TASK_ID" ? "1" : null));
-        Assert.Contains("JOB_COMPLETION_INDEX", Assert.Throws<ConfigException>(() => ShardOption.Parse("4", _ => null)).Message);
+        Assert.Contains(
+            "JOB_COMPLETION_INDEX",
+            Assert.Throws<ConfigException>(() => ShardOption.Parse("4", _ => null)).Message
+        );
         Assert.Throws<ConfigException>(() => ShardOption.Parse("4/4", _ => null));
         Assert.Throws<ConfigException>(() => ShardOption.Parse("x", _ => null));
     }

@@ -7,17 +7,44 @@ namespace TiledEnsemble.Cli.Tests;
 internal static class TestRunFiles
 {
     /// <summary>Writes <c>root/data/fabric</c> (MVTec layout) with one test image per defect kind.</summary>
-    public static void WriteFabric(string root, int imageSize, int trainCount, int testGoodCount, params DefectKind[] defects) =>
-        DefectDatasetGenerator.Write(Path.Combine(root, "data"), new DefectDatasetOptions
-        {
-            Category = "fabric", ImageSize = imageSize, TrainCount = trainCount, TestGoodCount = testGoodCount, TestPerDefect = 1,
-            DefectKinds = defects, DefectAreaFraction = 0.02,
-        });
+    public static void WriteFabric(
+        string root,
+        int imageSize,
+        int trainCount,
+        int testGoodCount,
+        params DefectKind[] defects
+    ) =>
+        DefectDatasetGenerator.Write(
+            Path.Combine(root, "data"),
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                ImageSize = imageSize,
+                TrainCount = trainCount,
+                TestGoodCount = testGoodCount,
+                TestPerDefect = 1,
+                DefectKinds = defects,
+                DefectAreaFraction = 0.02,
+            }
+        );
 
-    /// <summary>Writes a Padim configuration (10 features) over <c>dataRoot</c> to <paramref name="path"/>; returns the path.</summary>
-    public static string WritePadimConfig(string path, int imageSize, int tile, int stride, int batch = 4, int seed = 3, string dataRoot = "data", int workers = 1, string extra = "")
+    /// <summary>Writes a Padim configuration (10 features) over <c>dataRoot</c> to <paramref name="path"/>; returns the
+    /// path.</summary>
+    public static string WritePadimConfig(
+        string path,
+        int imageSize,
+        int tile,
+        int stride,
+        int batch = 4,
+        int seed = 3,
+        string dataRoot = "data",
+        int workers = 1,
+        string extra = ""
+    )
     {
-        File.WriteAllText(path, $"""
+        File.WriteAllText(
+            path,
+            $"""
             seed: {seed}
             tiling:
               image_size: {imageSize}
@@ -37,7 +64,8 @@ internal static class TestRunFiles
                 init_args:
                   n_features: 10
             {extra}
-            """);
+            """
+        );
         return path;
     }
 }

@@ -7,8 +7,7 @@ namespace TiledEnsemble.Tests;
 
 internal static class TensorAssert
 {
-    public static void Shape(Tensor tensor, params long[] expected) =>
-        Assert.Equal(expected, tensor.shape);
+    public static void Shape(Tensor tensor, params long[] expected) => Assert.Equal(expected, tensor.shape);
 
     public static void BitEqual(Tensor expected, Tensor actual)
     {

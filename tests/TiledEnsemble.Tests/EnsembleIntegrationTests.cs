@@ -1,4 +1,3 @@
-using TiledEnsemble.Testing;
 using System;
 using System.IO;
 using System.Linq;
@@ -7,6 +6,7 @@ using System.Threading.Tasks;
 using TiledEnsemble.Evaluation;
 using TiledEnsemble.Models;
 using TiledEnsemble.Persistence;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -28,12 +28,14 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
-    private static TiledEnsembleBuilder Tiled(int seed = 42) => TiledEnsembleBuilder.Create()
-        .WithImageSize(128)
-        .WithTiling(tileSize: 64, stride: 32)
-        .WithModel(ModelKind.Padim, m => m.NFeatures = 40)
-        .WithBatchSizes(8, 8)
-        .WithSeed(seed);
+    private static TiledEnsembleBuilder Tiled(int seed = 42) =>
+        TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(128)
+            .WithTiling(tileSize: 64, stride: 32)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 40)
+            .WithBatchSizes(8, 8)
+            .WithSeed(seed);
 
     [Fact]
     public async Task TrainsEvaluatesSavesReloadsAndPredictsTheSame()
@@ -47,13 +49,21 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         // Training set a fixed mmap threshold (the after-training one, or one another test chose, which training must
         // not override; RetentionPolicyTests pin down which and when).
         bool environmentChose = Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null;
-        Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux) && !environmentChose, TiledEnsemble.Hosting.NativeAllocator.AppliedThresholdBytes > 0);
+        Assert.Equal(
+            System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(
+                System.Runtime.InteropServices.OSPlatform.Linux
+            ) && !environmentChose,
+            TiledEnsemble.Hosting.NativeAllocator.AppliedThresholdBytes > 0
+        );
         Assert.True(ensemble.IsTrained);
         Assert.Equal(9, Directory.GetFiles(Path.Combine(run, "positions"), "*.safetensors").Length);
         Assert.Equal(9, Directory.GetFiles(Path.Combine(run, "positions"), "*.json").Length); // one entry per position
 
         var pictures = Path.Combine(_runs, "pictures");
-        var evaluation = await ensemble.EvaluateAsync(_data.Module().Test, new EvaluationOptions { VisualizationDirectory = pictures });
+        var evaluation = await ensemble.EvaluateAsync(
+            _data.Module().Test,
+            new EvaluationOptions { VisualizationDirectory = pictures }
+        );
         foreach (var (name, value) in evaluation.Metrics)
         {
             _output.WriteLine($"{name}: {value:F4}");
@@ -90,7 +100,9 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
         });
         using (var first = Tiled().Build())
         {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.FitAsync(_data.Module(), run, progress, cancellation.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                first.FitAsync(_data.Module(), run, progress, cancellation.Token)
+            );
         }
 
         Assert.Equal(4, Directory.GetFiles(Path.Combine(run, "positions"), "*.safetensors").Length);
@@ -103,7 +115,9 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
 
             using var straight = Tiled().Build();
             await straight.FitAsync(_data.Module(), Path.Combine(_runs, "straight"));
-            using var images = stack(new[] { Data.Imaging.ImageIO.ReadImage(Path.Combine(_data.Root, "fabric", "test", "cut", "001.png")) });
+            using var images = stack(
+                new[] { Data.Imaging.ImageIO.ReadImage(Path.Combine(_data.Root, "fabric", "test", "cut", "001.png")) }
+            );
             var x = resumed.Predict(images).Single();
             var y = straight.Predict(images).Single();
             Assert.Equal(y.RawScore, x.RawScore);
@@ -122,16 +136,28 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
             using var tiled = Tiled(seed).Build();
             await tiled.FitAsync(_data.Module(), Path.Combine(_runs, $"tiled{seed}"));
             var tiledPixel = (await tiled.EvaluateAsync(_data.Module().Test)).Metrics["pixel_AUROC"];
-            using var single = TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(64, 64).WithModel(ModelKind.Padim, m => m.NFeatures = 40).WithSeed(seed).WithBatchSizes(8, 8).Build();
+            using var single = TiledEnsembleBuilder
+                .Create()
+                .WithImageSize(64)
+                .WithTiling(64, 64)
+                .WithModel(ModelKind.Padim, m => m.NFeatures = 40)
+                .WithSeed(seed)
+                .WithBatchSizes(8, 8)
+                .Build();
             await single.FitAsync(_data.Module(), Path.Combine(_runs, $"single{seed}"));
             var singlePixel = (await single.EvaluateAsync(_data.Module().Test)).Metrics["pixel_AUROC"];
             _output.WriteLine($"seed {seed}: tiled pixel AUROC {tiledPixel:F4}, single {singlePixel:F4}");
             margins.Add((1 - tiledPixel) / (1 - singlePixel));
         }
 
-        // With the ImageNet backbone both are close to 1, so compare what they miss: the tiled ensemble's 1 − AUROC is
-        // well below the single model's (0.48 and 0.12 of it when written).
-        Assert.All(margins, m => Assert.True(m < 0.7, $"tiled/single ratios of 1 − pixel AUROC: {string.Join(", ", margins.Select(v => v.ToString("F3")))}"));
+        // With the ImageNet backbone both are close to 1, so compare what they miss: the tiled ensemble's 1 − AUROC
+        // is well below the single model's (0.48 and 0.12 of it when written).
+        Assert.All(margins, m =>
+            Assert.True(
+                m < 0.7,
+                $"tiled/single ratios of 1 − pixel AUROC: {string.Join(", ", margins.Select(v => v.ToString("F3")))}"
+            )
+        );
     }
 
     [Fact]
@@ -166,15 +192,25 @@ public sealed class EnsembleIntegrationTests : IClassFixture<GeneratedData>, IDi
     [InlineData(PostProcessing.Stage.None, PostProcessing.Stage.Image)]
     [InlineData(PostProcessing.Stage.Tile, PostProcessing.Stage.Tile)]
     [InlineData(PostProcessing.Stage.Tile, PostProcessing.Stage.Image)]
-    public async Task EveryNormalizationAndThresholdingStagePredicts(PostProcessing.Stage normalization, PostProcessing.Stage thresholding)
+    public async Task EveryNormalizationAndThresholdingStagePredicts(
+        PostProcessing.Stage normalization,
+        PostProcessing.Stage thresholding
+    )
     {
-        using var ensemble = Tiled().WithTiling(64, 64).WithNormalization(normalization).WithThresholding(PostProcessing.ThresholdMethod.F1Adaptive, thresholding).Build();
+        using var ensemble = Tiled()
+            .WithTiling(64, 64)
+            .WithNormalization(normalization)
+            .WithThresholding(PostProcessing.ThresholdMethod.F1Adaptive, thresholding)
+            .Build();
         await ensemble.FitAsync(_data.Module(), Path.Combine(_runs, $"stages-{normalization}-{thresholding}"));
         using var prediction = ensemble.Predict(Path.Combine(_data.Root, "fabric", "test", "spot", "000.png"));
         Assert.Equal(new long[] { 1, 128, 128 }, prediction.AnomalyMap.shape);
         Assert.False(float.IsNaN(TestTensors.Max(prediction.AnomalyMap)));
         var evaluation = await ensemble.EvaluateAsync(_data.Module().Test);
-        Assert.True(evaluation.Metrics["pixel_AUROC"] > 0.7, $"pixel AUROC {evaluation.Metrics["pixel_AUROC"]} with {normalization}/{thresholding}");
+        Assert.True(
+            evaluation.Metrics["pixel_AUROC"] > 0.7,
+            $"pixel AUROC {evaluation.Metrics["pixel_AUROC"]} with {normalization}/{thresholding}"
+        );
     }
 
     [Fact]

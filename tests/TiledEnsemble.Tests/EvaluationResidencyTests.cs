@@ -1,10 +1,10 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using TiledEnsemble.Models;
+using TiledEnsemble.Testing;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -24,9 +24,15 @@ public sealed class EvaluationResidencyTests : IDisposable
     public async Task EvaluationLoadsOneModelAtATimeAndUsesResidentModelsWhenPredictionLoadedThem()
     {
         using var data = new GeneratedData();
-        using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(128).WithTiling(64, 32)
-            .WithModel(ModelKind.Padim, m => m.NFeatures = 10).WithPretrainedBackbone(false).WithBatchSizes(8, 8)
-            .WithModelDecorator((_, model) => new CountedModel(model, this)).Build();
+        using var ensemble = TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(128)
+            .WithTiling(64, 32)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 10)
+            .WithPretrainedBackbone(false)
+            .WithBatchSizes(8, 8)
+            .WithModelDecorator((_, model) => new CountedModel(model, this))
+            .Build();
         Assert.True(ensemble.Settings.KeepModelsResident);
         await ensemble.FitAsync(data.Module(), Path.Combine(_runs, "run"));
         Assert.Equal(0, Volatile.Read(ref _alive));
@@ -68,9 +74,10 @@ public sealed class EvaluationResidencyTests : IDisposable
             Interlocked.Increment(ref counts._created);
             int alive = Interlocked.Increment(ref counts._alive);
             int peak;
-            while (alive > (peak = Volatile.Read(ref counts._peak)) && Interlocked.CompareExchange(ref counts._peak, alive, peak) != peak)
-            {
-            }
+            while (
+                alive > (peak = Volatile.Read(ref counts._peak))
+                && Interlocked.CompareExchange(ref counts._peak, alive, peak) != peak
+            ) { }
         }
 
         public string Name => _inner.Name;
@@ -79,7 +86,8 @@ public sealed class EvaluationResidencyTests : IDisposable
 
         public bool IsFitted => _inner.IsFitted;
 
-        public void Fit(IEnumerable<Tensor> batches, CancellationToken cancellationToken = default) => _inner.Fit(batches, cancellationToken);
+        public void Fit(IEnumerable<Tensor> batches, CancellationToken cancellationToken = default) =>
+            _inner.Fit(batches, cancellationToken);
 
         public ModelPrediction Predict(Tensor images) => _inner.Predict(images);
 

@@ -14,7 +14,8 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Tests;
 
-/// <summary>Pixel metrics at the original resolution or the image size, and image-score aggregations, against references computed here.</summary>
+/// <summary>Pixel metrics at the original resolution or the image size, and image-score aggregations, against
+/// references computed here.</summary>
 public sealed class EvaluationResolutionTests : IDisposable
 {
     private readonly string _runs = Directory.CreateTempSubdirectory("resolution-").FullName;
@@ -22,8 +23,14 @@ public sealed class EvaluationResolutionTests : IDisposable
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
     // The generated images are 128²; the ensemble works at 64² in 3×3 tiles of 32.
-    private static TiledEnsembleBuilder Small() => TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(32, 16)
-        .WithModel(ModelKind.Padim, m => m.NFeatures = 10).WithPretrainedBackbone(false).WithBatchSizes(8, 8);
+    private static TiledEnsembleBuilder Small() =>
+        TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(64)
+            .WithTiling(32, 16)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 10)
+            .WithPretrainedBackbone(false)
+            .WithBatchSizes(8, 8);
 
     [Fact]
     public async Task PixelMetricsAreComputedOnTheOriginalMasksOrAtTheImageSizeAsAsked()
@@ -34,7 +41,10 @@ public sealed class EvaluationResolutionTests : IDisposable
         await ensemble.FitAsync(module, Path.Combine(_runs, "run"));
 
         var original = await ensemble.EvaluateAsync(module.Test);
-        var atImageSize = await ensemble.EvaluateAsync(module.Test, new EvaluationOptions { Resolution = MetricResolution.ImageSize });
+        var atImageSize = await ensemble.EvaluateAsync(
+            module.Test,
+            new EvaluationOptions { Resolution = MetricResolution.ImageSize }
+        );
 
         // References: the maps Predict returns (at each file's size, or at the image size when given an image of that
         // size) against the mask files as drawn, or resized to the image size as the loader resizes them.
@@ -46,7 +56,9 @@ public sealed class EvaluationResolutionTests : IDisposable
         // Image metrics do not depend on the resolution; every aggregation is reported (the configured one is checked
         // against image_AUROC without normalization below).
         Assert.Equal(original.Metrics["image_AUROC"], atImageSize.Metrics["image_AUROC"]);
-        Assert.All(ImageScores.Aggregations, a => Assert.InRange(original.Metrics[$"image_AUROC_{ImageScores.Name(a)}"], 0, 1));
+        Assert.All(ImageScores.Aggregations, a =>
+            Assert.InRange(original.Metrics[$"image_AUROC_{ImageScores.Name(a)}"], 0, 1)
+        );
     }
 
     [Fact]
@@ -54,16 +66,32 @@ public sealed class EvaluationResolutionTests : IDisposable
     {
         using var data = new GeneratedData();
         var module = data.Module();
-        using var ensemble = Small().WithImageScore(ImageScoreAggregation.TopKMeanOfMap, topK: 5).WithNormalization(Stage.None).Build();
+        using var ensemble = Small()
+            .WithImageScore(ImageScoreAggregation.TopKMeanOfMap, topK: 5)
+            .WithNormalization(Stage.None)
+            .Build();
         await ensemble.FitAsync(module, Path.Combine(_runs, "top-k"));
-        Assert.Equal(ImageScoreAggregation.TopKMeanOfMap, Persistence.RunStore.ReadManifest(ensemble.RunDirectory!).Settings!.ImageScore);
+        Assert.Equal(
+            ImageScoreAggregation.TopKMeanOfMap,
+            Persistence.RunStore.ReadManifest(ensemble.RunDirectory!).Settings!.ImageScore
+        );
 
-        // At the image size the returned map is the joined map itself: the score is the mean of its five largest values.
+        // At the image size the returned map is the joined map itself: the score is the mean of its five largest
+        // values.
         using (var scope = NewDisposeScope())
         {
-            var image = ImageIO.Resize(ImageIO.ReadImage(module.Test.First(s => s.Label == SampleLabel.Anomalous).ImagePath), 64);
+            var image = ImageIO.Resize(
+                ImageIO.ReadImage(module.Test.First(s => s.Label == SampleLabel.Anomalous).ImagePath),
+                64
+            );
             using var prediction = ensemble.Predict(image).Single();
-            var largest = prediction.AnomalyMap.flatten().data<float>().ToArray().OrderByDescending(v => v).Take(5).Average(v => (double)v);
+            var largest = prediction
+                .AnomalyMap.flatten()
+                .data<float>()
+                .ToArray()
+                .OrderByDescending(v => v)
+                .Take(5)
+                .Average(v => (double)v);
             Assert.Equal(largest, prediction.RawScore, 4);
         }
 
@@ -77,7 +105,10 @@ public sealed class EvaluationResolutionTests : IDisposable
     }
 
     /// <summary>Exact pixel AUROC (Mann-Whitney, ties counted half) at the files' resolution and at 64².</summary>
-    private static (double Original, double ImageSize) ReferencePixelAuroc(Ensemble ensemble, IReadOnlyList<AnomalySample> samples)
+    private static (double Original, double ImageSize) ReferencePixelAuroc(
+        Ensemble ensemble,
+        IReadOnlyList<AnomalySample> samples
+    )
     {
         var original = new List<(float, bool)>();
         var small = new List<(float, bool)>();
@@ -85,7 +116,9 @@ public sealed class EvaluationResolutionTests : IDisposable
         {
             using var scope = NewDisposeScope();
             var image = ImageIO.ReadImage(sample.ImagePath);
-            var mask = sample.MaskPath is null ? zeros(1, image.shape[1], image.shape[2]) : ImageIO.ReadMask(sample.MaskPath);
+            var mask = sample.MaskPath is null
+                ? zeros(1, image.shape[1], image.shape[2])
+                : ImageIO.ReadMask(sample.MaskPath);
             using (var full = ensemble.Predict(image).Single())
             {
                 Collect(original, full.AnomalyMap, mask);
@@ -111,10 +144,12 @@ public sealed class EvaluationResolutionTests : IDisposable
     {
         var sorted = pixels.OrderBy(p => p.Score).ToArray();
         double rankSum = 0;
-        long positives = sorted.LongCount(p => p.Positive), negatives = sorted.Length - positives;
-        for (int i = 0; i < sorted.Length;)
+        long positives = sorted.LongCount(p => p.Positive),
+            negatives = sorted.Length - positives;
+        for (int i = 0; i < sorted.Length; )
         {
-            int j = i, positivesHere = 0;
+            int j = i,
+                positivesHere = 0;
             while (j < sorted.Length && sorted[j].Score == sorted[i].Score)
             {
                 positivesHere += sorted[j].Positive ? 1 : 0;

@@ -11,24 +11,37 @@ public sealed class GeneratedData : IDisposable
     public GeneratedData()
     {
         Root = Directory.CreateTempSubdirectory("ensemble-data-").FullName;
-        DefectDatasetGenerator.Write(Root, new DefectDatasetOptions
-        {
-            Category = "fabric",
-            Texture = TextureKind.WovenFabric,
-            ImageSize = 128,
-            TrainCount = 20,
-            TestGoodCount = 6,
-            TestPerDefect = 2,
-            DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut, DefectKind.Scratch },
-            DefectAreaFraction = 0.004,
-            Seed = 11,
-        });
+        DefectDatasetGenerator.Write(
+            Root,
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                Texture = TextureKind.WovenFabric,
+                ImageSize = 128,
+                TrainCount = 20,
+                TestGoodCount = 6,
+                TestPerDefect = 2,
+                DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut, DefectKind.Scratch },
+                DefectAreaFraction = 0.004,
+                Seed = 11,
+            }
+        );
     }
 
     public string Root { get; }
 
     public AnomalyDataModule Module(int batch = 8) =>
-        AnomalyDataModule.MvtecAD(Root, "fabric", loader: new LoaderOptions { ImageSize = 128, TrainBatchSize = batch, EvalBatchSize = batch, NumWorkers = 2 });
+        AnomalyDataModule.MvtecAD(
+            Root,
+            "fabric",
+            loader: new LoaderOptions
+            {
+                ImageSize = 128,
+                TrainBatchSize = batch,
+                EvalBatchSize = batch,
+                NumWorkers = 2,
+            }
+        );
 
     public void Dispose()
     {
@@ -36,8 +49,6 @@ public sealed class GeneratedData : IDisposable
         {
             Directory.Delete(Root, recursive: true);
         }
-        catch (IOException)
-        {
-        }
+        catch (IOException) { }
     }
 }

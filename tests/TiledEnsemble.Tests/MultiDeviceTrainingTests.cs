@@ -20,18 +20,28 @@ public sealed class MultiDeviceTrainingTests : IDisposable
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
     // 128² images in 3×3 tiles of 64 with stride 32: nine positions to share out.
-    private static TiledEnsembleBuilder Small() => TiledEnsembleBuilder.Create().WithImageSize(128).WithTiling(64, 32)
-        .WithModel(ModelKind.Padim, m => m.NFeatures = 10).WithPretrainedBackbone(false).WithBatchSizes(8, 8);
+    private static TiledEnsembleBuilder Small() =>
+        TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(128)
+            .WithTiling(64, 32)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 10)
+            .WithPretrainedBackbone(false)
+            .WithBatchSizes(8, 8);
 
     [Fact]
     public async Task TwoDevicesTrainAtOnceEachWithItsOwnBackboneAndTheRunEqualsAOneDeviceRun()
     {
         using var data = new GeneratedData();
-        var backbones = new ConcurrentDictionary<object, ConcurrentBag<(int Row, int Column)>>(ReferenceEqualityComparer.Instance);
+        var backbones = new ConcurrentDictionary<object, ConcurrentBag<(int Row, int Column)>>(
+            ReferenceEqualityComparer.Instance
+        );
         bool overlapped = true;
         IAnomalyModel Recording(ModelContext context, IAnomalyModel model)
         {
-            backbones.GetOrAdd(context.Backbone, _ => new ConcurrentBag<(int, int)>()).Add((context.Position.Row, context.Position.Column));
+            backbones
+                .GetOrAdd(context.Backbone, _ => new ConcurrentBag<(int, int)>())
+                .Add((context.Position.Row, context.Position.Column));
 
             // The first model of each worker waits until the other worker has made one: this returns at once only when
             // both workers really train at the same time.
@@ -49,7 +59,11 @@ public sealed class MultiDeviceTrainingTests : IDisposable
             Assert.Equal(new[] { "cpu", "cpu" }, ensemble.Settings.TrainingDevices);
             Assert.Equal("cpu", ensemble.Settings.Device);
             var reports = new ConcurrentBag<string>();
-            await ensemble.FitAsync(data.Module(), several, new SyncProgress<EnsembleProgress>(r => reports.Add(r.Message)));
+            await ensemble.FitAsync(
+                data.Module(),
+                several,
+                new SyncProgress<EnsembleProgress>(r => reports.Add(r.Message))
+            );
             Assert.Equal(9, reports.Count(m => m.EndsWith("trained on cpu", StringComparison.Ordinal)));
         }
 
@@ -67,12 +81,28 @@ public sealed class MultiDeviceTrainingTests : IDisposable
         }
 
         // Byte-identical: the device list is not part of the run.
-        var files = Directory.GetFiles(single, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(single, f)).Where(f => !f.StartsWith(".lock", StringComparison.Ordinal)).OrderBy(f => f).ToList();
-        Assert.Equal(9, files.Count(f => f.StartsWith("positions", StringComparison.Ordinal) && f.EndsWith(".safetensors", StringComparison.Ordinal)));
+        var files = Directory
+            .GetFiles(single, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(single, f))
+            .Where(f => !f.StartsWith(".lock", StringComparison.Ordinal))
+            .OrderBy(f => f)
+            .ToList();
+        Assert.Equal(
+            9,
+            files.Count(f =>
+                f.StartsWith("positions", StringComparison.Ordinal)
+                && f.EndsWith(".safetensors", StringComparison.Ordinal)
+            )
+        );
         Assert.Contains(RunStore.ManifestFile, files);
         foreach (var file in files)
         {
-            Assert.True(File.ReadAllBytes(Path.Combine(single, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(several, file))), $"{file} differs");
+            Assert.True(
+                File.ReadAllBytes(Path.Combine(single, file))
+                    .AsSpan()
+                    .SequenceEqual(File.ReadAllBytes(Path.Combine(several, file))),
+                $"{file} differs"
+            );
         }
     }
 
@@ -82,9 +112,18 @@ public sealed class MultiDeviceTrainingTests : IDisposable
         string Failure(Func<TiledEnsembleBuilder, TiledEnsembleBuilder> configure) =>
             Assert.Throws<OptionsValidationException>(() => configure(Small()).Build()).Message;
 
-        Assert.Contains("MaxDegreeOfParallelism must then be 1, got 2", Failure(b => b.WithDevices("cpu", "cpu").WithParallelism(2)));
-        Assert.Contains("Devices: Device must be \"cpu\", \"cuda\" or \"cuda:N\"; got 'tpu'", Failure(b => b.WithDevices("cpu", "tpu")));
-        Assert.Contains("asks for CUDA, but CUDA is not available here", Failure(b => b.WithDevices("cuda:0", "cuda:1")));
+        Assert.Contains(
+            "MaxDegreeOfParallelism must then be 1, got 2",
+            Failure(b => b.WithDevices("cpu", "cpu").WithParallelism(2))
+        );
+        Assert.Contains(
+            "Devices: Device must be \"cpu\", \"cuda\" or \"cuda:N\"; got 'tpu'",
+            Failure(b => b.WithDevices("cpu", "tpu"))
+        );
+        Assert.Contains(
+            "asks for CUDA, but CUDA is not available here",
+            Failure(b => b.WithDevices("cuda:0", "cuda:1"))
+        );
 
         // WithDevice after WithDevices: one device again.
         using var one = Small().WithDevices("cpu", "cpu").WithDevice("cpu").Build();

@@ -15,7 +15,10 @@ public class NativeAllocatorTests
         // This test machine is Linux with glibc; elsewhere the call reports that nothing was set.
         Assert.Equal(Linux, NativeAllocator.LimitRetention(NativeAllocator.DefaultThresholdBytes));
         Assert.Equal(Linux ? NativeAllocator.DefaultThresholdBytes : 0, NativeAllocator.AppliedThresholdBytes);
-        Assert.Contains("thresholdBytes", Assert.Throws<ArgumentOutOfRangeException>(() => NativeAllocator.LimitRetention(0)).Message);
+        Assert.Contains(
+            "thresholdBytes",
+            Assert.Throws<ArgumentOutOfRangeException>(() => NativeAllocator.LimitRetention(0)).Message
+        );
         Assert.Equal(Linux ? NativeAllocator.DefaultThresholdBytes : 0, NativeAllocator.AppliedThresholdBytes);
     }
 }

@@ -1,4 +1,3 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -7,6 +6,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using TiledEnsemble.Models;
 using TiledEnsemble.Prediction;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -22,7 +22,13 @@ public sealed class TrainedEnsemble : IDisposable
 
     public TrainedEnsemble()
     {
-        Ensemble = TiledEnsembleBuilder.Create().WithImageSize(128).WithTiling(64, 64).WithModel(ModelKind.Padim, m => m.NFeatures = 20).WithBatchSizes(8, 8).Build();
+        Ensemble = TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(128)
+            .WithTiling(64, 64)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 20)
+            .WithBatchSizes(8, 8)
+            .Build();
         Ensemble.FitAsync(_data.Module(), Path.Combine(_run, "run")).GetAwaiter().GetResult();
         Image = Data.Imaging.ImageIO.ReadImage(Path.Combine(_data.Root, "fabric", "test", "spot", "001.png"));
     }
@@ -43,9 +49,7 @@ public sealed class TrainedEnsemble : IDisposable
 }
 
 [CollectionDefinition(nameof(NotParallel), DisableParallelization = true)]
-public sealed class NotParallel
-{
-}
+public sealed class NotParallel { }
 
 [Collection(nameof(NotParallel))]
 public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
@@ -90,7 +94,8 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         // Warm-up: lazy model loading and the native allocator's pools (the resident set grows during the first
         // ~100-200 calls and then stays flat).
         Predict(200);
-        const int Samples = 20, Step = 100;
+        const int Samples = 20,
+            Step = 100;
         var calls = new double[Samples];
         var resident = new double[Samples];
         for (int k = 0; k < Samples; k++)
@@ -101,9 +106,14 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         }
 
         // Least-squares slope of the resident set against the number of predictions (2,000 of them).
-        double meanX = calls.Average(), meanY = resident.Average();
-        double slope = calls.Zip(resident, (x, y) => (x - meanX) * (y - meanY)).Sum() / calls.Sum(x => (x - meanX) * (x - meanX));
-        _output.WriteLine($"resident set {resident[0] / 1e6:F1} MB -> {resident[^1] / 1e6:F1} MB over {calls[^1] - calls[0]} predictions; slope {slope / 1024:F2} KiB per prediction");
+        double meanX = calls.Average(),
+            meanY = resident.Average();
+        double slope =
+            calls.Zip(resident, (x, y) => (x - meanX) * (y - meanY)).Sum() / calls.Sum(x => (x - meanX) * (x - meanX));
+        _output.WriteLine(
+            $"resident set {resident[0] / 1e6:F1} MB -> {resident[^1] / 1e6:F1} MB over {calls[^1] - calls[0]} "
+                + $"predictions; slope {slope / 1024:F2} KiB per prediction"
+        );
 
         // A leaked joined 128x128 float map alone would be 64 KiB per prediction; the bound is an eighth of that.
         Assert.True(slope < 8 * 1024, $"memory grows by {slope / 1024:F2} KiB per prediction");
@@ -113,7 +123,10 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
     private static double ResidentBytes()
     {
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        return double.Parse(
+                line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+                System.Globalization.CultureInfo.InvariantCulture
+            ) * 1024;
     }
 
     [Fact]
@@ -123,10 +136,30 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         var ensemble = _trained.Ensemble;
         Assert.Contains("rank", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(128, 128))).Message);
         Assert.Contains("RGB", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(1, 1, 128, 128))).Message);
-        Assert.Contains("floating-point", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(new long[] { 1, 3, 128, 128 }, ScalarType.Int64))).Message);
-        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => ensemble.Predict(TestTensors.Full(new long[] { 1, 3, 128, 128 }, float.NaN))).Message);
-        Assert.Contains("MaxInputSide", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(1, 3, 20000, 1))).Message);
-        Assert.Contains("non-empty", Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(0, 3, 128, 128))).Message);
+        Assert.Contains(
+            "floating-point",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    ensemble.Predict(zeros(new long[] { 1, 3, 128, 128 }, ScalarType.Int64))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "NaN",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    ensemble.Predict(TestTensors.Full(new long[] { 1, 3, 128, 128 }, float.NaN))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "MaxInputSide",
+            Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(1, 3, 20000, 1))).Message
+        );
+        Assert.Contains(
+            "non-empty",
+            Assert.Throws<ArgumentException>(() => ensemble.Predict(zeros(0, 3, 128, 128))).Message
+        );
         Assert.Throws<FileNotFoundException>(() => ensemble.Predict("/no/such/image.png"));
     }
 
@@ -134,7 +167,11 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
     public void PredictionsComeBackAtTheInputResolution()
     {
         using var scope = NewDisposeScope();
-        var large = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 200, 300 }, mode: InterpolationMode.Bilinear);
+        var large = nn.functional.interpolate(
+            _trained.Image.unsqueeze(0),
+            new long[] { 200, 300 },
+            mode: InterpolationMode.Bilinear
+        );
         var prediction = _trained.Ensemble.Predict(large).Single();
         Assert.Equal(new long[] { 1, 200, 300 }, prediction.AnomalyMap.shape);
         Assert.Equal(new long[] { 1, 200, 300 }, prediction.Mask.shape);
@@ -146,7 +183,11 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
     {
         using var scope = NewDisposeScope();
         var ensemble = _trained.Ensemble;
-        var image = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Bilinear)[0];
+        var image = nn.functional.interpolate(
+            _trained.Image.unsqueeze(0),
+            new long[] { 128, 128 },
+            mode: InterpolationMode.Bilinear
+        )[0];
         var batch = stack(new[] { image, image.flip(2) });
         var predictor = ensemble.Predictor!;
         using var output = predictor.Pipeline.Finish(predictor.PredictPositions(batch, makeResident: true), 0, 2);
@@ -154,7 +195,12 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         for (int i = 0; i < 2; i++)
         {
             // Resizing to the same size would be the identity, bit for bit: skipping it changes nothing.
-            var resized = nn.functional.interpolate(output.Maps[i..(i + 1)], new long[] { 128, 128 }, mode: InterpolationMode.Bilinear, align_corners: false)[0];
+            var resized = nn.functional.interpolate(
+                output.Maps[i..(i + 1)],
+                new long[] { 128, 128 },
+                mode: InterpolationMode.Bilinear,
+                align_corners: false
+            )[0];
             Assert.True(Same(resized, predictions[i].AnomalyMap));
             Assert.True(Same(output.Masks[i], predictions[i].Mask));
         }
@@ -172,8 +218,14 @@ public sealed class PredictionReliabilityTests : IClassFixture<TrainedEnsemble>
         using var scope = NewDisposeScope();
         var ensemble = _trained.Ensemble;
         var pipeline = ensemble.Predictor!.Pipeline;
-        var image = nn.functional.interpolate(_trained.Image.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Bilinear)[0];
-        var batch = stack(new[] { image, image.flip(2), image.flip(1), image.roll(40, 2), image.mul(TestTensors.Scalar(0.8)) });
+        var image = nn.functional.interpolate(
+            _trained.Image.unsqueeze(0),
+            new long[] { 128, 128 },
+            mode: InterpolationMode.Bilinear
+        )[0];
+        var batch = stack(
+            new[] { image, image.flip(2), image.flip(1), image.roll(40, 2), image.mul(TestTensors.Scalar(0.8)) }
+        );
         var samples = _trained.TestSamples;
         Assert.Equal(256, pipeline.ImagesPerChunk); // 16 MiB of 128² float maps: one chunk here
         var whole = ensemble.Predict(batch);

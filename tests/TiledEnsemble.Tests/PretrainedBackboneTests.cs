@@ -21,12 +21,21 @@ public sealed class PretrainedBackboneTests : System.IDisposable
     public async Task ByDefaultARunStartsFromTheImageNetResNet18AndRecordsWhereItCameFrom()
     {
         using var data = new GeneratedData();
-        using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(64, 64).WithModel(ModelKind.Padim, m => m.NFeatures = 20).WithBatchSizes(8, 8).Build();
+        using var ensemble = TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(64)
+            .WithTiling(64, 64)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 20)
+            .WithBatchSizes(8, 8)
+            .Build();
         var run = Path.Combine(_runs, "run");
         await ensemble.FitAsync(data.Module(), run);
 
         var manifest = RunStore.ReadManifest(run);
-        Assert.StartsWith($"pretrained:{PretrainedBackbones.PackageId}:{PretrainedBackbones.ResNet18File} sha256:", manifest.BackboneSource);
+        Assert.StartsWith(
+            $"pretrained:{PretrainedBackbones.PackageId}:{PretrainedBackbones.ResNet18File} sha256:",
+            manifest.BackboneSource
+        );
         Assert.Contains(CntkResNet18.PackageId, manifest.BackboneProvenance!["source"]);
         Assert.Equal(64, manifest.BackboneProvenance["source_sha256"].Length);
 
@@ -55,23 +64,45 @@ public sealed class PretrainedBackboneTests : System.IDisposable
     [Fact]
     public void WithoutWeightsForTheBackboneBuildFailsNamingWhatToDo()
     {
-        var error = Assert.Throws<OptionsValidationException>(() => TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(64, 64).WithModel(ModelKind.Patchcore, m => m.Backbone = "wide_resnet50_2").Build());
+        var error = Assert.Throws<OptionsValidationException>(() =>
+            TiledEnsembleBuilder
+                .Create()
+                .WithImageSize(64)
+                .WithTiling(64, 64)
+                .WithModel(ModelKind.Patchcore, m => m.Backbone = "wide_resnet50_2")
+                .Build()
+        );
         Assert.Contains("No ImageNet weights for wide_resnet50_2", error.Message);
         Assert.Contains("pre_trained: false", error.Message);
 
         // Turned off, or with a file given, it builds.
-        using var random = TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(64, 64).WithModel(ModelKind.Patchcore, m => m.Backbone = "wide_resnet50_2").WithPretrainedBackbone(false).Build();
+        using var random = TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(64)
+            .WithTiling(64, 64)
+            .WithModel(ModelKind.Patchcore, m => m.Backbone = "wide_resnet50_2")
+            .WithPretrainedBackbone(false)
+            .Build();
         Assert.False(random.Settings.PreTrained);
 
         // The ResNet-18 message names the package to add.
-        var missing = Assert.Throws<FileNotFoundException>(() => PretrainedBackbones.Require(BackboneKind.WideResNet50));
+        var missing = Assert.Throws<FileNotFoundException>(() =>
+            PretrainedBackbones.Require(BackboneKind.WideResNet50)
+        );
         Assert.Contains(PretrainedBackbones.PackageId, missing.Message);
     }
 
     [Fact]
     public void LayerFourIsRefusedWithThePretrainedBackbone()
     {
-        var error = Assert.Throws<OptionsValidationException>(() => TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(64, 64).WithModel(ModelKind.Padim, m => m.Layers = new() { "layer3", "layer4" }).Build());
+        var error = Assert.Throws<OptionsValidationException>(() =>
+            TiledEnsembleBuilder
+                .Create()
+                .WithImageSize(64)
+                .WithTiling(64, 64)
+                .WithModel(ModelKind.Padim, m => m.Layers = new() { "layer3", "layer4" })
+                .Build()
+        );
         Assert.Contains("up to layer3", error.Message);
     }
 }

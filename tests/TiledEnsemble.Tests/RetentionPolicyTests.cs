@@ -12,15 +12,21 @@ public class RetentionPolicyTests
     private bool _environmentChose;
     private bool _allocatorAccepts = true;
 
-    private RetentionPolicy Policy() => new(setting =>
-    {
-        if (_allocatorAccepts)
-        {
-            _set.Add(setting);
-        }
+    private RetentionPolicy Policy() =>
+        new(
+            setting =>
+            {
+                if (_allocatorAccepts)
+                {
+                    _set.Add(setting);
+                }
 
-        return _allocatorAccepts;
-    }, () => _environmentChose, Training, Prediction);
+                return _allocatorAccepts;
+            },
+            () => _environmentChose,
+            Training,
+            Prediction
+        );
 
     [Fact]
     public void TrainingSetsItsSettingAndThePredictionOneWhenItEnds()

@@ -15,8 +15,14 @@ public sealed class RunFolderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
-    private static TiledEnsembleBuilder Small() => TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(64, 64)
-        .WithModel(ModelKind.Padim, m => m.NFeatures = 10).WithPretrainedBackbone(false).WithBatchSizes(8, 8);
+    private static TiledEnsembleBuilder Small() =>
+        TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(64)
+            .WithTiling(64, 64)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 10)
+            .WithPretrainedBackbone(false)
+            .WithBatchSizes(8, 8);
 
     [Fact]
     public async Task AHeldFolderIsRefusedBeforeAnythingIsWrittenAndFreedWithItsHolder()
@@ -34,7 +40,8 @@ public sealed class RunFolderTests : IDisposable
             Assert.Throws<RunLockedException>(() => RunLock.Acquire(run));
         }
 
-        // Released (as the OS releases it when a process dies): training proceeds into the folder holding the lock file.
+        // Released (as the OS releases it when a process dies): training proceeds into the folder holding the lock
+        // file.
         using var again = Small().Build();
         await again.FitAsync(data.Module(), run);
         Assert.True(RunStore.ReadManifest(run).Complete);
@@ -98,13 +105,23 @@ public sealed class RunFolderTests : IDisposable
             new DataFileRecord("validation", "c.png", "Normal", 10, "h3"),
             new DataFileRecord("train", "d.png", "Normal", 10, "h4"),
         };
-        Assert.Equal("1 removed (first: train b.png); 1 added (first: train d.png); 1 changed (first: validation c.png)", DataFingerprint.Differences(before, after));
+        Assert.Equal(
+            "1 removed (first: train b.png); 1 added (first: train d.png); 1 changed (first: validation c.png)",
+            DataFingerprint.Differences(before, after)
+        );
     }
 
     [Fact]
     public void AbsurdSizesAreRefusedByTheBuilderWithTheNumbers()
     {
-        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => TiledEnsembleBuilder.Create().WithImageSize(100_000).WithTiling(64, 32).WithPretrainedBackbone(false).Build());
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            TiledEnsembleBuilder
+                .Create()
+                .WithImageSize(100_000)
+                .WithTiling(64, 32)
+                .WithPretrainedBackbone(false)
+                .Build()
+        );
         Assert.Contains("beyond MaxInputSide 16384", error.Message);
         Assert.Contains("tile positions", error.Message);
         Assert.Contains("MiB", error.Message);

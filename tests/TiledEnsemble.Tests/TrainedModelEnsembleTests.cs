@@ -1,17 +1,18 @@
-using TiledEnsemble.Testing;
 using System;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using TiledEnsemble.Models;
 using TiledEnsemble.Models.Training;
+using TiledEnsemble.Testing;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace TiledEnsemble.Tests;
 
-/// <summary>The gradient-trained models inside the ensemble: epochs per position, saved, reloaded, errors with the position.</summary>
+/// <summary>The gradient-trained models inside the ensemble: epochs per position, saved, reloaded, errors with the
+/// position.</summary>
 public sealed class TrainedModelEnsembleTests : IClassFixture<GeneratedData>, IDisposable
 {
     private readonly GeneratedData _data;
@@ -32,7 +33,8 @@ public sealed class TrainedModelEnsembleTests : IClassFixture<GeneratedData>, ID
     [InlineData(ModelKind.ReverseDistillation)]
     public async Task TrainsEveryPositionForEpochsAndReloadsToTheSamePrediction(ModelKind kind)
     {
-        using var ensemble = TiledEnsembleBuilder.Create()
+        using var ensemble = TiledEnsembleBuilder
+            .Create()
             .WithImageSize(128)
             .WithTiling(tileSize: 64, stride: 64)
             .WithModel(kind, m =>
@@ -60,7 +62,8 @@ public sealed class TrainedModelEnsembleTests : IClassFixture<GeneratedData>, ID
     [Fact]
     public async Task DivergenceNamesTheTilePosition()
     {
-        using var ensemble = TiledEnsembleBuilder.Create()
+        using var ensemble = TiledEnsembleBuilder
+            .Create()
             .WithImageSize(128)
             .WithTiling(tileSize: 64, stride: 64)
             .WithModel(ModelKind.Stfpm, m =>
@@ -70,7 +73,9 @@ public sealed class TrainedModelEnsembleTests : IClassFixture<GeneratedData>, ID
             })
             .WithBatchSizes(8, 8)
             .Build();
-        var error = await Assert.ThrowsAsync<TrainingDivergedException>(() => ensemble.FitAsync(_data.Module(), Path.Combine(_runs, "diverged")));
+        var error = await Assert.ThrowsAsync<TrainingDivergedException>(() =>
+            ensemble.FitAsync(_data.Module(), Path.Combine(_runs, "diverged"))
+        );
         Assert.Contains("Tile position (0, 0)", error.Message);
         Assert.Contains("Stfpm", error.Message);
         Assert.Contains("epoch", error.Message);
@@ -79,25 +84,31 @@ public sealed class TrainedModelEnsembleTests : IClassFixture<GeneratedData>, ID
     [Fact]
     public void TrainingSettingsOutOfRangeAreRefusedByName()
     {
-        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => TiledEnsembleBuilder.Create()
-            .WithImageSize(128)
-            .WithTiling(64, 64)
-            .WithModel(ModelKind.FastFlow, m =>
-            {
-                m.MaxEpochs = 0;
-                m.LearningRate = -1;
-                m.FlowSteps = 0;
-            })
-            .Build());
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            TiledEnsembleBuilder
+                .Create()
+                .WithImageSize(128)
+                .WithTiling(64, 64)
+                .WithModel(ModelKind.FastFlow, m =>
+                {
+                    m.MaxEpochs = 0;
+                    m.LearningRate = -1;
+                    m.FlowSteps = 0;
+                })
+                .Build()
+        );
         Assert.Contains("MaxEpochs", error.Message);
         Assert.Contains("LearningRate", error.Message);
         Assert.Contains("FlowSteps", error.Message);
 
-        var layers = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => TiledEnsembleBuilder.Create()
-            .WithImageSize(128)
-            .WithTiling(64, 64)
-            .WithModel(ModelKind.ReverseDistillation, m => m.Layers = new() { "layer2", "layer3" })
-            .Build());
+        var layers = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            TiledEnsembleBuilder
+                .Create()
+                .WithImageSize(128)
+                .WithTiling(64, 64)
+                .WithModel(ModelKind.ReverseDistillation, m => m.Layers = new() { "layer2", "layer3" })
+                .Build()
+        );
         Assert.Contains("Reverse Distillation fuses layer1, layer2 and layer3", layers.Message);
     }
 }

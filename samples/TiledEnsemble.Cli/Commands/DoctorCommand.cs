@@ -16,59 +16,116 @@ internal static class DoctorCommand
 {
     public static Command Create(CommandContext context)
     {
-        var backbone = new Option<string>("--backbone") { Description = "resnet18, wide_resnet50_2 or all.", DefaultValueFactory = _ => "all" };
-        var tileSizes = new Option<string>("--tile-sizes") { Description = "Comma-separated tile sizes to feed the backbones.", DefaultValueFactory = _ => "32,64,100,128,256" };
-        var batches = new Option<string>("--batches") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,3" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-        var quick = new Option<bool>("--quick") { Description = "Compare the borders and 256 sampled positions of every output channel instead of every value." };
-        var command = new Command("doctor", "Check that this machine computes the backbones' convolutions right.") { backbone, tileSizes, batches, device, quick };
-        command.SetAction((parse, cancellationToken) =>
+        var backbone = new Option<string>("--backbone")
         {
-            var kinds = parse.GetValue(backbone) is "all" or null
-                ? new[] { BackboneKind.ResNet18, BackboneKind.WideResNet50 }
-                : new[] { Parse(() => BackboneNames.Parse(parse.GetValue(backbone)!)) };
-            var options = new ConvolutionCheckOptions
+            Description = "resnet18, wide_resnet50_2 or all.",
+            DefaultValueFactory = _ => "all",
+        };
+        var tileSizes = new Option<string>("--tile-sizes")
+        {
+            Description = "Comma-separated tile sizes to feed the backbones.",
+            DefaultValueFactory = _ => "32,64,100,128,256",
+        };
+        var batches = new Option<string>("--batches")
+        {
+            Description = "Comma-separated batch sizes.",
+            DefaultValueFactory = _ => "1,3",
+        };
+        var device = new Option<string>("--device")
+        {
+            Description = "cpu, cuda or cuda:N.",
+            DefaultValueFactory = _ => "cpu",
+        };
+        var quick = new Option<bool>("--quick")
+        {
+            Description =
+                "Compare the borders and 256 sampled positions of every output channel instead of every value.",
+        };
+        var command = new Command("doctor", "Check that this machine computes the backbones' convolutions right.")
+        {
+            backbone,
+            tileSizes,
+            batches,
+            device,
+            quick,
+        };
+        command.SetAction(
+            (parse, cancellationToken) =>
             {
-                Backbones = kinds,
-                TileSizes = Numbers(parse.GetValue(tileSizes)!, "--tile-sizes", 7),
-                Batches = Numbers(parse.GetValue(batches)!, "--batches", 1),
-                Device = parse.GetValue(device),
-                AllPositions = !parse.GetValue(quick),
-            };
+                var kinds = parse.GetValue(backbone) is "all" or null
+                    ? new[] { BackboneKind.ResNet18, BackboneKind.WideResNet50 }
+                    : new[] { Parse(() => BackboneNames.Parse(parse.GetValue(backbone)!)) };
+                var options = new ConvolutionCheckOptions
+                {
+                    Backbones = kinds,
+                    TileSizes = Numbers(parse.GetValue(tileSizes)!, "--tile-sizes", 7),
+                    Batches = Numbers(parse.GetValue(batches)!, "--batches", 1),
+                    Device = parse.GetValue(device),
+                    AllPositions = !parse.GetValue(quick),
+                };
 
-            ConvolutionSelfCheck.EnsureConfigured();
-            foreach (var line in RuntimeEnvironment.Current().Describe())
-            {
-                context.Output.WriteLine(line);
+                ConvolutionSelfCheck.EnsureConfigured();
+                foreach (var line in RuntimeEnvironment.Current().Describe())
+                {
+                    context.Output.WriteLine(line);
+                }
+
+                context.Output.WriteLine(
+                    $"Checking every convolution of {string.Join(" and ", kinds.Select(BackboneNames.Name))} at "
+                        + $"tiles {string.Join(", ", options.TileSizes)}, batches "
+                        + $"{string.Join(", ", options.Batches)}, channels-last and channels-first, on "
+                        + $"{options.Device}, against a float64 "
+                        + $"reference{(options.AllPositions ? string.Empty : " (sampled positions)")}:"
+                );
+                var report = ConvolutionSelfCheck.Run(options, new Progress(context), cancellationToken);
+                if (report.Passed)
+                {
+                    context.Output.WriteLine(
+                        $"OK: {report.Checked} convolution runs, every value within rounding of the reference."
+                    );
+                    return Task.FromResult(CliApp.Ok);
+                }
+
+                context.Output.WriteLine(
+                    $"WRONG VALUES: {report.Mismatches.Count} of {report.Checked} convolution runs differ from the "
+                        + $"reference:"
+                );
+                foreach (var mismatch in report.Mismatches)
+                {
+                    context.Output.WriteLine($"  {mismatch}");
+                }
+
+                context.Output.WriteLine(
+                    $"Anomaly maps computed on this machine would be wrong. Try again with "
+                        + $"{ConvolutionSelfCheck.OneDnnVariable}=0 (convolutions without oneDNN; slower) and see "
+                        + $"docs/troubleshooting.md."
+                );
+                return Task.FromResult(CliApp.RuntimeError);
             }
-
-            context.Output.WriteLine($"Checking every convolution of {string.Join(" and ", kinds.Select(BackboneNames.Name))} at tiles {string.Join(", ", options.TileSizes)}, batches {string.Join(", ", options.Batches)}, channels-last and channels-first, on {options.Device}, against a float64 reference{(options.AllPositions ? string.Empty : " (sampled positions)")}:");
-            var report = ConvolutionSelfCheck.Run(options, new Progress(context), cancellationToken);
-            if (report.Passed)
-            {
-                context.Output.WriteLine($"OK: {report.Checked} convolution runs, every value within rounding of the reference.");
-                return Task.FromResult(CliApp.Ok);
-            }
-
-            context.Output.WriteLine($"WRONG VALUES: {report.Mismatches.Count} of {report.Checked} convolution runs differ from the reference:");
-            foreach (var mismatch in report.Mismatches)
-            {
-                context.Output.WriteLine($"  {mismatch}");
-            }
-
-            context.Output.WriteLine($"Anomaly maps computed on this machine would be wrong. Try again with {ConvolutionSelfCheck.OneDnnVariable}=0 (convolutions without oneDNN; slower) and see docs/troubleshooting.md.");
-            return Task.FromResult(CliApp.RuntimeError);
-        });
+        );
         return command;
     }
 
     private static int[] Numbers(string text, string option, int minimum)
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var values = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : -1).ToArray();
+        var values = parts
+            .Select(p =>
+                int.TryParse(
+                    p,
+                    System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    out var v
+                )
+                    ? v
+                    : -1
+            )
+            .ToArray();
         if (values.Length == 0 || values.Any(v => v < minimum))
         {
-            throw new ConfigException($"{option} '{text}' must be a comma-separated list of integers of at least {minimum}.");
+            throw new ConfigException(
+                $"{option} '{text}' must be a comma-separated list of integers of at least {minimum}."
+            );
         }
 
         return values;

@@ -10,34 +10,91 @@ internal static class EvalCommand
 {
     public static Command Create(CommandContext context)
     {
-        var config = new Option<FileInfo>("--config", "-c") { Description = "The YAML configuration (for the data).", Required = true };
-        var root = new Option<DirectoryInfo>("--root", "-r") { Description = "The trained run directory.", Required = true };
-        var onlyWrong = new Option<bool>("--plot-only-wrong") { Description = "Draw pictures only for wrongly classified images." };
-        var raw = new Option<bool>("--raw-outputs") { Description = "Also write heat maps and masks as separate PNGs." };
-        var command = new Command("eval", "Evaluate a trained run on the test split: metrics table, metrics.json, pictures, predictions.csv.") { config, root, onlyWrong, raw };
-        command.SetAction(async (parse, cancellationToken) =>
+        var config = new Option<FileInfo>("--config", "-c")
         {
-            var settings = RunConfig.Load(parse.GetValue(config)!.FullName);
-            var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
-            using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
-            var trained = ensemble.Settings;
-            var configured = settings.Options;
-            if ((configured.ImageHeight, configured.ImageWidth, configured.TileHeight, configured.TileWidth, configured.StrideHeight, configured.StrideWidth) != (trained.ImageSize.Height, trained.ImageSize.Width, trained.TileSize.Height, trained.TileSize.Width, trained.Stride.Height, trained.Stride.Width))
+            Description = "The YAML configuration (for the data).",
+            Required = true,
+        };
+        var root = new Option<DirectoryInfo>("--root", "-r")
+        {
+            Description = "The trained run directory.",
+            Required = true,
+        };
+        var onlyWrong = new Option<bool>("--plot-only-wrong")
+        {
+            Description = "Draw pictures only for wrongly classified images.",
+        };
+        var raw = new Option<bool>("--raw-outputs")
+        {
+            Description = "Also write heat maps and masks as separate PNGs.",
+        };
+        var command = new Command(
+            "eval",
+            "Evaluate a trained run on the test split: metrics table, metrics.json, pictures, predictions.csv."
+        )
+        {
+            config,
+            root,
+            onlyWrong,
+            raw,
+        };
+        command.SetAction(
+            async (parse, cancellationToken) =>
             {
-                context.Error.WriteLine($"Warning: the config's tiling (image {configured.ImageHeight}x{configured.ImageWidth}, tiles {configured.TileHeight}x{configured.TileWidth}, stride {configured.StrideHeight}x{configured.StrideWidth}) differs from the run's ({trained.ImageSize}, tiles {trained.TileSize}, stride {trained.Stride}); the run's is used: the config only supplies the data.");
-            }
+                var settings = RunConfig.Load(parse.GetValue(config)!.FullName);
+                var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
+                using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
+                var trained = ensemble.Settings;
+                var configured = settings.Options;
+                if (
+                    (
+                        configured.ImageHeight,
+                        configured.ImageWidth,
+                        configured.TileHeight,
+                        configured.TileWidth,
+                        configured.StrideHeight,
+                        configured.StrideWidth
+                    )
+                    != (
+                        trained.ImageSize.Height,
+                        trained.ImageSize.Width,
+                        trained.TileSize.Height,
+                        trained.TileSize.Width,
+                        trained.Stride.Height,
+                        trained.Stride.Width
+                    )
+                )
+                {
+                    context.Error.WriteLine(
+                        $"Warning: the config's tiling (image {configured.ImageHeight}x{configured.ImageWidth}, "
+                            + $"tiles {configured.TileHeight}x{configured.TileWidth}, stride "
+                            + $"{configured.StrideHeight}x{configured.StrideWidth}) differs from the run's "
+                            + $"({trained.ImageSize}, tiles {trained.TileSize}, stride {trained.Stride}); the "
+                            + $"run's is used: the config only supplies the data."
+                    );
+                }
 
-            var data = settings.CreateDataModule(context.Loggers.CreateLogger("data"));
-            var output = Path.Combine(run, "evaluation");
-            var options = new EvaluationOptions { VisualizationDirectory = Path.Combine(output, "images"), ReportDirectory = output, PlotOnlyWrong = parse.GetValue(onlyWrong), RawOutputs = parse.GetValue(raw), Resolution = settings.MetricsResolution };
-            var evaluation = await context.WithProgressAsync("evaluating", p => ensemble.EvaluateAsync(data.Test, options, p, cancellationToken));
-            Reports.MetricsTable(context.Console, ("test", evaluation.Metrics));
-            Directory.CreateDirectory(output);
-            Reports.WriteMetrics(Path.Combine(output, "metrics.json"), evaluation.Metrics);
-            Reports.WriteImageResults(Path.Combine(output, "predictions.csv"), evaluation.Images);
-            context.Output.WriteLine($"Written to {output} (report: {evaluation.Report})");
-            return CliApp.Ok;
-        });
+                var data = settings.CreateDataModule(context.Loggers.CreateLogger("data"));
+                var output = Path.Combine(run, "evaluation");
+                var options = new EvaluationOptions
+                {
+                    VisualizationDirectory = Path.Combine(output, "images"),
+                    ReportDirectory = output,
+                    PlotOnlyWrong = parse.GetValue(onlyWrong),
+                    RawOutputs = parse.GetValue(raw),
+                    Resolution = settings.MetricsResolution,
+                };
+                var evaluation = await context.WithProgressAsync("evaluating", p =>
+                    ensemble.EvaluateAsync(data.Test, options, p, cancellationToken)
+                );
+                Reports.MetricsTable(context.Console, ("test", evaluation.Metrics));
+                Directory.CreateDirectory(output);
+                Reports.WriteMetrics(Path.Combine(output, "metrics.json"), evaluation.Metrics);
+                Reports.WriteImageResults(Path.Combine(output, "predictions.csv"), evaluation.Images);
+                context.Output.WriteLine($"Written to {output} (report: {evaluation.Report})");
+                return CliApp.Ok;
+            }
+        );
         return command;
     }
 }

@@ -22,71 +22,105 @@ internal static class PredictCommand
 
     public static Command Create(CommandContext context)
     {
-        var root = new Option<DirectoryInfo>("--root", "-r") { Description = "The trained run directory.", Required = true };
-        var input = new Option<string>("--input", "-i") { Description = "An image file or a folder of images.", Required = true };
-        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Where to write maps, heat maps and predictions.csv.", Required = true };
-        var skipBad = new Option<bool>("--skip-bad-files") { Description = "Skip unreadable or oversize images (listed in predictions.csv with the reason) instead of stopping." };
-        var command = new Command("predict", "Predict images with a trained run.") { root, input, output, skipBad };
-        command.SetAction((parse, cancellationToken) =>
+        var root = new Option<DirectoryInfo>("--root", "-r")
         {
-            var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
-            var source = parse.GetValue(input)!;
-            var files = Directory.Exists(source)
-                ? Directory.EnumerateFiles(source).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).OrderBy(f => f, System.StringComparer.Ordinal).ToList()
-                : File.Exists(source) ? new List<string> { source } : throw new ConfigException($"--input '{source}' is neither an image file nor a folder.");
-            if (files.Count == 0)
+            Description = "The trained run directory.",
+            Required = true,
+        };
+        var input = new Option<string>("--input", "-i")
+        {
+            Description = "An image file or a folder of images.",
+            Required = true,
+        };
+        var output = new Option<DirectoryInfo>("--output", "-o")
+        {
+            Description = "Where to write maps, heat maps and predictions.csv.",
+            Required = true,
+        };
+        var skipBad = new Option<bool>("--skip-bad-files")
+        {
+            Description =
+                "Skip unreadable or oversize images (listed in predictions.csv with the reason) instead of stopping.",
+        };
+        var command = new Command("predict", "Predict images with a trained run.") { root, input, output, skipBad };
+        command.SetAction(
+            (parse, cancellationToken) =>
             {
-                throw new ConfigException($"--input '{source}' holds no images ({string.Join(", ", Extensions)}).");
-            }
-
-            using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
-            int maxSide = ensemble.Settings.MaxInputSide;
-
-            // Headers first (no decoding): an unreadable or oversize file stops the command before anything is written,
-            // unless it is to be skipped.
-            var rejected = new Dictionary<string, string>();
-            foreach (var file in files)
-            {
-                try
+                var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
+                var source = parse.GetValue(input)!;
+                var files =
+                    Directory.Exists(source)
+                        ? Directory
+                            .EnumerateFiles(source)
+                            .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                            .OrderBy(f => f, System.StringComparer.Ordinal)
+                            .ToList()
+                    : File.Exists(source) ? new List<string> { source }
+                    : throw new ConfigException($"--input '{source}' is neither an image file nor a folder.");
+                if (files.Count == 0)
                 {
-                    ImageIO.CheckHeader(file, maxSide);
+                    throw new ConfigException($"--input '{source}' holds no images ({string.Join(", ", Extensions)}).");
                 }
-                catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
-                {
-                    rejected[file] = exception.Reason;
-                }
-            }
 
-            var target = parse.GetValue(output)!.FullName;
-            Directory.CreateDirectory(target);
-            var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
-            int skipped = 0;
-            foreach (var file in files)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!rejected.TryGetValue(file, out var reason))
+                using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
+                int maxSide = ensemble.Settings.MaxInputSide;
+
+                // Headers first (no decoding): an unreadable or oversize file stops the command before anything is
+                // written, unless it is to be skipped.
+                var rejected = new Dictionary<string, string>();
+                foreach (var file in files)
                 {
                     try
                     {
-                        var result = PredictOne(ensemble, file, target);
-                        csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},{result.RawScore:R},{result.Score:R},{(result.Label ? 1 : 0)},ok\n");
-                        continue;
+                        ImageIO.CheckHeader(file, maxSide);
                     }
                     catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
                     {
-                        reason = exception.Reason;
+                        rejected[file] = exception.Reason;
                     }
                 }
 
-                skipped++;
-                context.Error.WriteLine($"Skipped '{file}': {reason}");
-                csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},,,,{Reports.Quote("skipped: " + reason)}\n");
-            }
+                var target = parse.GetValue(output)!.FullName;
+                Directory.CreateDirectory(target);
+                var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
+                int skipped = 0;
+                foreach (var file in files)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!rejected.TryGetValue(file, out var reason))
+                    {
+                        try
+                        {
+                            var result = PredictOne(ensemble, file, target);
+                            csv.Append(
+                                CultureInfo.InvariantCulture,
+                                $"{Reports.Quote(file)},{result.RawScore:R},{result.Score:R},"
+                                    + $"{(result.Label ? 1 : 0)},ok\n"
+                            );
+                            continue;
+                        }
+                        catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
+                        {
+                            reason = exception.Reason;
+                        }
+                    }
 
-            AtomicFile.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
-            context.Output.WriteLine($"Predicted {files.Count - skipped} image(s){(skipped > 0 ? $", skipped {skipped}" : string.Empty)}; results in {target}");
-            return Task.FromResult(CliApp.Ok);
-        });
+                    skipped++;
+                    context.Error.WriteLine($"Skipped '{file}': {reason}");
+                    csv.Append(
+                        CultureInfo.InvariantCulture,
+                        $"{Reports.Quote(file)},,,,{Reports.Quote("skipped: " + reason)}\n"
+                    );
+                }
+
+                AtomicFile.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
+                context.Output.WriteLine(
+                    $"Predicted {files.Count - skipped} "
+                        + $"image(s){(skipped > 0 ? $", skipped {skipped}" : string.Empty)}; results in {target}"
+                );
+                return Task.FromResult(CliApp.Ok);
+            }
+        );
         return command;
     }
 
@@ -97,7 +131,12 @@ internal static class PredictCommand
         using var prediction = ensemble.Predict(image).Single();
         var name = Path.GetFileName(file);
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
-        NpyWriter.Write(Path.Combine(target, name + ".npy"), map.data<float>().ToArray(), (int)map.shape[0], (int)map.shape[1]);
+        NpyWriter.Write(
+            Path.Combine(target, name + ".npy"),
+            map.data<float>().ToArray(),
+            (int)map.shape[0],
+            (int)map.shape[1]
+        );
         ensemble.SavePicture(Path.Combine(target, name + "_heatmap.png"), image, prediction, name);
         return new ImagePredictionResult(prediction.Score, prediction.RawScore, prediction.Label);
     }

@@ -10,10 +10,12 @@ internal static class RunDirectories
     {
         var parent = Path.Combine(root, model, dataset, category);
         Directory.CreateDirectory(parent);
-        int next = Directory.GetDirectories(parent, "run*")
-            .Select(d => int.TryParse(Path.GetFileName(d)[3..], out var n) ? n : -1)
-            .DefaultIfEmpty(-1)
-            .Max() + 1;
+        int next =
+            Directory
+                .GetDirectories(parent, "run*")
+                .Select(d => int.TryParse(Path.GetFileName(d)[3..], out var n) ? n : -1)
+                .DefaultIfEmpty(-1)
+                .Max() + 1;
         return Path.Combine(parent, $"run{next}");
     }
 }

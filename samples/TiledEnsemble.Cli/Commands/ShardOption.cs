@@ -17,7 +17,11 @@ internal static class ShardOption
         var parts = text.Split('/');
         int count;
         int index;
-        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out index) && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out count))
+        if (
+            parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out index)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out count)
+        )
         {
             return Check(index, count, text);
         }
@@ -34,12 +38,17 @@ internal static class ShardOption
                 }
             }
 
-            throw new ConfigException($"--shard {count} gives the shard count only; give K/{count}, or run where {string.Join(" or ", IndexVariables)} sets the index.");
+            throw new ConfigException(
+                $"--shard {count} gives the shard count only; give K/{count}, or run where "
+                    + $"{string.Join(" or ", IndexVariables)} sets the index."
+            );
         }
 
         throw new ConfigException($"--shard '{text}' must be K/N (0 <= K < N) or N.");
     }
 
     private static (int, int) Check(int index, int count, string what) =>
-        count >= 1 && index >= 0 && index < count ? (index, count) : throw new ConfigException($"--shard {what}: the index must be in 0..{count - 1} (N >= 1).");
+        count >= 1 && index >= 0 && index < count
+            ? (index, count)
+            : throw new ConfigException($"--shard {what}: the index must be in 0..{count - 1} (N >= 1).");
 }

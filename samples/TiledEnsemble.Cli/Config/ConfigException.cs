@@ -6,7 +6,5 @@ namespace TiledEnsemble.Cli.Config;
 internal sealed class ConfigException : Exception
 {
     public ConfigException(string message)
-        : base(message)
-    {
-    }
+        : base(message) { }
 }

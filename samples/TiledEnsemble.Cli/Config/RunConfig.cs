@@ -6,10 +6,10 @@ using Microsoft.Extensions.Logging;
 using TiledEnsemble.Configuration;
 using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Models;
-using TiledEnsemble.PostProcessing;
-using YamlDotNet.Core;
 using TiledEnsemble.Models.ReverseDistillation;
 using TiledEnsemble.Models.Training;
+using TiledEnsemble.PostProcessing;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace TiledEnsemble.Cli.Config;
@@ -52,7 +52,10 @@ internal sealed class RunConfig
     {
         if (Directory.Exists(path))
         {
-            throw new ConfigException($"--config '{path}' is a folder; give the YAML configuration file (for example samples/TiledEnsemble.Cli/ens_config.yaml).");
+            throw new ConfigException(
+                $"--config '{path}' is a folder; give the YAML configuration file (for example "
+                    + $"samples/TiledEnsemble.Cli/ens_config.yaml)."
+            );
         }
 
         if (!File.Exists(path))
@@ -68,7 +71,9 @@ internal sealed class RunConfig
         }
         catch (YamlException exception)
         {
-            throw new ConfigException($"Config file '{path}' is not valid YAML ({exception.Start}): {exception.Message}");
+            throw new ConfigException(
+                $"Config file '{path}' is not valid YAML ({exception.Start}): {exception.Message}"
+            );
         }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -89,12 +94,28 @@ internal sealed class RunConfig
 
     public AnomalyDataModule CreateDataModule(ILogger logger)
     {
-        var loader = new LoaderOptions { ImageSize = (Options.ImageHeight, Options.ImageWidth), TrainBatchSize = Options.TrainBatchSize, EvalBatchSize = Options.EvalBatchSize, NumWorkers = NumWorkers, MaxImageSide = Options.MaxInputSide };
+        var loader = new LoaderOptions
+        {
+            ImageSize = (Options.ImageHeight, Options.ImageWidth),
+            TrainBatchSize = Options.TrainBatchSize,
+            EvalBatchSize = Options.EvalBatchSize,
+            NumWorkers = NumWorkers,
+            MaxImageSide = Options.MaxInputSide,
+        };
         try
         {
             return DatasetKind switch
             {
-                "Folder" => AnomalyDataModule.Folder(Category, NormalDir!, AbnormalDir, MaskDir, NormalTestDir, Split, loader, logger),
+                "Folder" => AnomalyDataModule.Folder(
+                    Category,
+                    NormalDir!,
+                    AbnormalDir,
+                    MaskDir,
+                    NormalTestDir,
+                    Split,
+                    loader,
+                    logger
+                ),
                 "Visa" => AnomalyDataModule.Visa(Root!, Category, Split, loader, logger),
                 _ => AnomalyDataModule.MvtecAD(Root!, Category, Split, loader, logger),
             };
@@ -113,12 +134,16 @@ internal sealed class RunConfig
 
     private void Read(YamlNode root, string baseDirectory)
     {
-        string Resolve(string value) => Path.IsPathRooted(value) ? value : Path.GetFullPath(Path.Combine(baseDirectory, value));
+        string Resolve(string value) =>
+            Path.IsPathRooted(value) ? value : Path.GetFullPath(Path.Combine(baseDirectory, value));
         Options.Seed = root.Int("seed") ?? Options.Seed;
         var accelerator = root.Choice("accelerator", "cpu", "gpu", "cuda", "auto");
         if (accelerator is not null)
         {
-            Options.Device = accelerator is "cpu" ? "cpu" : accelerator == "auto" ? (TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu") : "cuda";
+            Options.Device =
+                accelerator is "cpu" ? "cpu"
+                : accelerator == "auto" ? (TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu")
+                : "cuda";
         }
 
         if (root.OneOrMany("device") is { } devices)
@@ -128,15 +153,21 @@ internal sealed class RunConfig
             Options.Devices = devices.Count > 1 ? devices : new List<string>();
         }
         Options.MaxInputSide = root.Int("max_image_side") ?? Options.MaxInputSide;
-        if (root.Choice("image_score", Joining.ImageScores.Aggregations.Select(Joining.ImageScores.Name).ToArray()) is { } aggregation)
+        if (
+            root.Choice("image_score", Joining.ImageScores.Aggregations.Select(Joining.ImageScores.Name).ToArray()) is
+            { } aggregation
+        )
         {
-            Options.ImageScore = Joining.ImageScores.Aggregations.Single(a => Joining.ImageScores.Name(a) == aggregation);
+            Options.ImageScore = Joining.ImageScores.Aggregations.Single(a =>
+                Joining.ImageScores.Name(a) == aggregation
+            );
         }
 
         Options.ImageScoreTopK = root.Int("image_score_top_k") ?? Options.ImageScoreTopK;
         if (root.Choice("metrics_resolution", "original", "image_size") is { } resolution)
         {
-            MetricsResolution = resolution == "original" ? Evaluation.MetricResolution.Original : Evaluation.MetricResolution.ImageSize;
+            MetricsResolution =
+                resolution == "original" ? Evaluation.MetricResolution.Original : Evaluation.MetricResolution.ImageSize;
         }
 
         DefaultRootDir = root.String("default_root_dir") is { } rootDir ? Resolve(rootDir) : Resolve(DefaultRootDir);
@@ -173,9 +204,15 @@ internal sealed class RunConfig
 
         if (root.Mapping("thresholding") is { } thresholding)
         {
-            if (thresholding.Choice("method", "F1AdaptiveThreshold", "ManualThreshold", "f1_adaptive", "manual") is { } method)
+            if (
+                thresholding.Choice("method", "F1AdaptiveThreshold", "ManualThreshold", "f1_adaptive", "manual") is
+                { } method
+            )
             {
-                Options.ThresholdMethod = method.StartsWith("F1", StringComparison.OrdinalIgnoreCase) || method == "f1_adaptive" ? ThresholdMethod.F1Adaptive : ThresholdMethod.Manual;
+                Options.ThresholdMethod =
+                    method.StartsWith("F1", StringComparison.OrdinalIgnoreCase) || method == "f1_adaptive"
+                        ? ThresholdMethod.F1Adaptive
+                        : ThresholdMethod.Manual;
             }
 
             if (thresholding.Choice("stage", "tile", "image") is { } stage)
@@ -218,9 +255,14 @@ internal sealed class RunConfig
             "MVTecAD" or "MVTec" => "MVTecAD",
             "Visa" => "Visa",
             "Folder" => "Folder",
-            _ => throw new ConfigException($"data.class_path is '{classPath}'; allowed: anomalib.data.MVTecAD, MVTec, Visa, Folder."),
+            _ => throw new ConfigException(
+                $"data.class_path is '{classPath}'; allowed: anomalib.data.MVTecAD, MVTec, Visa, Folder."
+            ),
         };
-        var args = data.Mapping("init_args") ?? throw new ConfigException("data.init_args is missing; it needs at least root and category (or normal_dir for Folder).");
+        var args = data.Mapping("init_args")
+            ?? throw new ConfigException(
+                "data.init_args is missing; it needs at least root and category (or normal_dir for Folder)."
+            );
         Root = args.String("root") is { } root ? resolve(root) : null;
         Category = args.String("category") ?? args.String("name") ?? Category;
         NormalDir = args.String("normal_dir") is { } n ? resolve(Path.Combine(Root ?? string.Empty, n)) : null;
@@ -232,27 +274,50 @@ internal sealed class RunConfig
         NumWorkers = args.Int("num_workers") ?? NumWorkers;
         if (NumWorkers < 0)
         {
-            throw new ConfigException($"data.init_args.num_workers must be 0 or more (0 decodes on the training thread); got {NumWorkers}.");
+            throw new ConfigException(
+                $"data.init_args.num_workers must be 0 or more (0 decodes on the training thread); got {NumWorkers}."
+            );
         }
 
         args.Size("image_size");
         var split = new SplitOptions { Seed = Options.Seed };
         if (args.Choice("test_split_mode", "from_dir", "synthetic", "none") is { } testMode)
         {
-            split = split with { TestSplitMode = testMode switch { "from_dir" => TestSplitMode.FromDir, "synthetic" => TestSplitMode.Synthetic, _ => TestSplitMode.None } };
+            split = split with
+            {
+                TestSplitMode = testMode switch
+                {
+                    "from_dir" => TestSplitMode.FromDir,
+                    "synthetic" => TestSplitMode.Synthetic,
+                    _ => TestSplitMode.None,
+                },
+            };
         }
 
         split = split with { TestSplitRatio = args.Double("test_split_ratio") ?? split.TestSplitRatio };
         if (args.Choice("val_split_mode", "same_as_test", "from_test", "synthetic", "none") is { } valMode)
         {
-            split = split with { ValSplitMode = valMode switch { "same_as_test" => ValSplitMode.SameAsTest, "from_test" => ValSplitMode.FromTest, "synthetic" => ValSplitMode.Synthetic, _ => ValSplitMode.None } };
+            split = split with
+            {
+                ValSplitMode = valMode switch
+                {
+                    "same_as_test" => ValSplitMode.SameAsTest,
+                    "from_test" => ValSplitMode.FromTest,
+                    "synthetic" => ValSplitMode.Synthetic,
+                    _ => ValSplitMode.None,
+                },
+            };
         }
 
         split = split with { ValSplitRatio = args.Double("val_split_ratio") ?? split.ValSplitRatio };
         Split = split;
         if (DatasetKind == "Folder" ? NormalDir is null : Root is null)
         {
-            throw new ConfigException(DatasetKind == "Folder" ? "data.init_args.normal_dir is required for Folder datasets." : "data.init_args.root is required.");
+            throw new ConfigException(
+                DatasetKind == "Folder"
+                    ? "data.init_args.normal_dir is required for Folder datasets."
+                    : "data.init_args.root is required."
+            );
         }
 
         args.RejectUnknown();
@@ -272,15 +337,20 @@ internal sealed class RunConfig
                 "fastflow" => ModelKind.FastFlow,
                 "stfpm" => ModelKind.Stfpm,
                 "reversedistillation" => ModelKind.ReverseDistillation,
-                _ => throw new ConfigException($"TrainModels.model.class_path is '{classPath}'; allowed: Padim, Patchcore, Fastflow, Stfpm, ReverseDistillation."),
+                _ => throw new ConfigException(
+                    $"TrainModels.model.class_path is '{classPath}'; allowed: Padim, Patchcore, Fastflow, Stfpm, "
+                        + $"ReverseDistillation."
+                ),
             };
             if (model.Mapping("init_args") is { } args)
             {
                 Options.ModelSettings.Backbone = args.String("backbone") ?? Options.ModelSettings.Backbone;
-                Options.ModelSettings.BackboneWeights = args.String("backbone_weights") ?? Options.ModelSettings.BackboneWeights;
+                Options.ModelSettings.BackboneWeights = args.String("backbone_weights")
+                    ?? Options.ModelSettings.BackboneWeights;
                 Options.ModelSettings.Layers = args.Strings("layers") ?? Options.ModelSettings.Layers;
                 Options.ModelSettings.NFeatures = args.Int("n_features") ?? Options.ModelSettings.NFeatures;
-                Options.ModelSettings.CoresetSamplingRatio = args.Double("coreset_sampling_ratio") ?? Options.ModelSettings.CoresetSamplingRatio;
+                Options.ModelSettings.CoresetSamplingRatio = args.Double("coreset_sampling_ratio")
+                    ?? Options.ModelSettings.CoresetSamplingRatio;
                 Options.ModelSettings.NumNeighbors = args.Int("num_neighbors") ?? Options.ModelSettings.NumNeighbors;
                 Options.ModelSettings.LearningRate = args.Double("learning_rate") ?? Options.ModelSettings.LearningRate;
                 Options.ModelSettings.FlowSteps = args.Int("flow_steps") ?? Options.ModelSettings.FlowSteps;
@@ -288,8 +358,10 @@ internal sealed class RunConfig
                 Options.ModelSettings.BlurSigma = args.Double("blur_sigma") ?? Options.ModelSettings.BlurSigma;
                 Options.ModelSettings.HiddenRatio = args.Double("hidden_ratio") ?? Options.ModelSettings.HiddenRatio;
                 Options.ModelSettings.Conv3x3Only = args.Bool("conv3x3_only") ?? Options.ModelSettings.Conv3x3Only;
-                Options.ModelSettings.ProjectionDimension = args.Int("projection_dimension") ?? Options.ModelSettings.ProjectionDimension;
-                Options.ModelSettings.DistanceChunkSize = args.Int("distance_chunk_size") ?? Options.ModelSettings.DistanceChunkSize;
+                Options.ModelSettings.ProjectionDimension = args.Int("projection_dimension")
+                    ?? Options.ModelSettings.ProjectionDimension;
+                Options.ModelSettings.DistanceChunkSize = args.Int("distance_chunk_size")
+                    ?? Options.ModelSettings.DistanceChunkSize;
                 if (args.Choice("anomaly_map_mode", "add", "multiply") is { } mapMode)
                 {
                     Options.ModelSettings.MapMode = mapMode == "add" ? AnomalyMapMode.Add : AnomalyMapMode.Multiply;
@@ -312,7 +384,8 @@ internal sealed class RunConfig
         {
             // Padim and Patchcore fit in one pass; epochs and early stopping apply to the gradient-trained models.
             Options.ModelSettings.MaxEpochs = trainer.Int("max_epochs") ?? Options.ModelSettings.MaxEpochs;
-            Options.ModelSettings.ValidationInterval = trainer.Int("check_val_every_n_epoch") ?? Options.ModelSettings.ValidationInterval;
+            Options.ModelSettings.ValidationInterval = trainer.Int("check_val_every_n_epoch")
+                ?? Options.ModelSettings.ValidationInterval;
             foreach (var callback in trainer.Mappings("callbacks"))
             {
                 var callbackClass = callback.String("class_path") ?? string.Empty;
@@ -326,16 +399,23 @@ internal sealed class RunConfig
                     {
                         if (mode == "min")
                         {
-                            throw new ConfigException("TrainModels.trainer.callbacks: EarlyStopping mode 'min' does not fit an AUROC monitor (higher is better); use mode: max.");
+                            throw new ConfigException(
+                                "TrainModels.trainer.callbacks: EarlyStopping mode 'min' does not fit an AUROC "
+                                    + "monitor (higher is better); use mode: max."
+                            );
                         }
 
-                        Options.ModelSettings.EarlyStoppingPatience = patience ?? Options.ModelSettings.EarlyStoppingPatience;
+                        Options.ModelSettings.EarlyStoppingPatience = patience
+                            ?? Options.ModelSettings.EarlyStoppingPatience;
                         Options.ModelSettings.EarlyStoppingMonitor = monitor switch
                         {
                             null => Options.ModelSettings.EarlyStoppingMonitor,
                             "pixel_AUROC" => TrainingMetric.PixelAuroc,
                             "image_AUROC" => TrainingMetric.ImageAuroc,
-                            _ => throw new ConfigException($"TrainModels.trainer.callbacks: EarlyStopping monitor is '{monitor}'; allowed: pixel_AUROC, image_AUROC."),
+                            _ => throw new ConfigException(
+                                $"TrainModels.trainer.callbacks: EarlyStopping monitor is '{monitor}'; allowed: "
+                                    + $"pixel_AUROC, image_AUROC."
+                            ),
                         };
                     }
                 }

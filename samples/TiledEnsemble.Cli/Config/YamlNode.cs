@@ -48,11 +48,32 @@ internal sealed class YamlNode
         };
     }
 
-    public int? Int(string key) => Parse<int>(key, s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null, "an integer");
+    public int? Int(string key) =>
+        Parse<int>(
+            key,
+            s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null,
+            "an integer"
+        );
 
-    public double? Double(string key) => Parse<double>(key, s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null, "a number");
+    public double? Double(string key) =>
+        Parse<double>(
+            key,
+            s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null,
+            "a number"
+        );
 
-    public bool? Bool(string key) => Parse<bool>(key, s => s.ToLowerInvariant() switch { "true" or "yes" or "on" => true, "false" or "no" or "off" => false, _ => (bool?)null }, "true or false");
+    public bool? Bool(string key) =>
+        Parse<bool>(
+            key,
+            s =>
+                s.ToLowerInvariant() switch
+                {
+                    "true" or "yes" or "on" => true,
+                    "false" or "no" or "off" => false,
+                    _ => (bool?)null,
+                },
+            "true or false"
+        );
 
     /// <summary>An integer or a [height, width] pair.</summary>
     public (int Height, int Width)? Size(string key)
@@ -65,8 +86,15 @@ internal sealed class YamlNode
             case YamlScalarNode:
                 var side = Int(key)!.Value;
                 return (side, side);
-            case YamlSequenceNode sequence when sequence.Children.Count == 2 && sequence.Children.All(c => c is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)):
-                var values = sequence.Children.Select(c => int.Parse(((YamlScalarNode)c).Value!, CultureInfo.InvariantCulture)).ToArray();
+            case YamlSequenceNode sequence
+                when sequence.Children.Count == 2
+                    && sequence.Children.All(c =>
+                        c is YamlScalarNode s
+                        && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+                    ):
+                var values = sequence
+                    .Children.Select(c => int.Parse(((YamlScalarNode)c).Value!, CultureInfo.InvariantCulture))
+                    .ToArray();
                 return (values[0], values[1]);
             default:
                 throw new ConfigException($"{Join(key)} must be an integer or a [height, width] pair.");
@@ -79,7 +107,13 @@ internal sealed class YamlNode
         return value switch
         {
             null => null,
-            YamlSequenceNode sequence => sequence.Children.Select(c => c is YamlScalarNode s ? s.Value ?? string.Empty : throw new ConfigException($"{Join(key)} must be a list of values.")).ToList(),
+            YamlSequenceNode sequence => sequence
+                .Children.Select(c =>
+                    c is YamlScalarNode s
+                        ? s.Value ?? string.Empty
+                        : throw new ConfigException($"{Join(key)} must be a list of values.")
+                )
+                .ToList(),
             _ => throw new ConfigException($"{Join(key)} must be a list, e.g. [a, b]."),
         };
     }
@@ -119,7 +153,9 @@ internal sealed class YamlNode
         int index = 0;
         foreach (var child in sequence.Children)
         {
-            yield return child is YamlMappingNode mapping ? new YamlNode(mapping, $"{Join(key)}[{index}]") : throw new ConfigException($"{Join(key)}[{index}] must be a mapping.");
+            yield return child is YamlMappingNode mapping
+                ? new YamlNode(mapping, $"{Join(key)}[{index}]")
+                : throw new ConfigException($"{Join(key)}[{index}] must be a mapping.");
             index++;
         }
     }
@@ -151,8 +187,6 @@ internal sealed class YamlNode
     }
 
     public string Join(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
-
-
 
     private YamlDotNet.RepresentationModel.YamlNode? Get(string key)
     {

@@ -8,15 +8,15 @@ namespace TiledEnsemble.Imaging;
 
 /// <summary>
 /// Resizing with libtorch's <c>interpolate</c> followed by <see cref="GaussianBlur.Apply"/>, computed as one separable
-/// linear operator: <c>result = Rₕ · map · R_wᵀ</c>, where each <c>R</c> is the blur matrix times the resize matrix of
-/// one axis. Equal to the two steps up to float rounding (tested).
+/// linear operator: <c>result = Rₕ · map · R_wᵀ</c>, where each <c>R</c> is the blur matrix times the resize
+/// matrix of one axis. Equal to the two steps up to float rounding (tested).
 /// </summary>
 /// <remarks>
-/// A model's anomaly map goes from its feature grid (e.g. 32×32) to the tile (e.g. 128×128) and is then blurred with a
-/// 33-tap kernel: two passes over the large map per tap. Both steps are linear and act on rows and columns separately,
-/// so their product is a small matrix per axis, and the whole step is two matrix products on the small map (about a
-/// fifth of the time for 32→128 with σ = 4). The matrices are built once per input and output size, device and dtype,
-/// and kept until disposal; thread-safe. Padim and Patchcore use it for their maps; custom models can too.
+/// A model's anomaly map goes from its feature grid (e.g. 32×32) to the tile (e.g. 128×128) and is then blurred with
+/// a 33-tap kernel: two passes over the large map per tap. Both steps are linear and act on rows and columns
+/// separately, so their product is a small matrix per axis, and the whole step is two matrix products on the small map
+/// (about a fifth of the time for 32→128 with σ = 4). The matrices are built once per input and output size, device
+/// and dtype, and kept until disposal; thread-safe. Padim and Patchcore use it for their maps; custom models can too.
 /// </remarks>
 public sealed class BlurredResize : IDisposable
 {
@@ -24,9 +24,13 @@ public sealed class BlurredResize : IDisposable
     private readonly InterpolationMode _mode;
     private readonly bool? _alignCorners;
     private readonly object _gate = new();
-    private readonly Dictionary<(long InHeight, long InWidth, long OutHeight, long OutWidth, string Device, ScalarType Type), (Tensor Rows, Tensor ColumnsTransposed)> _operators = new();
+    private readonly Dictionary<
+        (long InHeight, long InWidth, long OutHeight, long OutWidth, string Device, ScalarType Type),
+        (Tensor Rows, Tensor ColumnsTransposed)
+    > _operators = new();
 
-    /// <summary>Creates the operator for <paramref name="sigma"/> and the interpolation <paramref name="mode"/>.</summary>
+    /// <summary>Creates the operator for <paramref name="sigma"/> and the interpolation
+    /// <paramref name="mode"/>.</summary>
     /// <param name="sigma">The blur's σ (see <see cref="GaussianBlur.KernelSize"/>).</param>
     /// <param name="mode">Nearest or bilinear.</param>
     /// <param name="alignCorners">As <c>interpolate</c>'s <c>align_corners</c> (null for nearest).</param>
@@ -53,7 +57,10 @@ public sealed class BlurredResize : IDisposable
         }
 
         using var scope = NewDisposeScope();
-        long b = maps.shape[0], c = maps.shape[1], h = maps.shape[2], w = maps.shape[3];
+        long b = maps.shape[0],
+            c = maps.shape[1],
+            h = maps.shape[2],
+            w = maps.shape[3];
         var (rows, columnsTransposed) = Operator(h, w, height, width, maps.device, maps.dtype);
         var alongWidth = maps.reshape(b * c, h, w).matmul(columnsTransposed); // [BC, h, width]
         var result = rows.matmul(alongWidth); // [BC, height, width]
@@ -75,7 +82,14 @@ public sealed class BlurredResize : IDisposable
         }
     }
 
-    private (Tensor Rows, Tensor ColumnsTransposed) Operator(long h, long w, long height, long width, Device device, ScalarType type)
+    private (Tensor Rows, Tensor ColumnsTransposed) Operator(
+        long h,
+        long w,
+        long height,
+        long width,
+        Device device,
+        ScalarType type
+    )
     {
         var key = (h, w, height, width, device.ToString(), type);
         lock (_gate)
@@ -122,8 +136,10 @@ public sealed class BlurredResize : IDisposable
     private Tensor ResizeMatrix(long input, long output, ScalarType type)
     {
         using var scope = NewDisposeScope();
-        var identity = eye(input, dtype: type is ScalarType.Float64 ? type : ScalarType.Float32).reshape(1, 1, input, input);
-        return F.interpolate(identity, new[] { output, input }, mode: _mode, align_corners: _alignCorners)[0, 0].MoveToOuterDisposeScope();
+        var identity = eye(input, dtype: type is ScalarType.Float64 ? type : ScalarType.Float32)
+            .reshape(1, 1, input, input);
+        return F.interpolate(identity, new[] { output, input }, mode: _mode, align_corners: _alignCorners)[0, 0]
+            .MoveToOuterDisposeScope();
     }
 
     private static long SourceIndex(long padded, long size, bool reflect)

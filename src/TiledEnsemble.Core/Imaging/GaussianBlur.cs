@@ -26,7 +26,8 @@ public static class GaussianBlur
         return (2 * (int)((4 * sigma) + 0.5)) + 1;
     }
 
-    /// <summary>The normalized 1-D kernel for <paramref name="sigma"/>, as doubles (for tests and documentation).</summary>
+    /// <summary>The normalized 1-D kernel for <paramref name="sigma"/>, as doubles (for tests and
+    /// documentation).</summary>
     public static double[] Kernel1D(double sigma)
     {
         int size = KernelSize(sigma);
@@ -58,12 +59,14 @@ public static class GaussianBlur
         var padded = Pad(maps, kernel.Length / 2);
 
         // Separable, as a sum of shifted slices: one multiply-add pass per tap. On the CPU this is about three times
-        // faster than libtorch's convolution with a 1×k kernel and one channel, with equal results (`-- --blur-probe`).
+        // faster than libtorch's convolution with a 1×k kernel and one channel, with equal results (`--
+        // --blur-probe`).
         var blurred = BlurPadded(padded, kernel, 0, maps.shape[2], 0, maps.shape[3]);
         return blurred.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The maps padded by <paramref name="pad"/> on each side as <see cref="Apply"/> pads them (reflect, or replicate when too small).</summary>
+    /// <summary>The maps padded by <paramref name="pad"/> on each side as <see cref="Apply"/> pads them (reflect, or
+    /// replicate when too small).</summary>
     internal static Tensor Pad(Tensor maps, int pad)
     {
         var mode = pad < maps.shape[2] && pad < maps.shape[3] ? PaddingModes.Reflect : PaddingModes.Replicate;

@@ -14,7 +14,11 @@ public sealed class Boxes : IDisposable
         TensorGuard.Rank(scores, 1, nameof(scores), "[N]");
         if (corners.shape[1] != 4 || corners.shape[0] != scores.shape[0])
         {
-            throw new ArgumentException($"corners must be [N, 4] with N equal to the length of scores; got corners {TensorGuard.Describe(corners)} and scores {TensorGuard.Describe(scores)}.", nameof(corners));
+            throw new ArgumentException(
+                $"corners must be [N, 4] with N equal to the length of scores; got corners "
+                    + $"{TensorGuard.Describe(corners)} and scores {TensorGuard.Describe(scores)}.",
+                nameof(corners)
+            );
         }
 
         Corners = corners;

@@ -20,7 +20,9 @@ public interface IJoiner : IPipelineStage
     /// it on regular grids), scores [B], and optionally masks, labels and boxes in tile coordinates.
     /// </param>
     /// <param name="grid">The layout the tiles were cut from.</param>
-    /// <returns>Maps [B, 1, H, W] at the grid's image size and scores [B]; masks, labels and boxes where the tiles had them.</returns>
-    /// <exception cref="System.ArgumentException">A position is missing, repeated or outside the grid, or shapes disagree.</exception>
+    /// <returns>Maps [B, 1, H, W] at the grid's image size and scores [B]; masks, labels and boxes where the tiles had
+    /// them.</returns>
+    /// <exception cref="System.ArgumentException">A position is missing, repeated or outside the grid, or shapes
+    /// disagree.</exception>
     JoinedPrediction Join(IReadOnlyList<TilePrediction> predictions, TileGrid grid);
 }

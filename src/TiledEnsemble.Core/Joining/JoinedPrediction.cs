@@ -8,7 +8,13 @@ namespace TiledEnsemble.Joining;
 public sealed class JoinedPrediction : IDisposable
 {
     /// <summary>Creates a joined prediction; it owns the tensors.</summary>
-    public JoinedPrediction(Tensor anomalyMaps, Tensor scores, Tensor? predictedMasks, Tensor? predictedLabels, IReadOnlyList<Boxes>? boxes)
+    public JoinedPrediction(
+        Tensor anomalyMaps,
+        Tensor scores,
+        Tensor? predictedMasks,
+        Tensor? predictedLabels,
+        IReadOnlyList<Boxes>? boxes
+    )
     {
         AnomalyMaps = anomalyMaps;
         Scores = scores;
@@ -23,13 +29,15 @@ public sealed class JoinedPrediction : IDisposable
     /// <summary>[B]: mean of the positions' scores.</summary>
     public Tensor Scores { get; }
 
-    /// <summary>[B, 1, H, W] boolean: a pixel is set when any tile covering it set it; null when the tiles had no masks.</summary>
+    /// <summary>[B, 1, H, W] boolean: a pixel is set when any tile covering it set it; null when the tiles had no
+    /// masks.</summary>
     public Tensor? PredictedMasks { get; }
 
     /// <summary>[B] boolean: set when any position set it; null when the tiles had no labels.</summary>
     public Tensor? PredictedLabels { get; }
 
-    /// <summary>One box set per image in image coordinates, clipped to the image; null when the tiles had no boxes.</summary>
+    /// <summary>One box set per image in image coordinates, clipped to the image; null when the tiles had no
+    /// boxes.</summary>
     public IReadOnlyList<Boxes>? Boxes { get; }
 
     /// <inheritdoc />

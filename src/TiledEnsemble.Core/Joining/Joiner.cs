@@ -35,20 +35,25 @@ public sealed class Joiner : IJoiner
             {
                 throw new ArgumentException(
                     $"Position {p.Position} has maps {TensorGuard.Describe(p.AnomalyMaps)} and scores "
-                    + $"{TensorGuard.Describe(p.Scores)}; position {first.Position} has maps "
-                    + $"{TensorGuard.Describe(first.AnomalyMaps)}. All positions must predict the same batch at the "
-                    + "same map size.",
-                    nameof(predictions));
+                        + $"{TensorGuard.Describe(p.Scores)}; position {first.Position} has maps "
+                        + $"{TensorGuard.Describe(first.AnomalyMaps)}. All positions must predict the same batch at "
+                        + $"the "
+                        + "same map size.",
+                    nameof(predictions)
+                );
             }
 
-            if ((p.PredictedMasks is null) != (first.PredictedMasks is null)
+            if (
+                (p.PredictedMasks is null) != (first.PredictedMasks is null)
                 || (p.PredictedLabels is null) != (first.PredictedLabels is null)
-                || (p.Boxes is null) != (first.Boxes is null))
+                || (p.Boxes is null) != (first.Boxes is null)
+            )
             {
                 throw new ArgumentException(
                     $"Position {p.Position} and position {first.Position} differ in which of masks, labels and boxes "
-                    + "they carry; all positions must carry the same.",
-                    nameof(predictions));
+                        + "they carry; all positions must carry the same.",
+                    nameof(predictions)
+                );
             }
         }
 
@@ -92,15 +97,25 @@ public sealed class Joiner : IJoiner
         {
             ArgumentNullException.ThrowIfNull(p, nameof(predictions));
             var pos = p.Position;
-            if ((uint)pos.Row >= (uint)grid.Rows || (uint)pos.Column >= (uint)grid.Columns || grid[pos.Row, pos.Column] != pos)
+            if (
+                (uint)pos.Row >= (uint)grid.Rows
+                || (uint)pos.Column >= (uint)grid.Columns
+                || grid[pos.Row, pos.Column] != pos
+            )
             {
-                throw new ArgumentException($"Position {pos} is not a position of the {grid.Rows}x{grid.Columns} grid.", nameof(predictions));
+                throw new ArgumentException(
+                    $"Position {pos} is not a position of the {grid.Rows}x{grid.Columns} grid.",
+                    nameof(predictions)
+                );
             }
 
             int index = (pos.Row * grid.Columns) + pos.Column;
             if (ordered[index] is not null)
             {
-                throw new ArgumentException($"Position ({pos.Row}, {pos.Column}) appears more than once.", nameof(predictions));
+                throw new ArgumentException(
+                    $"Position ({pos.Row}, {pos.Column}) appears more than once.",
+                    nameof(predictions)
+                );
             }
 
             ordered[index] = p;
@@ -109,7 +124,11 @@ public sealed class Joiner : IJoiner
         var missing = grid.Positions.Where((_, i) => ordered[i] is null).Select(q => $"({q.Row}, {q.Column})").ToList();
         if (missing.Count > 0)
         {
-            throw new ArgumentException($"Expected one prediction for each of the {grid.Count} positions of the {grid.Rows}x{grid.Columns} grid; got {predictions.Count}, missing {string.Join(", ", missing)}.", nameof(predictions));
+            throw new ArgumentException(
+                $"Expected one prediction for each of the {grid.Count} positions of the {grid.Rows}x{grid.Columns} "
+                    + $"grid; got {predictions.Count}, missing {string.Join(", ", missing)}.",
+                nameof(predictions)
+            );
         }
 
         return ordered!;
@@ -125,8 +144,9 @@ public sealed class Joiner : IJoiner
                 ? JoinPlaced(maps, grid)
                 : throw new ArgumentException(
                     $"Maps of {maps[0].shape[2]}x{maps[0].shape[3]} on a grid of explicit starts: such grids join maps "
-                    + $"at the tile size {grid.TileSize} only.",
-                    nameof(perPosition));
+                        + $"at the tile size {grid.TileSize} only.",
+                    nameof(perPosition)
+                );
         }
 
         if (grid.Stride == grid.TileSize && atTileSize)
@@ -149,7 +169,10 @@ public sealed class Joiner : IJoiner
     private static Tensor JoinDisjoint(Tensor[] maps, TileGrid grid)
     {
         using var scope = NewDisposeScope();
-        long batch = maps[0].shape[0], channels = maps[0].shape[1], h = grid.TileSize.Height, w = grid.TileSize.Width;
+        long batch = maps[0].shape[0],
+            channels = maps[0].shape[1],
+            h = grid.TileSize.Height,
+            w = grid.TileSize.Width;
         var covering = empty(new[] { batch, channels, grid.Rows * h, grid.Columns * w }, maps[0].dtype, maps[0].device);
         var cells = covering.view(batch, channels, grid.Rows, h, grid.Columns, w);
         for (int i = 0; i < maps.Length; i++)
@@ -158,17 +181,31 @@ public sealed class Joiner : IJoiner
         }
 
         // Tiles reaching into the zero padding of a non-covering grid: only the image's part is kept.
-        var joined = grid.CoversExactly ? covering : covering[.., .., ..(int)grid.ImageSize.Height, ..(int)grid.ImageSize.Width];
+        var joined = grid.CoversExactly
+            ? covering
+            : covering[.., .., ..(int)grid.ImageSize.Height, ..(int)grid.ImageSize.Width];
         return joined.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Tiles of a grid of explicit starts: summed at their starts and divided by how many cover each pixel.</summary>
+    /// <summary>Tiles of a grid of explicit starts: summed at their starts and divided by how many cover each
+    /// pixel.</summary>
     private static Tensor JoinPlaced(Tensor[] maps, TileGrid grid)
     {
         using var scope = NewDisposeScope();
-        long batch = maps[0].shape[0], channels = maps[0].shape[1], h = grid.TileSize.Height, w = grid.TileSize.Width;
-        var sum = zeros(new[] { batch, channels, (long)grid.ImageSize.Height, grid.ImageSize.Width }, maps[0].dtype, maps[0].device);
-        var counts = zeros(new[] { 1, 1, (long)grid.ImageSize.Height, grid.ImageSize.Width }, maps[0].dtype, maps[0].device);
+        long batch = maps[0].shape[0],
+            channels = maps[0].shape[1],
+            h = grid.TileSize.Height,
+            w = grid.TileSize.Width;
+        var sum = zeros(
+            new[] { batch, channels, (long)grid.ImageSize.Height, grid.ImageSize.Width },
+            maps[0].dtype,
+            maps[0].device
+        );
+        var counts = zeros(
+            new[] { 1, 1, (long)grid.ImageSize.Height, grid.ImageSize.Width },
+            maps[0].dtype,
+            maps[0].device
+        );
         for (int i = 0; i < maps.Length; i++)
         {
             var position = grid.Positions[i];
@@ -192,11 +229,17 @@ public sealed class Joiner : IJoiner
             {
                 if (p.Boxes!.Count != batch)
                 {
-                    throw new ArgumentException($"Position {p.Position} has box sets for {p.Boxes.Count} images; the batch has {batch}.", nameof(ordered));
+                    throw new ArgumentException(
+                        $"Position {p.Position} has box sets for {p.Boxes.Count} images; the batch has {batch}.",
+                        nameof(ordered)
+                    );
                 }
 
                 var set = p.Boxes[b];
-                var offset = tensor(new float[] { p.Position.Left, p.Position.Top, p.Position.Left, p.Position.Top }, device: set.Corners.device);
+                var offset = tensor(
+                    new float[] { p.Position.Left, p.Position.Top, p.Position.Left, p.Position.Top },
+                    device: set.Corners.device
+                );
                 corners.Add(set.Corners.to_type(ScalarType.Float32).add(offset, Scalars.One));
                 scores.Add(set.Scores.to_type(ScalarType.Float32));
             }

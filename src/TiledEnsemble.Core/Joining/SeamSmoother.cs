@@ -13,8 +13,8 @@ namespace TiledEnsemble.Joining;
 /// <remarks>
 /// A band has half-width <c>floor(tile · width)</c> along each axis and covers <c>[c − off, c + off)</c> for every
 /// internal border <c>c</c>. anomalib marks multiples of the stride only; we mark every tile start and tile end inside
-/// the image, which is the same set when the tile is a multiple of the stride and also catches the overlap borders
-/// when it is not.
+/// the image, which is the same set when the tile is a multiple of the stride and also catches the overlap borders when
+/// it is not.
 /// </remarks>
 public sealed class SeamSmoother : ISeamSmoother
 {
@@ -35,7 +35,10 @@ public sealed class SeamSmoother : ISeamSmoother
         GaussianBlur.KernelSize(sigma);
         if (!(width > 0) || width > 1)
         {
-            throw new ArgumentException($"width is a fraction of the tile size and must be in (0, 1]; got {width}.", nameof(width));
+            throw new ArgumentException(
+                $"width is a fraction of the tile size and must be in (0, 1]; got {width}.",
+                nameof(width)
+            );
         }
 
         Sigma = sigma;
@@ -49,36 +52,30 @@ public sealed class SeamSmoother : ISeamSmoother
     public double Width { get; }
 
     /// <inheritdoc />
-    public StageIdentity Identity => new(StageName, new System.Collections.Generic.Dictionary<string, string>
-    {
-        ["sigma"] = StageIdentity.Format(Sigma),
-        ["width"] = StageIdentity.Format(Width),
-    });
+    public StageIdentity Identity =>
+        new(
+            StageName,
+            new System.Collections.Generic.Dictionary<string, string>
+            {
+                ["sigma"] = StageIdentity.Format(Sigma),
+                ["width"] = StageIdentity.Format(Width),
+            }
+        );
 
     /// <summary>The [H, W] boolean mask of the pixels that <see cref="Smooth"/> replaces.</summary>
     public Tensor SeamMask(TileGrid grid, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
-        var rows = Band(grid.InternalBorders(vertical: true), (int)(grid.TileSize.Height * Width), grid.ImageSize.Height);
-        var columns = Band(grid.InternalBorders(vertical: false), (int)(grid.TileSize.Width * Width), grid.ImageSize.Width);
+        var rows = Band(grid, vertical: true);
+        var columns = Band(grid, vertical: false);
         using var scope = NewDisposeScope();
         var mask = tensor(rows, device: device).unsqueeze(1).logical_or(tensor(columns, device: device).unsqueeze(0));
         return mask.MoveToOuterDisposeScope();
     }
 
-    private static bool[] Band(System.Collections.Generic.IReadOnlyList<int> borders, int halfWidth, int length)
-    {
-        var band = new bool[length];
-        foreach (var c in borders)
-        {
-            for (int k = Math.Max(0, c - halfWidth); k < Math.Min(length, c + halfWidth); k++)
-            {
-                band[k] = true;
-            }
-        }
-
-        return band;
-    }
+    /// <summary>The rows (or columns) within a band of <c>floor(tile · width)</c> of an internal border.</summary>
+    private bool[] Band(TileGrid grid, bool vertical) =>
+        grid.BorderBand(vertical, (int)((vertical ? grid.TileSize.Height : grid.TileSize.Width) * Width));
 
     /// <summary>Smooths the seams of joined maps.</summary>
     /// <param name="maps">[B, C, H, W] floating point, H and W equal to the grid's image size.</param>
@@ -91,7 +88,10 @@ public sealed class SeamSmoother : ISeamSmoother
         ArgumentNullException.ThrowIfNull(grid);
         if (maps.shape[2] != grid.ImageSize.Height || maps.shape[3] != grid.ImageSize.Width)
         {
-            throw new ArgumentException($"maps are {maps.shape[2]}x{maps.shape[3]} but the tile grid is for {grid.ImageSize}.", nameof(maps));
+            throw new ArgumentException(
+                $"maps are {maps.shape[2]}x{maps.shape[3]} but the tile grid is for {grid.ImageSize}.",
+                nameof(maps)
+            );
         }
 
         // Equal to where(SeamMask, blur(maps), maps), but the blur is computed only over the bands: a band of rows is
@@ -100,13 +100,14 @@ public sealed class SeamSmoother : ISeamSmoother
         var kernel = GaussianBlur.Kernel1D(Sigma);
         var padded = GaussianBlur.Pad(maps, kernel.Length / 2);
         var smoothed = maps.clone();
-        long height = maps.shape[2], width = maps.shape[3];
-        foreach (var (start, length) in Runs(Band(grid.InternalBorders(vertical: true), (int)(grid.TileSize.Height * Width), grid.ImageSize.Height)))
+        long height = maps.shape[2],
+            width = maps.shape[3];
+        foreach (var (start, length) in Runs(Band(grid, vertical: true)))
         {
             smoothed.narrow(2, start, length).copy_(GaussianBlur.BlurPadded(padded, kernel, start, length, 0, width));
         }
 
-        foreach (var (start, length) in Runs(Band(grid.InternalBorders(vertical: false), (int)(grid.TileSize.Width * Width), grid.ImageSize.Width)))
+        foreach (var (start, length) in Runs(Band(grid, vertical: false)))
         {
             smoothed.narrow(3, start, length).copy_(GaussianBlur.BlurPadded(padded, kernel, 0, height, start, length));
         }

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Joining;
 
-/// <summary>What the model of one tile position predicted for a batch of B images. The caller owns the tensors.</summary>
+/// <summary>What the model of one tile position predicted for a batch of B images. The caller owns the
+/// tensors.</summary>
 /// <param name="Position">Grid position of the model.</param>
 /// <param name="AnomalyMaps">[B, 1, h, w] anomaly maps of the tiles (h, w: tile size or a multiple of it).</param>
 /// <param name="Scores">[B] image scores of the tiles.</param>

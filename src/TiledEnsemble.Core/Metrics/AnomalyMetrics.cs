@@ -9,13 +9,15 @@ namespace TiledEnsemble.Metrics;
 /// Exact metrics on tensors held in memory: image-level AUROC, AUPR, F1 and F1-adaptive threshold, and pixel-level
 /// AUPRO. For pixel metrics over whole test sets use <see cref="PixelMetricsAccumulator"/>, whose memory is fixed.
 /// </summary>
-/// <remarks>Undefined results (AUROC with one class only, say) are <see cref="double.NaN"/>; inputs with NaN throw.</remarks>
+/// <remarks>Undefined results (AUROC with one class only, say) are <see cref="double.NaN"/>; inputs with NaN
+/// throw.</remarks>
 public static class AnomalyMetrics
 {
     /// <summary>The default false-positive-rate limit of AUPRO.</summary>
     public const double DefaultFprLimit = 0.3;
 
-    /// <summary>Area under the ROC curve; equal to the Mann–Whitney U statistic over (positives × negatives), ties counting one half.</summary>
+    /// <summary>Area under the ROC curve; equal to the Mann–Whitney U statistic over (positives × negatives), ties
+    /// counting one half.</summary>
     /// <param name="scores">Scores, any shape.</param>
     /// <param name="labels">Labels of the same number of elements (boolean or 0/1); true is anomalous.</param>
     public static double Auroc(Tensor scores, Tensor labels) => Curve(scores, labels).Auroc();
@@ -23,14 +25,19 @@ public static class AnomalyMetrics
     /// <summary>Area under the precision–recall curve (trapezoids over recall).</summary>
     public static double Aupr(Tensor scores, Tensor labels) => Curve(scores, labels).Aupr();
 
-    /// <summary>The ROC curve of scores against labels (every distinct score a point), thinned to at most <paramref name="maxPoints"/>.</summary>
-    public static CurvePoints RocCurve(Tensor scores, Tensor labels, int maxPoints = 512) => Curve(scores, labels).Rates(maxPoints);
+    /// <summary>The ROC curve of scores against labels (every distinct score a point), thinned to at most
+    /// <paramref name="maxPoints"/>.</summary>
+    public static CurvePoints RocCurve(Tensor scores, Tensor labels, int maxPoints = 512) =>
+        Curve(scores, labels).Rates(maxPoints);
 
-    /// <summary>F1 of the prediction <c>score ≥ threshold</c>; 0 when there is no true and no predicted positive.</summary>
+    /// <summary>F1 of the prediction <c>score ≥ threshold</c>; 0 when there is no true and no predicted
+    /// positive.</summary>
     public static double F1(Tensor scores, Tensor labels, double threshold)
     {
         var (s, l) = Host(scores, labels);
-        double tp = 0, fp = 0, fn = 0;
+        double tp = 0,
+            fp = 0,
+            fn = 0;
         for (int i = 0; i < s.Length; i++)
         {
             bool predicted = s[i] >= threshold;
@@ -46,7 +53,8 @@ public static class AnomalyMetrics
     /// The threshold that maximises F1 over the precision–recall curve (lowest on ties). Null when no sample is
     /// anomalous (F1 is undefined); callers then fall back to a documented rule.
     /// </summary>
-    public static (double Threshold, double F1)? F1AdaptiveThreshold(Tensor scores, Tensor labels) => Curve(scores, labels).BestF1();
+    public static (double Threshold, double F1)? F1AdaptiveThreshold(Tensor scores, Tensor labels) =>
+        Curve(scores, labels).BestF1();
 
     /// <summary>
     /// Area under the per-region overlap curve up to <paramref name="fprLimit"/>, divided by the limit. Regions are the
@@ -124,7 +132,10 @@ public static class AnomalyMetrics
         TensorGuard.Rank(maps, 3, nameof(maps), "[B, 1, H, W] or [B, H, W]");
         if (!masks.shape.SequenceEqual(maps.shape))
         {
-            throw new ArgumentException($"masks {TensorGuard.Describe(masks)} must have the shape of maps {TensorGuard.Describe(maps)}.", nameof(masks));
+            throw new ArgumentException(
+                $"masks {TensorGuard.Describe(masks)} must have the shape of maps {TensorGuard.Describe(maps)}.",
+                nameof(masks)
+            );
         }
 
         return (maps, masks, checked((int)maps.shape[1]), checked((int)maps.shape[2]));
@@ -142,7 +153,11 @@ public static class AnomalyMetrics
         TensorGuard.NotNull(labels, nameof(labels));
         if (scores.numel() != labels.numel())
         {
-            throw new ArgumentException($"scores {TensorGuard.Describe(scores)} and labels {TensorGuard.Describe(labels)} must have the same number of elements.", nameof(labels));
+            throw new ArgumentException(
+                $"scores {TensorGuard.Describe(scores)} and labels {TensorGuard.Describe(labels)} must have the same "
+                    + $"number of elements.",
+                nameof(labels)
+            );
         }
 
         using var scope = NewDisposeScope();
@@ -151,7 +166,11 @@ public static class AnomalyMetrics
         {
             if (double.IsNaN(s[i]))
             {
-                throw new ArgumentException($"scores contain NaN (first at flat index {i}); metrics are undefined for NaN. Check the model output.", nameof(scores));
+                throw new ArgumentException(
+                    $"scores contain NaN (first at flat index {i}); metrics are undefined for NaN. Check the model "
+                        + $"output.",
+                    nameof(scores)
+                );
             }
         }
 

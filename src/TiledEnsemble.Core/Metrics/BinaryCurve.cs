@@ -14,7 +14,15 @@ internal sealed class BinaryCurve
     private readonly double[] _positive;
     private readonly double[] _negative;
 
-    public BinaryCurve(double[] thresholds, double[] cumulativePositive, double[] cumulativeNegative, double totalPositive, double totalNegative, double minScore, double maxScore)
+    public BinaryCurve(
+        double[] thresholds,
+        double[] cumulativePositive,
+        double[] cumulativeNegative,
+        double totalPositive,
+        double totalNegative,
+        double minScore,
+        double maxScore
+    )
     {
         _thresholds = thresholds;
         _positive = cumulativePositive;
@@ -49,7 +57,8 @@ internal sealed class BinaryCurve
         var thresholds = new List<double>();
         var positive = new List<double>();
         var negative = new List<double>();
-        double tp = 0, fp = 0;
+        double tp = 0,
+            fp = 0;
         for (int k = order.Length - 1; k >= 0; k--)
         {
             tp += positiveWeight[order[k]];
@@ -67,7 +76,8 @@ internal sealed class BinaryCurve
         return new BinaryCurve(thresholds.ToArray(), positive.ToArray(), negative.ToArray(), tp, fp, min, max);
     }
 
-    /// <summary>Area under the ROC curve; equals the Mann–Whitney statistic with ties counted as one half. NaN for one class.</summary>
+    /// <summary>Area under the ROC curve; equals the Mann–Whitney statistic with ties counted as one half. NaN for
+    /// one class.</summary>
     public double Auroc()
     {
         if (TotalPositive <= 0 || TotalNegative <= 0)
@@ -75,7 +85,9 @@ internal sealed class BinaryCurve
             return double.NaN;
         }
 
-        double area = 0, previousX = 0, previousY = 0;
+        double area = 0,
+            previousX = 0,
+            previousY = 0;
         for (int k = 0; k < Count; k++)
         {
             double x = _negative[k] / TotalNegative;
@@ -88,7 +100,8 @@ internal sealed class BinaryCurve
         return area;
     }
 
-    /// <summary>Area under the precision–recall curve (trapezoids over recall, starting at recall 0 and precision 1). NaN without positives.</summary>
+    /// <summary>Area under the precision–recall curve (trapezoids over recall, starting at recall 0 and precision 1).
+    /// NaN without positives.</summary>
     public double Aupr()
     {
         if (TotalPositive <= 0)
@@ -96,7 +109,9 @@ internal sealed class BinaryCurve
             return double.NaN;
         }
 
-        double area = 0, previousRecall = 0, previousPrecision = 1;
+        double area = 0,
+            previousRecall = 0,
+            previousPrecision = 1;
         for (int k = 0; k < Count; k++)
         {
             double recall = _positive[k] / TotalPositive;
@@ -139,8 +154,9 @@ internal sealed class BinaryCurve
     }
 
     /// <summary>
-    /// Area under the curve of (false-positive rate, positive weight share) up to <paramref name="fprLimit"/>, divided by
-    /// the limit; with per-region weights this is AUPRO. The curve is interpolated linearly at the limit. NaN for one class.
+    /// Area under the curve of (false-positive rate, positive weight share) up to <paramref name="fprLimit"/>, divided
+    /// by the limit; with per-region weights this is AUPRO. The curve is interpolated linearly at the limit. NaN for
+    /// one class.
     /// </summary>
     public double NormalizedAreaUpTo(double fprLimit)
     {
@@ -149,14 +165,17 @@ internal sealed class BinaryCurve
             return double.NaN;
         }
 
-        double area = 0, previousX = 0, previousY = 0;
+        double area = 0,
+            previousX = 0,
+            previousY = 0;
         for (int k = 0; k < Count; k++)
         {
             double x = _negative[k] / TotalNegative;
             double y = _positive[k] / TotalPositive;
             if (x >= fprLimit)
             {
-                double yAtLimit = x == previousX ? y : previousY + ((y - previousY) * (fprLimit - previousX) / (x - previousX));
+                double yAtLimit =
+                    x == previousX ? y : previousY + ((y - previousY) * (fprLimit - previousX) / (x - previousX));
                 area += (fprLimit - previousX) * (yAtLimit + previousY) / 2;
                 return area / fprLimit;
             }
@@ -180,10 +199,13 @@ internal sealed class BinaryCurve
             return null;
         }
 
-        double bestF1 = -1, bestThreshold = double.NaN;
+        double bestF1 = -1,
+            bestThreshold = double.NaN;
         for (int k = 0; k < Count; k++)
         {
-            double tp = _positive[k], fp = _negative[k], fn = TotalPositive - tp;
+            double tp = _positive[k],
+                fp = _negative[k],
+                fn = TotalPositive - tp;
             double f1 = 2 * tp / ((2 * tp) + fp + fn);
             if (f1 >= bestF1)
             {
@@ -196,7 +218,8 @@ internal sealed class BinaryCurve
     }
 }
 
-/// <summary>Points of a rate curve: false-positive rate and true-positive rate (per-region overlap for PRO), ascending.</summary>
+/// <summary>Points of a rate curve: false-positive rate and true-positive rate (per-region overlap for PRO),
+/// ascending.</summary>
 /// <param name="FalsePositiveRate">x values in [0, 1].</param>
 /// <param name="TruePositiveRate">y values in [0, 1].</param>
 public sealed record CurvePoints(double[] FalsePositiveRate, double[] TruePositiveRate);

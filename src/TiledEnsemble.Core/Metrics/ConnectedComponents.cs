@@ -5,13 +5,17 @@ namespace TiledEnsemble.Metrics;
 /// <summary>Labels the connected regions of a binary mask with 8-connectivity (diagonal neighbours connect).</summary>
 public static class ConnectedComponents
 {
-    /// <summary>Labels regions of <paramref name="mask"/> (row-major, <paramref name="height"/> × <paramref name="width"/>).</summary>
+    /// <summary>Labels regions of <paramref name="mask"/> (row-major, <paramref name="height"/> ×
+    /// <paramref name="width"/>).</summary>
     /// <returns>Per-pixel labels (0 for background, 1..count for regions) and the region count.</returns>
     public static (int[] Labels, int Count) Label(ReadOnlySpan<bool> mask, int height, int width)
     {
         if (height < 0 || width < 0 || mask.Length != (long)height * width)
         {
-            throw new ArgumentException($"mask has {mask.Length} pixels but {height}x{width} = {(long)height * width} were expected.", nameof(mask));
+            throw new ArgumentException(
+                $"mask has {mask.Length} pixels but {height}x{width} = {(long)height * width} were expected.",
+                nameof(mask)
+            );
         }
 
         var labels = new int[mask.Length];
@@ -31,7 +35,8 @@ public static class ConnectedComponents
             while (top > 0)
             {
                 int p = stack[--top];
-                int y = p / width, x = p % width;
+                int y = p / width,
+                    x = p % width;
                 for (int dy = -1; dy <= 1; dy++)
                 {
                     int ny = y + dy;

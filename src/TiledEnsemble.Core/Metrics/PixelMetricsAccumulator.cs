@@ -26,10 +26,15 @@ public sealed class PixelMetricsAccumulator
     private long _regions;
 
     /// <summary>Creates an accumulator.</summary>
-    /// <param name="threshold">Threshold for <see cref="F1"/> (<c>map ≥ threshold</c> is anomalous); null if F1 is not wanted.</param>
+    /// <param name="threshold">Threshold for <see cref="F1"/> (<c>map ≥ threshold</c> is anomalous); null if F1 is
+    /// not wanted.</param>
     /// <param name="fprLimit">AUPRO's false-positive-rate limit, in (0, 1].</param>
     /// <param name="bins">Histogram bins, a power of two; 65,536 by default.</param>
-    public PixelMetricsAccumulator(double? threshold = null, double fprLimit = AnomalyMetrics.DefaultFprLimit, int bins = 1 << 16)
+    public PixelMetricsAccumulator(
+        double? threshold = null,
+        double fprLimit = AnomalyMetrics.DefaultFprLimit,
+        int bins = 1 << 16
+    )
     {
         AnomalyMetrics.CheckFprLimit(fprLimit);
         if (threshold is { } t && !double.IsFinite(t))
@@ -62,14 +67,27 @@ public sealed class PixelMetricsAccumulator
         int pixels = height * width;
         for (int b = 0; b < m.shape[0]; b++)
         {
-            var weights = AnomalyMetrics.RegionWeights(new ReadOnlySpan<bool>(hostTruth, b * pixels, pixels), height, width, out int regions);
+            var weights = AnomalyMetrics.RegionWeights(
+                new ReadOnlySpan<bool>(hostTruth, b * pixels, pixels),
+                height,
+                width,
+                out int regions
+            );
             Array.Copy(weights, 0, regionWeights, b * pixels, pixels);
             _regions += regions;
         }
 
         var flatMaps = m.flatten();
         var flatTruth = truth.flatten();
-        _histogram.Add(flatMaps, new Tensor?[] { flatTruth.to_type(ScalarType.Float32), flatTruth.logical_not().to_type(ScalarType.Float32), tensor(regionWeights, device: m.device) });
+        _histogram.Add(
+            flatMaps,
+            new Tensor?[]
+            {
+                flatTruth.to_type(ScalarType.Float32),
+                flatTruth.logical_not().to_type(ScalarType.Float32),
+                tensor(regionWeights, device: m.device),
+            }
+        );
         if (Threshold is { } t)
         {
             using var threshold = t.ToScalar();
@@ -85,7 +103,8 @@ public sealed class PixelMetricsAccumulator
     /// <summary>Pixel AUROC; NaN when all pixels are of one class.</summary>
     public double Auroc() => _histogram.ToCurve(Positive, Negative).Auroc();
 
-    /// <summary>Pixel AUPRO up to <see cref="FprLimit"/>, normalized by it; NaN without anomalous or without normal pixels.</summary>
+    /// <summary>Pixel AUPRO up to <see cref="FprLimit"/>, normalized by it; NaN without anomalous or without normal
+    /// pixels.</summary>
     public double Aupro()
     {
         var curve = _histogram.ToCurve(RegionWeight, Negative);
@@ -95,7 +114,8 @@ public sealed class PixelMetricsAccumulator
     /// <summary>The pixel ROC curve, thinned to at most <paramref name="maxPoints"/> points.</summary>
     public CurvePoints RocCurve(int maxPoints = 512) => _histogram.ToCurve(Positive, Negative).Rates(maxPoints);
 
-    /// <summary>The PRO curve (mean per-region overlap against pixel false-positive rate), thinned to at most <paramref name="maxPoints"/> points.</summary>
+    /// <summary>The PRO curve (mean per-region overlap against pixel false-positive rate), thinned to at most
+    /// <paramref name="maxPoints"/> points.</summary>
     public CurvePoints ProCurve(int maxPoints = 512) => _histogram.ToCurve(RegionWeight, Negative).Rates(maxPoints);
 
     /// <summary>Number of ground-truth regions seen.</summary>
@@ -103,9 +123,10 @@ public sealed class PixelMetricsAccumulator
 
     /// <summary>Pixel F1 at <see cref="Threshold"/>, counted exactly.</summary>
     /// <exception cref="InvalidOperationException">No threshold was given.</exception>
-    public double F1() => Threshold is null
-        ? throw new InvalidOperationException("Pixel F1 needs a threshold; pass one to the constructor.")
-        : AnomalyMetrics.F1FromCounts(_tp, _fp, _fn);
+    public double F1() =>
+        Threshold is null
+            ? throw new InvalidOperationException("Pixel F1 needs a threshold; pass one to the constructor.")
+            : AnomalyMetrics.F1FromCounts(_tp, _fp, _fn);
 
     /// <summary>The F1-maximising threshold among the bin edges, or null without anomalous pixels.</summary>
     public (double Threshold, double F1)? BestF1() => _histogram.ToCurve(Positive, Negative).BestF1();

@@ -10,9 +10,10 @@ namespace TiledEnsemble.Metrics;
 /// values outside it arrive, so no range needs to be known in advance and memory never grows with the data.
 /// </summary>
 /// <remarks>
-/// Bin <c>k</c> holds the values in <c>[lo + k·w, lo + (k+1)·w)</c>. Counting "score ≥ lo + k·w" from bins is exact, so a
-/// curve read from the histogram consists of exact points of the true curve, taken at the bin edges: only points between
-/// edges are missing, which makes areas differ from the exact ones by at most the weight of pairs that share a bin.
+/// Bin <c>k</c> holds the values in <c>[lo + k·w, lo + (k+1)·w)</c>. Counting "score ≥ lo + k·w" from bins is
+/// exact, so a curve read from the histogram consists of exact points of the true curve, taken at the bin edges: only
+/// points between edges are missing, which makes areas differ from the exact ones by at most the weight of pairs that
+/// share a bin.
 /// </remarks>
 internal sealed class StreamingHistogram
 {
@@ -55,7 +56,8 @@ internal sealed class StreamingHistogram
             return;
         }
 
-        double low, high;
+        double low,
+            high;
         using (var scope = NewDisposeScope())
         {
             low = scores.min().to_type(ScalarType.Float64).item<double>();
@@ -64,7 +66,10 @@ internal sealed class StreamingHistogram
 
         if (double.IsNaN(low) || double.IsNaN(high) || double.IsInfinity(low) || double.IsInfinity(high))
         {
-            throw new ArgumentException("Scores contain NaN or infinite values; metrics are undefined for them. Check the model output.", nameof(scores));
+            throw new ArgumentException(
+                "Scores contain NaN or infinite values; metrics are undefined for them. Check the model output.",
+                nameof(scores)
+            );
         }
 
         Fit(low, high);
@@ -78,7 +83,14 @@ internal sealed class StreamingHistogram
         {
             using var scope = NewDisposeScope();
             long count = Math.Min(ChunkSize, total - start);
-            var index = scores.narrow(0, start, count).to_type(ScalarType.Float64).sub_(lo).div_(width).floor_().clamp_(Scalars.Zero, lastBin).to_type(ScalarType.Int64);
+            var index = scores
+                .narrow(0, start, count)
+                .to_type(ScalarType.Float64)
+                .sub_(lo)
+                .div_(width)
+                .floor_()
+                .clamp_(Scalars.Zero, lastBin)
+                .to_type(ScalarType.Int64);
             for (int c = 0; c < _channels.Length; c++)
             {
                 var weight = weights[c]?.narrow(0, start, count);
@@ -95,16 +107,19 @@ internal sealed class StreamingHistogram
         }
     }
 
-    /// <summary>The curve with positives from channel <paramref name="positive"/> and negatives from <paramref name="negative"/>.</summary>
+    /// <summary>The curve with positives from channel <paramref name="positive"/> and negatives from
+    /// <paramref name="negative"/>.</summary>
     public BinaryCurve ToCurve(int positive, int negative)
     {
         var thresholds = new List<double>();
         var tp = new List<double>();
         var fp = new List<double>();
-        double p = 0, n = 0;
+        double p = 0,
+            n = 0;
         for (int k = _bins - 1; k >= 0; k--)
         {
-            double dp = _channels[positive][k], dn = _channels[negative][k];
+            double dp = _channels[positive][k],
+                dn = _channels[negative][k];
             if (dp == 0 && dn == 0)
             {
                 continue;
@@ -141,7 +156,8 @@ internal sealed class StreamingHistogram
         }
     }
 
-    /// <summary>Doubles the bin width. Without shift the range grows upwards; with it, downwards (old bins move to the upper half).</summary>
+    /// <summary>Doubles the bin width. Without shift the range grows upwards; with it, downwards (old bins move to the
+    /// upper half).</summary>
     private void Merge(bool shiftUp)
     {
         int half = _bins / 2;

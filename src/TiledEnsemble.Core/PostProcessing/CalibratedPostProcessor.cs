@@ -19,7 +19,8 @@ public sealed class CalibratedPostProcessor : IFittedPostProcessor
         PostProcessingStatistics statistics,
         NormalizationMethod method = NormalizationMethod.MinMax,
         bool normalizes = true,
-        bool thresholds = true)
+        bool thresholds = true
+    )
     {
         ArgumentNullException.ThrowIfNull(statistics);
         if (!Enum.IsDefined(method))
@@ -43,10 +44,16 @@ public sealed class CalibratedPostProcessor : IFittedPostProcessor
     public string State => Statistics.ToJson();
 
     /// <inheritdoc />
-    public double? ImageThreshold => !Thresholds ? null : Normalizes ? NormalizedThreshold : Statistics.ImageThreshold;
+    public double? ImageThreshold =>
+        !Thresholds ? null
+        : Normalizes ? NormalizedThreshold
+        : Statistics.ImageThreshold;
 
     /// <inheritdoc />
-    public double? PixelThreshold => !Thresholds ? null : Normalizes ? NormalizedThreshold : Statistics.PixelThreshold;
+    public double? PixelThreshold =>
+        !Thresholds ? null
+        : Normalizes ? NormalizedThreshold
+        : Statistics.PixelThreshold;
 
     /// <inheritdoc />
     public ProcessedPrediction Process(Tensor maps, Tensor scores, Tensor? masks, Tensor? labels)
@@ -64,7 +71,8 @@ public sealed class CalibratedPostProcessor : IFittedPostProcessor
             outMaps.MoveToOuterDisposeScope(),
             outScores.MoveToOuterDisposeScope(),
             outMasks?.MoveToOuterDisposeScope(),
-            outLabels?.MoveToOuterDisposeScope());
+            outLabels?.MoveToOuterDisposeScope()
+        );
     }
 
     /// <summary>The statistics in use.</summary>
@@ -77,13 +85,16 @@ public sealed class CalibratedPostProcessor : IFittedPostProcessor
     public double NormalizedThreshold => NormalizedThresholdOf(Method);
 
     /// <summary>Where <paramref name="method"/> puts the thresholds: 0.5 (MinMax) or 100 (Quadra).</summary>
-    public static double NormalizedThresholdOf(NormalizationMethod method) => method == NormalizationMethod.MinMax ? 0.5 : 100;
+    public static double NormalizedThresholdOf(NormalizationMethod method) =>
+        method == NormalizationMethod.MinMax ? 0.5 : 100;
 
     /// <summary>Normalized image scores.</summary>
-    public Tensor NormalizeScores(Tensor scores) => Normalize(scores, Statistics.ImageThreshold, Statistics.ImageMin, Statistics.ImageMax, nameof(scores));
+    public Tensor NormalizeScores(Tensor scores) =>
+        Normalize(scores, Statistics.ImageThreshold, Statistics.ImageMin, Statistics.ImageMax, nameof(scores));
 
     /// <summary>Normalized anomaly maps.</summary>
-    public Tensor NormalizeMaps(Tensor maps) => Normalize(maps, Statistics.PixelThreshold, Statistics.PixelMin, Statistics.PixelMax, nameof(maps));
+    public Tensor NormalizeMaps(Tensor maps) =>
+        Normalize(maps, Statistics.PixelThreshold, Statistics.PixelMin, Statistics.PixelMax, nameof(maps));
 
     /// <summary>Image labels from raw scores: <c>score ≥ image threshold</c>.</summary>
     public Tensor LabelsFromRawScores(Tensor scores)

@@ -7,8 +7,8 @@ namespace TiledEnsemble.PostProcessing;
 /// the library and are disposed once the next batch is asked for: copy what must be kept.
 /// </summary>
 /// <param name="Maps">
-/// [B, 1, H, W] anomaly maps: a position's tile maps at the position level; at the image level the joined, seam-smoothed
-/// maps (after any position-level processing).
+/// [B, 1, H, W] anomaly maps: a position's tile maps at the position level; at the image level the joined,
+/// seam-smoothed maps (after any position-level processing).
 /// </param>
 /// <param name="Scores">[B] image (or tile) scores.</param>
 /// <param name="Labels">

@@ -8,7 +8,8 @@ namespace TiledEnsemble.PostProcessing;
 /// </summary>
 public interface IFittedPostProcessor
 {
-    /// <summary>What was learned, as JSON (an object, array, string or number) that a run saves and <see cref="IPostProcessor.Restore"/> reads.</summary>
+    /// <summary>What was learned, as JSON (an object, array, string or number) that a run saves and
+    /// <see cref="IPostProcessor.Restore"/> reads.</summary>
     string State { get; }
 
     /// <summary>
@@ -17,10 +18,12 @@ public interface IFittedPostProcessor
     /// </summary>
     bool Normalizes { get; }
 
-    /// <summary>The image threshold on the scale of the output scores, or null where this level does not threshold.</summary>
+    /// <summary>The image threshold on the scale of the output scores, or null where this level does not
+    /// threshold.</summary>
     double? ImageThreshold { get; }
 
-    /// <summary>The pixel threshold on the scale of the output maps, or null where this level does not threshold.</summary>
+    /// <summary>The pixel threshold on the scale of the output maps, or null where this level does not
+    /// threshold.</summary>
     double? PixelThreshold { get; }
 
     /// <summary>Processes a batch.</summary>

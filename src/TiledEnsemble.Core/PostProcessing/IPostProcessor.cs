@@ -21,17 +21,24 @@ public interface IPostProcessor : IPipelineStage
     /// <summary>Whether each position's predictions are processed before joining.</summary>
     bool ProcessesPositions { get; }
 
-    /// <summary>Whether the joined predictions are processed; when false, <see cref="ProcessesPositions"/> must threshold.</summary>
+    /// <summary>Whether the joined predictions are processed; when false, <see cref="ProcessesPositions"/> must
+    /// threshold.</summary>
     bool ProcessesImages { get; }
 
     /// <summary>Learns from validation predictions of one level, streamed batch by batch.</summary>
     /// <param name="level">Which level the batches are of.</param>
     /// <param name="validation">The batches; each is valid until the next is asked for.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    /// <exception cref="System.InvalidOperationException">There was nothing to learn from (no labelled sample).</exception>
-    IFittedPostProcessor Calibrate(PostProcessingLevel level, IEnumerable<CalibrationBatch> validation, CancellationToken cancellationToken = default);
+    /// <exception cref="System.InvalidOperationException">There was nothing to learn from (no labelled
+    /// sample).</exception>
+    IFittedPostProcessor Calibrate(
+        PostProcessingLevel level,
+        IEnumerable<CalibrationBatch> validation,
+        CancellationToken cancellationToken = default
+    );
 
-    /// <summary>Restores what <see cref="Calibrate"/> learned from its <see cref="IFittedPostProcessor.State"/>.</summary>
+    /// <summary>Restores what <see cref="Calibrate"/> learned from its
+    /// <see cref="IFittedPostProcessor.State"/>.</summary>
     /// <exception cref="System.FormatException">The state is not one this post-processor wrote.</exception>
     IFittedPostProcessor Restore(PostProcessingLevel level, string state);
 }

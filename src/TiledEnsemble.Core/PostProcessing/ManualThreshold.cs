@@ -18,7 +18,13 @@ public sealed record ManualThreshold(double Image, double Pixel, bool IsNormaliz
         {
             if (!double.IsFinite(value) || (IsNormalized && (value < 0 || value > 1)))
             {
-                throw new ArgumentOutOfRangeException(name, value, IsNormalized ? "A normalized manual threshold must be in [0, 1]." : "A manual threshold must be finite.");
+                throw new ArgumentOutOfRangeException(
+                    name,
+                    value,
+                    IsNormalized
+                        ? "A normalized manual threshold must be in [0, 1]."
+                        : "A manual threshold must be finite."
+                );
             }
         }
     }

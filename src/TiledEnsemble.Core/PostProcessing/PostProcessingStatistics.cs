@@ -28,7 +28,11 @@ public sealed record PostProcessingStatistics
     /// <summary>Pixel threshold (raw): a map value at or above it is anomalous.</summary>
     public required double PixelThreshold { get; init; }
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Serializes to JSON; doubles are written in their shortest round-trippable form.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
@@ -39,7 +43,8 @@ public sealed record PostProcessingStatistics
     {
         try
         {
-            return JsonSerializer.Deserialize<PostProcessingStatistics>(json, Options) ?? throw new FormatException("Post-processing statistics JSON is empty (null).");
+            return JsonSerializer.Deserialize<PostProcessingStatistics>(json, Options)
+                ?? throw new FormatException("Post-processing statistics JSON is empty (null).");
         }
         catch (JsonException exception)
         {

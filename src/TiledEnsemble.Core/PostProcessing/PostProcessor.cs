@@ -33,32 +33,45 @@ public sealed class PostProcessor : IPostProcessor
         Stage thresholdingStage = Stage.Image,
         ThresholdMethod thresholdMethod = ThresholdMethod.F1Adaptive,
         ManualThreshold? manualThreshold = null,
-        ILogger? logger = null)
+        ILogger? logger = null
+    )
     {
-        if (!Enum.IsDefined(normalizationStage) || !Enum.IsDefined(normalizationMethod) || !Enum.IsDefined(thresholdMethod))
+        if (
+            !Enum.IsDefined(normalizationStage)
+            || !Enum.IsDefined(normalizationMethod)
+            || !Enum.IsDefined(thresholdMethod)
+        )
         {
             throw new ArgumentException(
                 $"Unknown normalization stage ({(int)normalizationStage}), normalization method "
-                + $"({(int)normalizationMethod}) or threshold method ({(int)thresholdMethod}).");
+                    + $"({(int)normalizationMethod}) or threshold method ({(int)thresholdMethod})."
+            );
         }
 
         if (thresholdingStage is not (Stage.Tile or Stage.Image))
         {
-            throw new ArgumentException($"thresholdingStage must be Tile or Image; got {thresholdingStage}.", nameof(thresholdingStage));
+            throw new ArgumentException(
+                $"thresholdingStage must be Tile or Image; got {thresholdingStage}.",
+                nameof(thresholdingStage)
+            );
         }
 
         if (normalizationStage == Stage.Image && thresholdingStage == Stage.Tile)
         {
             throw new ArgumentException(
-                "Thresholding at the tile stage needs normalization at the tile stage or none: tile thresholds cannot be "
-                + "applied after image-level normalization.",
-                nameof(thresholdingStage));
+                "Thresholding at the tile stage needs normalization at the tile stage or none: tile thresholds "
+                    + "cannot be "
+                    + "applied after image-level normalization.",
+                nameof(thresholdingStage)
+            );
         }
 
         if ((thresholdMethod == ThresholdMethod.Manual) != (manualThreshold is not null))
         {
             throw new ArgumentException(
-                "ThresholdMethod.Manual and a manual threshold go together: give both or neither.", nameof(manualThreshold));
+                "ThresholdMethod.Manual and a manual threshold go together: give both or neither.",
+                nameof(manualThreshold)
+            );
         }
 
         manualThreshold?.Validate();
@@ -118,7 +131,8 @@ public sealed class PostProcessor : IPostProcessor
     public IFittedPostProcessor Calibrate(
         PostProcessingLevel level,
         IEnumerable<CalibrationBatch> validation,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(validation);
         var collector = new StatisticsCollector(_logger);
@@ -134,11 +148,21 @@ public sealed class PostProcessor : IPostProcessor
 
     /// <inheritdoc />
     public IFittedPostProcessor Restore(PostProcessingLevel level, string state) =>
-        Fitted(level, PostProcessingStatistics.FromJson(state ?? throw new FormatException("The post-processing state is missing.")));
+        Fitted(
+            level,
+            PostProcessingStatistics.FromJson(
+                state ?? throw new FormatException("The post-processing state is missing.")
+            )
+        );
 
     private CalibratedPostProcessor Fitted(PostProcessingLevel level, PostProcessingStatistics statistics)
     {
         var stage = level == PostProcessingLevel.Position ? Stage.Tile : Stage.Image;
-        return new CalibratedPostProcessor(statistics, NormalizationMethod, NormalizationStage == stage, ThresholdingStage == stage);
+        return new CalibratedPostProcessor(
+            statistics,
+            NormalizationMethod,
+            NormalizationStage == stage,
+            ThresholdingStage == stage
+        );
     }
 }

@@ -42,14 +42,19 @@ public sealed class StatisticsCollector
     /// <param name="scores">[B] raw image scores.</param>
     /// <param name="labels">[B] ground-truth labels (true or 1 is anomalous).</param>
     /// <param name="maps">[B, 1, H, W] raw anomaly maps, or null.</param>
-    /// <param name="masks">[B, 1, H, W] ground-truth masks, or null when there are none (all-normal pixels are then assumed for normal images only).</param>
+    /// <param name="masks">[B, 1, H, W] ground-truth masks, or null when there are none (all-normal pixels are then
+    /// assumed for normal images only).</param>
     public void Update(Tensor scores, Tensor labels, Tensor? maps = null, Tensor? masks = null)
     {
         TensorGuard.Rank(scores, 1, nameof(scores), "[B]");
         TensorGuard.Rank(labels, 1, nameof(labels), "[B]");
         if (scores.shape[0] != labels.shape[0])
         {
-            throw new ArgumentException($"scores {TensorGuard.Describe(scores)} and labels {TensorGuard.Describe(labels)} must have the same length.", nameof(labels));
+            throw new ArgumentException(
+                $"scores {TensorGuard.Describe(scores)} and labels {TensorGuard.Describe(labels)} must have the same "
+                    + $"length.",
+                nameof(labels)
+            );
         }
 
         using var scope = NewDisposeScope();
@@ -65,7 +70,10 @@ public sealed class StatisticsCollector
             TensorGuard.Rank(maps, 4, nameof(maps), "[B, 1, H, W]");
             if (maps.shape[0] != scores.shape[0])
             {
-                throw new ArgumentException($"maps hold {maps.shape[0]} images but scores {scores.shape[0]}.", nameof(maps));
+                throw new ArgumentException(
+                    $"maps hold {maps.shape[0]} images but scores {scores.shape[0]}.",
+                    nameof(maps)
+                );
             }
 
             Tensor truth;
@@ -84,7 +92,10 @@ public sealed class StatisticsCollector
             }
 
             // 0/1 weights are exact in float32; the histogram widens them chunk by chunk.
-            _pixels.Add(maps.flatten(), new Tensor?[] { truth.to_type(ScalarType.Float32), truth.logical_not().to_type(ScalarType.Float32) });
+            _pixels.Add(
+                maps.flatten(),
+                new Tensor?[] { truth.to_type(ScalarType.Float32), truth.logical_not().to_type(ScalarType.Float32) }
+            );
         }
 
         _scores.AddRange(hostScores);
@@ -95,22 +106,27 @@ public sealed class StatisticsCollector
     /// <exception cref="InvalidOperationException">No image was added.</exception>
     public PostProcessingStatistics Build() => Build(manual: null);
 
-    /// <summary>Computes the statistics; with <paramref name="manual"/>, its thresholds replace the F1-adaptive ones.</summary>
+    /// <summary>Computes the statistics; with <paramref name="manual"/>, its thresholds replace the F1-adaptive
+    /// ones.</summary>
     /// <exception cref="InvalidOperationException">No image was added.</exception>
     public PostProcessingStatistics Build(ManualThreshold? manual)
     {
         if (_scores.Count == 0)
         {
-            throw new InvalidOperationException("No validation predictions were collected; statistics need at least one image.");
+            throw new InvalidOperationException(
+                "No validation predictions were collected; statistics need at least one image."
+            );
         }
 
         manual?.Validate();
-        double imageMin = _scores.Min(), imageMax = _scores.Max();
+        double imageMin = _scores.Min(),
+            imageMax = _scores.Max();
         bool havePixels = !double.IsInfinity(_pixels.MinScore);
         double pixelMin = havePixels ? _pixels.MinScore : imageMin;
         double pixelMax = havePixels ? _pixels.MaxScore : imageMax;
 
-        double imageThreshold, pixelThreshold;
+        double imageThreshold,
+            pixelThreshold;
         if (manual is not null)
         {
             imageThreshold = manual.ToRaw(manual.Image, imageMin, imageMax);
@@ -120,13 +136,20 @@ public sealed class StatisticsCollector
         {
             var s = _scores.ToArray();
             var l = _labels.ToArray();
-            var curve = BinaryCurve.Exact(s, l.Select(x => x ? 1.0 : 0.0).ToArray(), l.Select(x => x ? 0.0 : 1.0).ToArray());
+            var curve = BinaryCurve.Exact(
+                s,
+                l.Select(x => x ? 1.0 : 0.0).ToArray(),
+                l.Select(x => x ? 0.0 : 1.0).ToArray()
+            );
             imageThreshold = Adaptive(curve, "image", "image scores");
             if (havePixels)
             {
                 if (!_anyMasks)
                 {
-                    _logger.LogWarning("No ground-truth masks in the validation data: the pixel threshold is set from normal images only.");
+                    _logger.LogWarning(
+                        "No ground-truth masks in the validation data: the pixel threshold is set from normal images "
+                            + "only."
+                    );
                 }
 
                 pixelThreshold = Adaptive(_pixels.ToCurve(0, 1), "pixel", "anomaly-map pixels");
@@ -152,16 +175,29 @@ public sealed class StatisticsCollector
     {
         if (curve.TotalPositive <= 0)
         {
-            _logger.LogWarning("No anomalous {Level} samples in the validation data: F1 is undefined, so the {Level} threshold falls back to the largest validation value {Value}.", level, level, curve.MaxScore);
+            _logger.LogWarning(
+                "No anomalous {Level} samples in the validation data: F1 is undefined, so the {Level} threshold "
+                    + "falls back to the largest validation value {Value}.",
+                level,
+                level,
+                curve.MaxScore
+            );
             return curve.MaxScore;
         }
 
         if (curve.TotalNegative <= 0)
         {
-            _logger.LogWarning("No normal {Level} samples in the validation data: the {Level} threshold falls back to the smallest validation value {Value}.", level, level, curve.MinScore);
+            _logger.LogWarning(
+                "No normal {Level} samples in the validation data: the {Level} threshold falls back to the smallest "
+                    + "validation value {Value}.",
+                level,
+                level,
+                curve.MinScore
+            );
             return curve.MinScore;
         }
 
-        return curve.BestF1()?.Threshold ?? throw new InvalidOperationException($"Could not compute an F1-adaptive threshold from the {what}.");
+        return curve.BestF1()?.Threshold
+            ?? throw new InvalidOperationException($"Could not compute an F1-adaptive threshold from the {what}.");
     }
 }

@@ -63,26 +63,41 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// Writes tensors (moved to the CPU, contiguous) and string metadata. The file is written beside the destination and
-    /// renamed over it, so a crash never leaves a half-written file under the final name.
+    /// Writes tensors (moved to the CPU, contiguous) and string metadata. The file is written beside the destination
+    /// and renamed over it, so a crash never leaves a half-written file under the final name.
     /// </summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(
+        string path,
+        IReadOnlyDictionary<string, Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
         var entries = tensors.Select(t =>
         {
-            var dtype = DTypes.FirstOrDefault(d => d.Value.Type == t.Value.dtype).Key ?? throw new ArgumentException($"Tensor '{t.Key}' has dtype {t.Value.dtype}, which safetensors writing does not support.", nameof(tensors));
-            return new Pending(t.Key, dtype, t.Value.shape, t.Value.numel() * DTypes[dtype].Size, stream => Write(stream, t.Value));
+            var dtype = DTypes.FirstOrDefault(d => d.Value.Type == t.Value.dtype).Key
+                ?? throw new ArgumentException(
+                    $"Tensor '{t.Key}' has dtype {t.Value.dtype}, which safetensors writing does not support.",
+                    nameof(tensors)
+                );
+            return new Pending(t.Key, dtype, t.Value.shape, t.Value.numel() * DTypes[dtype].Size, stream =>
+                Write(stream, t.Value)
+            );
         });
         Save(path, entries, metadata, nameof(tensors));
     }
 
     /// <summary>
-    /// Writes float32 arrays with their shapes, without libtorch (for tools that convert weights at build time); written
-    /// beside the destination and renamed over it, as <see cref="Save(string, IReadOnlyDictionary{string, Tensor}, IReadOnlyDictionary{string, string}?)"/>.
+    /// Writes float32 arrays with their shapes, without libtorch (for tools that convert weights at build time);
+    /// written beside the destination and renamed over it, as <see cref="Save(string, IReadOnlyDictionary{string,
+    /// Tensor}, IReadOnlyDictionary{string, string}?)"/>.
     /// </summary>
-    public static void SaveFloat32(string path, IReadOnlyDictionary<string, (long[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void SaveFloat32(
+        string path,
+        IReadOnlyDictionary<string, (long[] Shape, float[] Data)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -91,15 +106,26 @@ public static class SafeTensors
             long count = t.Value.Shape.Aggregate(1L, (a, d) => a * d);
             if (count != t.Value.Data.Length)
             {
-                throw new ArgumentException($"Tensor '{t.Key}' has {t.Value.Data.Length} values for shape [{string.Join(", ", t.Value.Shape)}].", nameof(tensors));
+                throw new ArgumentException(
+                    $"Tensor '{t.Key}' has {t.Value.Data.Length} values for shape "
+                        + $"[{string.Join(", ", t.Value.Shape)}].",
+                    nameof(tensors)
+                );
             }
 
-            return new Pending(t.Key, "F32", t.Value.Shape, count * 4, stream => stream.Write(MemoryMarshal.AsBytes(t.Value.Data.AsSpan())));
+            return new Pending(t.Key, "F32", t.Value.Shape, count * 4, stream =>
+                stream.Write(MemoryMarshal.AsBytes(t.Value.Data.AsSpan()))
+            );
         });
         Save(path, entries, metadata, nameof(tensors));
     }
 
-    private static void Save(string path, IEnumerable<Pending> unordered, IReadOnlyDictionary<string, string>? metadata, string parameter)
+    private static void Save(
+        string path,
+        IEnumerable<Pending> unordered,
+        IReadOnlyDictionary<string, string>? metadata,
+        string parameter
+    )
     {
         var entries = unordered.OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
         var header = new Dictionary<string, object>(StringComparer.Ordinal);
@@ -116,7 +142,12 @@ public static class SafeTensors
                 throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor.", parameter);
             }
 
-            header[entry.Name] = new Dictionary<string, object> { ["dtype"] = entry.DType, ["shape"] = entry.Shape, ["data_offsets"] = new[] { offset, offset + entry.Length } };
+            header[entry.Name] = new Dictionary<string, object>
+            {
+                ["dtype"] = entry.DType,
+                ["shape"] = entry.Shape,
+                ["data_offsets"] = new[] { offset, offset + entry.Length },
+            };
             offset += entry.Length;
         }
 
@@ -153,12 +184,18 @@ public static class SafeTensors
 
     private sealed record Entry(string DType, long[] Shape, long Begin, long End);
 
-    private static (Dictionary<string, Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ParseHeader(FileStream stream, string path)
+    private static (Dictionary<string, Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ParseHeader(
+        FileStream stream,
+        string path
+    )
     {
         long fileLength = stream.Length;
         if (fileLength < 8)
         {
-            throw new SafeTensorsException(path, $"the file has {fileLength} bytes; at least 8 (the header length) are needed.");
+            throw new SafeTensorsException(
+                path,
+                $"the file has {fileLength} bytes; at least 8 (the header length) are needed."
+            );
         }
 
         var lengthBytes = new byte[8];
@@ -166,12 +203,19 @@ public static class SafeTensors
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes)
         {
-            throw new SafeTensorsException(path, $"the header claims {headerLength} bytes, more than the {MaxHeaderBytes} accepted; the file is not safetensors or is corrupt.");
+            throw new SafeTensorsException(
+                path,
+                $"the header claims {headerLength} bytes, more than the {MaxHeaderBytes} accepted; the file is not "
+                    + $"safetensors or is corrupt."
+            );
         }
 
         if ((long)headerLength > fileLength - 8)
         {
-            throw new SafeTensorsException(path, $"the header claims {headerLength} bytes but only {fileLength - 8} follow (truncated).");
+            throw new SafeTensorsException(
+                path,
+                $"the header claims {headerLength} bytes but only {fileLength - 8} follow (truncated)."
+            );
         }
 
         var json = new byte[headerLength];
@@ -214,7 +258,11 @@ public static class SafeTensors
         {
             if (entry.Begin != expected)
             {
-                throw new SafeTensorsException(path, $"tensor '{name}' starts at byte {entry.Begin} of the data, but the previous tensor ends at {expected}: spans must be contiguous without overlap.");
+                throw new SafeTensorsException(
+                    path,
+                    $"tensor '{name}' starts at byte {entry.Begin} of the data, but the previous tensor ends at "
+                        + $"{expected}: spans must be contiguous without overlap."
+                );
             }
 
             expected = entry.End;
@@ -222,7 +270,10 @@ public static class SafeTensors
 
         if (expected != dataLength)
         {
-            throw new SafeTensorsException(path, $"the tensors cover {expected} bytes of data but the file holds {dataLength} (truncated or padded).");
+            throw new SafeTensorsException(
+                path,
+                $"the tensors cover {expected} bytes of data but the file holds {dataLength} (truncated or padded)."
+            );
         }
 
         return (entries, metadata, dataStart);
@@ -235,19 +286,28 @@ public static class SafeTensors
         var dtype = value.GetProperty("dtype").GetString() ?? string.Empty;
         if (!DTypes.TryGetValue(dtype, out var info))
         {
-            throw new SafeTensorsException(path, $"tensor '{name}' has dtype '{dtype}'; supported: {string.Join(", ", DTypes.Keys)}.");
+            throw new SafeTensorsException(
+                path,
+                $"tensor '{name}' has dtype '{dtype}'; supported: {string.Join(", ", DTypes.Keys)}."
+            );
         }
 
         var shape = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
         if (shape.Any(d => d < 0))
         {
-            throw new SafeTensorsException(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}].");
+            throw new SafeTensorsException(
+                path,
+                $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]."
+            );
         }
 
         var offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
         if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
         {
-            throw new SafeTensorsException(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength} data bytes.");
+            throw new SafeTensorsException(
+                path,
+                $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength} data bytes."
+            );
         }
 
         long elements = 1;
@@ -258,7 +318,11 @@ public static class SafeTensors
 
         if (offsets[1] - offsets[0] != elements * info.Size)
         {
-            throw new SafeTensorsException(path, $"tensor '{name}' spans {offsets[1] - offsets[0]} bytes but shape [{string.Join(", ", shape)}] of {dtype} needs {elements * info.Size}.");
+            throw new SafeTensorsException(
+                path,
+                $"tensor '{name}' spans {offsets[1] - offsets[0]} bytes but shape [{string.Join(", ", shape)}] of "
+                    + $"{dtype} needs {elements * info.Size}."
+            );
         }
 
         return new Entry(dtype, shape, offsets[0], offsets[1]);
@@ -271,7 +335,9 @@ public static class SafeTensors
     {
         if (!BitConverter.IsLittleEndian)
         {
-            throw new PlatformNotSupportedException("Safetensors data is little-endian; big-endian hosts are not supported.");
+            throw new PlatformNotSupportedException(
+                "Safetensors data is little-endian; big-endian hosts are not supported."
+            );
         }
 
         var (type, size) = DTypes[dtype];
@@ -279,7 +345,8 @@ public static class SafeTensors
         try
         {
             using var flat = result.view(-1);
-            long total = flat.numel(), step = Math.Max(1, ChunkBytes / size);
+            long total = flat.numel(),
+                step = Math.Max(1, ChunkBytes / size);
             var buffer = new byte[Math.Min(total, step) * size];
             for (long start = 0; start < total; start += step)
             {
@@ -303,7 +370,9 @@ public static class SafeTensors
     {
         using var scope = NewDisposeScope();
         var flat = tensor.detach().cpu().contiguous().flatten();
-        long total = flat.numel(), size = flat.ElementSize, step = Math.Max(1, ChunkBytes / size);
+        long total = flat.numel(),
+            size = flat.ElementSize,
+            step = Math.Max(1, ChunkBytes / size);
         for (long start = 0; start < total; start += step)
         {
             using var chunk = flat.narrow(0, start, Math.Min(step, total - start));

@@ -29,8 +29,9 @@ public sealed class StageIdentity : IEquatable<StageIdentity>
         {
             throw new ArgumentException(
                 $"A stage name is 1 to 100 letters, digits, '_', '-' and '.', starting with a letter or digit; "
-                + $"got '{name}'.",
-                nameof(name));
+                    + $"got '{name}'.",
+                nameof(name)
+            );
         }
 
         var copy = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -38,7 +39,10 @@ public sealed class StageIdentity : IEquatable<StageIdentity>
         {
             if (string.IsNullOrEmpty(key) || value is null)
             {
-                throw new ArgumentException($"Stage '{name}' has a setting with an empty key or a null value.", nameof(settings));
+                throw new ArgumentException(
+                    $"Stage '{name}' has a setting with an empty key or a null value.",
+                    nameof(settings)
+                );
             }
 
             copy[key] = value;
@@ -59,7 +63,9 @@ public sealed class StageIdentity : IEquatable<StageIdentity>
 
     /// <inheritdoc />
     public bool Equals(StageIdentity? other) =>
-        other is not null && Name == other.Name && Settings.Count == other.Settings.Count
+        other is not null
+        && Name == other.Name
+        && Settings.Count == other.Settings.Count
         && Settings.All(s => other.Settings.TryGetValue(s.Key, out var value) && value == s.Value);
 
     /// <inheritdoc />

@@ -18,7 +18,8 @@ public sealed class EnsembleTiler : ITiler
     /// <summary>Creates an ensemble tiler.</summary>
     /// <param name="tileSize">Tile size.</param>
     /// <param name="stride">Step between tile starts; no larger than the tile.</param>
-    /// <param name="imageSize">The image size (after resizing to image_size). Without it, <see cref="Untile(Tensor, Size2D)"/> must be told.</param>
+    /// <param name="imageSize">The image size (after resizing to image_size). Without it,
+    /// <see cref="Untile(Tensor, Size2D)"/> must be told.</param>
     public EnsembleTiler(Size2D tileSize, Size2D stride, Size2D? imageSize = null)
     {
         TileGrid.Validate(tileSize, stride);
@@ -38,12 +39,16 @@ public sealed class EnsembleTiler : ITiler
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">No image size was given at construction.</exception>
-    public StageIdentity Identity => new(StageName, new Dictionary<string, string>
-    {
-        ["image_size"] = RequireGrid().ImageSize.ToString(),
-        ["tile_size"] = TileSize.ToString(),
-        ["stride"] = Stride.ToString(),
-    });
+    public StageIdentity Identity =>
+        new(
+            StageName,
+            new Dictionary<string, string>
+            {
+                ["image_size"] = RequireGrid().ImageSize.ToString(),
+                ["tile_size"] = TileSize.ToString(),
+                ["stride"] = Stride.ToString(),
+            }
+        );
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">No image size was given at construction.</exception>
@@ -66,10 +71,14 @@ public sealed class EnsembleTiler : ITiler
         var grid = GridFor(new Size2D((int)batch.shape[2], (int)batch.shape[3]));
         if (Grid is { } expected && expected.ImageSize != grid.ImageSize)
         {
-            throw new ArgumentException($"images are {grid.ImageSize} but this tiler was built for {expected.ImageSize}.", nameof(images));
+            throw new ArgumentException(
+                $"images are {grid.ImageSize} but this tiler was built for {expected.ImageSize}.",
+                nameof(images)
+            );
         }
 
-        var tiles = TileLayout.Unfold(TileLayout.ToCovering(batch, grid, TilingMode.Padding), grid)
+        var tiles = TileLayout
+            .Unfold(TileLayout.ToCovering(batch, grid, TilingMode.Padding), grid)
             .permute(2, 3, 0, 1, 4, 5)
             .contiguous();
         return tiles.MoveToOuterDisposeScope();
@@ -88,13 +97,14 @@ public sealed class EnsembleTiler : ITiler
     }
 
     /// <summary>
-    /// The tiles of <paramref name="position"/> of any grid, [B, C, th, tw], zero-padded where the tile reaches past the
-    /// image: the cut that <see cref="TileAt"/> makes, for tilers of other layouts.
+    /// The tiles of <paramref name="position"/> of any grid, [B, C, th, tw], zero-padded where the tile reaches past
+    /// the image: the cut that <see cref="TileAt"/> makes, for tilers of other layouts.
     /// </summary>
     /// <param name="images">[B, C, H, W] at the grid's image size.</param>
     /// <param name="grid">The layout.</param>
     /// <param name="position">One of the grid's positions.</param>
-    /// <exception cref="ArgumentException">The images are not of the grid's size, or the position is not in the grid.</exception>
+    /// <exception cref="ArgumentException">The images are not of the grid's size, or the position is not in the
+    /// grid.</exception>
     public static Tensor Cut(Tensor images, TileGrid grid, TilePosition position)
     {
         ArgumentNullException.ThrowIfNull(grid);
@@ -102,24 +112,34 @@ public sealed class EnsembleTiler : ITiler
         if (images.shape[2] != grid.ImageSize.Height || images.shape[3] != grid.ImageSize.Width)
         {
             throw new ArgumentException(
-                $"images are {images.shape[2]}x{images.shape[3]} but the grid is for {grid.ImageSize}.", nameof(images));
+                $"images are {images.shape[2]}x{images.shape[3]} but the grid is for {grid.ImageSize}.",
+                nameof(images)
+            );
         }
 
-        if ((uint)position.Row >= (uint)grid.Rows || (uint)position.Column >= (uint)grid.Columns
-            || grid[position.Row, position.Column] != position)
+        if (
+            (uint)position.Row >= (uint)grid.Rows
+            || (uint)position.Column >= (uint)grid.Columns
+            || grid[position.Row, position.Column] != position
+        )
         {
             throw new ArgumentException($"Position {position} is not a position of the grid {grid}.", nameof(position));
         }
 
         using var scope = NewDisposeScope();
         var size = grid.TileSize;
-        int top = position.Top, left = position.Left;
-        int height = Math.Min(size.Height, grid.ImageSize.Height - top), width = Math.Min(size.Width, grid.ImageSize.Width - left);
+        int top = position.Top,
+            left = position.Left;
+        int height = Math.Min(size.Height, grid.ImageSize.Height - top),
+            width = Math.Min(size.Width, grid.ImageSize.Width - left);
         var tile = images.narrow(2, top, height).narrow(3, left, width);
         if (height < size.Height || width < size.Width)
         {
             // The tile reaches into the zero padding of a non-covering grid.
-            tile = TorchSharp.torch.nn.functional.pad(tile, new long[] { 0, size.Width - width, 0, size.Height - height });
+            tile = TorchSharp.torch.nn.functional.pad(
+                tile,
+                new long[] { 0, size.Width - width, 0, size.Height - height }
+            );
         }
 
         return tile.contiguous().MoveToOuterDisposeScope();
@@ -142,15 +162,24 @@ public sealed class EnsembleTiler : ITiler
         var grid = GridFor(imageSize);
         if (tiles.shape[0] != grid.Rows || tiles.shape[1] != grid.Columns)
         {
-            throw new ArgumentException($"tiles has a {tiles.shape[0]}x{tiles.shape[1]} grid of positions, but {imageSize} with tile {TileSize} and stride {Stride} needs {grid.Rows}x{grid.Columns}.", nameof(tiles));
+            throw new ArgumentException(
+                $"tiles has a {tiles.shape[0]}x{tiles.shape[1]} grid of positions, but {imageSize} with tile "
+                    + $"{TileSize} and stride {Stride} needs {grid.Rows}x{grid.Columns}.",
+                nameof(tiles)
+            );
         }
 
         using var scope = NewDisposeScope();
-        var byImage = tiles.reshape(grid.Count, tiles.shape[2], tiles.shape[3], tiles.shape[4], tiles.shape[5]).permute(1, 0, 2, 3, 4);
+        var byImage = tiles
+            .reshape(grid.Count, tiles.shape[2], tiles.shape[3], tiles.shape[4], tiles.shape[5])
+            .permute(1, 0, 2, 3, 4);
         var (canvas, scaled) = TileLayout.Fold(byImage, grid, 0, nameof(tiles));
         return TileLayout.FromCovering(canvas, grid, TilingMode.Padding, scaled).MoveToOuterDisposeScope();
     }
 
     private TileGrid RequireGrid() =>
-        Grid ?? throw new InvalidOperationException("This ensemble tiler was built without an image size; pass imageSize to the constructor or to Untile.");
+        Grid
+        ?? throw new InvalidOperationException(
+            "This ensemble tiler was built without an image size; pass imageSize to the constructor or to Untile."
+        );
 }

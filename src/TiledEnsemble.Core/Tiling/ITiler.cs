@@ -20,6 +20,7 @@ public interface ITiler : IPipelineStage
     /// <summary>Cuts the tiles of one position.</summary>
     /// <param name="images">[B, C, H, W] images at the grid's image size, on any device (not disposed).</param>
     /// <param name="position">A position of <see cref="Grid"/>.</param>
-    /// <returns>[B, C, th, tw] on the images' device, owned by the caller (a new tensor, not a view of the images).</returns>
+    /// <returns>[B, C, th, tw] on the images' device, owned by the caller (a new tensor, not a view of the
+    /// images).</returns>
     Tensor TileAt(Tensor images, TilePosition position);
 }

@@ -25,7 +25,10 @@ public readonly record struct Size2D(int Height, int Width)
     {
         if (Height <= 0 || Width <= 0)
         {
-            throw new ArgumentException($"{parameterName} must be positive in both dimensions; got {this}.", parameterName);
+            throw new ArgumentException(
+                $"{parameterName} must be positive in both dimensions; got {this}.",
+                parameterName
+            );
         }
 
         return this;

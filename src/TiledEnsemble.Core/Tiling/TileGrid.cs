@@ -18,7 +18,14 @@ public sealed class TileGrid
     private readonly int[] _rowStarts;
     private readonly int[] _columnStarts;
 
-    private TileGrid(Size2D imageSize, Size2D tileSize, Size2D stride, int[] rowStarts, int[] columnStarts, bool regular)
+    private TileGrid(
+        Size2D imageSize,
+        Size2D tileSize,
+        Size2D stride,
+        int[] rowStarts,
+        int[] columnStarts,
+        bool regular
+    )
     {
         ImageSize = imageSize;
         TileSize = tileSize;
@@ -30,7 +37,8 @@ public sealed class TileGrid
         Columns = columnStarts.Length;
         CoveringSize = new Size2D(
             Math.Max(imageSize.Height, rowStarts[^1] + tileSize.Height),
-            Math.Max(imageSize.Width, columnStarts[^1] + tileSize.Width));
+            Math.Max(imageSize.Width, columnStarts[^1] + tileSize.Width)
+        );
         _positions = new TilePosition[Rows * Columns];
         for (int i = 0; i < Rows; i++)
         {
@@ -90,7 +98,10 @@ public sealed class TileGrid
         {
             if ((uint)row >= (uint)Rows || (uint)column >= (uint)Columns)
             {
-                throw new ArgumentOutOfRangeException(nameof(row), $"Tile ({row}, {column}) is outside the {Rows}x{Columns} grid.");
+                throw new ArgumentOutOfRangeException(
+                    nameof(row),
+                    $"Tile ({row}, {column}) is outside the {Rows}x{Columns} grid."
+                );
             }
 
             return _positions[(row * Columns) + column];
@@ -98,14 +109,18 @@ public sealed class TileGrid
     }
 
     /// <summary>Builds and validates a grid.</summary>
-    /// <exception cref="ArgumentException">A size is not positive, the stride exceeds the tile (gaps), or the tile exceeds the image.</exception>
+    /// <exception cref="ArgumentException">A size is not positive, the stride exceeds the tile (gaps), or the tile
+    /// exceeds the image.</exception>
     public static TileGrid Create(Size2D imageSize, Size2D tileSize, Size2D stride)
     {
         Validate(tileSize, stride);
         imageSize.EnsurePositive(nameof(imageSize));
         if (tileSize.Height > imageSize.Height || tileSize.Width > imageSize.Width)
         {
-            throw new ArgumentException($"tileSize {tileSize} is larger than the image {imageSize}; a tile must fit inside the image.", nameof(tileSize));
+            throw new ArgumentException(
+                $"tileSize {tileSize} is larger than the image {imageSize}; a tile must fit inside the image.",
+                nameof(tileSize)
+            );
         }
 
         return new TileGrid(
@@ -114,19 +129,25 @@ public sealed class TileGrid
             stride,
             RegularStarts(CountAlong(imageSize.Height, tileSize.Height, stride.Height), stride.Height),
             RegularStarts(CountAlong(imageSize.Width, tileSize.Width, stride.Width), stride.Width),
-            regular: true);
+            regular: true
+        );
     }
 
     /// <summary>
-    /// A grid of explicit tile starts (a layout aligned to a part's fiducials, say): tile row <c>i</c> starts at pixel row
-    /// <c>rowStarts[i]</c>, tile column <c>j</c> at pixel column <c>columnStarts[j]</c>. Every tile lies inside the
+    /// A grid of explicit tile starts (a layout aligned to a part's fiducials, say): tile row <c>i</c> starts at pixel
+    /// row <c>rowStarts[i]</c>, tile column <c>j</c> at pixel column <c>columnStarts[j]</c>. Every tile lies inside the
     /// image; pixels no tile covers get 0 in joined maps.
     /// </summary>
     /// <exception cref="ArgumentException">
-    /// A size is not positive, a list is empty or not strictly increasing, a start is negative, or a tile reaches past the
-    /// image.
+    /// A size is not positive, a list is empty or not strictly increasing, a start is negative, or a tile reaches past
+    /// the image.
     /// </exception>
-    public static TileGrid FromStarts(Size2D imageSize, Size2D tileSize, IReadOnlyList<int> rowStarts, IReadOnlyList<int> columnStarts)
+    public static TileGrid FromStarts(
+        Size2D imageSize,
+        Size2D tileSize,
+        IReadOnlyList<int> rowStarts,
+        IReadOnlyList<int> columnStarts
+    )
     {
         ArgumentNullException.ThrowIfNull(rowStarts);
         ArgumentNullException.ThrowIfNull(columnStarts);
@@ -134,7 +155,14 @@ public sealed class TileGrid
         tileSize.EnsurePositive(nameof(tileSize));
         int rowStep = CheckStarts(rowStarts, tileSize.Height, imageSize.Height, nameof(rowStarts));
         int columnStep = CheckStarts(columnStarts, tileSize.Width, imageSize.Width, nameof(columnStarts));
-        return new TileGrid(imageSize, tileSize, new Size2D(rowStep, columnStep), rowStarts.ToArray(), columnStarts.ToArray(), regular: false);
+        return new TileGrid(
+            imageSize,
+            tileSize,
+            new Size2D(rowStep, columnStep),
+            rowStarts.ToArray(),
+            columnStarts.ToArray(),
+            regular: false
+        );
     }
 
     private static int[] RegularStarts(int count, int step)
@@ -148,7 +176,8 @@ public sealed class TileGrid
         return starts;
     }
 
-    /// <summary>Checks explicit starts along one axis; returns the smallest step (the tile when there is one start).</summary>
+    /// <summary>Checks explicit starts along one axis; returns the smallest step (the tile when there is one
+    /// start).</summary>
     private static int CheckStarts(IReadOnlyList<int> starts, int tile, int edge, string name)
     {
         if (starts.Count == 0)
@@ -163,13 +192,17 @@ public sealed class TileGrid
             {
                 throw new ArgumentException(
                     $"{name}[{k}] is {starts[k]}; a tile of {tile} must lie inside the image edge of {edge}, so starts "
-                    + $"are in 0..{edge - tile}.",
-                    name);
+                        + $"are in 0..{edge - tile}.",
+                    name
+                );
             }
 
             if (k > 0 && starts[k] <= starts[k - 1])
             {
-                throw new ArgumentException($"{name} must increase strictly; {name}[{k}] is {starts[k]} after {starts[k - 1]}.", name);
+                throw new ArgumentException(
+                    $"{name} must increase strictly; {name}[{k}] is {starts[k]} after {starts[k - 1]}.",
+                    name
+                );
             }
 
             if (k > 0)
@@ -189,7 +222,11 @@ public sealed class TileGrid
         stride.EnsurePositive(nameof(stride));
         if (stride.Height > tileSize.Height || stride.Width > tileSize.Width)
         {
-            throw new ArgumentException($"stride {stride} is larger than tileSize {tileSize}: pixels between tiles would belong to no tile. Use a stride no larger than the tile.", nameof(stride));
+            throw new ArgumentException(
+                $"stride {stride} is larger than tileSize {tileSize}: pixels between tiles would belong to no tile. "
+                    + $"Use a stride no larger than the tile.",
+                nameof(stride)
+            );
         }
     }
 
@@ -197,7 +234,8 @@ public sealed class TileGrid
     /// Pixel coordinates (along one axis) of every tile border strictly inside the image: tile starts and tile ends.
     /// These are where the overlap count changes and seams can appear.
     /// </summary>
-    /// <param name="vertical">True for row coordinates (borders between tile rows), false for column coordinates.</param>
+    /// <param name="vertical">True for row coordinates (borders between tile rows), false for column
+    /// coordinates.</param>
     public IReadOnlyList<int> InternalBorders(bool vertical)
     {
         int edge = vertical ? ImageSize.Height : ImageSize.Width;
@@ -220,11 +258,33 @@ public sealed class TileGrid
         return new List<int>(borders);
     }
 
+    /// <summary>
+    /// Which rows (<paramref name="vertical"/>) or columns lie in a band around an internal border: for every border
+    /// <c>c</c> of <see cref="InternalBorders"/>, <c>[c − halfWidth, c + halfWidth)</c>, clipped to the image: what
+    /// seam smoothers replace.
+    /// </summary>
+    /// <returns>One flag per row (column) of the image.</returns>
+    public bool[] BorderBand(bool vertical, int halfWidth)
+    {
+        int length = vertical ? ImageSize.Height : ImageSize.Width;
+        var band = new bool[length];
+        foreach (int border in InternalBorders(vertical))
+        {
+            for (int k = Math.Max(0, border - halfWidth); k < Math.Min(length, border + halfWidth); k++)
+            {
+                band[k] = true;
+            }
+        }
+
+        return band;
+    }
+
     /// <inheritdoc />
-    public override string ToString() => IsRegular
-        ? $"{Rows}x{Columns} tiles of {TileSize} with stride {Stride} over {ImageSize} (covering {CoveringSize})"
-        : $"{Rows}x{Columns} tiles of {TileSize} over {ImageSize} at rows [{string.Join(", ", _rowStarts)}] "
-            + $"and columns [{string.Join(", ", _columnStarts)}]";
+    public override string ToString() =>
+        IsRegular
+            ? $"{Rows}x{Columns} tiles of {TileSize} with stride {Stride} over {ImageSize} (covering {CoveringSize})"
+            : $"{Rows}x{Columns} tiles of {TileSize} over {ImageSize} at rows [{string.Join(", ", _rowStarts)}] "
+                + $"and columns [{string.Join(", ", _columnStarts)}]";
 
     private static int CountAlong(int edge, int tile, int stride) => ((edge - tile + stride - 1) / stride) + 1;
 }

@@ -9,19 +9,28 @@ namespace TiledEnsemble.Tiling;
 /// Stateless: <see cref="Untile(Tensor, Size2D)"/> needs nothing from an earlier <see cref="Tile"/> call.
 /// </summary>
 /// <remarks>
-/// Tiles are ordered image-major: image 0's tiles row by row ((0,0), (0,1), …), then image 1's; tile <c>k</c> of image
-/// <c>b</c> in grid cell (i, j) has flat index <c>b·nH·nW + i·nW + j</c>. Works on any device; results stay on it.
+/// Tiles are ordered image-major: image 0's tiles row by row ((0,0), (0,1), …), then image 1's; tile <c>k</c> of
+/// image <c>b</c> in grid cell (i, j) has flat index <c>b·nH·nW + i·nW + j</c>. Works on any device; results stay on
+/// it.
 /// </remarks>
 public sealed class Tiler
 {
     /// <summary>Creates a tiler.</summary>
     /// <param name="tileSize">Tile size; an <see cref="int"/> for square tiles or (height, width).</param>
     /// <param name="stride">Step between tile starts; no larger than <paramref name="tileSize"/>.</param>
-    /// <param name="imageSize">Image size, when known: lets <see cref="Untile(Tensor)"/> work without being told.</param>
+    /// <param name="imageSize">Image size, when known: lets <see cref="Untile(Tensor)"/> work without being
+    /// told.</param>
     /// <param name="mode">How images that the grid does not cover exactly are handled.</param>
     /// <param name="removeBorderCount">Pixels cut from every tile edge before untiling (as anomalib's tiler).</param>
-    /// <exception cref="ArgumentException">Non-positive sizes, stride larger than tile, tile larger than image, or a negative border.</exception>
-    public Tiler(Size2D tileSize, Size2D stride, Size2D? imageSize = null, TilingMode mode = TilingMode.Padding, int removeBorderCount = 0)
+    /// <exception cref="ArgumentException">Non-positive sizes, stride larger than tile, tile larger than image, or a
+    /// negative border.</exception>
+    public Tiler(
+        Size2D tileSize,
+        Size2D stride,
+        Size2D? imageSize = null,
+        TilingMode mode = TilingMode.Padding,
+        int removeBorderCount = 0
+    )
     {
         TileGrid.Validate(tileSize, stride);
         if (!Enum.IsDefined(mode))
@@ -31,7 +40,11 @@ public sealed class Tiler
 
         if (removeBorderCount < 0 || 2 * removeBorderCount >= Math.Min(tileSize.Height, tileSize.Width))
         {
-            throw new ArgumentException($"removeBorderCount must be at least 0 and less than half the tile side ({tileSize}); got {removeBorderCount}.", nameof(removeBorderCount));
+            throw new ArgumentException(
+                $"removeBorderCount must be at least 0 and less than half the tile side ({tileSize}); got "
+                    + $"{removeBorderCount}.",
+                nameof(removeBorderCount)
+            );
         }
 
         if (imageSize is { } size)
@@ -74,10 +87,14 @@ public sealed class Tiler
         var grid = GridFor(new Size2D((int)batch.shape[2], (int)batch.shape[3]));
         if (ImageSize is { } expected && expected != grid.ImageSize)
         {
-            throw new ArgumentException($"images are {grid.ImageSize} but this tiler was built for {expected}.", nameof(images));
+            throw new ArgumentException(
+                $"images are {grid.ImageSize} but this tiler was built for {expected}.",
+                nameof(images)
+            );
         }
 
-        var tiles = TileLayout.Unfold(TileLayout.ToCovering(batch, grid, Mode), grid)
+        var tiles = TileLayout
+            .Unfold(TileLayout.ToCovering(batch, grid, Mode), grid)
             .permute(0, 2, 3, 1, 4, 5)
             .reshape(-1, batch.shape[1], TileSize.Height, TileSize.Width);
         return tiles.MoveToOuterDisposeScope();
@@ -89,7 +106,10 @@ public sealed class Tiler
     {
         if (ImageSize is not { } size)
         {
-            throw new InvalidOperationException("This tiler was built without an image size; call Untile(tiles, imageSize) or pass imageSize to the constructor.");
+            throw new InvalidOperationException(
+                "This tiler was built without an image size; call Untile(tiles, imageSize) or pass imageSize to the "
+                    + "constructor."
+            );
         }
 
         return Untile(tiles, size);
@@ -97,8 +117,8 @@ public sealed class Tiler
 
     /// <summary>
     /// Joins tiles back into images of <paramref name="imageSize"/>, averaging where tiles overlap (sum divided by the
-    /// number of covering tiles). Tiles smaller or larger than <see cref="TileSize"/> (feature maps) are joined at their
-    /// own scale: the result is <paramref name="imageSize"/> times <c>actual / tile</c>.
+    /// number of covering tiles). Tiles smaller or larger than <see cref="TileSize"/> (feature maps) are joined at
+    /// their own scale: the result is <paramref name="imageSize"/> times <c>actual / tile</c>.
     /// </summary>
     /// <param name="tiles">[B·nH·nW, C, h, w], floating point, in the order <see cref="Tile"/> produces.</param>
     /// <param name="imageSize">The size of the images the tiles came from.</param>
@@ -109,18 +129,27 @@ public sealed class Tiler
         var grid = GridFor(imageSize);
         if (tiles.shape[0] == 0 || tiles.shape[0] % grid.Count != 0)
         {
-            throw new ArgumentException($"tiles holds {tiles.shape[0]} tiles, which is not a positive multiple of the {grid.Count} positions of the {grid.Rows}x{grid.Columns} grid for {imageSize}.", nameof(tiles));
+            throw new ArgumentException(
+                $"tiles holds {tiles.shape[0]} tiles, which is not a positive multiple of the {grid.Count} positions "
+                    + $"of the {grid.Rows}x{grid.Columns} grid for {imageSize}.",
+                nameof(tiles)
+            );
         }
 
         using var scope = NewDisposeScope();
         long batch = tiles.shape[0] / grid.Count;
-        var (canvas, scaled) = TileLayout.Fold(tiles.reshape(batch, grid.Count, tiles.shape[1], tiles.shape[2], tiles.shape[3]), grid, RemoveBorderCount, nameof(tiles));
+        var (canvas, scaled) = TileLayout.Fold(
+            tiles.reshape(batch, grid.Count, tiles.shape[1], tiles.shape[2], tiles.shape[3]),
+            grid,
+            RemoveBorderCount,
+            nameof(tiles)
+        );
         return TileLayout.FromCovering(canvas, grid, Mode, scaled).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Crops <paramref name="count"/> tiles per image at random positions (uniform over all placements inside the image),
-    /// reproducibly for a <paramref name="seed"/>. Used for augmentation, not for the ensemble grid.
+    /// Crops <paramref name="count"/> tiles per image at random positions (uniform over all placements inside the
+    /// image), reproducibly for a <paramref name="seed"/>. Used for augmentation, not for the ensemble grid.
     /// </summary>
     /// <returns>[B·count, C, th, tw], image-major.</returns>
     public Tensor RandomTiles(Tensor images, int count, int seed)

@@ -19,7 +19,14 @@ public sealed class AnomalyDataModule
     private readonly SampleLoader _loader;
     private readonly ILogger _logger;
 
-    private AnomalyDataModule(string name, string category, (List<AnomalySample> Train, List<AnomalySample> Test) scanned, SplitOptions? split, LoaderOptions? loader, ILogger? logger)
+    private AnomalyDataModule(
+        string name,
+        string category,
+        (List<AnomalySample> Train, List<AnomalySample> Test) scanned,
+        SplitOptions? split,
+        LoaderOptions? loader,
+        ILogger? logger
+    )
     {
         Split = split ?? new SplitOptions();
         Loader = loader ?? new LoaderOptions();
@@ -55,12 +62,25 @@ public sealed class AnomalyDataModule
     /// <summary>Loader settings used.</summary>
     public LoaderOptions Loader { get; }
 
-    /// <summary>MVTec AD: <c>root/category/train/good</c>, <c>test/&lt;defect&gt;</c>, <c>ground_truth/&lt;defect&gt;/&lt;name&gt;_mask.png</c>.</summary>
-    public static AnomalyDataModule MvtecAD(string root, string category, SplitOptions? split = null, LoaderOptions? loader = null, ILogger? logger = null) =>
-        new("MVTecAD", category, DatasetLayouts.MvtecLike(root, category, "MVTec AD"), split, loader, logger);
+    /// <summary>MVTec AD: <c>root/category/train/good</c>, <c>test/&lt;defect&gt;</c>,
+    /// <c>ground_truth/&lt;defect&gt;/&lt;name&gt;_mask.png</c>.</summary>
+    public static AnomalyDataModule MvtecAD(
+        string root,
+        string category,
+        SplitOptions? split = null,
+        LoaderOptions? loader = null,
+        ILogger? logger = null
+    ) => new("MVTecAD", category, DatasetLayouts.MvtecLike(root, category, "MVTec AD"), split, loader, logger);
 
-    /// <summary>VisA, in its original layout (<c>split_csv/1cls.csv</c>) or converted to the MVTec-like layout.</summary>
-    public static AnomalyDataModule Visa(string root, string category, SplitOptions? split = null, LoaderOptions? loader = null, ILogger? logger = null)
+    /// <summary>VisA, in its original layout (<c>split_csv/1cls.csv</c>) or converted to the MVTec-like
+    /// layout.</summary>
+    public static AnomalyDataModule Visa(
+        string root,
+        string category,
+        SplitOptions? split = null,
+        LoaderOptions? loader = null,
+        ILogger? logger = null
+    )
     {
         var scanned = File.Exists(Path.Combine(root, "split_csv", "1cls.csv"))
             ? DatasetLayouts.VisaOriginal(root, category)
@@ -68,25 +88,62 @@ public sealed class AnomalyDataModule
         return new AnomalyDataModule("Visa", category, scanned, split, loader, logger);
     }
 
-    /// <summary>A folder dataset: normal images, optionally abnormal images, their masks and separate normal test images.</summary>
-    public static AnomalyDataModule Folder(string name, string normalDir, string? abnormalDir = null, string? maskDir = null, string? normalTestDir = null, SplitOptions? split = null, LoaderOptions? loader = null, ILogger? logger = null) =>
-        new("Folder", name, DatasetLayouts.Folder(normalDir, abnormalDir, maskDir, normalTestDir), split, loader, logger);
+    /// <summary>A folder dataset: normal images, optionally abnormal images, their masks and separate normal test
+    /// images.</summary>
+    public static AnomalyDataModule Folder(
+        string name,
+        string normalDir,
+        string? abnormalDir = null,
+        string? maskDir = null,
+        string? normalTestDir = null,
+        SplitOptions? split = null,
+        LoaderOptions? loader = null,
+        ILogger? logger = null
+    ) =>
+        new(
+            "Folder",
+            name,
+            DatasetLayouts.Folder(normalDir, abnormalDir, maskDir, normalTestDir),
+            split,
+            loader,
+            logger
+        );
 
-    /// <summary>quadra's layout: <c>train/good</c>, <c>test/good</c>, <c>test/&lt;defect&gt;</c>, <c>test/unknown</c>.</summary>
-    public static AnomalyDataModule Quadra(string root, SplitOptions? split = null, LoaderOptions? loader = null, ILogger? logger = null) =>
-        new("Quadra", Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root))), DatasetLayouts.Quadra(root), split, loader, logger);
+    /// <summary>quadra's layout: <c>train/good</c>, <c>test/good</c>, <c>test/&lt;defect&gt;</c>,
+    /// <c>test/unknown</c>.</summary>
+    public static AnomalyDataModule Quadra(
+        string root,
+        SplitOptions? split = null,
+        LoaderOptions? loader = null,
+        ILogger? logger = null
+    ) =>
+        new(
+            "Quadra",
+            Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root))),
+            DatasetLayouts.Quadra(root),
+            split,
+            loader,
+            logger
+        );
 
     /// <summary>Training batches.</summary>
-    public IEnumerable<SampleBatch> TrainBatches(CancellationToken cancellationToken = default) => _loader.Batches(Train, Loader.TrainBatchSize, cancellationToken);
+    public IEnumerable<SampleBatch> TrainBatches(CancellationToken cancellationToken = default) =>
+        _loader.Batches(Train, Loader.TrainBatchSize, cancellationToken);
 
     /// <summary>Validation batches.</summary>
-    public IEnumerable<SampleBatch> ValidationBatches(CancellationToken cancellationToken = default) => _loader.Batches(Validation, Loader.EvalBatchSize, cancellationToken);
+    public IEnumerable<SampleBatch> ValidationBatches(CancellationToken cancellationToken = default) =>
+        _loader.Batches(Validation, Loader.EvalBatchSize, cancellationToken);
 
     /// <summary>Test batches.</summary>
-    public IEnumerable<SampleBatch> TestBatches(CancellationToken cancellationToken = default) => _loader.Batches(Test, Loader.EvalBatchSize, cancellationToken);
+    public IEnumerable<SampleBatch> TestBatches(CancellationToken cancellationToken = default) =>
+        _loader.Batches(Test, Loader.EvalBatchSize, cancellationToken);
 
     /// <summary>Batches of any samples with this module's loader settings.</summary>
-    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, CancellationToken cancellationToken = default)
+    public IEnumerable<SampleBatch> Batches(
+        IReadOnlyList<AnomalySample> samples,
+        int batchSize,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (batchSize <= 0)
@@ -101,7 +158,11 @@ public sealed class AnomalyDataModule
     public IReadOnlyList<(string Path, string Reason)> FindUnreadableFiles()
     {
         var bad = new List<(string, string)>();
-        var files = Train.Concat(Validation).Concat(Test).SelectMany(s => s.MaskPath is null ? new[] { s.ImagePath } : new[] { s.ImagePath, s.MaskPath }).Distinct();
+        var files = Train
+            .Concat(Validation)
+            .Concat(Test)
+            .SelectMany(s => s.MaskPath is null ? new[] { s.ImagePath } : new[] { s.ImagePath, s.MaskPath })
+            .Distinct();
         foreach (var file in files)
         {
             try

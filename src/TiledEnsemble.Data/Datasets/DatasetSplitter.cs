@@ -5,10 +5,15 @@ using TiledEnsemble.Data.Synthetic;
 
 namespace TiledEnsemble.Data.Datasets;
 
-/// <summary>Forms train, validation and test sets from scanned samples as <see cref="SplitOptions"/> says; seeded.</summary>
+/// <summary>Forms train, validation and test sets from scanned samples as <see cref="SplitOptions"/> says;
+/// seeded.</summary>
 internal static class DatasetSplitter
 {
-    public static (List<AnomalySample> Train, List<AnomalySample> Validation, List<AnomalySample> Test) Split(List<AnomalySample> train, List<AnomalySample> test, SplitOptions options)
+    public static (List<AnomalySample> Train, List<AnomalySample> Validation, List<AnomalySample> Test) Split(
+        List<AnomalySample> train,
+        List<AnomalySample> test,
+        SplitOptions options
+    )
     {
         options.Validate();
         var random = new Random(options.Seed);
@@ -51,23 +56,37 @@ internal static class DatasetSplitter
                 test = keep;
                 break;
             case ValSplitMode.Synthetic:
-                validation = WithSyntheticAnomalies(TakeFraction(ref train, options.ValSplitRatio), options, random, "validation");
+                validation = WithSyntheticAnomalies(
+                    TakeFraction(ref train, options.ValSplitRatio),
+                    options,
+                    random,
+                    "validation"
+                );
                 break;
         }
 
         if (train.Count == 0)
         {
-            throw new InvalidOperationException("The splits left no training image; lower TestSplitRatio or ValSplitRatio.");
+            throw new InvalidOperationException(
+                "The splits left no training image; lower TestSplitRatio or ValSplitRatio."
+            );
         }
 
         return (train, validation, test);
     }
 
-    private static List<AnomalySample> WithSyntheticAnomalies(List<AnomalySample> normals, SplitOptions options, Random random, string purpose)
+    private static List<AnomalySample> WithSyntheticAnomalies(
+        List<AnomalySample> normals,
+        SplitOptions options,
+        Random random,
+        string purpose
+    )
     {
         if (normals.Count < 2)
         {
-            throw new InvalidOperationException($"A synthetic {purpose} set needs at least 2 normal images; the split ratio gives {normals.Count}.");
+            throw new InvalidOperationException(
+                $"A synthetic {purpose} set needs at least 2 normal images; the split ratio gives {normals.Count}."
+            );
         }
 
         var kinds = Enum.GetValues<DefectKind>();
@@ -81,12 +100,14 @@ internal static class DatasetSplitter
             }
 
             var kind = kinds[random.Next(kinds.Length)];
-            result.Add(normals[i] with
-            {
-                Label = SampleLabel.Anomalous,
-                DefectType = "synthetic_" + DefectDatasetGenerator.FolderName(kind),
-                Synthetic = new SyntheticDefect(kind, options.SyntheticDefectArea, random.Next()),
-            });
+            result.Add(
+                normals[i] with
+                {
+                    Label = SampleLabel.Anomalous,
+                    DefectType = "synthetic_" + DefectDatasetGenerator.FolderName(kind),
+                    Synthetic = new SyntheticDefect(kind, options.SyntheticDefectArea, random.Next()),
+                }
+            );
         }
 
         return result;

@@ -53,7 +53,10 @@ public sealed record LoaderOptions
 
         if (TrainBatchSize <= 0 || EvalBatchSize <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(TrainBatchSize), $"Batch sizes must be positive; got train {TrainBatchSize}, eval {EvalBatchSize}.");
+            throw new ArgumentOutOfRangeException(
+                nameof(TrainBatchSize),
+                $"Batch sizes must be positive; got train {TrainBatchSize}, eval {EvalBatchSize}."
+            );
         }
 
         if (MaxImageSide <= 0)
@@ -63,7 +66,10 @@ public sealed record LoaderOptions
 
         if (NumWorkers < 0 || PrefetchBatches < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(NumWorkers), $"NumWorkers and PrefetchBatches must be non-negative; got {NumWorkers} and {PrefetchBatches}.");
+            throw new ArgumentOutOfRangeException(
+                nameof(NumWorkers),
+                $"NumWorkers and PrefetchBatches must be non-negative; got {NumWorkers} and {PrefetchBatches}."
+            );
         }
     }
 }

@@ -8,7 +8,14 @@ namespace TiledEnsemble.Data.Datasets;
 /// <summary>A batch of loaded samples. The batch owns its tensors: dispose it when done.</summary>
 public sealed class SampleBatch : IDisposable
 {
-    internal SampleBatch(Tensor images, Tensor masks, Tensor labels, IReadOnlyList<AnomalySample> samples, IReadOnlyList<Size2D> originalSizes, IReadOnlyList<Tensor>? originalMasks = null)
+    internal SampleBatch(
+        Tensor images,
+        Tensor masks,
+        Tensor labels,
+        IReadOnlyList<AnomalySample> samples,
+        IReadOnlyList<Size2D> originalSizes,
+        IReadOnlyList<Tensor>? originalMasks = null
+    )
     {
         OriginalMasks = originalMasks;
         Images = images;

@@ -33,14 +33,18 @@ public sealed class SampleLoader
     /// <summary>The settings in use.</summary>
     public LoaderOptions Options => _options;
 
-    /// <summary>Yields batches of <paramref name="batchSize"/> samples, in order; dispose each batch when done.</summary>
-    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, CancellationToken cancellationToken = default) =>
-        Batches(samples, batchSize, perImage: null, cancellationToken);
+    /// <summary>Yields batches of <paramref name="batchSize"/> samples, in order; dispose each batch when
+    /// done.</summary>
+    public IEnumerable<SampleBatch> Batches(
+        IReadOnlyList<AnomalySample> samples,
+        int batchSize,
+        CancellationToken cancellationToken = default
+    ) => Batches(samples, batchSize, perImage: null, cancellationToken);
 
     /// <summary>
-    /// Yields batches of <paramref name="batchSize"/> samples, in order, with <paramref name="perImage"/> applied on the
-    /// worker to every resized image [3, H, W] and its mask [1, H, W] (for example cutting out one tile); dispose each
-    /// batch when done.
+    /// Yields batches of <paramref name="batchSize"/> samples, in order, with <paramref name="perImage"/> applied on
+    /// the worker to every resized image [3, H, W] and its mask [1, H, W] (for example cutting out one tile); dispose
+    /// each batch when done.
     /// </summary>
     /// <param name="samples">The samples.</param>
     /// <param name="batchSize">Samples per batch.</param>
@@ -55,7 +59,12 @@ public sealed class SampleLoader
     /// Workers run on the current task scheduler (the thread pool unless the caller runs on another one, as training
     /// does: see the ensemble's documentation on OpenMP threads).
     /// </remarks>
-    public IEnumerable<SampleBatch> Batches(IReadOnlyList<AnomalySample> samples, int batchSize, Func<Tensor, Tensor>? perImage, CancellationToken cancellationToken = default)
+    public IEnumerable<SampleBatch> Batches(
+        IReadOnlyList<AnomalySample> samples,
+        int batchSize,
+        Func<Tensor, Tensor>? perImage,
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (batchSize <= 0)
@@ -71,7 +80,16 @@ public sealed class SampleLoader
             while (next < chunks.Count && pending.Count <= _options.PrefetchBatches)
             {
                 var chunk = chunks[next++];
-                pending.Enqueue(_options.NumWorkers == 0 ? Task.FromResult(LoadChunk(chunk, perImage, cancellationToken)) : Task.Factory.StartNew(() => LoadChunk(chunk, perImage, cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current));
+                pending.Enqueue(
+                    _options.NumWorkers == 0
+                        ? Task.FromResult(LoadChunk(chunk, perImage, cancellationToken))
+                        : Task.Factory.StartNew(
+                            () => LoadChunk(chunk, perImage, cancellationToken),
+                            cancellationToken,
+                            TaskCreationOptions.DenyChildAttach,
+                            TaskScheduler.Current
+                        )
+                );
             }
         }
 
@@ -128,22 +146,39 @@ public sealed class SampleLoader
         var masks = stack(loaded.Select(l => l.Mask!).ToArray());
         var labels = tensor(loaded.Select(l => (long)l.Sample.Label).ToArray());
 
-        // The original masks pass to the batch as they are (it disposes them); the rest of each loaded sample is released.
+        // The original masks pass to the batch as they are (it disposes them); the rest of each loaded sample is
+        // released.
         var originals = _options.KeepOriginalMasks ? loaded.Select(l => l.OriginalMask!).ToArray() : null;
         foreach (var l in loaded)
         {
             (l with { OriginalMask = null }).Dispose();
         }
 
-        return new SampleBatch(images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), loaded.Select(l => l.Sample).ToArray(), loaded.Select(l => l.OriginalSize).ToArray(), originals);
+        return new SampleBatch(
+            images.MoveToOuterDisposeScope(),
+            masks.MoveToOuterDisposeScope(),
+            labels.MoveToOuterDisposeScope(),
+            loaded.Select(l => l.Sample).ToArray(),
+            loaded.Select(l => l.OriginalSize).ToArray(),
+            originals
+        );
     }
 
-    private Loaded[] LoadChunk(AnomalySample[] chunk, Func<Tensor, Tensor>? perImage, CancellationToken cancellationToken)
+    private Loaded[] LoadChunk(
+        AnomalySample[] chunk,
+        Func<Tensor, Tensor>? perImage,
+        CancellationToken cancellationToken
+    )
     {
         var result = new Loaded[chunk.Length];
-        // On the caller's scheduler (the ensemble's dedicated threads), not on TaskScheduler.Default, which parallel loops
-        // use unless told.
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.NumWorkers), CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
+        // On the caller's scheduler (the ensemble's dedicated threads), not on TaskScheduler.Default, which parallel
+        // loops use unless told.
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Math.Max(1, _options.NumWorkers),
+            CancellationToken = cancellationToken,
+            TaskScheduler = TaskScheduler.Current,
+        };
         Parallel.For(0, chunk.Length, parallel, i => result[i] = LoadOne(chunk[i], perImage));
         return result;
     }
@@ -158,26 +193,41 @@ public sealed class SampleLoader
             var size = new Size2D((int)image.shape[1], (int)image.shape[2]);
             if (size.Height * 4 < _options.ImageSize.Height || size.Width * 4 < _options.ImageSize.Width)
             {
-                _logger.LogWarning("'{Path}' is {Size}, enlarged more than four times to {ImageSize}: it holds little detail at that size; check that it belongs to the data set.", sample.ImagePath, size, _options.ImageSize);
+                _logger.LogWarning(
+                    "'{Path}' is {Size}, enlarged more than four times to {ImageSize}: it holds little detail at "
+                        + "that size; check that it belongs to the data set.",
+                    sample.ImagePath,
+                    size,
+                    _options.ImageSize
+                );
             }
 
             Tensor? mask;
             if (sample.Synthetic is { } synthetic)
             {
-                (image, mask) = DefectDatasetGenerator.PaintOnto(image, synthetic.Kind, synthetic.AreaFraction, synthetic.Seed);
+                (image, mask) = DefectDatasetGenerator.PaintOnto(
+                    image,
+                    synthetic.Kind,
+                    synthetic.AreaFraction,
+                    synthetic.Seed
+                );
             }
             else if (sample.MaskPath is not null)
             {
                 mask = ImageIO.ReadMask(sample.MaskPath, _options.MaxImageSide);
                 if (mask.shape[1] != size.Height || mask.shape[2] != size.Width)
                 {
-                    throw new ImageDecodeException(sample.MaskPath, $"the mask is {mask.shape[1]}x{mask.shape[2]} but its image '{sample.ImagePath}' is {size}; a mask must have the size of its image.");
+                    throw new ImageDecodeException(
+                        sample.MaskPath,
+                        $"the mask is {mask.shape[1]}x{mask.shape[2]} but its image '{sample.ImagePath}' is {size}; "
+                            + $"a mask must have the size of its image."
+                    );
                 }
             }
             else
             {
-                // No mask file: empty for normal (and unknown) images, the whole image for anomalous ones. The empty mask
-                // is made last, at the final size.
+                // No mask file: empty for normal (and unknown) images, the whole image for anomalous ones. The empty
+                // mask is made last, at the final size.
                 mask = sample.Label == SampleLabel.Anomalous ? ones(1, size.Height, size.Width) : null;
             }
 
@@ -190,10 +240,21 @@ public sealed class SampleLoader
             }
 
             resizedMask ??= zeros(1, resized.shape[1], resized.shape[2]);
-            var original = _options.KeepOriginalMasks ? (mask ?? zeros(1, size.Height, size.Width)).MoveToOuterDisposeScope() : null;
-            return new Loaded(sample, resized.MoveToOuterDisposeScope(), resizedMask.MoveToOuterDisposeScope(), size, original);
+            var original = _options.KeepOriginalMasks
+                ? (mask ?? zeros(1, size.Height, size.Width)).MoveToOuterDisposeScope()
+                : null;
+            return new Loaded(
+                sample,
+                resized.MoveToOuterDisposeScope(),
+                resizedMask.MoveToOuterDisposeScope(),
+                size,
+                original
+            );
         }
-        catch (Exception exception) when (_options.BadFilePolicy == BadFilePolicy.Skip && exception is ImageDecodeException or System.IO.IOException)
+        catch (Exception exception)
+            when (_options.BadFilePolicy == BadFilePolicy.Skip
+                && exception is ImageDecodeException or System.IO.IOException
+            )
         {
             _logger.LogWarning("Skipping sample '{Path}': {Reason}", sample.ImagePath, exception.Message);
             return new Loaded(sample, null, null, default);
@@ -202,16 +263,29 @@ public sealed class SampleLoader
 
     private static Tensor Transformed(Func<Tensor, Tensor> perImage, Tensor input, AnomalySample sample, string what)
     {
-        var output = perImage(input) ?? throw new InvalidOperationException($"The per-image transform returned null for the {what} of '{sample.ImagePath}'.");
+        var output = perImage(input)
+            ?? throw new InvalidOperationException(
+                $"The per-image transform returned null for the {what} of '{sample.ImagePath}'."
+            );
         if (output.dim() != 3 || output.shape[0] != input.shape[0])
         {
-            throw new InvalidOperationException($"The per-image transform turned the {what} of '{sample.ImagePath}' from {TensorGuard.Describe(input)} into {TensorGuard.Describe(output)}; it must return [{input.shape[0]}, h, w].");
+            throw new InvalidOperationException(
+                $"The per-image transform turned the {what} of '{sample.ImagePath}' from "
+                    + $"{TensorGuard.Describe(input)} into {TensorGuard.Describe(output)}; it must return "
+                    + $"[{input.shape[0]}, h, w]."
+            );
         }
 
         return output;
     }
 
-    private sealed record Loaded(AnomalySample Sample, Tensor? Image, Tensor? Mask, Size2D OriginalSize, Tensor? OriginalMask = null) : IDisposable
+    private sealed record Loaded(
+        AnomalySample Sample,
+        Tensor? Image,
+        Tensor? Mask,
+        Size2D OriginalSize,
+        Tensor? OriginalMask = null
+    ) : IDisposable
     {
         public void Dispose()
         {

@@ -5,10 +5,12 @@ namespace TiledEnsemble.Data.Datasets;
 /// <summary>How the test set is formed (anomalib's <c>test_split_mode</c>).</summary>
 public enum TestSplitMode
 {
-    /// <summary>From the dataset's test folders; if they hold no normal image, <see cref="SplitOptions.TestSplitRatio"/> of the training images move there.</summary>
+    /// <summary>From the dataset's test folders; if they hold no normal image,
+    /// <see cref="SplitOptions.TestSplitRatio"/> of the training images move there.</summary>
     FromDir,
 
-    /// <summary>From <see cref="SplitOptions.TestSplitRatio"/> of the training images, half of them with painted defects.</summary>
+    /// <summary>From <see cref="SplitOptions.TestSplitRatio"/> of the training images, half of them with painted
+    /// defects.</summary>
     Synthetic,
 
     /// <summary>No test set.</summary>
@@ -21,10 +23,12 @@ public enum ValSplitMode
     /// <summary>The test set itself (anomalib's default for the tiled ensemble; makes thresholds optimistic).</summary>
     SameAsTest,
 
-    /// <summary><see cref="SplitOptions.ValSplitRatio"/> of the test set, stratified by label, moved out of it.</summary>
+    /// <summary><see cref="SplitOptions.ValSplitRatio"/> of the test set, stratified by label, moved out of
+    /// it.</summary>
     FromTest,
 
-    /// <summary><see cref="SplitOptions.ValSplitRatio"/> of the training images, half of them with painted defects.</summary>
+    /// <summary><see cref="SplitOptions.ValSplitRatio"/> of the training images, half of them with painted
+    /// defects.</summary>
     Synthetic,
 
     /// <summary>No validation set.</summary>
@@ -60,7 +64,13 @@ public sealed record SplitOptions
             throw new ArgumentException($"Unknown split mode: test {TestSplitMode}, val {ValSplitMode}.");
         }
 
-        foreach (var (name, value) in new[] { (nameof(TestSplitRatio), TestSplitRatio), (nameof(ValSplitRatio), ValSplitRatio) })
+        foreach (
+            var (name, value) in new[]
+            {
+                (nameof(TestSplitRatio), TestSplitRatio),
+                (nameof(ValSplitRatio), ValSplitRatio),
+            }
+        )
         {
             if (!(value >= 0 && value <= 1))
             {
@@ -70,7 +80,10 @@ public sealed record SplitOptions
 
         if (ValSplitMode is ValSplitMode.SameAsTest or ValSplitMode.FromTest && TestSplitMode == TestSplitMode.None)
         {
-            throw new ArgumentException($"ValSplitMode {ValSplitMode} needs a test set, but TestSplitMode is None.", nameof(ValSplitMode));
+            throw new ArgumentException(
+                $"ValSplitMode {ValSplitMode} needs a test set, but TestSplitMode is None.",
+                nameof(ValSplitMode)
+            );
         }
     }
 }

@@ -13,7 +13,8 @@ internal static class BmpWriter
     private const int FileHeaderSize = 14;
     private const int V4HeaderSize = 108;
 
-    /// <summary>Writes interleaved 8-bit samples (row-major, channel-last; 1, 3 or 4 channels; gray is written as RGB).</summary>
+    /// <summary>Writes interleaved 8-bit samples (row-major, channel-last; 1, 3 or 4 channels; gray is written as
+    /// RGB).</summary>
     public static void Write(Stream stream, ReadOnlySpan<byte> samples, int width, int height, int channels)
     {
         if (channels is not (1 or 3 or 4))
@@ -36,7 +37,8 @@ internal static class BmpWriter
         BinaryPrimitives.WriteInt32LittleEndian(info[8..], height);
         BinaryPrimitives.WriteInt16LittleEndian(info[12..], 1);
         BinaryPrimitives.WriteInt16LittleEndian(info[14..], (short)(outChannels * 8));
-        BinaryPrimitives.WriteInt32LittleEndian(info[16..], outChannels == 4 ? 3 : 0); // BI_BITFIELDS for RGBA, BI_RGB otherwise
+        // BI_BITFIELDS for RGBA, BI_RGB otherwise.
+        BinaryPrimitives.WriteInt32LittleEndian(info[16..], outChannels == 4 ? 3 : 0);
         BinaryPrimitives.WriteInt32LittleEndian(info[20..], pixelBytes);
         BinaryPrimitives.WriteInt32LittleEndian(info[24..], 2835); // 72 dpi
         BinaryPrimitives.WriteInt32LittleEndian(info[28..], 2835);
@@ -57,7 +59,9 @@ internal static class BmpWriter
             for (int x = 0; x < width; x++)
             {
                 int source = ((y * width) + x) * channels;
-                byte r = samples[source], g = channels == 1 ? r : samples[source + 1], b = channels == 1 ? r : samples[source + 2];
+                byte r = samples[source],
+                    g = channels == 1 ? r : samples[source + 1],
+                    b = channels == 1 ? r : samples[source + 2];
                 int target = x * outChannels;
                 row[target] = b;
                 row[target + 1] = g;

@@ -3,7 +3,8 @@ using System.IO;
 
 namespace TiledEnsemble.Data.Imaging;
 
-/// <summary>An image file could not be read: corrupt, truncated, empty, too large or of an unsupported format.</summary>
+/// <summary>An image file could not be read: corrupt, truncated, empty, too large or of an unsupported
+/// format.</summary>
 public class ImageDecodeException : IOException
 {
     /// <summary>Creates the exception.</summary>
@@ -29,7 +30,11 @@ public sealed class ImageTooLargeException : ImageDecodeException
 {
     /// <summary>Creates the exception.</summary>
     public ImageTooLargeException(string filePath, int width, int height, int maxSide)
-        : base(filePath, $"the image is {width}×{height} pixels (from its header), beyond the limit of {maxSide} pixels per side; resize it or raise the limit (MaxImageSide / MaxInputSide, max_image_side in YAML).")
+        : base(
+            filePath,
+            $"the image is {width}×{height} pixels (from its header), beyond the limit of {maxSide} pixels per side; "
+                + $"resize it or raise the limit (MaxImageSide / MaxInputSide, max_image_side in YAML)."
+        )
     {
         Width = width;
         Height = height;

@@ -23,9 +23,11 @@ public static class ImageIO
     /// <summary>Reads an image as a float32 tensor [C, H, W] with values in [0, 1].</summary>
     /// <param name="path">The file.</param>
     /// <param name="mode">Channels wanted.</param>
-    /// <param name="maxSide">Largest width or height accepted, checked from the header before anything is decoded.</param>
+    /// <param name="maxSide">Largest width or height accepted, checked from the header before anything is
+    /// decoded.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="ImageTooLargeException">The header declares a side beyond <paramref name="maxSide"/>.</exception>
+    /// <exception cref="ImageTooLargeException">The header declares a side beyond
+    /// <paramref name="maxSide"/>.</exception>
     /// <exception cref="ImageDecodeException">The file is corrupt, truncated, empty or not PNG/JPEG/BMP.</exception>
     public static Tensor ReadImage(string path, ColorMode mode = ColorMode.Rgb, int maxSide = DefaultMaxSide)
     {
@@ -44,7 +46,8 @@ public static class ImageIO
 
     /// <summary>Reads a ground-truth mask as a float32 tensor [1, H, W] of 0 and 1 (any non-zero pixel is 1).</summary>
     /// <param name="path">The file.</param>
-    /// <param name="maxSide">Largest width or height accepted, checked from the header before anything is decoded.</param>
+    /// <param name="maxSide">Largest width or height accepted, checked from the header before anything is
+    /// decoded.</param>
     public static Tensor ReadMask(string path, int maxSide = DefaultMaxSide)
     {
         using var scope = NewDisposeScope();
@@ -73,31 +76,46 @@ public static class ImageIO
     }
 
     /// <summary>
-    /// Writes an image [C, H, W] (C = 1, 3 or 4; values in [0, 1], clamped) to <paramref name="path"/>; the format comes
-    /// from the extension (.png, .jpg/.jpeg, .bmp). PNG can be 8 or 16 bits per channel. The file is written beside its
-    /// destination and renamed over it, so an existing file is never left half-written.
+    /// Writes an image [C, H, W] (C = 1, 3 or 4; values in [0, 1], clamped) to <paramref name="path"/>; the format
+    /// comes from the extension (.png, .jpg/.jpeg, .bmp). PNG can be 8 or 16 bits per channel. The file is written
+    /// beside its destination and renamed over it, so an existing file is never left half-written.
     /// </summary>
     public static void WriteImage(string path, Tensor image, int bitDepth = 8)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         TensorGuard.Rank(image, 3, nameof(image), "[C, H, W]");
-        int channels = (int)image.shape[0], height = (int)image.shape[1], width = (int)image.shape[2];
+        int channels = (int)image.shape[0],
+            height = (int)image.shape[1],
+            width = (int)image.shape[2];
         if (channels is not (1 or 3 or 4) || height == 0 || width == 0)
         {
-            throw new ArgumentException($"image must be [C, H, W] with C in 1, 3, 4 and non-empty; got {TensorGuard.Describe(image)}.", nameof(image));
+            throw new ArgumentException(
+                $"image must be [C, H, W] with C in 1, 3, 4 and non-empty; got {TensorGuard.Describe(image)}.",
+                nameof(image)
+            );
         }
 
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (bitDepth != 8 && !(bitDepth == 16 && extension == ".png"))
         {
-            throw new ArgumentException($"bitDepth {bitDepth} is not supported for '{extension}'; use 8, or 16 with .png.", nameof(bitDepth));
+            throw new ArgumentException(
+                $"bitDepth {bitDepth} is not supported for '{extension}'; use 8, or 16 with .png.",
+                nameof(bitDepth)
+            );
         }
 
         ushort[] samples;
         using (var scope = NewDisposeScope())
         {
             using var max = (bitDepth == 16 ? 65535L : 255L).ToScalar();
-            var scaled = image.to_type(ScalarType.Float32).cpu().clamp(Scalars.Zero, Scalars.One).mul(max).round().permute(1, 2, 0).contiguous();
+            var scaled = image
+                .to_type(ScalarType.Float32)
+                .cpu()
+                .clamp(Scalars.Zero, Scalars.One)
+                .mul(max)
+                .round()
+                .permute(1, 2, 0)
+                .contiguous();
             var floats = scaled.data<float>().ToArray();
             samples = Array.ConvertAll(floats, v => (ushort)v);
         }
@@ -116,16 +134,23 @@ public static class ImageIO
                     WriteJpeg(stream, samples, width, height, channels);
                     break;
                 default:
-                    throw new ArgumentException($"Cannot write '{path}': unknown image extension '{extension}' (expected .png, .jpg, .jpeg or .bmp).", nameof(path));
+                    throw new ArgumentException(
+                        $"Cannot write '{path}': unknown image extension '{extension}' (expected .png, .jpg, .jpeg "
+                            + $"or .bmp).",
+                        nameof(path)
+                    );
             }
         });
     }
 
     /// <summary>Resizes images [C, H, W] or [B, C, H, W] with antialiased bilinear interpolation.</summary>
-    public static Tensor Resize(Tensor image, Size2D size) => ResizeWith(image, size, InterpolationMode.Bilinear, antialias: true);
+    public static Tensor Resize(Tensor image, Size2D size) =>
+        ResizeWith(image, size, InterpolationMode.Bilinear, antialias: true);
 
-    /// <summary>Resizes masks [1, H, W] or [B, 1, H, W] with nearest-neighbour interpolation, keeping them binary.</summary>
-    public static Tensor ResizeMask(Tensor mask, Size2D size) => ResizeWith(mask, size, InterpolationMode.Nearest, antialias: false);
+    /// <summary>Resizes masks [1, H, W] or [B, 1, H, W] with nearest-neighbour interpolation, keeping them
+    /// binary.</summary>
+    public static Tensor ResizeMask(Tensor mask, Size2D size) =>
+        ResizeWith(mask, size, InterpolationMode.Nearest, antialias: false);
 
     private static Tensor ResizeWith(Tensor image, Size2D size, InterpolationMode mode, bool antialias)
     {
@@ -133,7 +158,10 @@ public static class ImageIO
         TensorGuard.NotNull(image, nameof(image));
         if (image.dim() is not (3 or 4))
         {
-            throw new ArgumentException($"image must be [C, H, W] or [B, C, H, W]; got {TensorGuard.Describe(image)}.", nameof(image));
+            throw new ArgumentException(
+                $"image must be [C, H, W] or [B, C, H, W]; got {TensorGuard.Describe(image)}.",
+                nameof(image)
+            );
         }
 
         if (image.shape[^2] == size.Height && image.shape[^1] == size.Width)
@@ -143,7 +171,13 @@ public static class ImageIO
 
         using var scope = NewDisposeScope();
         var batch = image.dim() == 3 ? image.unsqueeze(0) : image;
-        var resized = F.interpolate(batch.to_type(ScalarType.Float32), new long[] { size.Height, size.Width }, mode: mode, align_corners: mode == InterpolationMode.Nearest ? null : false, antialias: antialias);
+        var resized = F.interpolate(
+            batch.to_type(ScalarType.Float32),
+            new long[] { size.Height, size.Width },
+            mode: mode,
+            align_corners: mode == InterpolationMode.Nearest ? null : false,
+            antialias: antialias
+        );
         if (mode != InterpolationMode.Nearest)
         {
             resized = resized.clamp(Scalars.Zero, Scalars.One);
@@ -161,8 +195,8 @@ public static class ImageIO
     }
 
     /// <summary>
-    /// Channels [C, H, W] of decoded pixels as contiguous float32 in [0, 1]: one allocation, converted and laid out by a
-    /// single copy, then divided in place (bytes by 255; half and float samples are already in [0, 1]).
+    /// Channels [C, H, W] of decoded pixels as contiguous float32 in [0, 1]: one allocation, converted and laid out by
+    /// a single copy, then divided in place (bytes by 255; half and float samples are already in [0, 1]).
     /// </summary>
     /// <remarks>
     /// Converting, dividing and making contiguous as three operations took three full-size temporaries per image
@@ -201,14 +235,26 @@ public static class ImageIO
         }
 
         var info = codec.Info;
-        int width = info.Width, height = info.Height;
-        int channels = info.ColorType == SKColorType.Gray8 || IsGrayPng(path) ? 1 : info.AlphaType == SKAlphaType.Opaque ? 3 : 4;
+        int width = info.Width,
+            height = info.Height;
+        int channels =
+            info.ColorType == SKColorType.Gray8 || IsGrayPng(path) ? 1
+            : info.AlphaType == SKAlphaType.Opaque ? 3
+            : 4;
         // Interlaced 16-bit PNGs are left to SkiaSharp, which decodes them to half floats (11 significant bits).
-        var target = new SKImageInfo(width, height, sixteenBit ? SKColorType.RgbaF16 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var target = new SKImageInfo(
+            width,
+            height,
+            sixteenBit ? SKColorType.RgbaF16 : SKColorType.Rgba8888,
+            SKAlphaType.Unpremul
+        );
         var raw = empty(new long[] { height, width, 4 }, sixteenBit ? ScalarType.Float16 : ScalarType.Byte);
         if (raw.NumberOfElements * raw.ElementSize != target.BytesSize)
         {
-            throw new ImageDecodeException(path, $"unexpected pixel layout ({target.BytesSize} bytes for {width}x{height}).");
+            throw new ImageDecodeException(
+                path,
+                $"unexpected pixel layout ({target.BytesSize} bytes for {width}x{height})."
+            );
         }
 
         SKCodecResult result;
@@ -222,7 +268,12 @@ public static class ImageIO
 
         if (result != SKCodecResult.Success)
         {
-            throw new ImageDecodeException(path, result == SKCodecResult.IncompleteInput ? "the file is truncated (incomplete image data)." : $"decoding failed ({result}).");
+            throw new ImageDecodeException(
+                path,
+                result == SKCodecResult.IncompleteInput
+                    ? "the file is truncated (incomplete image data)."
+                    : $"decoding failed ({result})."
+            );
         }
 
         return (raw, channels);
@@ -254,12 +305,19 @@ public static class ImageIO
             }
             catch (IOException exception)
             {
-                throw new ImageDecodeException(path, $"it is a symbolic link that cannot be followed ({exception.Message}).", exception);
+                throw new ImageDecodeException(
+                    path,
+                    $"it is a symbolic link that cannot be followed ({exception.Message}).",
+                    exception
+                );
             }
 
             if (target is null || !target.Exists)
             {
-                throw new ImageDecodeException(path, $"it is a symbolic link to '{file.LinkTarget}', which does not exist.");
+                throw new ImageDecodeException(
+                    path,
+                    $"it is a symbolic link to '{file.LinkTarget}', which does not exist."
+                );
             }
 
             file = new FileInfo(target.FullName);
@@ -276,7 +334,10 @@ public static class ImageIO
             throw new ImageDecodeException(path, $"not a supported image (PNG, JPEG or BMP), or corrupt ({result}).");
         }
 
-        if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp))
+        if (
+            codec.EncodedFormat
+            is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp)
+        )
         {
             var format = codec.EncodedFormat;
             codec.Dispose();
@@ -328,7 +389,8 @@ public static class ImageIO
         }
 
         Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 95) ?? throw new IOException("SkiaSharp could not encode the JPEG image.");
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 95)
+            ?? throw new IOException("SkiaSharp could not encode the JPEG image.");
         data.SaveTo(stream);
     }
 }

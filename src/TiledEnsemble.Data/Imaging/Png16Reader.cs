@@ -12,12 +12,15 @@ namespace TiledEnsemble.Data.Imaging;
 /// </summary>
 internal static class Png16Reader
 {
-    /// <summary>Returns RGBA samples in [0, 1] (H·W·4), the size, the stored channel count, or null for interlaced files.</summary>
+    /// <summary>Returns RGBA samples in [0, 1] (H·W·4), the size, the stored channel count, or null for interlaced
+    /// files.</summary>
     public static (float[] Samples, int Width, int Height, int Channels)? TryRead(string path)
     {
         var bytes = File.ReadAllBytes(path);
         int position = 8;
-        int width = 0, height = 0, colorType = -1;
+        int width = 0,
+            height = 0,
+            colorType = -1;
         using var idat = new MemoryStream();
         bool end = false;
         while (position + 8 <= bytes.Length && !end)
@@ -26,7 +29,10 @@ internal static class Png16Reader
             var type = Encoding.ASCII.GetString(bytes, position + 4, 4);
             if (length < 0 || position + 12L + length > bytes.Length)
             {
-                throw new ImageDecodeException(path, $"the PNG chunk '{type}' at byte {position} runs past the end of the file (truncated).");
+                throw new ImageDecodeException(
+                    path,
+                    $"the PNG chunk '{type}' at byte {position} runs past the end of the file (truncated)."
+                );
             }
 
             var data = bytes.AsSpan(position + 8, length);
@@ -79,7 +85,10 @@ internal static class Png16Reader
                 int filter = zlib.ReadByte();
                 if (filter < 0 || !ReadExactly(zlib, current))
                 {
-                    throw new ImageDecodeException(path, $"the PNG image data ends at row {y} of {height} (truncated).");
+                    throw new ImageDecodeException(
+                        path,
+                        $"the PNG image data ends at row {y} of {height} (truncated)."
+                    );
                 }
 
                 Unfilter(filter, current, previous, bytesPerPixel, path);
@@ -91,8 +100,12 @@ internal static class Png16Reader
         var samples = new float[width * height * 4];
         for (int p = 0; p < width * height; p++)
         {
-            float Sample(int c) => BinaryPrimitives.ReadUInt16BigEndian(raw.AsSpan((p * bytesPerPixel) + (2 * c))) / 65535f;
-            float r, g, b, a = 1;
+            float Sample(int c) =>
+                BinaryPrimitives.ReadUInt16BigEndian(raw.AsSpan((p * bytesPerPixel) + (2 * c))) / 65535f;
+            float r,
+                g,
+                b,
+                a = 1;
             switch (channels)
             {
                 case 1:
@@ -144,7 +157,9 @@ internal static class Png16Reader
     {
         for (int i = 0; i < row.Length; i++)
         {
-            int left = i >= bpp ? row[i - bpp] : 0, up = previous[i], upLeft = i >= bpp ? previous[i - bpp] : 0;
+            int left = i >= bpp ? row[i - bpp] : 0,
+                up = previous[i],
+                upLeft = i >= bpp ? previous[i - bpp] : 0;
             row[i] = filter switch
             {
                 0 => row[i],
@@ -159,7 +174,12 @@ internal static class Png16Reader
 
     private static int Paeth(int a, int b, int c)
     {
-        int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
-        return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        int p = a + b - c,
+            pa = Math.Abs(p - a),
+            pb = Math.Abs(p - b),
+            pc = Math.Abs(p - c);
+        return pa <= pb && pa <= pc ? a
+            : pb <= pc ? b
+            : c;
     }
 }

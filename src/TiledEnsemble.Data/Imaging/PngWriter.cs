@@ -21,7 +21,14 @@ internal static class PngWriter
     /// <param name="height">Rows.</param>
     /// <param name="channels">1 (gray), 3 (RGB) or 4 (RGBA).</param>
     /// <param name="bitDepth">8 or 16.</param>
-    public static void Write(Stream stream, ReadOnlySpan<ushort> samples, int width, int height, int channels, int bitDepth)
+    public static void Write(
+        Stream stream,
+        ReadOnlySpan<ushort> samples,
+        int width,
+        int height,
+        int channels,
+        int bitDepth
+    )
     {
         byte colorType = channels switch
         {
@@ -37,7 +44,11 @@ internal static class PngWriter
 
         if (samples.Length != (long)width * height * channels)
         {
-            throw new ArgumentException($"Expected {(long)width * height * channels} samples for {width}x{height}x{channels}; got {samples.Length}.", nameof(samples));
+            throw new ArgumentException(
+                $"Expected {(long)width * height * channels} samples for {width}x{height}x{channels}; got "
+                    + $"{samples.Length}.",
+                nameof(samples)
+            );
         }
 
         stream.Write(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });

@@ -10,7 +10,8 @@ namespace TiledEnsemble.Data.Synthetic;
 
 /// <summary>
 /// Writes an MVTec-AD-layout dataset of procedural textures with small painted defects and exact ground-truth masks:
-/// <c>root/category/train/good</c>, <c>test/good</c>, <c>test/&lt;defect&gt;</c>, <c>ground_truth/&lt;defect&gt;/&lt;name&gt;_mask.png</c>.
+/// <c>root/category/train/good</c>, <c>test/good</c>, <c>test/&lt;defect&gt;</c>,
+/// <c>ground_truth/&lt;defect&gt;/&lt;name&gt;_mask.png</c>.
 /// Deterministic for a seed. Used by the demo, the integration tests and the benchmarks.
 /// </summary>
 public static class DefectDatasetGenerator
@@ -68,25 +69,45 @@ public static class DefectDatasetGenerator
     /// Renders one defective test sample in memory: its clean counterpart, the defective image ([3, H, W], values as
     /// stored in 8 bits) and the mask ([1, H, W], 1 where the defect changed a stored value).
     /// </summary>
-    public static (Tensor Clean, Tensor Defective, Tensor Mask) RenderDefective(DefectDatasetOptions options, DefectKind kind, int index)
+    public static (Tensor Clean, Tensor Defective, Tensor Mask) RenderDefective(
+        DefectDatasetOptions options,
+        DefectKind kind,
+        int index
+    )
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var (clean, image, mask) = Defective(options, kind, index);
         using var scope = NewDisposeScope();
-        var maskTensor = tensor(Array.ConvertAll(mask, m => m ? 1f : 0f), new long[] { 1, options.ImageSize, options.ImageSize });
-        return (clean.ToTensor().MoveToOuterDisposeScope(), image.ToTensor().MoveToOuterDisposeScope(), maskTensor.MoveToOuterDisposeScope());
+        var maskTensor = tensor(
+            Array.ConvertAll(mask, m => m ? 1f : 0f),
+            new long[] { 1, options.ImageSize, options.ImageSize }
+        );
+        return (
+            clean.ToTensor().MoveToOuterDisposeScope(),
+            image.ToTensor().MoveToOuterDisposeScope(),
+            maskTensor.MoveToOuterDisposeScope()
+        );
     }
 
-    /// <summary>Paints a defect of <paramref name="kind"/> onto an existing image [3, H, W] (for synthetic anomalies).</summary>
+    /// <summary>Paints a defect of <paramref name="kind"/> onto an existing image [3, H, W] (for synthetic
+    /// anomalies).</summary>
     public static (Tensor Image, Tensor Mask) PaintOnto(Tensor image, DefectKind kind, double areaFraction, int seed)
     {
         TensorGuard.Rank(image, 3, nameof(image), "[3, H, W]");
-        int h = (int)image.shape[1], w = (int)image.shape[2];
+        int h = (int)image.shape[1],
+            w = (int)image.shape[2];
         var source = new RgbImage(h, w);
         using (var scope = NewDisposeScope())
         {
-            var pixels = image.to_type(ScalarType.Float32).cpu().clamp(Scalars.Zero, Scalars.One).permute(1, 2, 0).contiguous().data<float>().ToArray();
+            var pixels = image
+                .to_type(ScalarType.Float32)
+                .cpu()
+                .clamp(Scalars.Zero, Scalars.One)
+                .permute(1, 2, 0)
+                .contiguous()
+                .data<float>()
+                .ToArray();
             Array.Copy(pixels, source.Pixels, pixels.Length);
         }
 
@@ -97,12 +118,31 @@ public static class DefectDatasetGenerator
     }
 
     private static RgbImage Normal(DefectDatasetOptions options, string split, int index) =>
-        TexturePainter.Paint(options.Texture, options.ImageSize, options.ImageSize, new Random(Seed(options.Seed, split, index)));
+        TexturePainter.Paint(
+            options.Texture,
+            options.ImageSize,
+            options.ImageSize,
+            new Random(Seed(options.Seed, split, index))
+        );
 
-    private static (RgbImage Clean, RgbImage Image, bool[] Mask) Defective(DefectDatasetOptions options, DefectKind kind, int index)
+    private static (RgbImage Clean, RgbImage Image, bool[] Mask) Defective(
+        DefectDatasetOptions options,
+        DefectKind kind,
+        int index
+    )
     {
-        var clean = TexturePainter.Paint(options.Texture, options.ImageSize, options.ImageSize, new Random(Seed(options.Seed, "defect-" + kind, index)));
-        var (image, mask) = DefectPainter.Paint(clean, kind, options.DefectAreaFraction, new Random(Seed(options.Seed, "paint-" + kind, index)));
+        var clean = TexturePainter.Paint(
+            options.Texture,
+            options.ImageSize,
+            options.ImageSize,
+            new Random(Seed(options.Seed, "defect-" + kind, index))
+        );
+        var (image, mask) = DefectPainter.Paint(
+            clean,
+            kind,
+            options.DefectAreaFraction,
+            new Random(Seed(options.Seed, "paint-" + kind, index))
+        );
         return (clean, image, mask);
     }
 

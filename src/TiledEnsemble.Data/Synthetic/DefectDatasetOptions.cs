@@ -27,7 +27,8 @@ public sealed record DefectDatasetOptions
     /// <summary>Defect kinds to paint.</summary>
     public IReadOnlyList<DefectKind> DefectKinds { get; init; } = Enum.GetValues<DefectKind>();
 
-    /// <summary>Defect area as a fraction of the image area (0.002 = 0.2 %); small defects are the point of tiling.</summary>
+    /// <summary>Defect area as a fraction of the image area (0.002 = 0.2 %); small defects are the point of
+    /// tiling.</summary>
     public double DefectAreaFraction { get; init; } = 0.003;
 
     /// <summary>Seed; the same seed writes the same files.</summary>
@@ -43,17 +44,29 @@ public sealed record DefectDatasetOptions
 
         if (ImageSize < 16 || ImageSize > 8192)
         {
-            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "ImageSize must be between 16 and 8192 pixels.");
+            throw new ArgumentOutOfRangeException(
+                nameof(ImageSize),
+                ImageSize,
+                "ImageSize must be between 16 and 8192 pixels."
+            );
         }
 
         if (TrainCount < 1 || TestGoodCount < 0 || TestPerDefect < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(TrainCount), $"Need at least 1 training image and non-negative test counts; got train {TrainCount}, test good {TestGoodCount}, per defect {TestPerDefect}.");
+            throw new ArgumentOutOfRangeException(
+                nameof(TrainCount),
+                $"Need at least 1 training image and non-negative test counts; got train {TrainCount}, test good "
+                    + $"{TestGoodCount}, per defect {TestPerDefect}."
+            );
         }
 
         if (!(DefectAreaFraction > 0 && DefectAreaFraction < 0.25))
         {
-            throw new ArgumentOutOfRangeException(nameof(DefectAreaFraction), DefectAreaFraction, "DefectAreaFraction must be in (0, 0.25).");
+            throw new ArgumentOutOfRangeException(
+                nameof(DefectAreaFraction),
+                DefectAreaFraction,
+                "DefectAreaFraction must be in (0, 0.25)."
+            );
         }
     }
 }

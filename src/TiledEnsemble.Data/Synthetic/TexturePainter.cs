@@ -2,20 +2,23 @@ using System;
 
 namespace TiledEnsemble.Data.Synthetic;
 
-/// <summary>Paints seeded procedural textures; every image of a texture shares its structure but not its exact phase or noise.</summary>
+/// <summary>Paints seeded procedural textures; every image of a texture shares its structure but not its exact phase or
+/// noise.</summary>
 internal static class TexturePainter
 {
     public static RgbImage Paint(TextureKind kind, int height, int width, Random random)
     {
         var image = new RgbImage(height, width);
         var noise = new ValueNoise(random, 8);
-        double phaseX = random.NextDouble() * 16, phaseY = random.NextDouble() * 16;
+        double phaseX = random.NextDouble() * 16,
+            phaseY = random.NextDouble() * 16;
         double shade = 0.95 + (0.1 * random.NextDouble());
         for (int y = 0; y < height; y++)
         {
             for (int x = 0; x < width; x++)
             {
-                double u = (x + phaseX) / width, v = (y + phaseY) / height;
+                double u = (x + phaseX) / width,
+                    v = (y + phaseY) / height;
                 double n = noise.Sample(u * 6, v * 6);
                 double grain = (random.NextDouble() - 0.5) * 0.03;
                 var (r, g, b) = kind switch
@@ -25,7 +28,13 @@ internal static class TexturePainter
                     TextureKind.BrushedMetal => Metal(y + phaseY, n, noise.Sample(u * 40, v * 1.5)),
                     _ => Tiles(x + phaseX, y + phaseY, n, width),
                 };
-                image.Set(y, x, (float)((r * shade) + grain), (float)((g * shade) + grain), (float)((b * shade) + grain));
+                image.Set(
+                    y,
+                    x,
+                    (float)((r * shade) + grain),
+                    (float)((g * shade) + grain),
+                    (float)((b * shade) + grain)
+                );
             }
         }
 
@@ -35,7 +44,8 @@ internal static class TexturePainter
     private static (double R, double G, double B) Fabric(double x, double y, double n)
     {
         const double period = 8;
-        double warp = Math.Sin(2 * Math.PI * x / period), weft = Math.Sin(2 * Math.PI * y / period);
+        double warp = Math.Sin(2 * Math.PI * x / period),
+            weft = Math.Sin(2 * Math.PI * y / period);
         bool over = (((int)Math.Floor(x / period) + (int)Math.Floor(y / period)) & 1) == 0;
         double thread = over ? 0.5 + (0.25 * Math.Abs(warp)) : 0.5 + (0.25 * Math.Abs(weft));
         double value = thread + (0.05 * n);
@@ -59,14 +69,16 @@ internal static class TexturePainter
     private static (double R, double G, double B) Tiles(double x, double y, double n, int size)
     {
         double period = Math.Max(12, size / 8.0);
-        double fx = x % period, fy = y % period;
+        double fx = x % period,
+            fy = y % period;
         bool grout = fx < 2 || fy < 2;
         double tileShade = 0.03 * Math.Sin((Math.Floor(x / period) * 1.7) + (Math.Floor(y / period) * 2.3));
         double value = grout ? 0.35 : 0.78 + tileShade + (0.03 * n);
         return (value * 0.95, value * 0.93, value * 0.88);
     }
 
-    /// <summary>Smooth value noise in [−1, 1] from a seeded lattice, bilinearly interpolated with a smoothstep.</summary>
+    /// <summary>Smooth value noise in [−1, 1] from a seeded lattice, bilinearly interpolated with a
+    /// smoothstep.</summary>
     private sealed class ValueNoise
     {
         private readonly double[] _lattice;
@@ -84,9 +96,14 @@ internal static class TexturePainter
 
         public double Sample(double x, double y)
         {
-            int x0 = (int)Math.Floor(x), y0 = (int)Math.Floor(y);
-            double fx = Smooth(x - x0), fy = Smooth(y - y0);
-            double a = At(x0, y0), b = At(x0 + 1, y0), c = At(x0, y0 + 1), d = At(x0 + 1, y0 + 1);
+            int x0 = (int)Math.Floor(x),
+                y0 = (int)Math.Floor(y);
+            double fx = Smooth(x - x0),
+                fy = Smooth(y - y0);
+            double a = At(x0, y0),
+                b = At(x0 + 1, y0),
+                c = At(x0, y0 + 1),
+                d = At(x0 + 1, y0 + 1);
             return ((a * (1 - fx)) + (b * fx)) * (1 - fy) + (((c * (1 - fx)) + (d * fx)) * fy);
         }
 

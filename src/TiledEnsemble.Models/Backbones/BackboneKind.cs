@@ -25,7 +25,10 @@ public static class BackboneNames
         {
             "resnet18" => BackboneKind.ResNet18,
             "wide_resnet50_2" or "wide_resnet50" or "wrn50" => BackboneKind.WideResNet50,
-            _ => throw new ArgumentException($"Unknown backbone '{name}'; expected 'resnet18' or 'wide_resnet50_2'.", nameof(name)),
+            _ => throw new ArgumentException(
+                $"Unknown backbone '{name}'; expected 'resnet18' or 'wide_resnet50_2'.",
+                nameof(name)
+            ),
         };
     }
 
@@ -34,7 +37,10 @@ public static class BackboneNames
     {
         if (Parse(configured) != given.Kind)
         {
-            throw new ArgumentException($"{optionsName}.Backbone is '{configured}' but the backbone given is {Name(given.Kind)}.", "backbone");
+            throw new ArgumentException(
+                $"{optionsName}.Backbone is '{configured}' but the backbone given is {Name(given.Kind)}.",
+                "backbone"
+            );
         }
     }
 
@@ -53,12 +59,16 @@ public static class BackboneNames
     public static int Stride(string layer) => 2 << LayerIndex(layer);
 
     /// <summary>1..4 for "layer1".."layer4".</summary>
-    public static int LayerIndex(string layer) => layer switch
-    {
-        "layer1" => 1,
-        "layer2" => 2,
-        "layer3" => 3,
-        "layer4" => 4,
-        _ => throw new ArgumentException($"Unknown layer '{layer}'; expected layer1, layer2, layer3 or layer4.", nameof(layer)),
-    };
+    public static int LayerIndex(string layer) =>
+        layer switch
+        {
+            "layer1" => 1,
+            "layer2" => 2,
+            "layer3" => 3,
+            "layer4" => 4,
+            _ => throw new ArgumentException(
+                $"Unknown layer '{layer}'; expected layer1, layer2, layer3 or layer4.",
+                nameof(layer)
+            ),
+        };
 }

@@ -46,8 +46,8 @@ public static class BackboneWeights
 
     /// <summary>
     /// Creates a <paramref name="kind"/> backbone from a safetensors file, built as deep as the file goes: up to layer3
-    /// when it holds no <c>layer4.*</c> weights (as the ImageNet ResNet-18 of <c>TiledEnsemble.Pretrained</c>), else up to
-    /// layer4. Loading is as strict as <see cref="LoadSafeTensors"/>.
+    /// when it holds no <c>layer4.*</c> weights (as the ImageNet ResNet-18 of <c>TiledEnsemble.Pretrained</c>), else up
+    /// to layer4. Loading is as strict as <see cref="LoadSafeTensors"/>.
     /// </summary>
     /// <param name="kind">The backbone.</param>
     /// <param name="path">The safetensors file.</param>
@@ -95,7 +95,10 @@ public static class BackboneWeights
         }
         catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or IOException)
         {
-            throw new IOException($"Weights in '{path}' could not be loaded into {backbone.GetName()}: {exception.Message}", exception);
+            throw new IOException(
+                $"Weights in '{path}' could not be loaded into {backbone.GetName()}: {exception.Message}",
+                exception
+            );
         }
 
         backbone.Freeze();
@@ -104,12 +107,17 @@ public static class BackboneWeights
     private static Dictionary<string, Tensor> Normalize(Dictionary<string, Tensor> tensors)
     {
         var keys = tensors.Keys.ToList();
-        var prefix = WrapperPrefixes.FirstOrDefault(p => keys.Count > 0 && keys.All(k => k.StartsWith(p, StringComparison.Ordinal)));
+        var prefix = WrapperPrefixes.FirstOrDefault(p =>
+            keys.Count > 0 && keys.All(k => k.StartsWith(p, StringComparison.Ordinal))
+        );
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in tensors)
         {
             var name = prefix is null ? key : key[prefix.Length..];
-            if (name.StartsWith("fc.", StringComparison.Ordinal) || name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+            if (
+                name.StartsWith("fc.", StringComparison.Ordinal)
+                || name.EndsWith("num_batches_tracked", StringComparison.Ordinal)
+            )
             {
                 continue;
             }
@@ -137,9 +145,16 @@ public static class BackboneWeights
         }
 
         var missing = targets.Keys.Where(k => !source.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var unexpected = source.Keys.Where(k => !targets.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var shapes = source.Where(s => targets.TryGetValue(s.Key, out var t) && !t.shape.SequenceEqual(s.Value.shape))
-            .Select(s => $"{s.Key}: file [{string.Join(", ", s.Value.shape)}] vs model [{string.Join(", ", targets[s.Key].shape)}]")
+        var unexpected = source
+            .Keys.Where(k => !targets.ContainsKey(k))
+            .OrderBy(k => k, StringComparer.Ordinal)
+            .ToList();
+        var shapes = source
+            .Where(s => targets.TryGetValue(s.Key, out var t) && !t.shape.SequenceEqual(s.Value.shape))
+            .Select(s =>
+                $"{s.Key}: file [{string.Join(", ", s.Value.shape)}] vs model "
+                + $"[{string.Join(", ", targets[s.Key].shape)}]"
+            )
             .ToList();
         if (missing.Count + unexpected.Count + shapes.Count > 0)
         {

@@ -25,7 +25,10 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlo
         bn2 = new BatchNormalization2d(planes);
         if (stride != 1 || inPlanes != planes * Expansion)
         {
-            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", new BatchNormalization2d(planes * Expansion)));
+            downsample = Sequential(
+                ("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)),
+                ("1", new BatchNormalization2d(planes * Expansion))
+            );
         }
 
         RegisterComponents();
@@ -40,6 +43,8 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IChannelSelectableBlo
         using var scope = NewDisposeScope();
         var x = FoldedConvolution.Apply(conv1, bn1, input, null).relu_();
         x = FoldedConvolution.Apply(conv2, bn2, x, channels);
-        return x.add_(FoldedConvolution.Residual(downsample, input, channels), Scalars.One).relu_().MoveToOuterDisposeScope();
+        return x.add_(FoldedConvolution.Residual(downsample, input, channels), Scalars.One)
+            .relu_()
+            .MoveToOuterDisposeScope();
     }
 }

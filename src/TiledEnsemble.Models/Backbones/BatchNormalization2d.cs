@@ -8,8 +8,8 @@ namespace TiledEnsemble.Models.Backbones;
 
 /// <summary>
 /// Batch normalization over (N, C, H, W), PyTorch's <c>BatchNorm2d</c> with the same parameters and buffers
-/// (<c>weight</c>, <c>bias</c>, <c>running_mean</c>, <c>running_var</c>, <c>num_batches_tracked</c>), so state
-/// dicts map one to one.
+/// (<c>weight</c>, <c>bias</c>, <c>running_mean</c>, <c>running_var</c>, <c>num_batches_tracked</c>), so state dicts
+/// map one to one.
 /// </summary>
 /// <remarks>
 /// TorchSharp's own BatchNorm counts a training batch with <c>num_batches_tracked.add_(1)</c>: two temporary Scalars
@@ -20,9 +20,16 @@ internal sealed class BatchNormalization2d : BatchNorm
 {
     /// <summary>A batch norm over <paramref name="features"/> channels, affine, tracking running statistics.</summary>
     public BatchNormalization2d(long features, double eps = 1e-5, double momentum = 0.1)
-        : base(features, eps, momentum, affine: true, track_running_stats: true, device: null, dtype: null, name: nameof(BatchNormalization2d))
-    {
-    }
+        : base(
+            features,
+            eps,
+            momentum,
+            affine: true,
+            track_running_stats: true,
+            device: null,
+            dtype: null,
+            name: nameof(BatchNormalization2d)
+        ) { }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor input)
@@ -50,7 +57,8 @@ internal sealed class BatchNormalization2d : BatchNorm
             bias,
             useBatchStatistics,
             averagingFactor,
-            eps);
+            eps
+        );
     }
 
     /// <inheritdoc/>
@@ -58,7 +66,11 @@ internal sealed class BatchNormalization2d : BatchNorm
     {
         if (input.ndim != 4)
         {
-            throw new ArgumentException($"Batch normalization over (N, C, H, W) expects a 4-D input; got shape [{string.Join(", ", input.shape)}].", nameof(input));
+            throw new ArgumentException(
+                $"Batch normalization over (N, C, H, W) expects a 4-D input; got shape "
+                    + $"[{string.Join(", ", input.shape)}].",
+                nameof(input)
+            );
         }
     }
 }

@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.Backbones;
 
-/// <summary>ResNet-50-style bottleneck (1×1, 3×3 with the stride, 1×1), parameter names as torchvision's (v1.5).</summary>
+/// <summary>ResNet-50-style bottleneck (1×1, 3×3 with the stride, 1×1), parameter names as torchvision's
+/// (v1.5).</summary>
 internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlock
 {
     public const int Expansion = 4;
@@ -35,7 +36,10 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
         bn3 = new BatchNormalization2d(planes * Expansion);
         if (stride != 1 || inPlanes != planes * Expansion)
         {
-            downsample = Sequential(("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)), ("1", new BatchNormalization2d(planes * Expansion)));
+            downsample = Sequential(
+                ("0", (Module<Tensor, Tensor>)Conv2d(inPlanes, planes * Expansion, 1, stride: stride, bias: false)),
+                ("1", new BatchNormalization2d(planes * Expansion))
+            );
         }
 
         RegisterComponents();
@@ -51,6 +55,8 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
         var x = FoldedConvolution.Apply(conv1, bn1, input, null).relu_();
         x = FoldedConvolution.Apply(conv2, bn2, x, null).relu_();
         x = FoldedConvolution.Apply(conv3, bn3, x, channels);
-        return x.add_(FoldedConvolution.Residual(downsample, input, channels), Scalars.One).relu_().MoveToOuterDisposeScope();
+        return x.add_(FoldedConvolution.Residual(downsample, input, channels), Scalars.One)
+            .relu_()
+            .MoveToOuterDisposeScope();
     }
 }

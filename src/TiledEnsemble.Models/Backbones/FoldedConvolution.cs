@@ -7,9 +7,9 @@ namespace TiledEnsemble.Models.Backbones;
 
 /// <summary>
 /// A convolution followed by its batch norm, optionally for some output channels only. In eval mode the batch norm is
-/// folded into the convolution (weights scaled by γ/√(σ²+ε), bias β − μ·γ/√(σ²+ε)): one convolution with a bias
-/// instead of a convolution and a pass of batch norm over its output, and a model that keeps a few channels of a layer
-/// computes only those rows of the weights.
+/// folded into the convolution (weights scaled by γ/√(σ²+ε), bias β − μ·γ/√(σ²+ε)): one convolution
+/// with a bias instead of a convolution and a pass of batch norm over its output, and a model that keeps a few channels
+/// of a layer computes only those rows of the weights.
 /// </summary>
 internal static class FoldedConvolution
 {
@@ -39,7 +39,13 @@ internal static class FoldedConvolution
         Tensor? convBias = conv.bias;
         if (channels is not null)
         {
-            (mean, variance, gamma, beta, weight) = (mean.index_select(0, channels), variance.index_select(0, channels), gamma.index_select(0, channels), beta.index_select(0, channels), weight.index_select(0, channels));
+            (mean, variance, gamma, beta, weight) = (
+                mean.index_select(0, channels),
+                variance.index_select(0, channels),
+                gamma.index_select(0, channels),
+                beta.index_select(0, channels),
+                weight.index_select(0, channels)
+            );
             convBias = convBias?.index_select(0, channels);
         }
 
@@ -47,7 +53,9 @@ internal static class FoldedConvolution
         var scale = variance.add(eps, Scalars.One).rsqrt_().mul_(gamma);
         var bias = (convBias is null ? mean.neg() : convBias.sub(mean)).mul_(scale).add_(beta, Scalars.One);
         var folded = weight.mul(scale.reshape(-1, 1, 1, 1));
-        return Convolutions.Apply(input, folded, bias, conv.stride, conv.padding, conv.dilation, conv.groups).MoveToOuterDisposeScope();
+        return Convolutions
+            .Apply(input, folded, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+            .MoveToOuterDisposeScope();
     }
 
     /// <summary>

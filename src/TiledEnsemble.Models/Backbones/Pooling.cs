@@ -30,7 +30,8 @@ internal static class Pooling
     /// On the CPU, the same values with channels-last strides ([B, C, H, W] shape, [B, H, W, C] memory), which
     /// libtorch's pooling and interpolation kernels vectorize and keep in their outputs; elsewhere the input itself.
     /// </summary>
-    public static Tensor ChannelsLastOnCpu(Tensor input) => input.device_type == TorchSharp.DeviceType.CPU ? ChannelsLast(input) : input;
+    public static Tensor ChannelsLastOnCpu(Tensor input) =>
+        input.device_type == TorchSharp.DeviceType.CPU ? ChannelsLast(input) : input;
 
     private static Tensor ChannelsLast(Tensor input)
     {

@@ -10,8 +10,8 @@ namespace TiledEnsemble.Models.Backbones;
 
 /// <summary>
 /// ResNet-18 and Wide-ResNet-50-2 as feature extractors, with torchvision's module and parameter names
-/// (<c>conv1.weight</c>, <c>bn1.running_mean</c>, <c>layer1.0.conv1.weight</c>, …) so that state dicts map one to one.
-/// The classifier (<c>fc</c>) is left out: anomaly models never use it.
+/// (<c>conv1.weight</c>, <c>bn1.running_mean</c>, <c>layer1.0.conv1.weight</c>, …) so that state dicts map one to
+/// one. The classifier (<c>fc</c>) is left out: anomaly models never use it.
 /// </summary>
 public sealed class ResNet : Module<Tensor, Tensor>
 {
@@ -56,7 +56,8 @@ public sealed class ResNet : Module<Tensor, Tensor>
     /// </summary>
     public static ResNet Create(BackboneKind kind, long seed) => Create(kind, seed, 4);
 
-    /// <summary>As <see cref="Create(BackboneKind, long)"/>, built only up to layer <paramref name="depth"/> (3 or 4).</summary>
+    /// <summary>As <see cref="Create(BackboneKind, long)"/>, built only up to layer <paramref name="depth"/> (3 or
+    /// 4).</summary>
     internal static ResNet Create(BackboneKind kind, long seed, int depth)
     {
         var model = new ResNet(kind, depth);
@@ -111,22 +112,26 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) => Features(input, new[] { "layer4" })[0];
 
     /// <summary>
-    /// Returns the outputs of <paramref name="layers"/> (in the order asked), computing no layer beyond the deepest one.
+    /// Returns the outputs of <paramref name="layers"/> (in the order asked), computing no layer beyond the deepest
+    /// one.
     /// </summary>
     /// <param name="input">[B, 3, H, W], already ImageNet-normalized.</param>
     /// <param name="layers">Names among layer1..layer4.</param>
     /// <exception cref="Diagnostics.ConvolutionSelfCheckException">
     /// A convolution needed for this input size computes wrong values on this CPU or device (checked once per size).
     /// </exception>
-    public Tensor[] Features(Tensor input, IReadOnlyList<string> layers) => Features(input, layers, deepestChannels: null);
+    public Tensor[] Features(Tensor input, IReadOnlyList<string> layers) =>
+        Features(input, layers, deepestChannels: null);
 
     /// <summary>
     /// As <see cref="Features(Tensor, IReadOnlyList{string})"/>, but the deepest layer's output holds only
     /// <paramref name="deepestChannels"/> (when given): in eval mode its last block computes just those channels.
     /// </summary>
-    internal Tensor[] Features(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels) => Features(input, layers, deepestChannels, InferenceChunkBytes);
+    internal Tensor[] Features(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels) =>
+        Features(input, layers, deepestChannels, InferenceChunkBytes);
 
-    /// <summary>As <see cref="Features(Tensor, IReadOnlyList{string}, Tensor?)"/>, in inference chunks of at most <paramref name="chunkBytes"/> (see <see cref="InferenceChunkBytes"/>; 0: one pass).</summary>
+    /// <summary>As <see cref="Features(Tensor, IReadOnlyList{string}, Tensor?)"/>, in inference chunks of at most
+    /// <paramref name="chunkBytes"/> (see <see cref="InferenceChunkBytes"/>; 0: one pass).</summary>
     internal Tensor[] Features(Tensor input, IReadOnlyList<string> layers, Tensor? deepestChannels, long chunkBytes)
     {
         if (layers.Count == 0)
@@ -137,7 +142,10 @@ public sealed class ResNet : Module<Tensor, Tensor>
         int deepest = layers.Max(BackboneNames.LayerIndex);
         if (deepest > Depth)
         {
-            throw new ArgumentException($"This {BackboneNames.Name(Kind)} is built up to layer{Depth}; layer{deepest} was asked for.", nameof(layers));
+            throw new ArgumentException(
+                $"This {BackboneNames.Name(Kind)} is built up to layer{Depth}; layer{deepest} was asked for.",
+                nameof(layers)
+            );
         }
 
         if (input.dim() == 4)
@@ -153,11 +161,19 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         var outputs = new Tensor[5];
-        var x = Pooling.MaxPool(FoldedConvolution.Apply(conv1, bn1, Pooling.ChannelsLastOnCpu(input), null).relu_(), 3, stride: 2, padding: 1);
+        var x = Pooling.MaxPool(
+            FoldedConvolution.Apply(conv1, bn1, Pooling.ChannelsLastOnCpu(input), null).relu_(),
+            3,
+            stride: 2,
+            padding: 1
+        );
         var stages = new[] { layer1, layer2, layer3, layer4! };
         for (int i = 1; i <= deepest; i++)
         {
-            x = i == deepest && deepestChannels is not null ? SelectedStage(stages[i - 1], x, deepestChannels) : stages[i - 1].forward(x);
+            x =
+                i == deepest && deepestChannels is not null
+                    ? SelectedStage(stages[i - 1], x, deepestChannels)
+                    : stages[i - 1].forward(x);
             outputs[i] = x;
         }
 
@@ -195,10 +211,15 @@ public sealed class ResNet : Module<Tensor, Tensor>
         var parts = new List<Tensor[]>();
         for (long start = 0; start < input.shape[0]; start += chunk)
         {
-            parts.Add(Features(input.narrow(0, start, Math.Min(chunk, input.shape[0] - start)), layers, deepestChannels, 0));
+            parts.Add(
+                Features(input.narrow(0, start, Math.Min(chunk, input.shape[0] - start)), layers, deepestChannels, 0)
+            );
         }
 
-        return Enumerable.Range(0, layers.Count).Select(l => cat(parts.Select(p => p[l]).ToArray(), 0).MoveToOuterDisposeScope()).ToArray();
+        return Enumerable
+            .Range(0, layers.Count)
+            .Select(l => cat(parts.Select(p => p[l]).ToArray(), 0).MoveToOuterDisposeScope())
+            .ToArray();
     }
 
     /// <summary>A stage whose output is needed for some channels only: all blocks but the last run in full.</summary>

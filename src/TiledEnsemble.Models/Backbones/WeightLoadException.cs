@@ -5,11 +5,17 @@ using System.Linq;
 
 namespace TiledEnsemble.Models.Backbones;
 
-/// <summary>A weights file does not fit the model: keys missing or unexpected, or shapes that differ; all named.</summary>
+/// <summary>A weights file does not fit the model: keys missing or unexpected, or shapes that differ; all
+/// named.</summary>
 public sealed class WeightLoadException : IOException
 {
     /// <summary>Creates the exception.</summary>
-    public WeightLoadException(string filePath, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<string> shapeMismatches)
+    public WeightLoadException(
+        string filePath,
+        IReadOnlyList<string> missing,
+        IReadOnlyList<string> unexpected,
+        IReadOnlyList<string> shapeMismatches
+    )
         : base(Describe(filePath, missing, unexpected, shapeMismatches))
     {
         FilePath = filePath;
@@ -30,17 +36,28 @@ public sealed class WeightLoadException : IOException
     /// <summary>"name: file [..] vs model [..]" for every shape mismatch.</summary>
     public IReadOnlyList<string> ShapeMismatches { get; }
 
-    private static string Describe(string file, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<string> shapes)
+    private static string Describe(
+        string file,
+        IReadOnlyList<string> missing,
+        IReadOnlyList<string> unexpected,
+        IReadOnlyList<string> shapes
+    )
     {
         var parts = new List<string>();
         if (missing.Count > 0)
         {
-            parts.Add($"missing {missing.Count} key(s): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : string.Empty)}");
+            parts.Add(
+                $"missing {missing.Count} key(s): "
+                    + $"{string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : string.Empty)}"
+            );
         }
 
         if (unexpected.Count > 0)
         {
-            parts.Add($"unexpected {unexpected.Count} key(s): {string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", …" : string.Empty)}");
+            parts.Add(
+                $"unexpected {unexpected.Count} key(s): "
+                    + $"{string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", …" : string.Empty)}"
+            );
         }
 
         if (shapes.Count > 0)

@@ -7,9 +7,11 @@ namespace TiledEnsemble.Models.Diagnostics;
 public sealed class ConvolutionCheckOptions
 {
     /// <summary>Backbones whose convolutions are checked (every convolution of all four layers).</summary>
-    public IReadOnlyList<BackboneKind> Backbones { get; init; } = new[] { BackboneKind.ResNet18, BackboneKind.WideResNet50 };
+    public IReadOnlyList<BackboneKind> Backbones { get; init; } =
+        new[] { BackboneKind.ResNet18, BackboneKind.WideResNet50 };
 
-    /// <summary>Square tile sizes fed to the backbones; each gives its own feature-map sizes (odd ones included).</summary>
+    /// <summary>Square tile sizes fed to the backbones; each gives its own feature-map sizes (odd ones
+    /// included).</summary>
     public IReadOnlyList<int> TileSizes { get; init; } = new[] { 32, 64, 100, 128, 256 };
 
     /// <summary>Batch sizes.</summary>

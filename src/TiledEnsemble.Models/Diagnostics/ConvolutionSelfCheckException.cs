@@ -20,10 +20,13 @@ public sealed class ConvolutionSelfCheckException : Exception
     public IReadOnlyList<ConvolutionMismatch> Mismatches { get; }
 
     private static string Describe(IReadOnlyList<ConvolutionMismatch> mismatches, RuntimeEnvironment environment) =>
-        $"libtorch computes wrong convolution values on this machine ({environment.Processor}; libtorch {environment.LibTorchVersion}), "
+        $"libtorch computes wrong convolution values on this machine ({environment.Processor}; libtorch "
+        + $"{environment.LibTorchVersion}), "
         + $"so the anomaly maps would be wrong: {mismatches[0]}"
         + (mismatches.Count > 1 ? $" (and {mismatches.Count - 1} more)" : string.Empty)
-        + ". Run `tiled-ensemble doctor` (or ConvolutionSelfCheck.Run) for the full list. To compute convolutions without "
-        + $"oneDNN (slower, checked the same way), set the environment variable {ConvolutionSelfCheck.OneDnnVariable}=0; "
+        + ". Run `tiled-ensemble doctor` (or ConvolutionSelfCheck.Run) for the full list. To compute convolutions "
+        + "without "
+        + $"oneDNN (slower, checked the same way), set the environment variable "
+        + $"{ConvolutionSelfCheck.OneDnnVariable}=0; "
         + "see docs/troubleshooting.md.";
 }

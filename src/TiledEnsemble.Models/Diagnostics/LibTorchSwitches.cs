@@ -64,8 +64,28 @@ internal static class LibTorchSwitches
         // TorchSharp loads libtorch on first use; after that the name resolves to the copy already in the process.
         _ = TorchSharp.torch.get_num_threads();
         var (library, names) = OperatingSystem.IsWindows()
-            ? ("torch_cpu.dll", new[] { "?globalContext@at@@YAAEAVContext@1@XZ", "?setUserEnabledNNPACK@Context@at@@QEAAX_N@Z", "?userEnabledNNPACK@Context@at@@QEBA_NXZ", "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z", "?userEnabledMkldnn@Context@at@@QEBA_NXZ" })
-            : (OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so", new[] { "_ZN2at13globalContextEv", "_ZN2at7Context20setUserEnabledNNPACKEb", "_ZNK2at7Context17userEnabledNNPACKEv", "_ZN2at7Context20setUserEnabledMkldnnEb", "_ZNK2at7Context17userEnabledMkldnnEv" });
+            ? (
+                "torch_cpu.dll",
+                new[]
+                {
+                    "?globalContext@at@@YAAEAVContext@1@XZ",
+                    "?setUserEnabledNNPACK@Context@at@@QEAAX_N@Z",
+                    "?userEnabledNNPACK@Context@at@@QEBA_NXZ",
+                    "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z",
+                    "?userEnabledMkldnn@Context@at@@QEBA_NXZ",
+                }
+            )
+            : (
+                OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so",
+                new[]
+                {
+                    "_ZN2at13globalContextEv",
+                    "_ZN2at7Context20setUserEnabledNNPACKEb",
+                    "_ZNK2at7Context17userEnabledNNPACKEv",
+                    "_ZN2at7Context20setUserEnabledMkldnnEb",
+                    "_ZNK2at7Context17userEnabledMkldnnEv",
+                }
+            );
         if (!NativeLibrary.TryLoad(library, out var handle))
         {
             return null;
@@ -85,8 +105,15 @@ internal static class LibTorchSwitches
             Marshal.GetDelegateForFunctionPointer<SetFlag>(pointers[1]),
             Marshal.GetDelegateForFunctionPointer<GetFlag>(pointers[2]),
             Marshal.GetDelegateForFunctionPointer<SetFlag>(pointers[3]),
-            Marshal.GetDelegateForFunctionPointer<GetFlag>(pointers[4]));
+            Marshal.GetDelegateForFunctionPointer<GetFlag>(pointers[4])
+        );
     }
 
-    private sealed record Exports(GlobalContext Context, SetFlag SetNnpack, GetFlag GetNnpack, SetFlag SetMkldnn, GetFlag GetMkldnn);
+    private sealed record Exports(
+        GlobalContext Context,
+        SetFlag SetNnpack,
+        GetFlag GetNnpack,
+        SetFlag SetMkldnn,
+        GetFlag GetMkldnn
+    );
 }

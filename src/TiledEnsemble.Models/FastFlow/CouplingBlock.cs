@@ -11,7 +11,8 @@ namespace TiledEnsemble.Models.FastFlow;
 /// <summary>
 /// One flow step in the manner of FrEIA's AllInOneBlock (as FastFlow uses it): an affine coupling whose scale is
 /// soft-clamped (clamp·tanh, clamp 2), then a learned global affine (softplus-activated scale, offset) and a fixed
-/// channel permutation. Parameter names match FrEIA's (<c>subnet.0.weight</c>, <c>global_scale</c>, <c>w_perm</c>, …).
+/// channel permutation. Parameter names match FrEIA's (<c>subnet.0.weight</c>, <c>global_scale</c>, <c>w_perm</c>,
+/// …).
 /// </summary>
 internal sealed class CouplingBlock : Module
 {
@@ -34,7 +35,8 @@ internal sealed class CouplingBlock : Module
         subnet = Sequential(
             ("0", (Module<Tensor, Tensor>)Conv2d(_kept, hidden, kernel, padding: kernel / 2)),
             ("1", ReLU()),
-            ("2", Conv2d(hidden, 2 * _changed, kernel, padding: kernel / 2)));
+            ("2", Conv2d(hidden, 2 * _changed, kernel, padding: kernel / 2))
+        );
 
         // FrEIA's softplus global scaling: 0.1·softplus_β=0.5(a) equals 1 at a = 2·ln(e⁵ − 1).
         using var initial = (2 * Math.Log(Math.Exp(5) - 1)).ToScalar();
@@ -50,13 +52,17 @@ internal sealed class CouplingBlock : Module
         var permutation = zeros(channels, channels);
         permutation.scatter_(1, order.unsqueeze(1), ones(channels, 1));
         w_perm = new Parameter(permutation.reshape(channels, channels, 1, 1).clone(), requires_grad: false);
-        w_perm_inv = new Parameter(permutation.t().contiguous().reshape(channels, channels, 1, 1), requires_grad: false);
+        w_perm_inv = new Parameter(
+            permutation.t().contiguous().reshape(channels, channels, 1, 1),
+            requires_grad: false
+        );
         w_perm.DetachFromDisposeScope();
         w_perm_inv.DetachFromDisposeScope();
         RegisterComponents();
     }
 
-    /// <summary>FrEIA's activation 0.1·softplus_β=0.5(a) = 0.2·(relu(a/2) + log1p(exp(−|a/2|))), written out (stable form).</summary>
+    /// <summary>FrEIA's activation 0.1·softplus_β=0.5(a) = 0.2·(relu(a/2) + log1p(exp(−|a/2|))), written out
+    /// (stable form).</summary>
     private Tensor GlobalScale()
     {
         using var scope = NewDisposeScope();
@@ -65,7 +71,8 @@ internal sealed class CouplingBlock : Module
         return half.relu().add(half.abs().neg().exp().log1p(), Scalars.One).mul(fifth).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The subnet (convolution, ReLU, convolution), its convolutions through <see cref="Convolutions"/>.</summary>
+    /// <summary>The subnet (convolution, ReLU, convolution), its convolutions through
+    /// <see cref="Convolutions"/>.</summary>
     private Tensor Subnet(Tensor kept)
     {
         using var scope = NewDisposeScope();

@@ -7,7 +7,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.FastFlow;
 
-/// <summary>The trainable part of FastFlow: a LayerNorm and a flow per feature scale (anomalib's <c>norms</c>, <c>fast_flow_blocks</c>).</summary>
+/// <summary>The trainable part of FastFlow: a LayerNorm and a flow per feature scale (anomalib's <c>norms</c>,
+/// <c>fast_flow_blocks</c>).</summary>
 internal sealed class FastflowNetwork : Module
 {
     private readonly ModuleList<LayerNorm> norms;
@@ -23,7 +24,14 @@ internal sealed class FastflowNetwork : Module
         for (int i = 0; i < featureShapes.Count; i++)
         {
             layerNorms.Add(LayerNorm(featureShapes[i], elementwise_affine: true));
-            flows.Add(new FlowSequence(i.ToString(System.Globalization.CultureInfo.InvariantCulture), featureShapes[i][0], options, options.Training.Seed + (1000L * (i + 1))));
+            flows.Add(
+                new FlowSequence(
+                    i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    featureShapes[i][0],
+                    options,
+                    options.Training.Seed + (1000L * (i + 1))
+                )
+            );
         }
 
         norms = ModuleList(layerNorms.ToArray());
@@ -42,6 +50,9 @@ internal sealed class FastflowNetwork : Module
             (latents[i], logJacobians[i]) = fast_flow_blocks[i].Forward(norms[i].forward(features[i]));
         }
 
-        return (latents.Select(t => t.MoveToOuterDisposeScope()).ToArray(), logJacobians.Select(t => t.MoveToOuterDisposeScope()).ToArray());
+        return (
+            latents.Select(t => t.MoveToOuterDisposeScope()).ToArray(),
+            logJacobians.Select(t => t.MoveToOuterDisposeScope()).ToArray()
+        );
     }
 }

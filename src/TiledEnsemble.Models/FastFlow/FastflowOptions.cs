@@ -6,7 +6,8 @@ using TiledEnsemble.Tiling;
 
 namespace TiledEnsemble.Models.FastFlow;
 
-/// <summary>FastFlow settings; defaults as anomalib's (ResNet-18 layer1–layer3, 8 flow steps, hidden ratio 1, Adam lr 1e-3).</summary>
+/// <summary>FastFlow settings; defaults as anomalib's (ResNet-18 layer1–layer3, 8 flow steps, hidden ratio 1, Adam lr
+/// 1e-3).</summary>
 public sealed record FastflowOptions
 {
     /// <summary>The input (tile) size: the per-scale LayerNorm is over [C, h, w], so the flow is tied to it.</summary>
@@ -55,7 +56,11 @@ public sealed record FastflowOptions
 
         if (!(HiddenRatio > 0 && double.IsFinite(HiddenRatio)))
         {
-            throw new ArgumentOutOfRangeException(nameof(HiddenRatio), HiddenRatio, "HiddenRatio must be a positive number.");
+            throw new ArgumentOutOfRangeException(
+                nameof(HiddenRatio),
+                HiddenRatio,
+                "HiddenRatio must be a positive number."
+            );
         }
 
         ArgumentNullException.ThrowIfNull(Training, nameof(Training));

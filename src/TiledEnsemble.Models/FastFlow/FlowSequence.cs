@@ -6,7 +6,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.FastFlow;
 
-/// <summary>The flow of one feature scale: coupling blocks in sequence (FrEIA's SequenceINN, hence <c>module_list</c>).</summary>
+/// <summary>The flow of one feature scale: coupling blocks in sequence (FrEIA's SequenceINN, hence
+/// <c>module_list</c>).</summary>
 internal sealed class FlowSequence : Module
 {
     private readonly ModuleList<CouplingBlock> module_list;
@@ -20,7 +21,15 @@ internal sealed class FlowSequence : Module
         {
             // As the paper: 3×3 subnets alternate with 1×1 ones unless only 3×3 is asked for.
             int kernel = step % 2 == 1 && !options.Conv3x3Only ? 1 : 3;
-            blocks.Add(new CouplingBlock(step.ToString(System.Globalization.CultureInfo.InvariantCulture), channels, kernel, options.HiddenRatio, generator));
+            blocks.Add(
+                new CouplingBlock(
+                    step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    channels,
+                    kernel,
+                    options.HiddenRatio,
+                    generator
+                )
+            );
         }
 
         module_list = ModuleList(blocks.ToArray());

@@ -31,7 +31,8 @@ internal sealed class ChannelSelection : IDisposable
     public IReadOnlyList<Tensor> PerLayer => _perLayer;
 
     /// <summary>
-    /// Splits <paramref name="featureIndex"/> (indices into the concatenation of layers with <paramref name="layerChannels"/>
+    /// Splits <paramref name="featureIndex"/> (indices into the concatenation of layers with
+    /// <paramref name="layerChannels"/>
     /// channels) per layer; throws when an index is out of range or repeated.
     /// </summary>
     public static ChannelSelection Create(long[] featureIndex, IReadOnlyList<long> layerChannels, Device device)
@@ -40,7 +41,11 @@ internal sealed class ChannelSelection : IDisposable
         var bad = featureIndex.FirstOrDefault(i => i < 0 || i >= total, -1);
         if (bad != -1 || featureIndex.Distinct().Count() != featureIndex.Length)
         {
-            throw new ArgumentException($"Padim's feature_index must hold distinct channel numbers in 0..{total - 1}; found {(bad != -1 ? $"{bad}" : "a repeated one")}.", nameof(featureIndex));
+            throw new ArgumentException(
+                $"Padim's feature_index must hold distinct channel numbers in 0..{total - 1}; found "
+                    + $"{(bad != -1 ? $"{bad}" : "a repeated one")}.",
+                nameof(featureIndex)
+            );
         }
 
         var perLayer = new Tensor[layerChannels.Count];
@@ -48,10 +53,15 @@ internal sealed class ChannelSelection : IDisposable
         long offset = 0;
         for (int layer = 0; layer < layerChannels.Count; layer++)
         {
-            long start = offset, end = offset + layerChannels[layer];
-            var kept = featureIndex.Select((channel, position) => (channel, position)).Where(p => p.channel >= start && p.channel < end).ToArray();
+            long start = offset,
+                end = offset + layerChannels[layer];
+            var kept = featureIndex
+                .Select((channel, position) => (channel, position))
+                .Where(p => p.channel >= start && p.channel < end)
+                .ToArray();
             // Owned by the selection, not by any dispose scope of the caller.
-            perLayer[layer] = tensor(kept.Select(p => p.channel - start).ToArray(), device: device).DetachFromDisposeScope();
+            perLayer[layer] = tensor(kept.Select(p => p.channel - start).ToArray(), device: device)
+                .DetachFromDisposeScope();
             positions.AddRange(kept.Select(p => (long)p.position));
             offset = end;
         }
@@ -73,7 +83,8 @@ internal sealed class ChannelSelection : IDisposable
         return new ChannelSelection(perLayer, order);
     }
 
-    /// <summary>The selected channels [B, C', h, w] of <paramref name="features"/>, at the first layer's resolution.</summary>
+    /// <summary>The selected channels [B, C', h, w] of <paramref name="features"/>, at the first layer's
+    /// resolution.</summary>
     /// <param name="features">The layers' outputs, in the order of the layers.</param>
     /// <param name="preselected">The position of a layer whose output already holds only its kept channels (the
     /// backbone computed just those), or −1.</param>
@@ -81,7 +92,8 @@ internal sealed class ChannelSelection : IDisposable
     public Tensor Apply(IReadOnlyList<Tensor> features, int preselected = -1)
     {
         using var scope = NewDisposeScope();
-        long height = features[0].shape[2], width = features[0].shape[3];
+        long height = features[0].shape[2],
+            width = features[0].shape[3];
         var byPosition = ByPosition(features, preselected); // [hw, B, C']
         return byPosition.permute(1, 2, 0).unflatten(2, new[] { height, width }).MoveToOuterDisposeScope();
     }
@@ -92,14 +104,17 @@ internal sealed class ChannelSelection : IDisposable
     /// </summary>
     /// <remarks>
     /// Written straight into that layout, upsampling included, from each layer's channels-last view (the backbone's
-    /// layout on the CPU): every copy moves rows of channels. Building [B, C', h, w] first and transposing it afterwards
-    /// strided through memory one float at a time, the slowest step of Padim's prediction after the backbone.
+    /// layout on the CPU): every copy moves rows of channels. Building [B, C', h, w] first and transposing it
+    /// afterwards strided through memory one float at a time, the slowest step of Padim's prediction after the
+    /// backbone.
     /// </remarks>
     public Tensor ByPosition(IReadOnlyList<Tensor> features, int preselected = -1)
     {
         using var scope = NewDisposeScope();
         var first = features[0];
-        long batch = first.shape[0], height = first.shape[2], width = first.shape[3];
+        long batch = first.shape[0],
+            height = first.shape[2],
+            width = first.shape[3];
         long total = _perLayer.Sum(t => t.shape[0]);
         var result = empty(new[] { height, width, batch, total }, first.dtype, first.device);
         long offset = 0;
@@ -107,7 +122,9 @@ internal sealed class ChannelSelection : IDisposable
         {
             var rows = features[i].permute(0, 2, 3, 1); // [B, h_i, w_i, C_i]
             var selected = i == preselected ? rows : rows.index_select(3, _perLayer[i]);
-            long channels = selected.shape[3], h = selected.shape[1], w = selected.shape[2];
+            long channels = selected.shape[3],
+                h = selected.shape[1],
+                w = selected.shape[2];
             var target = result.narrow(3, offset, channels); // [h, w, B, c]
             var source = selected.permute(1, 2, 0, 3); // [h_i, w_i, B, c]
             if (h == height && w == width)
@@ -118,12 +135,19 @@ internal sealed class ChannelSelection : IDisposable
             {
                 // Nearest upsampling by whole factors (ResNet layers: 2 and 4) as a broadcast in the copy: equal to
                 // libtorch's nearest interpolation (source index ⌊i / factor⌋).
-                long fh = height / h, fw = width / w;
-                target.view(h, fh, w, fw, batch, channels).copy_(source.unsqueeze(1).unsqueeze(3).expand(h, fh, w, fw, batch, channels));
+                long fh = height / h,
+                    fw = width / w;
+                target
+                    .view(h, fh, w, fw, batch, channels)
+                    .copy_(source.unsqueeze(1).unsqueeze(3).expand(h, fh, w, fw, batch, channels));
             }
             else
             {
-                var upsampled = F.interpolate(selected.permute(0, 3, 1, 2), new[] { height, width }, mode: InterpolationMode.Nearest);
+                var upsampled = F.interpolate(
+                    selected.permute(0, 3, 1, 2),
+                    new[] { height, width },
+                    mode: InterpolationMode.Nearest
+                );
                 target.copy_(upsampled.permute(2, 3, 0, 1));
             }
 

@@ -11,10 +11,10 @@ using static TorchSharp.torch;
 namespace TiledEnsemble.Models.Padim;
 
 /// <summary>
-/// Padim (Defard et al. 2020): backbone features of layer1–layer3 upsampled to layer1's resolution and concatenated, a
-/// seeded random subset of channels, one multivariate Gaussian per feature position (covariance + 0.01·I), Mahalanobis
-/// distance as the anomaly map (bilinearly upsampled and Gaussian-blurred with σ = 4, as one
-/// <see cref="BlurredResize"/>), image score = map maximum.
+/// Padim (Defard et al. 2020): backbone features of layer1–layer3 upsampled to layer1's resolution and concatenated,
+/// a seeded random subset of channels, one multivariate Gaussian per feature position (covariance + 0.01·I),
+/// Mahalanobis distance as the anomaly map (bilinearly upsampled and Gaussian-blurred with σ = 4, as one <see
+/// cref="BlurredResize"/>), image score = map maximum.
 /// </summary>
 /// <remarks>
 /// Statistics are accumulated streaming (sums and outer-product sums in float64 per position), so memory does not
@@ -50,8 +50,8 @@ public sealed class PadimModel : IAnomalyModel
         Device = device ?? CPU;
         using (var scope = NewDisposeScope())
         {
-            // A seeded random subset, sorted: the set is what matters (Mahalanobis distance does not depend on the order
-            // of the channels) and sorted channels need no reordering after the per-layer selection.
+            // A seeded random subset, sorted: the set is what matters (Mahalanobis distance does not depend on the
+            // order of the channels) and sorted channels need no reordering after the per-layer selection.
             using var generator = new Generator((ulong)_options.Seed);
             var drawn = randperm(_options.TotalChannels, generator: generator)[..(int)_options.EffectiveFeatures];
             _featureIndex = drawn.data<long>().ToArray();
@@ -59,7 +59,9 @@ public sealed class PadimModel : IAnomalyModel
         }
 
         _selection = ChannelSelection.Create(_featureIndex, LayerChannels(), Device);
-        _deepestLayer = Enumerable.Range(0, _options.Layers.Count).MaxBy(i => BackboneNames.LayerIndex(_options.Layers[i]));
+        _deepestLayer = Enumerable
+            .Range(0, _options.Layers.Count)
+            .MaxBy(i => BackboneNames.LayerIndex(_options.Layers[i]));
         _mapResize = new BlurredResize(_options.BlurSigma, InterpolationMode.Bilinear, alignCorners: false);
     }
 
@@ -86,7 +88,8 @@ public sealed class PadimModel : IAnomalyModel
     {
         ArgumentNullException.ThrowIfNull(batches);
         using var inference = inference_mode();
-        Tensor? sum = null, outer = null;
+        Tensor? sum = null,
+            outer = null;
         long count = 0;
         try
         {
@@ -100,7 +103,12 @@ public sealed class PadimModel : IAnomalyModel
                 {
                     // Owned by this method, not by any caller's dispose scope.
                     sum = zeros_like(batchSum).DetachFromDisposeScope();
-                    outer = zeros(new[] { byPosition.shape[0], byPosition.shape[2], byPosition.shape[2] }, ScalarType.Float64, Device).DetachFromDisposeScope();
+                    outer = zeros(
+                            new[] { byPosition.shape[0], byPosition.shape[2], byPosition.shape[2] },
+                            ScalarType.Float64,
+                            Device
+                        )
+                        .DetachFromDisposeScope();
                 }
 
                 // Accumulate the outer products block by block: no full [hw, C', C'] temporary per batch.
@@ -119,15 +127,17 @@ public sealed class PadimModel : IAnomalyModel
 
             if (count < 2 || sum is null)
             {
-                throw new InvalidOperationException($"Padim needs at least 2 training images to estimate a covariance; got {count}.");
+                throw new InvalidOperationException(
+                    $"Padim needs at least 2 training images to estimate a covariance; got {count}."
+                );
             }
 
             using var final = NewDisposeScope();
             using var n = count.ToScalar();
             var meanByPosition = sum.div(n); // [hw, C']
 
-            // Covariance in place in the outer-product sums, then inverted in blocks of positions straight into float32,
-            // so the peak is the float64 sums plus the float32 result (not several full float64 copies).
+            // Covariance in place in the outer-product sums, then inverted in blocks of positions straight into
+            // float32, so the peak is the float64 sums plus the float32 result (not several full float64 copies).
             using var degreesOfFreedom = (count - 1).ToScalar();
             using var ridge = 0.01.ToScalar();
             outer!.sub_(meanByPosition.unsqueeze(2).mul(meanByPosition.unsqueeze(1)).mul_(n)).div_(degreesOfFreedom);
@@ -164,7 +174,11 @@ public sealed class PadimModel : IAnomalyModel
         long b = delta.shape[1];
         if (h * w != _mean.shape[1])
         {
-            throw new ArgumentException($"images give a {h}x{w} feature grid but Padim was fitted on {_mean.shape[1]} positions; predict at the training input size.", nameof(images));
+            throw new ArgumentException(
+                $"images give a {h}x{w} feature grid but Padim was fitted on {_mean.shape[1]} positions; predict at "
+                    + $"the training input size.",
+                nameof(images)
+            );
         }
 
         // In place on the embedding, which is already contiguous [hw, B, C'] (bmm on a permuted view is about twice as
@@ -209,14 +223,31 @@ public sealed class PadimModel : IAnomalyModel
         ArgumentNullException.ThrowIfNull(state);
         ModelStateChecks.Expect(state, ModelName, "backbone", BackboneNames.Name(_backbone.Kind));
         ModelStateChecks.Expect(state, ModelName, "layers", string.Join(",", _options.Layers));
-        ModelStateChecks.Expect(state, ModelName, "n_features", _options.EffectiveFeatures.ToString(CultureInfo.InvariantCulture));
+        ModelStateChecks.Expect(
+            state,
+            ModelName,
+            "n_features",
+            _options.EffectiveFeatures.ToString(CultureInfo.InvariantCulture)
+        );
         var mean = state.Require("mean", ModelName);
         var inverse = state.Require("inverse_covariance", ModelName);
         var index = state.Require("feature_index", ModelName);
         long c = _options.EffectiveFeatures;
-        if (mean.dim() != 2 || mean.shape[0] != c || inverse.dim() != 3 || inverse.shape[0] != mean.shape[1] || inverse.shape[1] != c || inverse.shape[2] != c || !index.shape.SequenceEqual(new[] { c }))
+        if (
+            mean.dim() != 2
+            || mean.shape[0] != c
+            || inverse.dim() != 3
+            || inverse.shape[0] != mean.shape[1]
+            || inverse.shape[1] != c
+            || inverse.shape[2] != c
+            || !index.shape.SequenceEqual(new[] { c })
+        )
         {
-            throw new ArgumentException($"The saved Padim state has mean {TensorGuard.Describe(mean)}, inverse_covariance {TensorGuard.Describe(inverse)}, feature_index {TensorGuard.Describe(index)}; expected [{c}, P], [P, {c}, {c}] and [{c}].");
+            throw new ArgumentException(
+                $"The saved Padim state has mean {TensorGuard.Describe(mean)}, inverse_covariance "
+                    + $"{TensorGuard.Describe(inverse)}, feature_index {TensorGuard.Describe(index)}; expected [{c}, "
+                    + $"P], [P, {c}, {c}] and [{c}]."
+            );
         }
 
         using var scope = NewDisposeScope();
@@ -252,7 +283,8 @@ public sealed class PadimModel : IAnomalyModel
         return byPosition.permute(1, 2, 0).unflatten(2, new[] { h, w }).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The embedding of images [B, 3, H, W] as [h·w, B, C'], contiguous (see <see cref="ChannelSelection.ByPosition"/>).</summary>
+    /// <summary>The embedding of images [B, 3, H, W] as [h·w, B, C'], contiguous (see
+    /// <see cref="ChannelSelection.ByPosition"/>).</summary>
     private Tensor EmbedByPosition(Tensor images) => EmbedByPosition(images, out _, out _);
 
     private Tensor EmbedByPosition(Tensor images, out long height, out long width)
@@ -266,7 +298,8 @@ public sealed class PadimModel : IAnomalyModel
         return _selection.ByPosition(features, preselect ? _deepestLayer : -1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Takes over a new state (mean [C', hw] and inverse covariances, not owned by any dispose scope afterwards).</summary>
+    /// <summary>Takes over a new state (mean [C', hw] and inverse covariances, not owned by any dispose scope
+    /// afterwards).</summary>
     private void ReplaceState(Tensor mean, Tensor inverseCovariance, ChannelSelection selection, long[] featureIndex)
     {
         using var scope = NewDisposeScope();

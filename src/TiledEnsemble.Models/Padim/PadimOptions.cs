@@ -45,7 +45,11 @@ public sealed record PadimOptions
 
         if (EffectiveFeatures <= 0 || EffectiveFeatures > TotalChannels)
         {
-            throw new ArgumentOutOfRangeException(nameof(NFeatures), EffectiveFeatures, $"NFeatures must be in 1..{TotalChannels} for {Backbone} with layers {string.Join(", ", Layers)}.");
+            throw new ArgumentOutOfRangeException(
+                nameof(NFeatures),
+                EffectiveFeatures,
+                $"NFeatures must be in 1..{TotalChannels} for {Backbone} with layers {string.Join(", ", Layers)}."
+            );
         }
 
         if (!(BlurSigma > 0))

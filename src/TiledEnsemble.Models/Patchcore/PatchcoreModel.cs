@@ -12,11 +12,11 @@ using F = TorchSharp.torch.nn.functional;
 namespace TiledEnsemble.Models.Patchcore;
 
 /// <summary>
-/// Patchcore (Roth et al. 2022): locally aware patch features (layer2 and layer3, 3×3 average pooling, layer3 upsampled
-/// to layer2's size), a memory bank of training patches reduced by greedy k-center coreset sampling, the distance of
-/// each test patch to its nearest bank entry as the anomaly map (nearest-upsampled and Gaussian-blurred with σ = 4, as
-/// one <see cref="BlurredResize"/>), and the image score re-weighted by the support of the nearest bank entry as in the
-/// paper.
+/// Patchcore (Roth et al. 2022): locally aware patch features (layer2 and layer3, 3×3 average pooling, layer3
+/// upsampled to layer2's size), a memory bank of training patches reduced by greedy k-center coreset sampling, the
+/// distance of each test patch to its nearest bank entry as the anomaly map (nearest-upsampled and Gaussian-blurred
+/// with σ = 4, as one <see cref="BlurredResize"/>), and the image score re-weighted by the support of the nearest bank
+/// entry as in the paper.
 /// </summary>
 /// <remarks>Distances are computed in blocks of <see cref="PatchcoreOptions.DistanceChunkSize"/> rows on each side, so
 /// peak memory is bounded whatever the bank size.</remarks>
@@ -99,14 +99,17 @@ public sealed class PatchcoreModel : IAnomalyModel
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var embedding = Embed(images);
-        long b = embedding.shape[0], c = embedding.shape[1], h = embedding.shape[2], w = embedding.shape[3];
+        long b = embedding.shape[0],
+            c = embedding.shape[1],
+            h = embedding.shape[2],
+            w = embedding.shape[3];
         var patches = embedding.permute(0, 2, 3, 1).reshape(-1, c);
         var (distance, nearest) = NearestNeighbours(patches, bank, _bankNorms!);
         var patchScores = distance.reshape(b, h * w);
         var nearestByImage = nearest.reshape(b, h * w);
 
-        // Re-weighting (paper, eq. 7): the patch with the largest distance s*, its nearest bank entry m*, and the support
-        // of m* among its own nearest bank entries: score = (1 - softmax(distances to support)[0]) · s*.
+        // Re-weighting (paper, eq. 7): the patch with the largest distance s*, its nearest bank entry m*, and the
+        // support of m* among its own nearest bank entries: score = (1 - softmax(distances to support)[0]) · s*.
         var worst = patchScores.argmax(1);
         using var imageCount = b.ToScalar();
         var rows = arange(Scalars.Zero, imageCount, Scalars.One, device: Device);
@@ -149,7 +152,10 @@ public sealed class PatchcoreModel : IAnomalyModel
         var bank = state.Require("memory_bank", ModelName);
         if (bank.dim() != 2 || bank.shape[1] != _options.Channels || bank.shape[0] == 0)
         {
-            throw new ArgumentException($"The saved Patchcore memory_bank is {TensorGuard.Describe(bank)}; expected [M, {_options.Channels}] with M > 0.");
+            throw new ArgumentException(
+                $"The saved Patchcore memory_bank is {TensorGuard.Describe(bank)}; expected [M, {_options.Channels}] "
+                    + $"with M > 0."
+            );
         }
 
         using var scope = NewDisposeScope();
@@ -164,7 +170,8 @@ public sealed class PatchcoreModel : IAnomalyModel
         _bankNorms?.Dispose();
     }
 
-    /// <summary>Takes over <paramref name="bank"/> (no dispose scope owns it afterwards) with its squared row norms.</summary>
+    /// <summary>Takes over <paramref name="bank"/> (no dispose scope owns it afterwards) with its squared row
+    /// norms.</summary>
     private void ReplaceBank(Tensor bank)
     {
         using var scope = NewDisposeScope();
@@ -186,19 +193,24 @@ public sealed class PatchcoreModel : IAnomalyModel
     internal Tensor Embed(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var features = _backbone.Features(ImageNet.Normalize(images, Device), _options.Layers)
+        var features = _backbone
+            .Features(ImageNet.Normalize(images, Device), _options.Layers)
             .Select(f => F.avg_pool2d(Pooling.ChannelsLastOnCpu(f), 3, stride: 1, padding: 1))
             .ToArray();
         var size = new[] { features[0].shape[2], features[0].shape[3] };
-        var resized = features.Select((f, i) => i == 0 ? f : F.interpolate(f, size, mode: InterpolationMode.Bilinear, align_corners: false)).ToArray();
+        var resized = features
+            .Select(
+                (f, i) => i == 0 ? f : F.interpolate(f, size, mode: InterpolationMode.Bilinear, align_corners: false)
+            )
+            .ToArray();
         return cat(resized, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Distance to, and index of, the nearest bank row for every query row, in bounded blocks.</summary>
     /// <remarks>
-    /// ‖q − b‖² = ‖q‖² + ‖b‖² − 2·q·b: one matrix product per block (fused with the ‖b‖² term by addmm), the minimum
-    /// taken over ‖b‖² − 2·q·b (‖q‖² is the same for a whole row), and a square root only for the minima — instead of
-    /// cdist's square root of every pair.
+    /// ‖q − b‖² = ‖q‖² + ‖b‖² − 2·q·b: one matrix product per block (fused with the ‖b‖² term
+    /// by addmm), the minimum taken over ‖b‖² − 2·q·b (‖q‖² is the same for a whole row), and a square
+    /// root only for the minima — instead of cdist's square root of every pair.
     /// </remarks>
     private (Tensor Distance, Tensor Index) NearestNeighbours(Tensor queries, Tensor bank, Tensor bankNorms)
     {
@@ -227,7 +239,9 @@ public sealed class PatchcoreModel : IAnomalyModel
                 // Each block's distance matrix is released before the next is made: peak memory is one block.
                 using var inner = NewDisposeScope();
                 long length = Math.Min(chunk, bank.shape[0] - m);
-                var partial = bankNorms.narrow(1, m, length).addmm(block, bank.narrow(0, m, length).t(), beta: 1, alpha: -2);
+                var partial = bankNorms
+                    .narrow(1, m, length)
+                    .addmm(block, bank.narrow(0, m, length).t(), beta: 1, alpha: -2);
                 var (d, i) = partial.min(1);
                 var better = d.lt(currentBest);
                 using var blockStart = m.ToScalar();
@@ -254,5 +268,6 @@ public sealed class PatchcoreModel : IAnomalyModel
         return cat(blocks, 1).MoveToOuterDisposeScope();
     }
 
-    private static InvalidOperationException NotFitted() => new("Patchcore is not fitted; call Fit or ImportState first.");
+    private static InvalidOperationException NotFitted() =>
+        new("Patchcore is not fitted; call Fit or ImportState first.");
 }

@@ -26,7 +26,8 @@ public sealed record PatchcoreOptions
     /// <summary>Rows per block when computing distances, bounding peak memory whatever the bank size.</summary>
     public int DistanceChunkSize { get; init; } = 4096;
 
-    /// <summary>Dimension of the random projection used during coreset selection; null: the Johnson–Lindenstrauss bound for ε = 0.9.</summary>
+    /// <summary>Dimension of the random projection used during coreset selection; null: the Johnson–Lindenstrauss
+    /// bound for ε = 0.9.</summary>
     public int? ProjectionDimension { get; init; }
 
     /// <summary>Seed of the projection and the first coreset point.</summary>
@@ -54,7 +55,11 @@ public sealed record PatchcoreOptions
 
         if (!(CoresetSamplingRatio > 0 && CoresetSamplingRatio <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(CoresetSamplingRatio), CoresetSamplingRatio, "CoresetSamplingRatio must be in (0, 1].");
+            throw new ArgumentOutOfRangeException(
+                nameof(CoresetSamplingRatio),
+                CoresetSamplingRatio,
+                "CoresetSamplingRatio must be in (0, 1]."
+            );
         }
 
         if (!(BlurSigma > 0 && double.IsFinite(BlurSigma)))
@@ -64,7 +69,11 @@ public sealed record PatchcoreOptions
 
         if (NumNeighbors < 1 || DistanceChunkSize < 1 || ProjectionDimension is < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(NumNeighbors), $"NumNeighbors ({NumNeighbors}), DistanceChunkSize ({DistanceChunkSize}) and ProjectionDimension ({ProjectionDimension}) must be positive.");
+            throw new ArgumentOutOfRangeException(
+                nameof(NumNeighbors),
+                $"NumNeighbors ({NumNeighbors}), DistanceChunkSize ({DistanceChunkSize}) and ProjectionDimension "
+                    + $"({ProjectionDimension}) must be positive."
+            );
         }
     }
 }

@@ -22,11 +22,12 @@ namespace TiledEnsemble.Models.Pretrained;
 /// <c>[1,1,0,0]</c>): for even input sizes that samples exactly the positions torchvision's symmetric padding does, for
 /// odd ones the last row and column differ. Its layer4 has three blocks (torchvision's has two), so layer4 is not
 /// converted: the backbone is built up to layer3, which is what every model here uses.</para>
-/// <para>The graph expects BGR values on the 0–255 scale minus a 224×224 mean image (from <c>ResNetPreprocess.onnx</c>).
-/// For the library's RGB [0, 1] ImageNet-normalized input the conversion reorders conv1's input channels, scales them by
-/// 255·std and moves the constant 255·mean − (the mean image's channel means) into bn1's running mean. The per-pixel
-/// variation of the mean image (and the value of the zero padding around the image) cannot be folded; both change the
-/// features by a small amount (tested).</para>
+/// <para>The graph expects BGR values on the 0–255 scale minus a 224×224 mean image (from
+/// <c>ResNetPreprocess.onnx</c>).
+/// For the library's RGB [0, 1] ImageNet-normalized input the conversion reorders conv1's input channels, scales them
+/// by 255·std and moves the constant 255·mean − (the mean image's channel means) into bn1's running mean. The
+/// per-pixel variation of the mean image (and the value of the zero padding around the image) cannot be folded; both
+/// change the features by a small amount (tested).</para>
 /// </remarks>
 public static class CntkResNet18
 {
@@ -43,7 +44,8 @@ public static class CntkResNet18
     private static readonly double[] ImageNetStd = { 0.229, 0.224, 0.225 };
 
     /// <summary>
-    /// Converts <paramref name="modelOnnx"/> (<c>ResNet18.onnx</c>) with the preprocessing of <paramref name="preprocessOnnx"/>
+    /// Converts <paramref name="modelOnnx"/> (<c>ResNet18.onnx</c>) with the preprocessing of
+    /// <paramref name="preprocessOnnx"/>
     /// (<c>ResNetPreprocess.onnx</c>).
     /// </summary>
     /// <param name="modelOnnx">The ResNet-18 graph.</param>
@@ -53,8 +55,14 @@ public static class CntkResNet18
     /// True (the default): weights for the library's RGB [0, 1] ImageNet-normalized input. False: the graph's own
     /// convention (BGR, 0–255, minus the mean), for comparing with the original.
     /// </param>
-    /// <exception cref="InvalidDataException">A file is not such a graph; the message names the file and the node.</exception>
-    public static ConvertedBackbone Convert(string modelOnnx, string preprocessOnnx, string packageVersion, bool foldPreprocessing = true)
+    /// <exception cref="InvalidDataException">A file is not such a graph; the message names the file and the
+    /// node.</exception>
+    public static ConvertedBackbone Convert(
+        string modelOnnx,
+        string preprocessOnnx,
+        string packageVersion,
+        bool foldPreprocessing = true
+    )
     {
         var graph = OnnxGraph.Read(modelOnnx);
         var channelMeans = MeanImageChannelMeans(OnnxGraph.Read(preprocessOnnx), preprocessOnnx);
@@ -63,11 +71,24 @@ public static class CntkResNet18
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
 
         var x = walk.Single(graph.Inputs.Where(i => !graph.Initializers.ContainsKey(i)), "the graph input");
-        var stem = walk.Convolution(walk.OnlyConsumer(x, "Conv"), 3, 64, 7, 2, new[] { 3L, 3, 3, 3 }, new[] { 3L, 3, 2, 2 });
+        var stem = walk.Convolution(
+            walk.OnlyConsumer(x, "Conv"),
+            3,
+            64,
+            7,
+            2,
+            new[] { 3L, 3, 3, 3 },
+            new[] { 3L, 3, 2, 2 }
+        );
         x = walk.BatchNorm(stem, "conv1", "bn1", tensors);
         x = walk.Relu(x);
         var pool = walk.OnlyConsumer(x, "MaxPool");
-        walk.Expect(pool, pool.IntsOr("kernel_shape").SequenceEqual(new[] { 3L, 3 }) && pool.IntsOr("strides").SequenceEqual(new[] { 2L, 2 }), "a 3×3 max-pool with stride 2");
+        walk.Expect(
+            pool,
+            pool.IntsOr("kernel_shape").SequenceEqual(new[] { 3L, 3 })
+                && pool.IntsOr("strides").SequenceEqual(new[] { 2L, 2 }),
+            "a 3×3 max-pool with stride 2"
+        );
         walk.ExpectPads(pool, new[] { 1L, 1, 1, 1 }, new[] { 1L, 1, 0, 0 });
         x = pool.Outputs[0];
 
@@ -101,11 +122,14 @@ public static class CntkResNet18
         {
             ["backbone"] = "resnet18",
             ["layers"] = "conv1,layer1,layer2,layer3",
-            ["source"] = $"NuGet package {PackageId} {packageVersion} (MIT, .NET Foundation), {ModelPath}, ImageNet-trained, exported by {graph.Producer}",
+            ["source"] =
+                $"NuGet package {PackageId} {packageVersion} (MIT, .NET Foundation), {ModelPath}, ImageNet-trained, "
+                + $"exported by {graph.Producer}",
             ["source_sha256"] = Sha256(modelOnnx),
             ["preprocess_sha256"] = Sha256(preprocessOnnx),
             ["input"] = foldPreprocessing
-                ? "RGB in [0, 1], ImageNet-normalized (mean 0.485/0.456/0.406, std 0.229/0.224/0.225); the source's BGR 0-255 mean-subtracted convention folded into conv1 and bn1"
+                ? "RGB in [0, 1], ImageNet-normalized (mean 0.485/0.456/0.406, std 0.229/0.224/0.225); the source's "
+                    + "BGR 0-255 mean-subtracted convention folded into conv1 and bn1"
                 : "BGR on the 0-255 scale minus the mean image (the source's convention)",
             ["converter"] = $"TiledEnsemble {typeof(CntkResNet18).Assembly.GetName().Version}",
         };
@@ -113,13 +137,14 @@ public static class CntkResNet18
     }
 
     /// <summary>
-    /// conv1 sees 255·std·x̂ + 255·mean − μ (per RGB channel) where the source saw BGR values minus μ: reorder and scale
-    /// its input channels, and subtract the constant part of its output from bn1's running mean.
+    /// conv1 sees 255·std·x̂ + 255·mean − μ (per RGB channel) where the source saw BGR values minus μ: reorder
+    /// and scale its input channels, and subtract the constant part of its output from bn1's running mean.
     /// </summary>
     private static void FoldPreprocessing(Dictionary<string, (long[] Shape, float[] Data)> tensors, double[] bgrMeans)
     {
         var (shape, source) = tensors["conv1.weight"];
-        long outputs = shape[0], taps = shape[2] * shape[3];
+        long outputs = shape[0],
+            taps = shape[2] * shape[3];
         var folded = new float[source.Length];
         var offsets = new double[outputs];
         for (long o = 0; o < outputs; o++)
@@ -142,7 +167,8 @@ public static class CntkResNet18
         tensors["bn1.running_mean"] = (meanShape, mean.Select((m, o) => (float)(m - offsets[o])).ToArray());
     }
 
-    /// <summary>B, G, R means of the preprocessing graph's mean image, after checking that it reorders RGB to BGR and subtracts it.</summary>
+    /// <summary>B, G, R means of the preprocessing graph's mean image, after checking that it reorders RGB to BGR and
+    /// subtracts it.</summary>
     private static double[] MeanImageChannelMeans(OnnxGraph graph, string path)
     {
         var walk = new GraphWalk(graph, path);
@@ -151,14 +177,31 @@ public static class CntkResNet18
         var sub = graph.Nodes.FirstOrDefault(n => n.OpType == "Sub");
         if (split is null || concat is null || sub is null || split.Outputs.Count != 3)
         {
-            throw new InvalidDataException($"'{path}' is not the expected preprocessing (Split into R, G, B; Concat as B, G, R; Sub of a mean image).");
+            throw new InvalidDataException(
+                $"'{path}' is not the expected preprocessing (Split into R, G, B; Concat as B, G, R; Sub of a mean "
+                    + $"image)."
+            );
         }
 
-        walk.Expect(concat, concat.Inputs.SequenceEqual(split.Outputs.Reverse()), "the split channels concatenated in reverse order (RGB → BGR)");
-        var mean = sub.Inputs.Select(i => graph.Initializers.GetValueOrDefault(i)).OfType<OnnxTensor>().SingleOrDefault();
-        walk.Expect(sub, mean is not null && mean.Dims.Length == 4 && mean.Dims[1] == 3 && sub.Inputs[0] == concat.Outputs[0], "the BGR image minus a [1, 3, H, W] mean image");
+        walk.Expect(
+            concat,
+            concat.Inputs.SequenceEqual(split.Outputs.Reverse()),
+            "the split channels concatenated in reverse order (RGB → BGR)"
+        );
+        var mean = sub
+            .Inputs.Select(i => graph.Initializers.GetValueOrDefault(i))
+            .OfType<OnnxTensor>()
+            .SingleOrDefault();
+        walk.Expect(
+            sub,
+            mean is not null && mean.Dims.Length == 4 && mean.Dims[1] == 3 && sub.Inputs[0] == concat.Outputs[0],
+            "the BGR image minus a [1, 3, H, W] mean image"
+        );
         long plane = mean!.Dims[2] * mean.Dims[3];
-        return Enumerable.Range(0, 3).Select(c => mean.Data.Skip((int)(c * plane)).Take((int)plane).Average(v => (double)v)).ToArray();
+        return Enumerable
+            .Range(0, 3)
+            .Select(c => mean.Data.Skip((int)(c * plane)).Take((int)plane).Average(v => (double)v))
+            .ToArray();
     }
 
     private static string Sha256(string path)
@@ -178,7 +221,9 @@ public static class CntkResNet18
         {
             _graph = graph;
             _path = path;
-            _consumers = graph.Nodes.SelectMany(n => n.Inputs.Select(i => (i, n))).ToLookup(p => p.i, p => p.n, StringComparer.Ordinal);
+            _consumers = graph
+                .Nodes.SelectMany(n => n.Inputs.Select(i => (i, n)))
+                .ToLookup(p => p.i, p => p.n, StringComparer.Ordinal);
         }
 
         public string Single(IEnumerable<string> values, string what)
@@ -192,7 +237,10 @@ public static class CntkResNet18
             var consumers = _consumers[tensor].ToList();
             return consumers.Count == 1 && consumers[0].OpType == op
                 ? consumers[0]
-                : throw Refuse($"'{tensor}' should feed one {op} node; it feeds {string.Join(", ", consumers.Select(c => c.Describe()))}");
+                : throw Refuse(
+                    $"'{tensor}' should feed one {op} node; it feeds "
+                        + $"{string.Join(", ", consumers.Select(c => c.Describe()))}"
+                );
         }
 
         public void Expect(OnnxNode node, bool condition, string expectation)
@@ -206,29 +254,65 @@ public static class CntkResNet18
         public void ExpectPads(OnnxNode node, params long[][] allowed)
         {
             var pads = node.IntsOr("pads", 0, 0, 0, 0);
-            Expect(node, allowed.Any(a => a.SequenceEqual(pads)), $"padded as {string.Join(" or ", allowed.Select(a => $"[{string.Join(",", a)}]"))} (pads [{string.Join(",", pads)}])");
+            Expect(
+                node,
+                allowed.Any(a => a.SequenceEqual(pads)),
+                $"padded as {string.Join(" or ", allowed.Select(a => $"[{string.Join(",", a)}]"))} (pads "
+                    + $"[{string.Join(",", pads)}])"
+            );
         }
 
         /// <summary>Asserts a convolution's shape and attributes; returns it.</summary>
-        public OnnxNode Convolution(OnnxNode node, long inChannels, long outChannels, long kernel, long stride, params long[][] pads)
+        public OnnxNode Convolution(
+            OnnxNode node,
+            long inChannels,
+            long outChannels,
+            long kernel,
+            long stride,
+            params long[][] pads
+        )
         {
             Expect(node, node.OpType == "Conv", "a convolution");
             var weight = Initializer(node, 1);
-            Expect(node, weight.Dims.SequenceEqual(new[] { outChannels, inChannels, kernel, kernel }), $"a {inChannels}→{outChannels} {kernel}×{kernel} convolution (weight [{string.Join(", ", weight.Dims)}])");
+            Expect(
+                node,
+                weight.Dims.SequenceEqual(new[] { outChannels, inChannels, kernel, kernel }),
+                $"a {inChannels}→{outChannels} {kernel}×{kernel} convolution (weight "
+                    + $"[{string.Join(", ", weight.Dims)}])"
+            );
             Expect(node, node.Inputs.Count == 2, "a convolution without bias");
             Expect(node, node.IntsOr("strides", 1, 1).SequenceEqual(new[] { stride, stride }), $"of stride {stride}");
-            Expect(node, node.IntsOr("group", 1).SequenceEqual(new[] { 1L }) && node.IntsOr("dilations", 1, 1).All(d => d == 1), "ungrouped and undilated");
+            Expect(
+                node,
+                node.IntsOr("group", 1).SequenceEqual(new[] { 1L }) && node.IntsOr("dilations", 1, 1).All(d => d == 1),
+                "ungrouped and undilated"
+            );
             ExpectPads(node, pads);
             return node;
         }
 
-        /// <summary>The batch norm after <paramref name="conv"/>: both stored under the given names; returns its output.</summary>
-        public string BatchNorm(OnnxNode conv, string convName, string normName, Dictionary<string, (long[] Shape, float[] Data)>? tensors)
+        /// <summary>The batch norm after <paramref name="conv"/>: both stored under the given names; returns its
+        /// output.</summary>
+        public string BatchNorm(
+            OnnxNode conv,
+            string convName,
+            string normName,
+            Dictionary<string, (long[] Shape, float[] Data)>? tensors
+        )
         {
             var norm = OnlyConsumer(conv.Outputs[0], "BatchNormalization");
             long channels = Initializer(conv, 1).Dims[0];
-            var (scale, bias, mean, variance) = (Initializer(norm, 1), Initializer(norm, 2), Initializer(norm, 3), Initializer(norm, 4));
-            Expect(norm, new[] { scale, bias, mean, variance }.All(t => t.Dims.SequenceEqual(new[] { channels })), $"a batch norm over {channels} channels");
+            var (scale, bias, mean, variance) = (
+                Initializer(norm, 1),
+                Initializer(norm, 2),
+                Initializer(norm, 3),
+                Initializer(norm, 4)
+            );
+            Expect(
+                norm,
+                new[] { scale, bias, mean, variance }.All(t => t.Dims.SequenceEqual(new[] { channels })),
+                $"a batch norm over {channels} channels"
+            );
             if (tensors is not null)
             {
                 // The library's batch norms use ε = 1e-5: another ε is folded into the variance exactly.
@@ -237,7 +321,10 @@ public static class CntkResNet18
                 tensors[$"{normName}.weight"] = (scale.Dims, scale.Data);
                 tensors[$"{normName}.bias"] = (bias.Dims, bias.Data);
                 tensors[$"{normName}.running_mean"] = (mean.Dims, mean.Data);
-                tensors[$"{normName}.running_var"] = (variance.Dims, variance.Data.Select(v => (float)(v + epsilon - 1e-5)).ToArray());
+                tensors[$"{normName}.running_var"] = (
+                    variance.Dims,
+                    variance.Data.Select(v => (float)(v + epsilon - 1e-5)).ToArray()
+                );
             }
 
             return norm.Outputs[0];
@@ -245,8 +332,16 @@ public static class CntkResNet18
 
         public string Relu(string tensor) => OnlyConsumer(tensor, "Relu").Outputs[0];
 
-        /// <summary>One residual block from <paramref name="input"/>; returns its output (after the final ReLU).</summary>
-        public string BasicBlock(string input, string name, long inChannels, long planes, long stride, Dictionary<string, (long[] Shape, float[] Data)>? tensors)
+        /// <summary>One residual block from <paramref name="input"/>; returns its output (after the final
+        /// ReLU).</summary>
+        public string BasicBlock(
+            string input,
+            string name,
+            long inChannels,
+            long planes,
+            long stride,
+            Dictionary<string, (long[] Shape, float[] Data)>? tensors
+        )
         {
             var consumers = _consumers[input].ToList();
             var convolutions = consumers.Where(c => c.OpType == "Conv").ToList();
@@ -254,22 +349,43 @@ public static class CntkResNet18
             var expected = projected ? 2 : 1;
             if (convolutions.Count != expected || consumers.Count != 2)
             {
-                throw Refuse($"block {name}: '{input}' should feed {(projected ? "a 3×3 convolution and a 1×1 projection" : "a 3×3 convolution and the addition")}; it feeds {string.Join(", ", consumers.Select(c => c.Describe()))}");
+                var feeds = projected ? "a 3×3 convolution and a 1×1 projection" : "a 3×3 convolution and the sum";
+                var actual = string.Join(", ", consumers.Select(c => c.Describe()));
+                throw Refuse($"block {name}: '{input}' should feed {feeds}; it feeds {actual}");
             }
 
-            var conv1 = Convolution(convolutions.Single(c => Initializer(c, 1).Dims[2] == 3), inChannels, planes, 3, stride, new[] { 1L, 1, 1, 1 }, new[] { 1L, 1, 0, 0 });
+            var conv1 = Convolution(
+                convolutions.Single(c => Initializer(c, 1).Dims[2] == 3),
+                inChannels,
+                planes,
+                3,
+                stride,
+                new[] { 1L, 1, 1, 1 },
+                new[] { 1L, 1, 0, 0 }
+            );
             var x = Relu(BatchNorm(conv1, $"{name}.conv1", $"{name}.bn1", tensors));
             var conv2 = Convolution(OnlyConsumer(x, "Conv"), planes, planes, 3, 1, new[] { 1L, 1, 1, 1 });
             var main = BatchNorm(conv2, $"{name}.conv2", $"{name}.bn2", tensors);
             string identity = input;
             if (projected)
             {
-                var projection = Convolution(convolutions.Single(c => Initializer(c, 1).Dims[2] == 1), inChannels, planes, 1, stride, new[] { 0L, 0, 0, 0 });
+                var projection = Convolution(
+                    convolutions.Single(c => Initializer(c, 1).Dims[2] == 1),
+                    inChannels,
+                    planes,
+                    1,
+                    stride,
+                    new[] { 0L, 0, 0, 0 }
+                );
                 identity = BatchNorm(projection, $"{name}.downsample.0", $"{name}.downsample.1", tensors);
             }
 
             var add = OnlyConsumer(main, "Add");
-            Expect(add, add.Inputs.Count == 2 && add.Inputs.Contains(identity), $"the residual addition of block {name}");
+            Expect(
+                add,
+                add.Inputs.Count == 2 && add.Inputs.Contains(identity),
+                $"the residual addition of block {name}"
+            );
             return Relu(add.Outputs[0]);
         }
 
@@ -279,6 +395,11 @@ public static class CntkResNet18
                 : throw Refuse($"{node.Describe()}: input {input} is not a float initializer");
 
         private InvalidDataException Refuse(string problem) =>
-            new(string.Create(CultureInfo.InvariantCulture, $"'{_path}' is not the ResNet-18 graph this converter knows: {problem}."));
+            new(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"'{_path}' is not the ResNet-18 graph this converter knows: {problem}."
+                )
+            );
     }
 }

@@ -7,9 +7,17 @@ using System.Runtime.InteropServices;
 namespace TiledEnsemble.Models.Pretrained;
 
 /// <summary>An ONNX node: operator, inputs, outputs and the integer, float and list attributes.</summary>
-internal sealed record OnnxNode(string Name, string OpType, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, IReadOnlyDictionary<string, long[]> Ints, IReadOnlyDictionary<string, float> Floats)
+internal sealed record OnnxNode(
+    string Name,
+    string OpType,
+    IReadOnlyList<string> Inputs,
+    IReadOnlyList<string> Outputs,
+    IReadOnlyDictionary<string, long[]> Ints,
+    IReadOnlyDictionary<string, float> Floats
+)
 {
-    public long[] IntsOr(string attribute, params long[] fallback) => Ints.TryGetValue(attribute, out var values) ? values : fallback;
+    public long[] IntsOr(string attribute, params long[] fallback) =>
+        Ints.TryGetValue(attribute, out var values) ? values : fallback;
 
     public string Describe() => $"node '{Name}' ({OpType})";
 }
@@ -25,7 +33,13 @@ internal sealed class OnnxGraph
 {
     private const int FloatType = 1;
 
-    private OnnxGraph(List<OnnxNode> nodes, Dictionary<string, OnnxTensor> initializers, List<string> inputs, List<string> outputs, string producer)
+    private OnnxGraph(
+        List<OnnxNode> nodes,
+        Dictionary<string, OnnxTensor> initializers,
+        List<string> inputs,
+        List<string> outputs,
+        string producer
+    )
     {
         Nodes = nodes;
         Initializers = initializers;
@@ -46,7 +60,8 @@ internal sealed class OnnxGraph
     public string Producer { get; }
 
     /// <summary>Reads <paramref name="path"/>.</summary>
-    /// <exception cref="InvalidDataException">The file is not an ONNX model this reader understands; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not an ONNX model this reader understands; the message names
+    /// it.</exception>
     public static OnnxGraph Read(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
@@ -67,7 +82,8 @@ internal sealed class OnnxGraph
         var initializers = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
         var inputs = new List<string>();
         var outputs = new List<string>();
-        string producer = string.Empty, version = string.Empty;
+        string producer = string.Empty,
+            version = string.Empty;
         bool sawGraph = false;
         while (!reader.AtEnd)
         {
@@ -99,7 +115,13 @@ internal sealed class OnnxGraph
         return new OnnxGraph(nodes, initializers, inputs, outputs, $"{producer} {version}".Trim());
     }
 
-    private static void ReadGraph(ReadOnlySpan<byte> graph, List<OnnxNode> nodes, Dictionary<string, OnnxTensor> initializers, List<string> inputs, List<string> outputs)
+    private static void ReadGraph(
+        ReadOnlySpan<byte> graph,
+        List<OnnxNode> nodes,
+        Dictionary<string, OnnxTensor> initializers,
+        List<string> inputs,
+        List<string> outputs
+    )
     {
         var reader = new ProtobufReader(graph);
         while (!reader.AtEnd)
@@ -138,7 +160,8 @@ internal sealed class OnnxGraph
         var outputs = new List<string>();
         var ints = new Dictionary<string, long[]>(StringComparer.Ordinal);
         var floats = new Dictionary<string, float>(StringComparer.Ordinal);
-        string name = string.Empty, op = string.Empty;
+        string name = string.Empty,
+            op = string.Empty;
         while (!reader.AtEnd)
         {
             var (field, wire) = reader.ReadTag();
@@ -168,7 +191,11 @@ internal sealed class OnnxGraph
         return new OnnxNode(name, op, inputs, outputs, ints, floats);
     }
 
-    private static void ReadAttribute(ReadOnlySpan<byte> attribute, Dictionary<string, long[]> ints, Dictionary<string, float> floats)
+    private static void ReadAttribute(
+        ReadOnlySpan<byte> attribute,
+        Dictionary<string, long[]> ints,
+        Dictionary<string, float> floats
+    )
     {
         var reader = new ProtobufReader(attribute);
         string name = string.Empty;
@@ -247,7 +274,9 @@ internal sealed class OnnxGraph
                 case (14, 0):
                     if (reader.ReadVarint() != 0)
                     {
-                        throw new InvalidDataException($"initializer '{name}' is stored outside the file (external data), which is not supported");
+                        throw new InvalidDataException(
+                            $"initializer '{name}' is stored outside the file (external data), which is not supported"
+                        );
                     }
 
                     break;
@@ -266,7 +295,9 @@ internal sealed class OnnxGraph
         long count = dims.Aggregate(1L, (a, d) => a * d);
         if (data.Length != count)
         {
-            throw new InvalidDataException($"initializer '{name}' holds {data.Length} floats for shape [{string.Join(", ", dims)}] ({count})");
+            throw new InvalidDataException(
+                $"initializer '{name}' holds {data.Length} floats for shape [{string.Join(", ", dims)}] ({count})"
+            );
         }
 
         return new OnnxTensor(name, dims.ToArray(), data);

@@ -20,7 +20,8 @@ public static class PretrainedBackbones
     /// <summary>An environment variable naming a folder to look in first.</summary>
     public const string DirectoryVariable = "TILEDENSEMBLE_PRETRAINED_DIR";
 
-    /// <summary>The folders searched, in order: <see cref="DirectoryVariable"/>, then the application's <c>TiledEnsemble.Pretrained</c> folder.</summary>
+    /// <summary>The folders searched, in order: <see cref="DirectoryVariable"/>, then the application's
+    /// <c>TiledEnsemble.Pretrained</c> folder.</summary>
     public static IReadOnlyList<string> SearchFolders()
     {
         var folders = new List<string>();
@@ -55,7 +56,18 @@ public static class PretrainedBackbones
 
     /// <summary>The pretrained weights of <paramref name="kind"/>.</summary>
     /// <exception cref="FileNotFoundException">There are none; the message says what to add or to set.</exception>
-    public static string Require(BackboneKind kind) => Find(kind) ?? throw new FileNotFoundException(kind == BackboneKind.ResNet18
-        ? $"Pretrained ResNet-18 weights were not found (looked for {ResNet18File} in {string.Join(", ", SearchFolders())}). Add the package to the application: `dotnet add package {PackageId}`; or give a safetensors file (backbone_weights / WithBackboneWeights); or turn pretrained weights off (pre_trained: false / WithPretrainedBackbone(false)) to use seeded random weights."
-        : $"No ImageNet weights for {BackboneNames.Name(kind)} are shipped ({PackageId} has ResNet-18 only). Give a safetensors file (backbone_weights / WithBackboneWeights, e.g. timm's wide_resnet50_2.racm_in1k), use backbone resnet18, or turn pretrained weights off (pre_trained: false / WithPretrainedBackbone(false)).");
+    public static string Require(BackboneKind kind) =>
+        Find(kind)
+        ?? throw new FileNotFoundException(
+            kind == BackboneKind.ResNet18
+                ? $"Pretrained ResNet-18 weights were not found (looked for {ResNet18File} in "
+                    + $"{string.Join(", ", SearchFolders())}). Add the package to the application: `dotnet add package "
+                    + $"{PackageId}`; or give a safetensors file (backbone_weights / WithBackboneWeights); or turn "
+                    + $"pretrained weights off (pre_trained: false / WithPretrainedBackbone(false)) to use "
+                    + $"seeded random weights."
+                : $"No ImageNet weights for {BackboneNames.Name(kind)} are shipped ({PackageId} has ResNet-18 only). "
+                    + $"Give a safetensors file (backbone_weights / WithBackboneWeights, e.g. timm's "
+                    + $"wide_resnet50_2.racm_in1k), use backbone resnet18, or turn pretrained weights off "
+                    + $"(pre_trained: false / WithPretrainedBackbone(false))."
+        );
 }

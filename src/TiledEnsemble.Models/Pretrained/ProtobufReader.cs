@@ -64,7 +64,9 @@ internal ref struct ProtobufReader
         ulong length = ReadVarint();
         if (length > (ulong)(_data.Length - _position))
         {
-            throw new InvalidDataException($"Protobuf field of {length} bytes runs past the end of its message ({_data.Length - _position} left).");
+            throw new InvalidDataException(
+                $"Protobuf field of {length} bytes runs past the end of its message ({_data.Length - _position} left)."
+            );
         }
 
         var bytes = _data.Slice(_position, (int)length);

@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.ReverseDistillation;
 
-/// <summary>The decoder's basic block: a ResNet basic block whose first convolution upsamples (2×2 transposed) when the stride is 2.</summary>
+/// <summary>The decoder's basic block: a ResNet basic block whose first convolution upsamples (2×2 transposed) when
+/// the stride is 2.</summary>
 internal sealed class DecoderBasicBlock : Module<Tensor, Tensor>
 {
     public const int Expansion = 1;
@@ -19,7 +20,10 @@ internal sealed class DecoderBasicBlock : Module<Tensor, Tensor>
     public DecoderBasicBlock(string name, long inPlanes, long planes, long stride)
         : base(name)
     {
-        conv1 = stride == 2 ? ConvTranspose2d(inPlanes, planes, 2, stride: 2, bias: false) : Conv2d(inPlanes, planes, 3, padding: 1, bias: false);
+        conv1 =
+            stride == 2
+                ? ConvTranspose2d(inPlanes, planes, 2, stride: 2, bias: false)
+                : Conv2d(inPlanes, planes, 3, padding: 1, bias: false);
         bn1 = new BatchNormalization2d(planes);
         conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
         bn2 = new BatchNormalization2d(planes);

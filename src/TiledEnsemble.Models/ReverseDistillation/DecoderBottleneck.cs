@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.ReverseDistillation;
 
-/// <summary>The decoder's bottleneck block: 1×1, then 2×2 transposed (stride 2) or 3×3, then 1×1 to planes·4.</summary>
+/// <summary>The decoder's bottleneck block: 1×1, then 2×2 transposed (stride 2) or 3×3, then 1×1 to
+/// planes·4.</summary>
 internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
 {
     public const int Expansion = 4;
@@ -24,7 +25,10 @@ internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
         long width = planes * widthPerGroup / 64;
         conv1 = Conv2d(inPlanes, width, 1, bias: false);
         bn1 = new BatchNormalization2d(width);
-        conv2 = stride == 2 ? ConvTranspose2d(width, width, 2, stride: 2, bias: false) : Conv2d(width, width, 3, padding: 1, bias: false);
+        conv2 =
+            stride == 2
+                ? ConvTranspose2d(width, width, 2, stride: 2, bias: false)
+                : Conv2d(width, width, 3, padding: 1, bias: false);
         bn2 = new BatchNormalization2d(width);
         conv3 = Conv2d(width, planes * Expansion, 1, bias: false);
         bn3 = new BatchNormalization2d(planes * Expansion);

@@ -11,10 +11,19 @@ internal static class DecoderLayers
 {
     public static TorchSharp.Modules.Sequential? Upsample(long inPlanes, long outPlanes, long stride) =>
         stride != 1 || inPlanes != outPlanes
-            ? Sequential(("0", (Module<Tensor, Tensor>)ConvTranspose2d(inPlanes, outPlanes, 2, stride: stride, bias: false)), ("1", new BatchNormalization2d(outPlanes)))
+            ? Sequential(
+                ("0", (Module<Tensor, Tensor>)ConvTranspose2d(inPlanes, outPlanes, 2, stride: stride, bias: false)),
+                ("1", new BatchNormalization2d(outPlanes))
+            )
             : null;
 
-    public static TorchSharp.Modules.Sequential Make(BackboneKind kind, ref long inPlanes, long planes, int count, long stride)
+    public static TorchSharp.Modules.Sequential Make(
+        BackboneKind kind,
+        ref long inPlanes,
+        long planes,
+        int count,
+        long stride
+    )
     {
         var blocks = new List<(string, Module<Tensor, Tensor>)>();
         for (int i = 0; i < count; i++)
@@ -37,7 +46,8 @@ internal static class DecoderLayers
     }
 
     /// <summary>Blocks per stage: ResNet-18 [2, 2, 2, 2], Wide-ResNet-50-2 [3, 4, 6, 3].</summary>
-    public static int[] Blocks(BackboneKind kind) => kind == BackboneKind.ResNet18 ? new[] { 2, 2, 2, 2 } : new[] { 3, 4, 6, 3 };
+    public static int[] Blocks(BackboneKind kind) =>
+        kind == BackboneKind.ResNet18 ? new[] { 2, 2, 2, 2 } : new[] { 3, 4, 6, 3 };
 
     /// <summary>Channel expansion of the block type.</summary>
     public static int Expansion(BackboneKind kind) => kind == BackboneKind.ResNet18 ? 1 : 4;

@@ -44,9 +44,14 @@ internal sealed class OneClassBottleneck : Module<Tensor[], Tensor>
         {
             var name = i.ToString(CultureInfo.InvariantCulture);
             long stride = i == 0 ? 2 : 1;
-            blocks.Add((name, kind == BackboneKind.ResNet18
-                ? new BasicBlock(name, inPlanes, 512, stride)
-                : new Bottleneck(name, inPlanes, 512, stride, 128)));
+            blocks.Add(
+                (
+                    name,
+                    kind == BackboneKind.ResNet18
+                        ? new BasicBlock(name, inPlanes, 512, stride)
+                        : new Bottleneck(name, inPlanes, 512, stride, 128)
+                )
+            );
             inPlanes = 512 * e;
         }
 
@@ -58,7 +63,9 @@ internal sealed class OneClassBottleneck : Module<Tensor[], Tensor>
     public override Tensor forward(Tensor[] features)
     {
         using var scope = NewDisposeScope();
-        var first = functional.relu(bn2.forward(conv2.forward(functional.relu(bn1.forward(conv1.forward(features[0]))))));
+        var first = functional.relu(
+            bn2.forward(conv2.forward(functional.relu(bn1.forward(conv1.forward(features[0])))))
+        );
         var second = functional.relu(bn3.forward(conv3.forward(features[1])));
         var fused = cat(new[] { first, second, features[2] }, 1);
         return bn_layer.forward(fused).contiguous().MoveToOuterDisposeScope();

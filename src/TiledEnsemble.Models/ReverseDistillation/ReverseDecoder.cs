@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.ReverseDistillation;
 
-/// <summary>The decoder: the encoder's stages in reverse, each upsampling by 2; outputs in the encoder's layer order.</summary>
+/// <summary>The decoder: the encoder's stages in reverse, each upsampling by 2; outputs in the encoder's layer
+/// order.</summary>
 internal sealed class ReverseDecoder : Module<Tensor, Tensor[]>
 {
     private readonly Sequential layer1;

@@ -4,7 +4,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.ReverseDistillation;
 
-/// <summary>The trainable part of Reverse Distillation: <c>bottleneck.*</c> and <c>decoder.*</c> (the encoder is the frozen backbone).</summary>
+/// <summary>The trainable part of Reverse Distillation: <c>bottleneck.*</c> and <c>decoder.*</c> (the encoder is the
+/// frozen backbone).</summary>
 internal sealed class ReverseDistillationNetwork : Module
 {
     private readonly OneClassBottleneck bottleneck;

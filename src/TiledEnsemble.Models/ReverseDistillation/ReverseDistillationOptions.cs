@@ -46,7 +46,11 @@ public sealed record ReverseDistillationOptions
         BackboneNames.Parse(Backbone);
         if (Layers is null || !Layers.SequenceEqual(new[] { "layer1", "layer2", "layer3" }))
         {
-            throw new ArgumentException($"Reverse Distillation fuses layer1, layer2 and layer3 in its bottleneck; got layers [{string.Join(", ", Layers ?? Array.Empty<string>())}].", nameof(Layers));
+            throw new ArgumentException(
+                $"Reverse Distillation fuses layer1, layer2 and layer3 in its bottleneck; got layers "
+                    + $"[{string.Join(", ", Layers ?? Array.Empty<string>())}].",
+                nameof(Layers)
+            );
         }
 
         if (!Enum.IsDefined(MapMode))

@@ -12,10 +12,12 @@ namespace TiledEnsemble.Models.Stfpm;
 
 /// <summary>
 /// STFPM (Wang et al. 2021): a frozen teacher and a student of the same architecture trained to reproduce the
-/// teacher's channel-normalized features on normal images. Loss per layer: ½·‖t̂ − ŝ‖² summed and divided by the
-/// layer's h·w; anomaly map: the product over layers of ½·‖t̂ − ŝ‖² per position, bilinearly upsampled; score: its maximum.
+/// teacher's channel-normalized features on normal images. Loss per layer: ½·‖t̂ − ŝ‖² summed and divided by
+/// the layer's h·w; anomaly map: the product over layers of ½·‖t̂ − ŝ‖² per position, bilinearly upsampled;
+/// score: its maximum.
 /// </summary>
-/// <remarks>The teacher is the shared backbone; the student starts from the training seed (never from pretrained weights).</remarks>
+/// <remarks>The teacher is the shared backbone; the student starts from the training seed (never from pretrained
+/// weights).</remarks>
 public sealed class StfpmModel : TrainedAnomalyModel
 {
     private readonly StfpmOptions _options;
@@ -41,19 +43,18 @@ public sealed class StfpmModel : TrainedAnomalyModel
     /// <inheritdoc />
     protected internal override nn.Module Network => _network;
 
-
     /// <inheritdoc />
     protected internal override double DefaultLearningRate => 0.4;
 
     /// <inheritdoc />
-    protected internal override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
-    {
-        ["layers"] = string.Join(",", _options.Layers),
-    };
+    protected internal override IReadOnlyDictionary<string, string> Settings =>
+        new Dictionary<string, string> { ["layers"] = string.Join(",", _options.Layers) };
 
     /// <inheritdoc />
-    protected internal override GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate) =>
-        new SgdOptimizer(parameters, learningRate, momentum: 0.9, weightDecay: 1e-4);
+    protected internal override GradientOptimizer CreateOptimizer(
+        IReadOnlyList<Parameter> parameters,
+        double learningRate
+    ) => new SgdOptimizer(parameters, learningRate, momentum: 0.9, weightDecay: 1e-4);
 
     /// <inheritdoc />
     protected internal override Tensor LossOf(Tensor normalized)
@@ -63,9 +64,14 @@ public sealed class StfpmModel : TrainedAnomalyModel
         Tensor? total = null;
         for (int i = 0; i < teacher.Length; i++)
         {
-            long h = teacher[i].shape[2], w = teacher[i].shape[3];
+            long h = teacher[i].shape[2],
+                w = teacher[i].shape[3];
             using var factor = (0.5 / (h * w)).ToScalar();
-            var layer = F.normalize(teacher[i], dim: 1).sub(F.normalize(student[i], dim: 1)).pow(Scalars.Two).sum().mul(factor);
+            var layer = F.normalize(teacher[i], dim: 1)
+                .sub(F.normalize(student[i], dim: 1))
+                .pow(Scalars.Two)
+                .sum()
+                .mul(factor);
             total = total is null ? layer : total.add(layer, Scalars.One);
         }
 
@@ -80,7 +86,11 @@ public sealed class StfpmModel : TrainedAnomalyModel
         Tensor? map = null;
         for (int i = 0; i < teacher.Length; i++)
         {
-            var layer = F.normalize(teacher[i], dim: 1).sub(F.normalize(student[i], dim: 1)).pow(Scalars.Two).sum(1, keepdim: true).mul(Scalars.Half);
+            var layer = F.normalize(teacher[i], dim: 1)
+                .sub(F.normalize(student[i], dim: 1))
+                .pow(Scalars.Two)
+                .sum(1, keepdim: true)
+                .mul(Scalars.Half);
             var upsampled = F.interpolate(layer, size, mode: InterpolationMode.Bilinear, align_corners: false);
             map = map is null ? upsampled : map.mul(upsampled);
         }

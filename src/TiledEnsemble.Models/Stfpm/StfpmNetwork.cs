@@ -4,7 +4,8 @@ using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.Stfpm;
 
-/// <summary>The trainable part of STFPM: the student, saved as <c>student_model.*</c> with torchvision's names.</summary>
+/// <summary>The trainable part of STFPM: the student, saved as <c>student_model.*</c> with torchvision's
+/// names.</summary>
 internal sealed class StfpmNetwork : Module
 {
     private readonly ResNet student_model;

@@ -5,7 +5,8 @@ using TiledEnsemble.Models.Training;
 
 namespace TiledEnsemble.Models.Stfpm;
 
-/// <summary>STFPM settings; defaults as anomalib's (ResNet-18, layer1–layer3, SGD lr 0.4, momentum 0.9, weight decay 1e-4).</summary>
+/// <summary>STFPM settings; defaults as anomalib's (ResNet-18, layer1–layer3, SGD lr 0.4, momentum 0.9, weight decay
+/// 1e-4).</summary>
 public sealed record StfpmOptions
 {
     /// <summary>Backbone name of teacher and student: "resnet18" (default) or "wide_resnet50_2".</summary>

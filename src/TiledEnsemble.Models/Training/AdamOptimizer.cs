@@ -17,7 +17,14 @@ internal sealed class AdamOptimizer : GradientOptimizer
     private readonly Tensor?[] _secondMoment;
     private long _step;
 
-    public AdamOptimizer(IReadOnlyList<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+    public AdamOptimizer(
+        IReadOnlyList<Parameter> parameters,
+        double learningRate,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double epsilon = 1e-8,
+        double weightDecay = 0
+    )
         : base(parameters, learningRate, weightDecay)
     {
         _beta1 = beta1;

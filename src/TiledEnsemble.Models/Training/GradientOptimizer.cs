@@ -35,12 +35,16 @@ public abstract class GradientOptimizer : IDisposable
         double beta1 = 0.9,
         double beta2 = 0.999,
         double epsilon = 1e-8,
-        double weightDecay = 0) =>
-        new AdamOptimizer(parameters, learningRate, beta1, beta2, epsilon, weightDecay);
+        double weightDecay = 0
+    ) => new AdamOptimizer(parameters, learningRate, beta1, beta2, epsilon, weightDecay);
 
     /// <summary>PyTorch's <c>torch.optim.SGD</c> with momentum and L2 weight decay.</summary>
-    public static GradientOptimizer Sgd(IReadOnlyList<Parameter> parameters, double learningRate, double momentum = 0, double weightDecay = 0) =>
-        new SgdOptimizer(parameters, learningRate, momentum, weightDecay);
+    public static GradientOptimizer Sgd(
+        IReadOnlyList<Parameter> parameters,
+        double learningRate,
+        double momentum = 0,
+        double weightDecay = 0
+    ) => new SgdOptimizer(parameters, learningRate, momentum, weightDecay);
 
     private protected IReadOnlyList<Parameter> Parameters { get; }
 
@@ -81,7 +85,5 @@ public abstract class GradientOptimizer : IDisposable
 
     private protected abstract void Update(int index, Parameter parameter, Tensor gradient);
 
-    private protected virtual void AfterStep()
-    {
-    }
+    private protected virtual void AfterStep() { }
 }

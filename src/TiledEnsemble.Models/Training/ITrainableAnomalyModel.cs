@@ -25,5 +25,6 @@ public interface ITrainableAnomalyModel : IAnomalyModel
         Func<IEnumerable<Tensor>> training,
         Func<IEnumerable<ValidationBatch>>? validation = null,
         IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default);
+        CancellationToken cancellationToken = default
+    );
 }

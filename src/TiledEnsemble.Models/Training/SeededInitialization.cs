@@ -10,8 +10,8 @@ namespace TiledEnsemble.Models.Training;
 /// <remarks>
 /// TorchSharp modules initialise from the process-wide generator, which parallel training of tile positions would
 /// share; re-drawing every parameter from a per-model generator makes a model depend on its seed alone.
-/// Convolutions and linear layers get kaiming-uniform(a = √5) weights, i.e. U(±1/√fan_in), and U(±1/√fan_in) biases;
-/// normalization layers get weight 1 and bias 0.
+/// Convolutions and linear layers get kaiming-uniform(a = √5) weights, i.e. U(±1/√fan_in), and U(±1/√fan_in)
+/// biases; normalization layers get weight 1 and bias 0.
 /// </remarks>
 internal static class SeededInitialization
 {

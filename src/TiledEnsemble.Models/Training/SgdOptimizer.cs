@@ -13,7 +13,12 @@ internal sealed class SgdOptimizer : GradientOptimizer
     private readonly double _momentum;
     private readonly Tensor?[] _buffers;
 
-    public SgdOptimizer(IReadOnlyList<Parameter> parameters, double learningRate, double momentum = 0, double weightDecay = 0)
+    public SgdOptimizer(
+        IReadOnlyList<Parameter> parameters,
+        double learningRate,
+        double momentum = 0,
+        double weightDecay = 0
+    )
         : base(parameters, learningRate, weightDecay)
     {
         _momentum = momentum;

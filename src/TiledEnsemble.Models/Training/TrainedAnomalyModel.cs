@@ -21,7 +21,8 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     private bool _fitted;
 
     /// <summary>Creates the model.</summary>
-    /// <param name="name">Its stable name, recorded in saved states and runs (see <see cref="IAnomalyModel.Name"/>).</param>
+    /// <param name="name">Its stable name, recorded in saved states and runs (see
+    /// <see cref="IAnomalyModel.Name"/>).</param>
     /// <param name="backbone">The frozen feature extractor, shared with other models; not disposed by this one.</param>
     /// <param name="training">Epochs, early stopping, learning rate, seed; null: the defaults.</param>
     /// <param name="device">Where it computes; null: the CPU.</param>
@@ -59,22 +60,28 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     /// <summary>The learning rate when <see cref="TrainingOptions.LearningRate"/> is not set.</summary>
     protected internal abstract double DefaultLearningRate { get; }
 
-    /// <summary>Settings that must match for saved weights to be loaded (besides the model name and backbone).</summary>
+    /// <summary>Settings that must match for saved weights to be loaded (besides the model name and
+    /// backbone).</summary>
     protected internal abstract IReadOnlyDictionary<string, string> Settings { get; }
 
-    /// <summary>The optimizer of <paramref name="parameters"/>: <see cref="GradientOptimizer.Adam"/> or <see cref="GradientOptimizer.Sgd"/>.</summary>
-    protected internal abstract GradientOptimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, double learningRate);
+    /// <summary>The optimizer of <paramref name="parameters"/>: <see cref="GradientOptimizer.Adam"/> or
+    /// <see cref="GradientOptimizer.Sgd"/>.</summary>
+    protected internal abstract GradientOptimizer CreateOptimizer(
+        IReadOnlyList<Parameter> parameters,
+        double learningRate
+    );
 
     /// <summary>The training loss (a scalar with its graph) of ImageNet-normalized images [B, 3, H, W].</summary>
     protected internal abstract Tensor LossOf(Tensor normalized);
 
     /// <summary>
-    /// Why a training step on <paramref name="images"/> [B, 3, H, W] would corrupt the network (null when it would not):
-    /// the training loop skips such a batch, or stops with this reason when no batch of an epoch is usable.
+    /// Why a training step on <paramref name="images"/> [B, 3, H, W] would corrupt the network (null when it would
+    /// not): the training loop skips such a batch, or stops with this reason when no batch of an epoch is usable.
     /// </summary>
     protected internal virtual string? CannotTrainOn(Tensor images) => null;
 
-    /// <summary>Raw anomaly maps [B, 1, H, W] of ImageNet-normalized images, at <paramref name="size"/> (no gradient).</summary>
+    /// <summary>Raw anomaly maps [B, 1, H, W] of ImageNet-normalized images, at <paramref name="size"/> (no
+    /// gradient).</summary>
     protected internal abstract Tensor MapsOf(Tensor normalized, long[] size);
 
     internal IEnumerable<Parameter> TrainableParameters() => Network.parameters().Where(p => p.requires_grad);
@@ -101,8 +108,8 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
         Func<IEnumerable<Tensor>> training,
         Func<IEnumerable<ValidationBatch>>? validation = null,
         IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default) =>
-        TrainingLoop.Run(this, training, validation, progress, cancellationToken);
+        CancellationToken cancellationToken = default
+    ) => TrainingLoop.Run(this, training, validation, progress, cancellationToken);
 
     /// <inheritdoc />
     public ModelPrediction Predict(Tensor images)
@@ -151,7 +158,11 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
             }
         }
 
-        var metadata = new Dictionary<string, string>(Settings) { ["model"] = Name, ["backbone"] = BackboneNames.Name(Backbone.Kind) };
+        var metadata = new Dictionary<string, string>(Settings)
+        {
+            ["model"] = Name,
+            ["backbone"] = BackboneNames.Name(Backbone.Kind),
+        };
         return new ModelState(tensors, metadata);
     }
 
@@ -168,13 +179,22 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
         var own = Network.state_dict();
         var missing = own.Keys.Where(k => !state.Tensors.ContainsKey(k)).ToList();
         var unexpected = state.Tensors.Keys.Where(k => !own.ContainsKey(k)).ToList();
-        var mismatched = own.Where(p => state.Tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
-            .Select(p => $"{p.Key} {TensorGuard.Describe(state.Tensors[p.Key])} (expected {TensorGuard.Describe(p.Value)})").ToList();
+        var mismatched = own.Where(p =>
+                state.Tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape)
+            )
+            .Select(p =>
+                $"{p.Key} {TensorGuard.Describe(state.Tensors[p.Key])} (expected {TensorGuard.Describe(p.Value)})"
+            )
+            .ToList();
         if (missing.Count + unexpected.Count + mismatched.Count > 0)
         {
-            static string List(IEnumerable<string> items) => string.Join(", ", items.Take(5)) + (items.Count() > 5 ? ", ..." : string.Empty);
+            static string List(IEnumerable<string> items) =>
+                string.Join(", ", items.Take(5)) + (items.Count() > 5 ? ", ..." : string.Empty);
             throw new ArgumentException(
-                $"The saved weights do not fit this {Name} network: {missing.Count} missing ({List(missing)}), {unexpected.Count} unexpected ({List(unexpected)}), {mismatched.Count} of another shape ({List(mismatched)}). They were saved by another architecture or other settings.");
+                $"The saved weights do not fit this {Name} network: {missing.Count} missing ({List(missing)}), "
+                    + $"{unexpected.Count} unexpected ({List(unexpected)}), {mismatched.Count} of another shape "
+                    + $"({List(mismatched)}). They were saved by another architecture or other settings."
+            );
         }
 
         using (var copyScope = NewDisposeScope())

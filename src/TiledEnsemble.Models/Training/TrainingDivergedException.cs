@@ -7,14 +7,18 @@ public sealed class TrainingDivergedException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public TrainingDivergedException(string model, int epoch, int step, double loss)
-        : base($"{model} training diverged: the loss is {loss} at epoch {epoch}, step {step}. Lower the learning rate, check the input images for NaN or extreme values, or train from a new seed.")
+        : base(
+            $"{model} training diverged: the loss is {loss} at epoch {epoch}, step {step}. Lower the learning rate, "
+                + $"check the input images for NaN or extreme values, or train from a new seed."
+        )
     {
         Model = model;
         Epoch = epoch;
         Step = step;
     }
 
-    /// <summary>Creates the exception with a context (for example the tile position) in front of an inner one.</summary>
+    /// <summary>Creates the exception with a context (for example the tile position) in front of an inner
+    /// one.</summary>
     public TrainingDivergedException(string context, TrainingDivergedException inner)
         : base($"{context}: {inner?.Message}", inner)
     {

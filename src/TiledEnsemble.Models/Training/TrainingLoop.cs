@@ -17,7 +17,8 @@ internal static class TrainingLoop
         Func<IEnumerable<Tensor>> training,
         Func<IEnumerable<ValidationBatch>>? validation,
         IProgress<TrainingProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(training);
         var options = model.Training;
@@ -25,7 +26,10 @@ internal static class TrainingLoop
         using var optimizer = model.CreateOptimizer(parameters, options.LearningRate ?? model.DefaultLearningRate);
         Dictionary<string, Tensor>? best = null;
         double? bestMetric = null;
-        int bestEpoch = 0, epochsRun = 0, steps = 0, checksWithoutGain = 0;
+        int bestEpoch = 0,
+            epochsRun = 0,
+            steps = 0,
+            checksWithoutGain = 0;
         double lastLoss = double.NaN;
         bool stoppedEarly = false;
         try
@@ -65,9 +69,11 @@ internal static class TrainingLoop
 
                 if (step == 0)
                 {
-                    throw new InvalidOperationException(skipped is null
-                        ? $"{model.Name} got no training batches in epoch {epoch}: the training stream is empty."
-                        : $"{model.Name} could train on no batch of epoch {epoch}: {skipped}");
+                    throw new InvalidOperationException(
+                        skipped is null
+                            ? $"{model.Name} got no training batches in epoch {epoch}: the training stream is empty."
+                            : $"{model.Name} could train on no batch of epoch {epoch}: {skipped}"
+                    );
                 }
 
                 if (validation is null)
@@ -84,7 +90,11 @@ internal static class TrainingLoop
                 cancellationToken.ThrowIfCancellationRequested();
                 double metric = Validate(model, validation(), options.Monitor, cancellationToken);
                 progress?.Report(new TrainingProgress(epoch, 0, double.NaN, metric));
-                if (bestMetric is null || metric > bestMetric.Value || (double.IsNaN(bestMetric.Value) && !double.IsNaN(metric)))
+                if (
+                    bestMetric is null
+                    || metric > bestMetric.Value
+                    || (double.IsNaN(bestMetric.Value) && !double.IsNaN(metric))
+                )
                 {
                     bestMetric = metric;
                     bestEpoch = epoch;
@@ -115,7 +125,12 @@ internal static class TrainingLoop
     }
 
     /// <summary>The monitored metric over the validation stream (NaN when it holds one class only).</summary>
-    private static double Validate(TrainedAnomalyModel model, IEnumerable<ValidationBatch> batches, TrainingMetric monitor, CancellationToken cancellationToken)
+    private static double Validate(
+        TrainedAnomalyModel model,
+        IEnumerable<ValidationBatch> batches,
+        TrainingMetric monitor,
+        CancellationToken cancellationToken
+    )
     {
         model.SetTraining(false);
         var pixels = new PixelMetricsAccumulator();

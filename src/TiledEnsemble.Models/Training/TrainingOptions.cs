@@ -5,7 +5,8 @@ namespace TiledEnsemble.Models.Training;
 /// <summary>The validation metric that early stopping watches (higher is better).</summary>
 public enum TrainingMetric
 {
-    /// <summary>Pixel-level AUROC of the anomaly maps against the ground-truth masks (anomalib's default monitor).</summary>
+    /// <summary>Pixel-level AUROC of the anomaly maps against the ground-truth masks (anomalib's default
+    /// monitor).</summary>
     PixelAuroc,
 
     /// <summary>Image-level AUROC of the scores against the labels.</summary>
@@ -13,7 +14,8 @@ public enum TrainingMetric
 }
 
 /// <summary>How a gradient-trained model (FastFlow, STFPM, Reverse Distillation) is trained.</summary>
-/// <remarks>Defaults follow anomalib's tiled-ensemble configuration: 500 epochs, early stopping on pixel AUROC with patience 42.</remarks>
+/// <remarks>Defaults follow anomalib's tiled-ensemble configuration: 500 epochs, early stopping on pixel AUROC with
+/// patience 42.</remarks>
 public sealed record TrainingOptions
 {
     /// <summary>Most epochs to run.</summary>
@@ -28,7 +30,8 @@ public sealed record TrainingOptions
     /// <summary>Validate every this many epochs (when validation data is given).</summary>
     public int ValidationInterval { get; init; } = 1;
 
-    /// <summary>Learning rate; null uses the model's default (FastFlow 1e-3, STFPM 0.4, Reverse Distillation 5e-3).</summary>
+    /// <summary>Learning rate; null uses the model's default (FastFlow 1e-3, STFPM 0.4, Reverse Distillation
+    /// 5e-3).</summary>
     public double? LearningRate { get; init; }
 
     /// <summary>Seed of the trainable weights' initialisation.</summary>
@@ -44,22 +47,38 @@ public sealed record TrainingOptions
 
         if (Patience is <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be at least 1 (or null to disable early stopping).");
+            throw new ArgumentOutOfRangeException(
+                nameof(Patience),
+                Patience,
+                "Patience must be at least 1 (or null to disable early stopping)."
+            );
         }
 
         if (ValidationInterval <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(ValidationInterval), ValidationInterval, "ValidationInterval must be at least 1.");
+            throw new ArgumentOutOfRangeException(
+                nameof(ValidationInterval),
+                ValidationInterval,
+                "ValidationInterval must be at least 1."
+            );
         }
 
         if (LearningRate is { } rate && !(rate > 0 && double.IsFinite(rate)))
         {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), rate, "LearningRate must be a positive finite number (or null for the model's default).");
+            throw new ArgumentOutOfRangeException(
+                nameof(LearningRate),
+                rate,
+                "LearningRate must be a positive finite number (or null for the model's default)."
+            );
         }
 
         if (!Enum.IsDefined(Monitor))
         {
-            throw new ArgumentOutOfRangeException(nameof(Monitor), Monitor, "Monitor must be PixelAuroc or ImageAuroc.");
+            throw new ArgumentOutOfRangeException(
+                nameof(Monitor),
+                Monitor,
+                "Monitor must be PixelAuroc or ImageAuroc."
+            );
         }
     }
 }

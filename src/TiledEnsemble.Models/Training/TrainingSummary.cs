@@ -7,4 +7,11 @@ namespace TiledEnsemble.Models.Training;
 /// <param name="BestEpoch">The epoch whose weights were kept (the last one without validation).</param>
 /// <param name="BestMetric">The validation metric of the kept weights; null without validation.</param>
 /// <param name="StoppedEarly">Whether early stopping ended the run.</param>
-public sealed record TrainingSummary(int Epochs, int Steps, double FinalLoss, int BestEpoch, double? BestMetric, bool StoppedEarly);
+public sealed record TrainingSummary(
+    int Epochs,
+    int Steps,
+    double FinalLoss,
+    int BestEpoch,
+    double? BestMetric,
+    bool StoppedEarly
+);

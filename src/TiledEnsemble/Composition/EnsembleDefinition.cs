@@ -24,7 +24,8 @@ public sealed class EnsembleDefinition
         ISeamSmoother? seamSmoother,
         IPostProcessor postProcessor,
         ModelDefinition model,
-        ILoggerFactory? loggers)
+        ILoggerFactory? loggers
+    )
     {
         Settings = settings ?? throw new ArgumentNullException(nameof(settings));
         Tiler = tiler ?? throw new ArgumentNullException(nameof(tiler));
@@ -33,29 +34,37 @@ public sealed class EnsembleDefinition
         PostProcessor = postProcessor ?? throw new ArgumentNullException(nameof(postProcessor));
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Loggers = loggers ?? NullLoggerFactory.Instance;
-        var grid = tiler.Grid ?? throw new ArgumentException($"The tiler '{tiler.Identity}' has no grid.", nameof(tiler));
+        var grid = tiler.Grid
+            ?? throw new ArgumentException($"The tiler '{tiler.Identity}' has no grid.", nameof(tiler));
         if (grid.ImageSize != settings.ImageSize || grid.TileSize != settings.TileSize)
         {
             throw new ArgumentException(
-                $"The tiler '{tiler.Identity}' lays tiles of {grid.TileSize} over {grid.ImageSize}, but the settings have "
-                + $"tiles of {settings.TileSize} over {settings.ImageSize}: models are built for the settings' tile size. "
-                + "Give WithImageSize and WithTiling the tiler's sizes.",
-                nameof(tiler));
+                $"The tiler '{tiler.Identity}' lays tiles of {grid.TileSize} over {grid.ImageSize}, but the settings "
+                    + $"have "
+                    + $"tiles of {settings.TileSize} over {settings.ImageSize}: models are built for the settings' "
+                    + $"tile size. "
+                    + "Give WithImageSize and WithTiling the tiler's sizes.",
+                nameof(tiler)
+            );
         }
 
         if (grid.Count > TiledEnsembleOptionsValidator.MaxPositions)
         {
             throw new ArgumentException(
-                $"The tiler '{tiler.Identity}' lays {grid.Count:N0} positions, more than {TiledEnsembleOptionsValidator.MaxPositions:N0}.",
-                nameof(tiler));
+                $"The tiler '{tiler.Identity}' lays {grid.Count:N0} positions, more than "
+                    + $"{TiledEnsembleOptionsValidator.MaxPositions:N0}.",
+                nameof(tiler)
+            );
         }
 
         if (!postProcessor.ProcessesPositions && !postProcessor.ProcessesImages)
         {
             throw new ArgumentException(
-                $"The post-processor '{postProcessor.Identity}' processes neither positions nor images: nothing would make "
-                + "masks and labels.",
-                nameof(postProcessor));
+                $"The post-processor '{postProcessor.Identity}' processes neither positions nor images: nothing "
+                    + $"would make "
+                    + "masks and labels.",
+                nameof(postProcessor)
+            );
         }
 
         Stages = new Dictionary<string, StageIdentity>
@@ -92,45 +101,56 @@ public sealed class EnsembleDefinition
     /// <summary>The tile layout.</summary>
     public TileGrid Grid => Tiler.Grid;
 
-    /// <summary>Every stage's identity by role (tiler, joiner, seam_smoother, post_processor, model), as runs record them.</summary>
+    /// <summary>Every stage's identity by role (tiler, joiner, seam_smoother, post_processor, model), as runs record
+    /// them.</summary>
     public IReadOnlyDictionary<string, StageIdentity> Stages { get; }
 
     /// <summary>The default tiler of <paramref name="settings"/>.</summary>
-    internal static ITiler DefaultTiler(EnsembleSettings settings) => new EnsembleTiler(settings.TileSize, settings.Stride, settings.ImageSize);
+    internal static ITiler DefaultTiler(EnsembleSettings settings) =>
+        new EnsembleTiler(settings.TileSize, settings.Stride, settings.ImageSize);
 
-    /// <summary>The default seam smoother of <paramref name="settings"/>, or null when they turn smoothing off.</summary>
+    /// <summary>The default seam smoother of <paramref name="settings"/>, or null when they turn smoothing
+    /// off.</summary>
     internal static ISeamSmoother? DefaultSeamSmoother(EnsembleSettings settings) =>
         settings.SeamSmoothing ? new SeamSmoother(settings.SeamSigma, settings.SeamWidth) : null;
 
     /// <summary>The default post-processor of <paramref name="settings"/>.</summary>
-    internal static IPostProcessor DefaultPostProcessor(EnsembleSettings settings, ILoggerFactory? loggers) => new PostProcessor(
-        settings.NormalizationStage,
-        settings.NormalizationMethod,
-        settings.ThresholdingStage,
-        settings.ThresholdMethod,
-        settings.ManualThreshold,
-        (loggers ?? NullLoggerFactory.Instance).CreateLogger<PostProcessor>());
+    internal static IPostProcessor DefaultPostProcessor(EnsembleSettings settings, ILoggerFactory? loggers) =>
+        new PostProcessor(
+            settings.NormalizationStage,
+            settings.NormalizationMethod,
+            settings.ThresholdingStage,
+            settings.ThresholdMethod,
+            settings.ManualThreshold,
+            (loggers ?? NullLoggerFactory.Instance).CreateLogger<PostProcessor>()
+        );
 
     /// <summary>
     /// The definition of a run: its settings, and for each stage the one given in <paramref name="options"/> or the
     /// default of the settings; each is checked against the identity the run recorded (runs that recorded none used the
     /// defaults).
     /// </summary>
-    /// <exception cref="StageMismatchException">A recorded stage of the caller's was not given, or a given one differs.</exception>
+    /// <exception cref="StageMismatchException">A recorded stage of the caller's was not given, or a given one
+    /// differs.</exception>
     internal static EnsembleDefinition ForRun(
         string runDirectory,
         EnsembleSettings settings,
         IReadOnlyDictionary<string, StageIdentity>? recorded,
-        EnsembleLoadOptions options)
+        EnsembleLoadOptions options
+    )
     {
         var loggers = options.Loggers;
-        var model = options.Model ?? (settings.Model is not null
-            ? ModelDefinition.BuiltIn(settings)
-            : throw new StageMismatchException(
-                runDirectory,
-                StageRoles.Model,
-                recorded?.GetValueOrDefault(StageRoles.Model) ?? new StageIdentity("unknown"),
-                null));
+        var model = options.Model
+            ?? (
+                settings.Model is not null
+                    ? ModelDefinition.BuiltIn(settings)
+                    : throw new StageMismatchException(
+                        runDirectory,
+                        StageRoles.Model,
+                        recorded?.GetValueOrDefault(StageRoles.Model) ?? new StageIdentity("unknown"),
+                        null
+                    )
+            );
         var definition = new EnsembleDefinition(
             settings,
             options.Tiler ?? DefaultTiler(settings),
@@ -138,26 +158,33 @@ public sealed class EnsembleDefinition
             options.SeamSmoother ?? DefaultSeamSmoother(settings),
             options.PostProcessor ?? DefaultPostProcessor(settings, loggers),
             model,
-            loggers);
+            loggers
+        );
         definition.CheckAgainst(runDirectory, recorded ?? DefaultStages(settings), options);
         return definition;
     }
 
-    /// <summary>The identities of the default stages of <paramref name="settings"/>: what runs that recorded none used.</summary>
-    internal static IReadOnlyDictionary<string, StageIdentity> DefaultStages(EnsembleSettings settings) => new Dictionary<string, StageIdentity>
-    {
-        [StageRoles.Tiler] = DefaultTiler(settings).Identity,
-        [StageRoles.Joiner] = new Joiner().Identity,
-        [StageRoles.SeamSmoother] = DefaultSeamSmoother(settings)?.Identity ?? StageRoles.NoSeamSmoothing,
-        [StageRoles.PostProcessor] = DefaultPostProcessor(settings, null).Identity,
-        [StageRoles.Model] = ModelDefinition.BuiltIn(settings).Identity,
-    };
+    /// <summary>The identities of the default stages of <paramref name="settings"/>: what runs that recorded none
+    /// used.</summary>
+    internal static IReadOnlyDictionary<string, StageIdentity> DefaultStages(EnsembleSettings settings) =>
+        new Dictionary<string, StageIdentity>
+        {
+            [StageRoles.Tiler] = DefaultTiler(settings).Identity,
+            [StageRoles.Joiner] = new Joiner().Identity,
+            [StageRoles.SeamSmoother] = DefaultSeamSmoother(settings)?.Identity ?? StageRoles.NoSeamSmoothing,
+            [StageRoles.PostProcessor] = DefaultPostProcessor(settings, null).Identity,
+            [StageRoles.Model] = ModelDefinition.BuiltIn(settings).Identity,
+        };
 
     /// <summary>
     /// Refuses when the run recorded other stages than these. A role whose stage was not given and whose recorded stage
     /// is not the default is reported as missing; a given stage as different.
     /// </summary>
-    internal void CheckAgainst(string runDirectory, IReadOnlyDictionary<string, StageIdentity> recorded, EnsembleLoadOptions? given)
+    internal void CheckAgainst(
+        string runDirectory,
+        IReadOnlyDictionary<string, StageIdentity> recorded,
+        EnsembleLoadOptions? given
+    )
     {
         foreach (var role in StageRoles.All)
         {
@@ -169,14 +196,16 @@ public sealed class EnsembleDefinition
             var actual = Stages[role];
             if (!expected.Equals(actual))
             {
-                bool wasGiven = given is null || role switch
-                {
-                    StageRoles.Tiler => given.Tiler is not null,
-                    StageRoles.Joiner => given.Joiner is not null,
-                    StageRoles.SeamSmoother => given.SeamSmoother is not null,
-                    StageRoles.PostProcessor => given.PostProcessor is not null,
-                    _ => given.Model is not null,
-                };
+                bool wasGiven =
+                    given is null
+                    || role switch
+                    {
+                        StageRoles.Tiler => given.Tiler is not null,
+                        StageRoles.Joiner => given.Joiner is not null,
+                        StageRoles.SeamSmoother => given.SeamSmoother is not null,
+                        StageRoles.PostProcessor => given.PostProcessor is not null,
+                        _ => given.Model is not null,
+                    };
                 throw new StageMismatchException(runDirectory, role, expected, wasGiven ? actual : null);
             }
         }

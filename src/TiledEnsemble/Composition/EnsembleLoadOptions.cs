@@ -13,7 +13,8 @@ namespace TiledEnsemble;
 /// </summary>
 public sealed record EnsembleLoadOptions
 {
-    /// <summary>Overrides the device the run was trained on ("cpu", "cuda", "cuda:N"): train on CUDA, inspect on CPU.</summary>
+    /// <summary>Overrides the device the run was trained on ("cpu", "cuda", "cuda:N"): train on CUDA, inspect on
+    /// CPU.</summary>
     public string? Device { get; init; }
 
     /// <summary>Logging.</summary>

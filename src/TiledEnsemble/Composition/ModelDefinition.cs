@@ -8,8 +8,10 @@ namespace TiledEnsemble;
 /// <summary>
 /// The model stage: how the model of each tile position is made, under the name the models give themselves
 /// (<see cref="IAnomalyModel.Name"/>) and the settings that change them. Built-in models come from
-/// <see cref="EnsembleSettings"/>; a model of one's own is given to <see cref="TiledEnsembleBuilder.WithModel(string, Func{ModelContext, IAnomalyModel}, IReadOnlyDictionary{string, string}?)"/>
-/// and, to open its runs, to <see cref="EnsembleLoadOptions.Model"/>.
+/// <see cref="EnsembleSettings"/>; a model of one's own is given to
+/// <see
+/// cref="TiledEnsembleBuilder.WithModel(string, Func{ModelContext, IAnomalyModel}, IReadOnlyDictionary{string,
+/// string}?)"/> and, to open its runs, to <see cref="EnsembleLoadOptions.Model"/>.
 /// </summary>
 public sealed class ModelDefinition : IPipelineStage
 {
@@ -18,8 +20,13 @@ public sealed class ModelDefinition : IPipelineStage
     /// <summary>Defines a model stage.</summary>
     /// <param name="name">The name the models report (<see cref="IAnomalyModel.Name"/>) and runs record.</param>
     /// <param name="factory">Makes the model of one position; each call returns a new, unfitted model.</param>
-    /// <param name="settings">Settings that change the models' results (recorded and compared when a run is opened).</param>
-    public ModelDefinition(string name, Func<ModelContext, IAnomalyModel> factory, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="settings">Settings that change the models' results (recorded and compared when a run is
+    /// opened).</param>
+    public ModelDefinition(
+        string name,
+        Func<ModelContext, IAnomalyModel> factory,
+        IReadOnlyDictionary<string, string>? settings = null
+    )
     {
         _factory = factory ?? throw new ArgumentNullException(nameof(factory));
         Identity = new StageIdentity(name, settings);
@@ -40,8 +47,14 @@ public sealed class ModelDefinition : IPipelineStage
     {
         ArgumentNullException.ThrowIfNull(settings);
         var kind = settings.Model
-            ?? throw new ArgumentException("These settings are of a model of the caller's; give its ModelDefinition.", nameof(settings));
-        return new ModelDefinition(kind.ToString(), ModelFactory.Create, ModelFactory.Describe(settings)) { IsBuiltIn = true };
+            ?? throw new ArgumentException(
+                "These settings are of a model of the caller's; give its ModelDefinition.",
+                nameof(settings)
+            );
+        return new ModelDefinition(kind.ToString(), ModelFactory.Create, ModelFactory.Describe(settings))
+        {
+            IsBuiltIn = true,
+        };
     }
 
     /// <summary>
@@ -52,7 +65,10 @@ public sealed class ModelDefinition : IPipelineStage
     {
         ArgumentNullException.ThrowIfNull(decorate);
         var inner = _factory;
-        return new ModelDefinition(Name, context => decorate(context, inner(context)), Identity.Settings) { IsBuiltIn = IsBuiltIn };
+        return new ModelDefinition(Name, context => decorate(context, inner(context)), Identity.Settings)
+        {
+            IsBuiltIn = IsBuiltIn,
+        };
     }
 
     /// <summary>Makes the model of one position and checks that it reports this definition's name.</summary>
@@ -60,14 +76,17 @@ public sealed class ModelDefinition : IPipelineStage
     public IAnomalyModel Create(ModelContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var model = _factory(context) ?? throw new InvalidOperationException($"The factory of model '{Name}' returned null.");
+        var model = _factory(context)
+            ?? throw new InvalidOperationException($"The factory of model '{Name}' returned null.");
         if (model.Name != Name)
         {
             string actual = model.Name;
             model.Dispose();
             throw new InvalidOperationException(
-                $"The factory of model '{Name}' made a model named '{actual}'; a model stage's name is the name its models "
-                + "report (IAnomalyModel.Name), so that saved states load only into the model that made them.");
+                $"The factory of model '{Name}' made a model named '{actual}'; a model stage's name is the name its "
+                    + $"models "
+                    + "report (IAnomalyModel.Name), so that saved states load only into the model that made them."
+            );
         }
 
         return model;

@@ -25,9 +25,12 @@ public sealed class StageMismatchException : InvalidOperationException
     /// <summary>The stage given, or null when none was given for a stage of the caller's.</summary>
     public StageIdentity? Given { get; }
 
-    private static string Describe(string runDirectory, string role, StageIdentity recorded, StageIdentity? given) => given is null
-        ? $"'{runDirectory}' was made with the {role} '{recorded}', which is not one of the library's: give that {role} "
-            + $"(EnsembleLoadOptions.{StageRoles.Property(role)}) to open it."
-        : $"'{runDirectory}' was made with the {role} '{recorded}', but the {role} given is '{given}'. Give the {role} the "
-            + "run was made with; nothing was loaded.";
+    private static string Describe(string runDirectory, string role, StageIdentity recorded, StageIdentity? given) =>
+        given is null
+            ? $"'{runDirectory}' was made with the {role} '{recorded}', which is not one of the library's: give that "
+                + $"{role} "
+                + $"(EnsembleLoadOptions.{StageRoles.Property(role)}) to open it."
+            : $"'{runDirectory}' was made with the {role} '{recorded}', but the {role} given is '{given}'. Give the "
+                + $"{role} the "
+                + "run was made with; nothing was loaded.";
 }

@@ -16,13 +16,15 @@ internal static class StageRoles
 
     public static IReadOnlyList<string> All { get; } = new[] { Tiler, Joiner, SeamSmoother, PostProcessor, Model };
 
-    /// <summary>The property of <see cref="EnsembleLoadOptions"/> that gives the stage of <paramref name="role"/>.</summary>
-    public static string Property(string role) => role switch
-    {
-        Tiler => nameof(EnsembleLoadOptions.Tiler),
-        Joiner => nameof(EnsembleLoadOptions.Joiner),
-        SeamSmoother => nameof(EnsembleLoadOptions.SeamSmoother),
-        PostProcessor => nameof(EnsembleLoadOptions.PostProcessor),
-        _ => nameof(EnsembleLoadOptions.Model),
-    };
+    /// <summary>The property of <see cref="EnsembleLoadOptions"/> that gives the stage of
+    /// <paramref name="role"/>.</summary>
+    public static string Property(string role) =>
+        role switch
+        {
+            Tiler => nameof(EnsembleLoadOptions.Tiler),
+            Joiner => nameof(EnsembleLoadOptions.Joiner),
+            SeamSmoother => nameof(EnsembleLoadOptions.SeamSmoother),
+            PostProcessor => nameof(EnsembleLoadOptions.PostProcessor),
+            _ => nameof(EnsembleLoadOptions.Model),
+        };
 }

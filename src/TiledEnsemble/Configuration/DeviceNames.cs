@@ -17,17 +17,30 @@ public static class DeviceNames
             return CPU;
         }
 
-        if (value == "cuda" || (value.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(value[5..], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        if (
+            value == "cuda"
+            || (
+                value.StartsWith("cuda:", StringComparison.Ordinal)
+                && int.TryParse(value[5..], NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            )
+        )
         {
             if (!cuda.is_available())
             {
-                throw new ArgumentException($"Device '{name}' asks for CUDA, but CUDA is not available here (is a TorchSharp-cuda runtime package referenced and a GPU present?). Use \"cpu\".", nameof(name));
+                throw new ArgumentException(
+                    $"Device '{name}' asks for CUDA, but CUDA is not available here (is a TorchSharp-cuda runtime "
+                        + $"package referenced and a GPU present?). Use \"cpu\".",
+                    nameof(name)
+                );
             }
 
             int index = value == "cuda" ? 0 : int.Parse(value[5..], CultureInfo.InvariantCulture);
             if (index >= cuda.device_count())
             {
-                throw new ArgumentException($"Device '{name}' does not exist; {cuda.device_count()} CUDA device(s) are available.", nameof(name));
+                throw new ArgumentException(
+                    $"Device '{name}' does not exist; {cuda.device_count()} CUDA device(s) are available.",
+                    nameof(name)
+                );
             }
 
             return device(TorchSharp.DeviceType.CUDA, index);
@@ -37,5 +50,8 @@ public static class DeviceNames
     }
 
     /// <summary>The name <see cref="Parse"/> reads back: "cpu" or "cuda:N".</summary>
-    internal static string Name(Device device) => device.type == TorchSharp.DeviceType.CPU ? "cpu" : $"{device.type.ToString().ToLowerInvariant()}:{Math.Max(0, device.index)}";
+    internal static string Name(Device device) =>
+        device.type == TorchSharp.DeviceType.CPU
+            ? "cpu"
+            : $"{device.type.ToString().ToLowerInvariant()}:{Math.Max(0, device.index)}";
 }

@@ -12,13 +12,14 @@ using TiledEnsemble.Tiling;
 namespace TiledEnsemble.Configuration;
 
 /// <summary>
-/// The validated, immutable settings of an ensemble; saved in the run manifest. Initializers are the meaning of runs
-/// that recorded no value; the defaults of new runs are those of <see cref="TiledEnsembleOptions"/> and of each model's
-/// options record.
+/// The validated, immutable settings of an ensemble; saved in the run manifest. Defaults are not written here: they
+/// are those of <see cref="TiledEnsembleOptions"/> and of each model's options record, except where a setting added
+/// later must keep the meaning of runs that recorded none (<see cref="ImageScore"/>).
 /// </summary>
 public sealed record EnsembleSettings
 {
     private static readonly PatchcoreOptions PatchcoreDefaults = new();
+    private static readonly TiledEnsembleOptions Defaults = new();
 
     /// <summary>Image size after resizing.</summary>
     public required Size2D ImageSize { get; init; }
@@ -29,7 +30,8 @@ public sealed record EnsembleSettings
     /// <summary>Stride.</summary>
     public required Size2D Stride { get; init; }
 
-    /// <summary>The built-in per-tile model; null for a model of the caller's (its name is the run's model stage).</summary>
+    /// <summary>The built-in per-tile model; null for a model of the caller's (its name is the run's model
+    /// stage).</summary>
     public required ModelKind? Model { get; init; }
 
     /// <summary>Backbone name.</summary>
@@ -38,7 +40,8 @@ public sealed record EnsembleSettings
     /// <summary>A weights file given by the user; null: <see cref="PreTrained"/> decides.</summary>
     public string? BackboneWeights { get; init; }
 
-    /// <summary>Without <see cref="BackboneWeights"/>: ImageNet weights of <c>TiledEnsemble.Pretrained</c> (true) or seeded random weights (false).</summary>
+    /// <summary>Without <see cref="BackboneWeights"/>: ImageNet weights of <c>TiledEnsemble.Pretrained</c> (true) or
+    /// seeded random weights (false).</summary>
     public bool PreTrained { get; init; } = true;
 
     /// <summary>Feature layers.</summary>
@@ -59,10 +62,12 @@ public sealed record EnsembleSettings
     /// <summary>Patchcore: memory-bank rows per distance block (null: the model's default).</summary>
     public int? DistanceChunkSize { get; init; }
 
-    /// <summary>Padim, Patchcore, Reverse Distillation: sigma of the maps' Gaussian blur (null: the model's default).</summary>
+    /// <summary>Padim, Patchcore, Reverse Distillation: sigma of the maps' Gaussian blur (null: the model's
+    /// default).</summary>
     public double? BlurSigma { get; init; }
 
-    /// <summary>FastFlow: hidden channels of a coupling subnet as a fraction of its input (null: the model's default).</summary>
+    /// <summary>FastFlow: hidden channels of a coupling subnet as a fraction of its input (null: the model's
+    /// default).</summary>
     public double? HiddenRatio { get; init; }
 
     /// <summary>FastFlow: 3×3 subnets only (null: the model's default).</summary>
@@ -72,26 +77,26 @@ public sealed record EnsembleSettings
     public AnomalyMapMode? MapMode { get; init; }
 
     /// <summary>Normalization stage.</summary>
-    public Stage NormalizationStage { get; init; } = Stage.Image;
+    public Stage NormalizationStage { get; init; } = Defaults.NormalizationStage;
 
     /// <summary>Normalization formula.</summary>
-    public NormalizationMethod NormalizationMethod { get; init; } = NormalizationMethod.MinMax;
+    public NormalizationMethod NormalizationMethod { get; init; } = Defaults.NormalizationMethod;
 
     /// <summary>Threshold method.</summary>
-    public ThresholdMethod ThresholdMethod { get; init; } = ThresholdMethod.F1Adaptive;
+    public ThresholdMethod ThresholdMethod { get; init; } = Defaults.ThresholdMethod;
 
     /// <summary>Thresholding stage.</summary>
-    public Stage ThresholdingStage { get; init; } = Stage.Image;
+    public Stage ThresholdingStage { get; init; } = Defaults.ThresholdingStage;
 
     /// <summary>Manual thresholds, when <see cref="ThresholdMethod"/> is manual.</summary>
     public ManualThreshold? ManualThreshold { get; init; }
 
     /// <summary>Whether seams are smoothed.</summary>
-    public bool SeamSmoothing { get; init; } = true;
+    public bool SeamSmoothing { get; init; } = Defaults.SeamSmoothing.Apply;
 
     /// <summary>
-    /// How image scores are made. The initializer is the meaning of runs that recorded none (anomalib's mean of positions);
-    /// new runs record the option's value.
+    /// How image scores are made. The initializer is the meaning of runs that recorded none (anomalib's mean of
+    /// positions); new runs record the option's value.
     /// </summary>
     public ImageScoreAggregation ImageScore { get; init; } = ImageScoreAggregation.MeanOfPositions;
 
@@ -99,58 +104,72 @@ public sealed record EnsembleSettings
     public int ImageScoreTopK { get; init; } = TiledEnsembleOptions.DefaultImageScoreTopK;
 
     /// <summary>Seam smoothing sigma.</summary>
-    public double SeamSigma { get; init; } = SeamSmoother.DefaultSigma;
+    public double SeamSigma { get; init; } = Defaults.SeamSmoothing.Sigma;
 
     /// <summary>Seam smoothing band width (fraction of the tile).</summary>
-    public double SeamWidth { get; init; } = SeamSmoother.DefaultWidth;
+    public double SeamWidth { get; init; } = Defaults.SeamSmoothing.Width;
 
-    /// <summary>Device name: where prediction and evaluation run, and training unless <see cref="TrainingDevices"/> names several.</summary>
-    public string Device { get; init; } = "cpu";
+    /// <summary>Device name: where prediction and evaluation run, and training unless <see cref="TrainingDevices"/>
+    /// names several.</summary>
+    public string Device { get; init; } = Defaults.Device;
 
     /// <summary>
-    /// Devices that train positions concurrently, one model resident on each (empty: <see cref="Device"/> alone). How this
-    /// process trains, not what the run is: not saved in the manifest, so a run trained on two GPUs equals one trained on one.
+    /// Devices that train positions concurrently, one model resident on each (empty: <see cref="Device"/> alone). How
+    /// this process trains, not what the run is: not saved in the manifest, so a run trained on two GPUs equals one
+    /// trained on one.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<string> TrainingDevices { get; init; } = System.Array.Empty<string>();
 
     /// <summary>Seed.</summary>
-    public int Seed { get; init; } = 42;
+    public int Seed { get; init; } = Defaults.Seed;
 
     /// <summary>Training batch size.</summary>
-    public int TrainBatchSize { get; init; } = 32;
+    public int TrainBatchSize { get; init; } = Defaults.TrainBatchSize;
 
     /// <summary>Evaluation batch size.</summary>
-    public int EvalBatchSize { get; init; } = 32;
+    public int EvalBatchSize { get; init; } = Defaults.EvalBatchSize;
 
     /// <summary>Positions trained at once.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = 1;
+    public int MaxDegreeOfParallelism { get; init; } = Defaults.MaxDegreeOfParallelism;
 
     /// <summary>Whether models stay in memory for prediction.</summary>
-    public bool KeepModelsResident { get; init; } = true;
+    public bool KeepModelsResident { get; init; } = Defaults.KeepModelsResident;
 
     /// <summary>Largest accepted input side.</summary>
-    public int MaxInputSide { get; init; } = 16384;
+    public int MaxInputSide { get; init; } = Defaults.MaxInputSide;
 
-    /// <summary>Epochs, early stopping and learning rate of the gradient-trained models (unused by Padim and Patchcore).</summary>
+    /// <summary>Epochs, early stopping and learning rate of the gradient-trained models (unused by Padim and
+    /// Patchcore).</summary>
     public TiledEnsemble.Models.Training.TrainingOptions Training { get; init; } = new();
 
     /// <summary>FastFlow: coupling blocks per flow.</summary>
     public int FlowSteps { get; init; } = FastflowOptions.DefaultFlowSteps;
 
     /// <summary>
-    /// The settings that decide what a trained position is; a resumed run must match them. Settings added after the first
-    /// format are appended only when set, so that runs written before them keep their identity.
+    /// The settings that decide what a trained position is; a resumed run must match them. Settings added after the
+    /// first format are appended only when set, so that runs written before them keep their identity.
     /// </summary>
     internal string TrainingIdentity()
     {
         var culture = CultureInfo.InvariantCulture;
         var parts = new List<object>
         {
-            ImageSize, TileSize, Stride, Model?.ToString() ?? "custom", Backbone,
-            BackboneWeights ?? (PreTrained ? "pretrained" : "seed"), string.Join(",", Layers),
-            NFeatures?.ToString(culture) ?? "default", CoresetSamplingRatio.ToString("R", culture), NumNeighbors, Seed,
-            NormalizationStage, ThresholdingStage, Training, FlowSteps,
+            ImageSize,
+            TileSize,
+            Stride,
+            Model?.ToString() ?? "custom",
+            Backbone,
+            BackboneWeights ?? (PreTrained ? "pretrained" : "seed"),
+            string.Join(",", Layers),
+            NFeatures?.ToString(culture) ?? "default",
+            CoresetSamplingRatio.ToString("R", culture),
+            NumNeighbors,
+            Seed,
+            NormalizationStage,
+            ThresholdingStage,
+            Training,
+            FlowSteps,
         };
         void Optional(string name, object? value)
         {

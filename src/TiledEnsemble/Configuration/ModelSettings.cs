@@ -3,7 +3,8 @@ using TiledEnsemble.Models.ReverseDistillation;
 
 namespace TiledEnsemble.Configuration;
 
-/// <summary>Settings of the per-tile model (bindable from configuration). Unset values take each model's default.</summary>
+/// <summary>Settings of the per-tile model (bindable from configuration). Unset values take each model's
+/// default.</summary>
 public sealed class ModelSettings
 {
     /// <summary>Backbone name ("resnet18" or "wide_resnet50_2"); null: the model's default.</summary>
@@ -34,7 +35,8 @@ public sealed class ModelSettings
     /// <summary>FastFlow, STFPM, Reverse Distillation: most epochs (default 500).</summary>
     public int? MaxEpochs { get; set; }
 
-    /// <summary>Gradient-trained models: validation checks without gain before stopping (default 42; 0 disables early stopping).</summary>
+    /// <summary>Gradient-trained models: validation checks without gain before stopping (default 42; 0 disables early
+    /// stopping).</summary>
     public int? EarlyStoppingPatience { get; set; }
 
     /// <summary>Gradient-trained models: the metric early stopping watches (default pixel AUROC).</summary>
@@ -49,16 +51,19 @@ public sealed class ModelSettings
     /// <summary>FastFlow: coupling blocks per flow (default 8).</summary>
     public int? FlowSteps { get; set; }
 
-    /// <summary>FastFlow: hidden channels of a coupling subnet as a fraction of its input channels (default 1).</summary>
+    /// <summary>FastFlow: hidden channels of a coupling subnet as a fraction of its input channels (default
+    /// 1).</summary>
     public double? HiddenRatio { get; set; }
 
     /// <summary>FastFlow: 3×3 subnets only; otherwise odd steps use 1×1 convolutions (default false).</summary>
     public bool? Conv3x3Only { get; set; }
 
-    /// <summary>Padim, Patchcore, Reverse Distillation: sigma of the anomaly map's Gaussian blur in pixels (default 4).</summary>
+    /// <summary>Padim, Patchcore, Reverse Distillation: sigma of the anomaly map's Gaussian blur in pixels (default
+    /// 4).</summary>
     public double? BlurSigma { get; set; }
 
-    /// <summary>Patchcore: dimension of the random projection of coreset selection (default: the Johnson–Lindenstrauss bound).</summary>
+    /// <summary>Patchcore: dimension of the random projection of coreset selection (default: the
+    /// Johnson–Lindenstrauss bound).</summary>
     public int? ProjectionDimension { get; set; }
 
     /// <summary>Patchcore: memory-bank rows per distance block, bounding peak memory (default 4096).</summary>
@@ -68,26 +73,27 @@ public sealed class ModelSettings
     public AnomalyMapMode? MapMode { get; set; }
 
     /// <summary>A deep copy.</summary>
-    public ModelSettings Clone() => new()
-    {
-        Backbone = Backbone,
-        BackboneWeights = BackboneWeights,
-        PreTrained = PreTrained,
-        Layers = Layers is null ? null : new List<string>(Layers),
-        NFeatures = NFeatures,
-        CoresetSamplingRatio = CoresetSamplingRatio,
-        NumNeighbors = NumNeighbors,
-        MaxEpochs = MaxEpochs,
-        EarlyStoppingPatience = EarlyStoppingPatience,
-        EarlyStoppingMonitor = EarlyStoppingMonitor,
-        ValidationInterval = ValidationInterval,
-        LearningRate = LearningRate,
-        FlowSteps = FlowSteps,
-        HiddenRatio = HiddenRatio,
-        Conv3x3Only = Conv3x3Only,
-        BlurSigma = BlurSigma,
-        ProjectionDimension = ProjectionDimension,
-        DistanceChunkSize = DistanceChunkSize,
-        MapMode = MapMode,
-    };
+    public ModelSettings Clone() =>
+        new()
+        {
+            Backbone = Backbone,
+            BackboneWeights = BackboneWeights,
+            PreTrained = PreTrained,
+            Layers = Layers is null ? null : new List<string>(Layers),
+            NFeatures = NFeatures,
+            CoresetSamplingRatio = CoresetSamplingRatio,
+            NumNeighbors = NumNeighbors,
+            MaxEpochs = MaxEpochs,
+            EarlyStoppingPatience = EarlyStoppingPatience,
+            EarlyStoppingMonitor = EarlyStoppingMonitor,
+            ValidationInterval = ValidationInterval,
+            LearningRate = LearningRate,
+            FlowSteps = FlowSteps,
+            HiddenRatio = HiddenRatio,
+            Conv3x3Only = Conv3x3Only,
+            BlurSigma = BlurSigma,
+            ProjectionDimension = ProjectionDimension,
+            DistanceChunkSize = DistanceChunkSize,
+            MapMode = MapMode,
+        };
 }

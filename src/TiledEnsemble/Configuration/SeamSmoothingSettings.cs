@@ -15,5 +15,11 @@ public sealed class SeamSmoothingSettings
     public double Width { get; set; } = SeamSmoother.DefaultWidth;
 
     /// <summary>A copy.</summary>
-    public SeamSmoothingSettings Clone() => new() { Apply = Apply, Sigma = Sigma, Width = Width };
+    public SeamSmoothingSettings Clone() =>
+        new()
+        {
+            Apply = Apply,
+            Sigma = Sigma,
+            Width = Width,
+        };
 }

@@ -20,14 +20,19 @@ internal static class SettingsFreezer
     private static readonly TrainingOptions TrainingDefaults = new();
 
     /// <param name="options">The options.</param>
-    /// <param name="customModel">Whether the model is of the caller's (the settings then name no built-in model).</param>
+    /// <param name="customModel">Whether the model is of the caller's (the settings then name no built-in
+    /// model).</param>
     /// <exception cref="OptionsValidationException">Invalid settings; every failure is listed.</exception>
     public static EnsembleSettings Freeze(TiledEnsembleOptions options, bool customModel = false)
     {
         var result = new TiledEnsembleOptionsValidator().Validate(null, options);
         if (result.Failed)
         {
-            throw new OptionsValidationException(nameof(TiledEnsembleOptions), typeof(TiledEnsembleOptions), result.Failures);
+            throw new OptionsValidationException(
+                nameof(TiledEnsembleOptions),
+                typeof(TiledEnsembleOptions),
+                result.Failures
+            );
         }
 
         var model = options.ModelSettings ?? new ModelSettings();
@@ -56,9 +61,14 @@ internal static class SettingsFreezer
             NormalizationMethod = options.NormalizationMethod,
             ThresholdMethod = options.ThresholdMethod,
             ThresholdingStage = options.ThresholdingStage,
-            ManualThreshold = options.ThresholdMethod == ThresholdMethod.Manual
-                ? new ManualThreshold(options.ManualImageThreshold!.Value, options.ManualPixelThreshold!.Value, options.ManualThresholdIsNormalized)
-                : null,
+            ManualThreshold =
+                options.ThresholdMethod == ThresholdMethod.Manual
+                    ? new ManualThreshold(
+                        options.ManualImageThreshold!.Value,
+                        options.ManualPixelThreshold!.Value,
+                        options.ManualThresholdIsNormalized
+                    )
+                    : null,
             ImageScore = options.ImageScore,
             ImageScoreTopK = options.ImageScoreTopK,
             SeamSmoothing = seams.Apply,
@@ -75,7 +85,9 @@ internal static class SettingsFreezer
             Training = new TrainingOptions
             {
                 MaxEpochs = model.MaxEpochs ?? TrainingDefaults.MaxEpochs,
-                Patience = model.EarlyStoppingPatience is 0 ? null : model.EarlyStoppingPatience ?? TrainingDefaults.Patience,
+                Patience = model.EarlyStoppingPatience is 0
+                    ? null
+                    : model.EarlyStoppingPatience ?? TrainingDefaults.Patience,
                 Monitor = model.EarlyStoppingMonitor ?? TrainingDefaults.Monitor,
                 ValidationInterval = model.ValidationInterval ?? TrainingDefaults.ValidationInterval,
                 LearningRate = model.LearningRate,

@@ -65,7 +65,8 @@ public sealed class TiledEnsembleOptions
     /// The default, <c>MeanOfPositions</c> (anomalib's), had the best mean image AUROC of the four in the quality
     /// benchmark (docs/metrics.md).
     /// </summary>
-    public TiledEnsemble.Joining.ImageScoreAggregation ImageScore { get; set; } = TiledEnsemble.Joining.ImageScoreAggregation.MeanOfPositions;
+    public TiledEnsemble.Joining.ImageScoreAggregation ImageScore { get; set; } =
+        TiledEnsemble.Joining.ImageScoreAggregation.MeanOfPositions;
 
     /// <summary>Pixels (at the image size) averaged by <c>TopKMeanOfMap</c>.</summary>
     public int ImageScoreTopK { get; set; } = DefaultImageScoreTopK;
@@ -78,8 +79,8 @@ public sealed class TiledEnsembleOptions
 
     /// <summary>
     /// Several devices of one kind (e.g. "cuda:0", "cuda:1") that train positions concurrently, one model resident on
-    /// each; the first is also <see cref="Device"/>, where prediction runs. Empty: <see cref="Device"/> alone. "cpu" may
-    /// be repeated (concurrent CPU workers, each with its own backbone copy).
+    /// each; the first is also <see cref="Device"/>, where prediction runs. Empty: <see cref="Device"/> alone. "cpu"
+    /// may be repeated (concurrent CPU workers, each with its own backbone copy).
     /// </summary>
     public IList<string> Devices { get; set; } = new List<string>();
 
@@ -102,6 +103,7 @@ public sealed class TiledEnsembleOptions
     /// </summary>
     public bool KeepModelsResident { get; set; } = true;
 
-    /// <summary>Largest accepted input image side in pixels (guards against decompression bombs and mistakes).</summary>
+    /// <summary>Largest accepted input image side in pixels (guards against decompression bombs and
+    /// mistakes).</summary>
     public int MaxInputSide { get; set; } = 16384;
 }

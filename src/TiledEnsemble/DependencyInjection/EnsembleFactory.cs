@@ -17,7 +17,8 @@ internal sealed class EnsembleFactory : IEnsembleFactory
         _loggers = loggers ?? NullLoggerFactory.Instance;
     }
 
-    public Ensemble Create() => TiledEnsembleBuilder.Create().WithOptions(_options.CurrentValue).WithLogging(_loggers).Build();
+    public Ensemble Create() =>
+        TiledEnsembleBuilder.Create().WithOptions(_options.CurrentValue).WithLogging(_loggers).Build();
 
     public Ensemble Load(string runDirectory) => Ensemble.Load(runDirectory, loggers: _loggers);
 }

@@ -10,8 +10,12 @@ namespace TiledEnsemble.DependencyInjection;
 /// <summary>Registers tiled ensembles in an application's service collection.</summary>
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Registers validated <see cref="TiledEnsembleOptions"/> configured in code, and <see cref="IEnsembleFactory"/>.</summary>
-    public static IServiceCollection AddTiledEnsemble(this IServiceCollection services, Action<TiledEnsembleOptions> configure)
+    /// <summary>Registers validated <see cref="TiledEnsembleOptions"/> configured in code, and
+    /// <see cref="IEnsembleFactory"/>.</summary>
+    public static IServiceCollection AddTiledEnsemble(
+        this IServiceCollection services,
+        Action<TiledEnsembleOptions> configure
+    )
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
@@ -19,7 +23,8 @@ public static class ServiceCollectionExtensions
         return AddCore(services);
     }
 
-    /// <summary>Registers <see cref="TiledEnsembleOptions"/> bound from a configuration section (validated), and <see cref="IEnsembleFactory"/>.</summary>
+    /// <summary>Registers <see cref="TiledEnsembleOptions"/> bound from a configuration section (validated), and
+    /// <see cref="IEnsembleFactory"/>.</summary>
     public static IServiceCollection AddTiledEnsemble(this IServiceCollection services, IConfiguration section)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -30,7 +35,9 @@ public static class ServiceCollectionExtensions
 
     private static IServiceCollection AddCore(IServiceCollection services)
     {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TiledEnsembleOptions>, TiledEnsembleOptionsValidator>());
+        services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IValidateOptions<TiledEnsembleOptions>, TiledEnsembleOptionsValidator>()
+        );
         services.TryAddSingleton<IEnsembleFactory, EnsembleFactory>();
         return services;
     }

@@ -3,10 +3,16 @@ using System.Collections.Generic;
 namespace TiledEnsemble.Evaluation;
 
 /// <summary>Metrics of an evaluation and the per-image predictions.</summary>
-/// <param name="Metrics">image_AUROC, image_F1, image_AUPR, pixel_AUROC, pixel_AUPRO, pixel_F1, and image_AUROC_&lt;aggregation&gt; for every image-score aggregation (NaN when undefined, e.g. no anomalous image).</param>
+/// <param name="Metrics">image_AUROC, image_F1, image_AUPR, pixel_AUROC, pixel_AUPRO, pixel_F1, and
+/// image_AUROC_&lt;aggregation&gt; for every image-score aggregation (NaN when undefined, e.g. no anomalous
+/// image).</param>
 /// <param name="Images">One row per evaluated image.</param>
 /// <param name="Pictures">Files written by the visualizer.</param>
-public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<ImageResult> Images, IReadOnlyList<string> Pictures)
+public sealed record EvaluationResult(
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyList<ImageResult> Images,
+    IReadOnlyList<string> Pictures
+)
 {
     /// <summary>Image ROC, pixel ROC and PRO curves (empty where a class is missing).</summary>
     public EvaluationCurves? Curves { get; init; }
@@ -20,7 +26,12 @@ public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metric
 /// <param name="PixelRoc">Pixel-level ROC of the maps.</param>
 /// <param name="Pro">Per-region overlap against pixel false-positive rate.</param>
 /// <param name="FprLimit">AUPRO's false-positive-rate limit.</param>
-public sealed record EvaluationCurves(TiledEnsemble.Metrics.CurvePoints ImageRoc, TiledEnsemble.Metrics.CurvePoints PixelRoc, TiledEnsemble.Metrics.CurvePoints Pro, double FprLimit);
+public sealed record EvaluationCurves(
+    TiledEnsemble.Metrics.CurvePoints ImageRoc,
+    TiledEnsemble.Metrics.CurvePoints PixelRoc,
+    TiledEnsemble.Metrics.CurvePoints Pro,
+    double FprLimit
+);
 
 /// <summary>The prediction for one evaluated image.</summary>
 /// <param name="Path">Image file.</param>
@@ -29,4 +40,11 @@ public sealed record EvaluationCurves(TiledEnsemble.Metrics.CurvePoints ImageRoc
 /// <param name="Score">Final (normalized) score.</param>
 /// <param name="RawScore">Score before image-stage normalization.</param>
 /// <param name="PredictedLabel">Predicted anomalous.</param>
-public sealed record ImageResult(string Path, int GroundTruth, string DefectType, double Score, double RawScore, bool PredictedLabel);
+public sealed record ImageResult(
+    string Path,
+    int GroundTruth,
+    string DefectType,
+    double Score,
+    double RawScore,
+    bool PredictedLabel
+);

@@ -30,16 +30,24 @@ internal sealed class Evaluator
         _logger = logger;
     }
 
-    public EvaluationResult Run(IReadOnlyList<AnomalySample> samples, IProgress<EnsembleProgress>? progress, CancellationToken cancellationToken)
+    public EvaluationResult Run(
+        IReadOnlyList<AnomalySample> samples,
+        IProgress<EnsembleProgress>? progress,
+        CancellationToken cancellationToken
+    )
     {
         bool original = _options.Resolution == MetricResolution.Original;
         var loader = _predictor.LoaderFor(new LoaderOptions { KeepOriginalMasks = original });
         var byAggregation = ImageScores.Aggregations.Select(_ => new List<float>()).ToArray();
         var pixels = new PixelMetricsAccumulator(fprLimit: _options.AuproFprLimit);
-        double pixelTp = 0, pixelFp = 0, pixelFn = 0;
+        double pixelTp = 0,
+            pixelFp = 0,
+            pixelFn = 0;
         var images = new List<ImageResult>();
         var pictures = new List<string>();
-        var visualizer = _options.VisualizationDirectory is null ? null : new Visualizer(_options, _pipeline.Thresholds);
+        var visualizer = _options.VisualizationDirectory is null
+            ? null
+            : new Visualizer(_options, _pipeline.Thresholds);
         foreach (var batch in loader.Batches(samples, _predictor.Settings.EvalBatchSize, cancellationToken))
         {
             using (batch)
@@ -54,7 +62,9 @@ internal sealed class Evaluator
                     Accumulate(batch, (int)start, output);
                 }
 
-                progress?.Report(new EnsembleProgress(EnsembleStage.Evaluating, images.Count, samples.Count, "evaluating"));
+                progress?.Report(
+                    new EnsembleProgress(EnsembleStage.Evaluating, images.Count, samples.Count, "evaluating")
+                );
             }
         }
 
@@ -73,8 +83,17 @@ internal sealed class Evaluator
                         // One image's maps at its size on disk at a time: released before the next is upsampled.
                         using var imageScope = NewDisposeScope();
                         var size = batch.OriginalSizes[start + i];
-                        var (map, predicted) = InputResolution.Restore(output.Maps[i..(i + 1)], output.Masks[i..(i + 1)], size.Height, size.Width);
-                        UpdatePixels(map, predicted, batch.OriginalMasks![start + i].unsqueeze(0).to(output.Maps.device).gt(Scalars.Half));
+                        var (map, predicted) = InputResolution.Restore(
+                            output.Maps[i..(i + 1)],
+                            output.Masks[i..(i + 1)],
+                            size.Height,
+                            size.Width
+                        );
+                        UpdatePixels(
+                            map,
+                            predicted,
+                            batch.OriginalMasks![start + i].unsqueeze(0).to(output.Maps.device).gt(Scalars.Half)
+                        );
                     }
                 }
             }
@@ -94,11 +113,27 @@ internal sealed class Evaluator
             for (int i = 0; i < count; i++)
             {
                 var sample = batch.Samples[start + i];
-                var result = new ImageResult(sample.ImagePath, (int)sample.Label, sample.DefectType, output.Scores[i].item<float>(), output.RawScores[i].item<float>(), output.Labels[i].item<bool>());
+                var result = new ImageResult(
+                    sample.ImagePath,
+                    (int)sample.Label,
+                    sample.DefectType,
+                    output.Scores[i].item<float>(),
+                    output.RawScores[i].item<float>(),
+                    output.Labels[i].item<bool>()
+                );
                 images.Add(result);
                 if (visualizer is not null)
                 {
-                    pictures.AddRange(visualizer.Save(sample, result, batch.Images[start + i], batch.Masks[start + i], output.Maps[i], output.Masks[i]));
+                    pictures.AddRange(
+                        visualizer.Save(
+                            sample,
+                            result,
+                            batch.Images[start + i],
+                            batch.Masks[start + i],
+                            output.Maps[i],
+                            output.Masks[i]
+                        )
+                    );
                 }
             }
         }
@@ -121,14 +156,18 @@ internal sealed class Evaluator
             var labels = tensor(labelled.Select(r => r.GroundTruth == 1).ToArray());
             metrics["image_AUROC"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(scores, labels);
             metrics["image_AUPR"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Aupr(scores, labels);
-            imageRoc = labelled.Count == 0 ? new CurvePoints(Array.Empty<double>(), Array.Empty<double>()) : AnomalyMetrics.RocCurve(scores, labels);
+            imageRoc =
+                labelled.Count == 0
+                    ? new CurvePoints(Array.Empty<double>(), Array.Empty<double>())
+                    : AnomalyMetrics.RocCurve(scores, labels);
 
             // Image AUROC of every aggregation, from the same predictions (raw scores: normalization is monotonic).
             var isLabelled = images.Select(r => r.GroundTruth >= 0).ToArray();
             for (int a = 0; a < byAggregation.Length; a++)
             {
                 var values = byAggregation[a].Where((_, i) => isLabelled[i]).ToArray();
-                metrics[$"image_AUROC_{ImageScores.Name(ImageScores.Aggregations[a])}"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(tensor(values), labels);
+                metrics[$"image_AUROC_{ImageScores.Name(ImageScores.Aggregations[a])}"] =
+                    labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(tensor(values), labels);
             }
         }
 
@@ -141,10 +180,16 @@ internal sealed class Evaluator
         metrics["pixel_F1"] = F1(pixelTp, pixelFp, pixelFn);
         if (labelled.All(r => r.GroundTruth == 0))
         {
-            _logger.LogWarning("No anomalous image among the {Count} labelled test images: AUROC, AUPR and AUPRO are undefined (NaN).", labelled.Count);
+            _logger.LogWarning(
+                "No anomalous image among the {Count} labelled test images: AUROC, AUPR and AUPRO are undefined (NaN).",
+                labelled.Count
+            );
         }
 
-        var result = new EvaluationResult(metrics, images, pictures) { Curves = new EvaluationCurves(imageRoc, pixels.RocCurve(), pixels.ProCurve(), _options.AuproFprLimit) };
+        var result = new EvaluationResult(metrics, images, pictures)
+        {
+            Curves = new EvaluationCurves(imageRoc, pixels.RocCurve(), pixels.ProCurve(), _options.AuproFprLimit),
+        };
         if (_options.ReportDirectory is { } folder)
         {
             var settings = _predictor.Settings;
@@ -156,11 +201,24 @@ internal sealed class Evaluator
                 ("backbone weights", _predictor.BackboneSource),
                 ("tiling", _predictor.Grid.ToString()),
                 ("stages", string.Join("; ", _predictor.Definition.Stages.Select(s => $"{s.Key}: {s.Value}"))),
-                ("images evaluated", $"{images.Count} ({labelled.Count(r => r.GroundTruth == 1)} anomalous, {labelled.Count(r => r.GroundTruth == 0)} normal)"),
-                ("written", DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture)),
+                (
+                    "images evaluated",
+                    $"{images.Count} ({labelled.Count(r => r.GroundTruth == 1)} anomalous, "
+                        + $"{labelled.Count(r => r.GroundTruth == 0)} normal)"
+                ),
+                (
+                    "written",
+                    DateTimeOffset.Now.ToString(
+                        "yyyy-MM-dd HH:mm zzz",
+                        System.Globalization.CultureInfo.InvariantCulture
+                    )
+                ),
             };
             var title = $"Evaluation of {model}, {settings.ImageSize}";
-            result = result with { Report = Report.HtmlReport.Write(folder, result, _options, _pipeline.Thresholds, title, about) };
+            result = result with
+            {
+                Report = Report.HtmlReport.Write(folder, result, _options, _pipeline.Thresholds, title, about),
+            };
         }
 
         return result;

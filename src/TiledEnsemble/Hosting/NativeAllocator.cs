@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace TiledEnsemble.Hosting;
 
 /// <summary>
-/// The process-wide setting of the native allocator that libtorch uses (glibc's mmap and trim thresholds), which decides
-/// whether memory freed by tensors goes back to the system or is kept for the next allocation.
+/// The process-wide setting of the native allocator that libtorch uses (glibc's mmap and trim thresholds), which
+/// decides whether memory freed by tensors goes back to the system or is kept for the next allocation.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -19,9 +19,9 @@ namespace TiledEnsemble.Hosting;
 /// </para>
 /// <para>
 /// Prediction repeats the same allocations at every batch; a block that is mapped afresh each time costs page faults
-/// on zeroed pages (at batch 16 of 256² the stem's output is 64 MiB, above anything glibc keeps). So once an ensemble is
-/// ready to predict (a run loaded, or the last training ended) both thresholds are set to
-/// <see cref="PredictionThresholdBytes"/>: freed blocks stay in the process for the next batch, as ONNX Runtime's arena
+/// on zeroed pages (at batch 16 of 256² the stem's output is 64 MiB, above anything glibc keeps). So once an ensemble
+/// is ready to predict (a run loaded, or the last training ended) both thresholds are set to <see
+/// cref="PredictionThresholdBytes"/>: freed blocks stay in the process for the next batch, as ONNX Runtime's arena
 /// keeps them. The resident set then stays at the largest working set prediction needed. Measured on 2 Zen 5 cores
 /// (same machine and day): the backbone went from 0.52 to 0.76 of ONNX Runtime at batch 16 and its fresh pages per
 /// image from 1,460 to 56 (docs/benchmarks.md).
@@ -42,15 +42,17 @@ public static class NativeAllocator
         Mallopt,
         EnvironmentChose,
         new AllocatorSetting(DefaultThresholdBytes, 2 * DefaultThresholdBytes),
-        new AllocatorSetting(PredictionThresholdBytes, PredictionThresholdBytes));
+        new AllocatorSetting(PredictionThresholdBytes, PredictionThresholdBytes)
+    );
 
     /// <summary>
-    /// Whether ensembles set the allocator (default true): <see cref="DefaultThresholdBytes"/> while
-    /// <see cref="Ensemble.FitAsync(Data.Datasets.AnomalyDataModule, string, IProgress{EnsembleProgress}?, System.Threading.CancellationToken)"/>
-    /// (or resuming) trains, <see cref="PredictionThresholdBytes"/> when the last training ends and when
-    /// <see cref="EnsemblePredictor.Load"/> opens a run. Set it to false first when the application manages the allocator itself.
-    /// Neither a <see cref="LimitRetention"/> call nor glibc's malloc variables in the environment
-    /// (<c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TRIM_THRESHOLD_</c>, their <c>GLIBC_TUNABLES</c> forms) are ever overridden.
+    /// Whether ensembles set the allocator (default true): <see cref="DefaultThresholdBytes"/> while <see
+    /// cref="Ensemble.FitAsync(Data.Datasets.AnomalyDataModule, string, IProgress{EnsembleProgress}?,
+    /// System.Threading.CancellationToken)"/> (or resuming) trains, <see cref="PredictionThresholdBytes"/> when the
+    /// last training ends and when <see cref="EnsemblePredictor.Load"/> opens a run. Set it to false first when the
+    /// application manages the allocator itself. Neither a <see cref="LimitRetention"/> call nor glibc's malloc
+    /// variables in the environment (<c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TRIM_THRESHOLD_</c>, their
+    /// <c>GLIBC_TUNABLES</c> forms) are ever overridden.
     /// </summary>
     public static bool AutomaticRetentionLimit
     {
@@ -74,19 +76,28 @@ public static class NativeAllocator
     {
         if (thresholdBytes <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(thresholdBytes), thresholdBytes, "thresholdBytes must be positive.");
+            throw new ArgumentOutOfRangeException(
+                nameof(thresholdBytes),
+                thresholdBytes,
+                "thresholdBytes must be positive."
+            );
         }
 
         return Policy.SetByApplication(thresholdBytes);
     }
 
-    /// <summary>What an ensemble does while it trains: dispose the result when the training ends, whatever the outcome.</summary>
+    /// <summary>What an ensemble does while it trains: dispose the result when the training ends, whatever the
+    /// outcome.</summary>
     internal static IDisposable BeginTraining(ILogger logger)
     {
         var (lease, applied) = Policy.BeginTraining();
         if (applied)
         {
-            logger.LogDebug("Native blocks of {Threshold} MiB or more are mapped and returned to the system when freed while training (NativeAllocator.AutomaticRetentionLimit).", DefaultThresholdBytes >> 20);
+            logger.LogDebug(
+                "Native blocks of {Threshold} MiB or more are mapped and returned to the system when freed while "
+                    + "training (NativeAllocator.AutomaticRetentionLimit).",
+                DefaultThresholdBytes >> 20
+            );
         }
 
         return lease;
@@ -97,7 +108,11 @@ public static class NativeAllocator
     {
         if (Policy.BeginPrediction())
         {
-            logger.LogDebug("Native blocks below {Threshold} MiB freed by prediction are kept for the next batch (NativeAllocator.AutomaticRetentionLimit).", PredictionThresholdBytes >> 20);
+            logger.LogDebug(
+                "Native blocks below {Threshold} MiB freed by prediction are kept for the next batch "
+                    + "(NativeAllocator.AutomaticRetentionLimit).",
+                PredictionThresholdBytes >> 20
+            );
         }
     }
 

@@ -33,7 +33,12 @@ internal sealed class RetentionPolicy
         Prediction,
     }
 
-    public RetentionPolicy(Func<AllocatorSetting, bool> apply, Func<bool> environmentChose, AllocatorSetting training, AllocatorSetting prediction)
+    public RetentionPolicy(
+        Func<AllocatorSetting, bool> apply,
+        Func<bool> environmentChose,
+        AllocatorSetting training,
+        AllocatorSetting prediction
+    )
     {
         _apply = apply;
         _environmentChose = environmentChose;
@@ -47,7 +52,8 @@ internal sealed class RetentionPolicy
     /// <summary>The mmap threshold last set, in bytes; 0 when none was.</summary>
     public int Applied => Volatile.Read(ref _applied);
 
-    /// <summary>The application's own mmap threshold: applied now, and never changed automatically afterwards.</summary>
+    /// <summary>The application's own mmap threshold: applied now, and never changed automatically
+    /// afterwards.</summary>
     public bool SetByApplication(int thresholdBytes)
     {
         lock (_gate)
@@ -81,7 +87,8 @@ internal sealed class RetentionPolicy
         }
     }
 
-    /// <summary>An ensemble is ready to predict: the prediction setting, unless a training runs or it is in effect.</summary>
+    /// <summary>An ensemble is ready to predict: the prediction setting, unless a training runs or it is in
+    /// effect.</summary>
     /// <returns>Whether this call set it.</returns>
     public bool BeginPrediction()
     {
@@ -114,7 +121,8 @@ internal sealed class RetentionPolicy
     {
         lock (_gate)
         {
-            // Only the setting this policy made for training is replaced (an application that chose since reset it to None).
+            // Only the setting this policy made for training is replaced (an application that chose since reset it to
+            // None).
             if (--_trainings == 0 && _inEffect == Setting.Training)
             {
                 _inEffect = Apply(_prediction) ? Setting.Prediction : Setting.None;

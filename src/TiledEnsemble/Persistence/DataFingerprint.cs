@@ -42,14 +42,28 @@ public sealed class DataFingerprint
     /// <summary>Records the files of <paramref name="data"/>'s training and validation splits.</summary>
     internal static (DataFingerprint Summary, List<DataFileRecord> Files) Of(AnomalyDataModule data)
     {
-        var samples = data.Train.Select(s => ("train", s)).Concat(data.Validation.Select(s => ("validation", s))).ToList();
+        var samples = data
+            .Train.Select(s => ("train", s))
+            .Concat(data.Validation.Select(s => ("validation", s)))
+            .ToList();
         var root = CommonFolder(samples.SelectMany(s => new[] { s.s.ImagePath, s.s.MaskPath }).OfType<string>());
-        var files = samples.Select(s =>
-        {
-            var label = s.s.Synthetic is { } synthetic ? $"{s.s.Label}:{synthetic.Kind}:{synthetic.AreaFraction}:{synthetic.Seed}" : s.s.Label.ToString();
-            var hash = HashFile(s.s.ImagePath) + (s.s.MaskPath is null ? string.Empty : "+" + HashFile(s.s.MaskPath));
-            return new DataFileRecord(s.Item1, Relative(root, s.s.ImagePath), label, new FileInfo(s.s.ImagePath).Length, hash);
-        }).ToList();
+        var files = samples
+            .Select(s =>
+            {
+                var label = s.s.Synthetic is { } synthetic
+                    ? $"{s.s.Label}:{synthetic.Kind}:{synthetic.AreaFraction}:{synthetic.Seed}"
+                    : s.s.Label.ToString();
+                var hash =
+                    HashFile(s.s.ImagePath) + (s.s.MaskPath is null ? string.Empty : "+" + HashFile(s.s.MaskPath));
+                return new DataFileRecord(
+                    s.Item1,
+                    Relative(root, s.s.ImagePath),
+                    label,
+                    new FileInfo(s.s.ImagePath).Length,
+                    hash
+                );
+            })
+            .ToList();
         var canonical = string.Join('\n', files.Select(f => $"{f.Split}|{f.Path}|{f.Label}|{f.Bytes}|{f.Sha256}"));
         var summary = new DataFingerprint
         {
@@ -71,14 +85,19 @@ public sealed class DataFingerprint
         return File.Exists(path) ? JsonSerializer.Deserialize<List<DataFileRecord>>(File.ReadAllText(path)) : null;
     }
 
-    /// <summary>What differs between the recorded files and the current ones, in words; null when nothing does.</summary>
+    /// <summary>What differs between the recorded files and the current ones, in words; null when nothing
+    /// does.</summary>
     internal static string? Differences(IReadOnlyList<DataFileRecord> recorded, IReadOnlyList<DataFileRecord> current)
     {
         var before = recorded.ToDictionary(r => (r.Split, r.Path));
         var now = current.ToDictionary(r => (r.Split, r.Path));
         var removed = before.Keys.Where(k => !now.ContainsKey(k)).ToList();
         var added = now.Keys.Where(k => !before.ContainsKey(k)).ToList();
-        var changed = now.Keys.Where(k => before.TryGetValue(k, out var old) && (old.Sha256 != now[k].Sha256 || old.Label != now[k].Label)).ToList();
+        var changed = now
+            .Keys.Where(k =>
+                before.TryGetValue(k, out var old) && (old.Sha256 != now[k].Sha256 || old.Label != now[k].Label)
+            )
+            .ToList();
         if (removed.Count + added.Count + changed.Count == 0)
         {
             return null;
@@ -119,14 +138,20 @@ public sealed class DataFingerprint
         return string.Join(Path.DirectorySeparatorChar, left.Take(n));
     }
 
-    private static string Relative(string root, string path) => Path.GetRelativePath(root, Path.GetFullPath(path)).Replace('\\', '/');
+    private static string Relative(string root, string path) =>
+        Path.GetRelativePath(root, Path.GetFullPath(path)).Replace('\\', '/');
 }
 
-/// <summary>A run is being resumed on other training or validation data than it started with; nothing was changed.</summary>
+/// <summary>A run is being resumed on other training or validation data than it started with; nothing was
+/// changed.</summary>
 public sealed class DataChangedException : InvalidOperationException
 {
     internal DataChangedException(string runDirectory, string differences)
-        : base($"The data changed since '{runDirectory}' started training: {differences}. Finished positions were trained on the old data, so resuming would mix models of two data sets. Restore the data, train into a new run folder, or resume anyway with FitOptions.AllowChangedData (--allow-changed-data).")
+        : base(
+            $"The data changed since '{runDirectory}' started training: {differences}. Finished positions were "
+                + $"trained on the old data, so resuming would mix models of two data sets. Restore the data, train "
+                + $"into a new run folder, or resume anyway with FitOptions.AllowChangedData (--allow-changed-data)."
+        )
     {
         Differences = differences;
     }

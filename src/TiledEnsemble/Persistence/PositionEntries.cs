@@ -18,7 +18,10 @@ internal static class PositionEntries
     public static string FileOf(int row, int column) => Path.Combine("positions", $"r{row}_c{column}.json");
 
     public static void Save(string runDirectory, PositionEntry entry) =>
-        AtomicFile.WriteAllText(Path.Combine(runDirectory, FileOf(entry.Row, entry.Column)), JsonSerializer.Serialize(entry, Json));
+        AtomicFile.WriteAllText(
+            Path.Combine(runDirectory, FileOf(entry.Row, entry.Column)),
+            JsonSerializer.Serialize(entry, Json)
+        );
 
     /// <summary>Every entry file of the run (unreadable ones are reported by name).</summary>
     /// <exception cref="RunIntegrityException">An entry file is not valid JSON.</exception>
@@ -35,7 +38,10 @@ internal static class PositionEntries
         {
             try
             {
-                entries.Add(JsonSerializer.Deserialize<PositionEntry>(File.ReadAllText(file)) ?? throw new JsonException("empty"));
+                entries.Add(
+                    JsonSerializer.Deserialize<PositionEntry>(File.ReadAllText(file))
+                        ?? throw new JsonException("empty")
+                );
             }
             catch (JsonException exception)
             {

@@ -2,7 +2,8 @@ using System.IO;
 
 namespace TiledEnsemble.Persistence;
 
-/// <summary>A run directory does not match what its manifest promises: a file is missing, changed or of another version.</summary>
+/// <summary>A run directory does not match what its manifest promises: a file is missing, changed or of another
+/// version.</summary>
 public sealed class RunIntegrityException : IOException
 {
     /// <summary>Creates the exception; the message names the file.</summary>

@@ -46,7 +46,10 @@ internal sealed class RunLock : IDisposable
         }
 
         var holder = Path.Combine(runDirectory, HolderFile);
-        AtomicFile.WriteAllText(holder, JsonSerializer.Serialize(new Holder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow)));
+        AtomicFile.WriteAllText(
+            holder,
+            JsonSerializer.Serialize(new Holder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow))
+        );
         return new RunLock(stream, holder);
     }
 
@@ -80,15 +83,19 @@ internal sealed class RunLock : IDisposable
     internal sealed record Holder(int ProcessId, string Host, DateTimeOffset Since);
 }
 
-/// <summary>A run folder is being written by another training (in this process or another); nothing was changed.</summary>
+/// <summary>A run folder is being written by another training (in this process or another); nothing was
+/// changed.</summary>
 public sealed class RunLockedException : InvalidOperationException
 {
     internal RunLockedException(string runDirectory, RunLock.Holder? holder, Exception inner)
         : base(
             holder is null
-                ? $"The run folder '{runDirectory}' is being written by another training (its lock is held); wait for it to finish or choose another run folder."
-                : $"The run folder '{runDirectory}' is being written by process {holder.ProcessId} on host {holder.Host} (since {holder.Since:u}); wait for it to finish or choose another run folder.",
-            inner)
+                ? $"The run folder '{runDirectory}' is being written by another training (its lock is held); wait "
+                    + $"for it to finish or choose another run folder."
+                : $"The run folder '{runDirectory}' is being written by process {holder.ProcessId} on host "
+                    + $"{holder.Host} (since {holder.Since:u}); wait for it to finish or choose another run folder.",
+            inner
+        )
     {
         RunDirectory = runDirectory;
         HolderProcessId = holder?.ProcessId;

@@ -4,7 +4,8 @@ using TiledEnsemble.Configuration;
 
 namespace TiledEnsemble.Persistence;
 
-/// <summary>The manifest of a run directory (manifest.json): what was trained, with which settings, and the checksums of every file.</summary>
+/// <summary>The manifest of a run directory (manifest.json): what was trained, with which settings, and the checksums
+/// of every file.</summary>
 internal sealed class RunManifest
 {
     /// <summary>The format this library writes and reads.</summary>
@@ -34,13 +35,16 @@ internal sealed class RunManifest
     /// <summary>The backbone weights file.</summary>
     public FileEntry? Backbone { get; set; }
 
-    /// <summary>Where the backbone weights came from ("seed:N", "pretrained:…" or "file:…", with the file's name and checksum).</summary>
+    /// <summary>Where the backbone weights came from ("seed:N", "pretrained:…" or "file:…", with the file's name
+    /// and checksum).</summary>
     public string BackboneSource { get; set; } = string.Empty;
 
-    /// <summary>The weights file's own record of its origin (source package and version, hashes of what it was converted from).</summary>
+    /// <summary>The weights file's own record of its origin (source package and version, hashes of what it was
+    /// converted from).</summary>
     public Dictionary<string, string>? BackboneProvenance { get; set; }
 
-    /// <summary>The training and validation data the run was trained on (the file list is in <c>data-fingerprint.json</c>).</summary>
+    /// <summary>The training and validation data the run was trained on (the file list is in
+    /// <c>data-fingerprint.json</c>).</summary>
     public DataFingerprint? Data { get; set; }
 
     /// <summary>Finished positions.</summary>
@@ -97,7 +101,8 @@ internal sealed class StageRecord
     /// <summary>Its settings.</summary>
     public Dictionary<string, string> Settings { get; set; } = new();
 
-    public static StageRecord Of(StageIdentity identity) => new() { Name = identity.Name, Settings = new(identity.Settings) };
+    public static StageRecord Of(StageIdentity identity) =>
+        new() { Name = identity.Name, Settings = new(identity.Settings) };
 
     public StageIdentity ToIdentity() => new(Name, Settings);
 }

@@ -17,7 +17,10 @@ internal static class RunStore
 {
     public const string ManifestFile = "manifest.json";
     private const string ChecksumPlaceholder = "\"Checksum\": \"\"";
-    private static readonly Regex ChecksumField = new("\"Checksum\": \"([0-9a-f]{64})\"", RegexOptions.CultureInvariant);
+    private static readonly Regex ChecksumField = new(
+        "\"Checksum\": \"([0-9a-f]{64})\"",
+        RegexOptions.CultureInvariant
+    );
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -29,7 +32,8 @@ internal static class RunStore
     public static string LibraryVersion => typeof(RunStore).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
     /// <summary>Writes the manifest atomically, with its own checksum inside.</summary>
-    public static void WriteManifest(string directory, RunManifest manifest) => WriteManifest(directory, manifest, overwrite: true);
+    public static void WriteManifest(string directory, RunManifest manifest) =>
+        WriteManifest(directory, manifest, overwrite: true);
 
     /// <summary>
     /// Writes the manifest only if the folder has none yet (the first of several workers creating one run wins);
@@ -65,7 +69,11 @@ internal static class RunStore
             File.Delete(temporary);
             if (HashFile(path) != mine)
             {
-                throw new RunIntegrityException(path, "another worker created this run with a different file; the workers' settings, weights or data differ.");
+                throw new RunIntegrityException(
+                    path,
+                    "another worker created this run with a different file; the workers' settings, weights or data "
+                        + "differ."
+                );
             }
         }
     }
@@ -76,12 +84,18 @@ internal static class RunStore
         var text = JsonSerializer.Serialize(manifest, Json);
         if (!text.Contains(ChecksumPlaceholder, StringComparison.Ordinal))
         {
-            throw new InvalidOperationException("The manifest serializer did not write the checksum field as expected.");
+            throw new InvalidOperationException(
+                "The manifest serializer did not write the checksum field as expected."
+            );
         }
 
         var hash = Hash(Encoding.UTF8.GetBytes(text));
         var index = text.IndexOf(ChecksumPlaceholder, StringComparison.Ordinal);
-        var final = string.Concat(text.AsSpan(0, index), $"\"Checksum\": \"{hash}\"", text.AsSpan(index + ChecksumPlaceholder.Length));
+        var final = string.Concat(
+            text.AsSpan(0, index),
+            $"\"Checksum\": \"{hash}\"",
+            text.AsSpan(index + ChecksumPlaceholder.Length)
+        );
         manifest.Checksum = hash;
         AtomicFile.WriteAllBytes(Path.Combine(directory, ManifestFile), Encoding.UTF8.GetBytes(final), overwrite);
     }
@@ -93,7 +107,10 @@ internal static class RunStore
         var path = Path.Combine(directory, ManifestFile);
         if (!File.Exists(path))
         {
-            throw new RunIntegrityException(path, "the manifest does not exist; this is not a run directory, or its training never finished a position.");
+            throw new RunIntegrityException(
+                path,
+                "the manifest does not exist; this is not a run directory, or its training never finished a position."
+            );
         }
 
         var text = File.ReadAllText(path, Encoding.UTF8);
@@ -103,10 +120,17 @@ internal static class RunStore
             throw new RunIntegrityException(path, "the manifest has no valid checksum field.");
         }
 
-        var blanked = string.Concat(text.AsSpan(0, match.Index), ChecksumPlaceholder, text.AsSpan(match.Index + match.Length));
+        var blanked = string.Concat(
+            text.AsSpan(0, match.Index),
+            ChecksumPlaceholder,
+            text.AsSpan(match.Index + match.Length)
+        );
         if (Hash(Encoding.UTF8.GetBytes(blanked)) != match.Groups[1].Value)
         {
-            throw new RunIntegrityException(path, "the manifest's checksum does not match its content; the file was edited or is corrupt.");
+            throw new RunIntegrityException(
+                path,
+                "the manifest's checksum does not match its content; the file was edited or is corrupt."
+            );
         }
 
         RunManifest? manifest;
@@ -126,7 +150,11 @@ internal static class RunStore
 
         if (manifest.FormatVersion != RunManifest.CurrentFormatVersion)
         {
-            throw new RunIntegrityException(path, $"format version {manifest.FormatVersion} is not supported by this library (version {LibraryVersion} reads format {RunManifest.CurrentFormatVersion}).");
+            throw new RunIntegrityException(
+                path,
+                $"format version {manifest.FormatVersion} is not supported by this library (version {LibraryVersion} "
+                    + $"reads format {RunManifest.CurrentFormatVersion})."
+            );
         }
 
         return manifest;
@@ -160,7 +188,11 @@ internal static class RunStore
         var actual = HashFile(path);
         if (!string.Equals(actual, entry.Sha256, StringComparison.Ordinal))
         {
-            throw new RunIntegrityException(path, $"SHA-256 is {actual} but the manifest records {entry.Sha256}; the file was changed or is corrupt. Refusing to use it.");
+            throw new RunIntegrityException(
+                path,
+                $"SHA-256 is {actual} but the manifest records {entry.Sha256}; the file was changed or is corrupt. "
+                    + $"Refusing to use it."
+            );
         }
 
         return path;
@@ -182,7 +214,10 @@ internal static class RunStore
         }
         catch (JsonException exception)
         {
-            throw new InvalidOperationException($"A post-processor's state must be JSON; it is not ({exception.Message}).", exception);
+            throw new InvalidOperationException(
+                $"A post-processor's state must be JSON; it is not ({exception.Message}).",
+                exception
+            );
         }
     }
 

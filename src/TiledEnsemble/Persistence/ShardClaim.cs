@@ -35,7 +35,9 @@ internal sealed class ShardClaim : IDisposable
     {
         Directory.CreateDirectory(Folder(runDirectory));
         var path = Path.Combine(Folder(runDirectory), $"shard-{index}-of-{count}.json");
-        var record = JsonSerializer.Serialize(new Holder(index, count, Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow));
+        var record = JsonSerializer.Serialize(
+            new Holder(index, count, Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow)
+        );
         try
         {
             using var created = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
@@ -57,7 +59,8 @@ internal sealed class ShardClaim : IDisposable
         return new ShardClaim(path);
     }
 
-    /// <summary>The live claims of a run folder (heartbeat within <see cref="StaleAfter"/>, process alive when on this host).</summary>
+    /// <summary>The live claims of a run folder (heartbeat within <see cref="StaleAfter"/>, process alive when on this
+    /// host).</summary>
     public static (string File, Holder Holder)[] Live(string runDirectory)
     {
         if (!Directory.Exists(Folder(runDirectory)))
@@ -68,7 +71,11 @@ internal sealed class ShardClaim : IDisposable
         var live = new System.Collections.Generic.List<(string, Holder)>();
         foreach (var file in Directory.EnumerateFiles(Folder(runDirectory), "shard-*.json"))
         {
-            if (Read(file) is { } holder && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) < StaleAfter && !(holder.Host == Environment.MachineName && !Alive(holder.ProcessId)))
+            if (
+                Read(file) is { } holder
+                && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) < StaleAfter
+                && !(holder.Host == Environment.MachineName && !Alive(holder.ProcessId))
+            )
             {
                 live.Add((file, holder));
             }
@@ -96,9 +103,7 @@ internal sealed class ShardClaim : IDisposable
         {
             File.SetLastWriteTimeUtc(_path, DateTime.UtcNow);
         }
-        catch (IOException)
-        {
-        }
+        catch (IOException) { }
     }
 
     private static Holder? Read(string path)
@@ -133,8 +138,17 @@ internal sealed class ShardClaim : IDisposable
 /// <summary>Another live worker is training this shard of the run folder; nothing was changed.</summary>
 public sealed class ShardClaimedException : InvalidOperationException
 {
-    internal ShardClaimedException(string runDirectory, int index, int count, ShardClaim.Holder holder, TimeSpan heartbeatAge)
-        : base($"Shard {index} of {count} of '{runDirectory}' is being trained by process {holder.ProcessId} on host {holder.Host} (since {holder.Since:u}, last heartbeat {heartbeatAge.TotalSeconds:F0} s ago). Run each shard once; a killed worker's claim is taken over after {ShardClaim.StaleAfter.TotalSeconds:F0} s without heartbeat (at once on the same host).")
-    {
-    }
+    internal ShardClaimedException(
+        string runDirectory,
+        int index,
+        int count,
+        ShardClaim.Holder holder,
+        TimeSpan heartbeatAge
+    )
+        : base(
+            $"Shard {index} of {count} of '{runDirectory}' is being trained by process {holder.ProcessId} on host "
+                + $"{holder.Host} (since {holder.Since:u}, last heartbeat {heartbeatAge.TotalSeconds:F0} s ago). Run "
+                + $"each shard once; a killed worker's claim is taken over after "
+                + $"{ShardClaim.StaleAfter.TotalSeconds:F0} s without heartbeat (at once on the same host)."
+        ) { }
 }

@@ -1,6 +1,7 @@
 namespace TiledEnsemble.Prediction;
 
-/// <summary>A connected region of the predicted mask: its bounding box in pixels (x2, y2 exclusive) and its highest map value.</summary>
+/// <summary>A connected region of the predicted mask: its bounding box in pixels (x2, y2 exclusive) and its highest map
+/// value.</summary>
 /// <param name="X1">Left column.</param>
 /// <param name="Y1">Top row.</param>
 /// <param name="X2">Right column, exclusive.</param>

@@ -9,7 +9,8 @@ namespace TiledEnsemble.Prediction;
 /// <summary>Boxes around the 8-connected regions of a predicted mask, each with the highest map value inside.</summary>
 internal static class BoxFinder
 {
-    /// <summary>The regions of one image's <paramref name="mask"/> ([H, W] or [1, H, W]) with their highest <paramref name="map"/> value.</summary>
+    /// <summary>The regions of one image's <paramref name="mask"/> ([H, W] or [1, H, W]) with their highest
+    /// <paramref name="map"/> value.</summary>
     /// <remarks>
     /// Regions are labelled inside the smallest rectangle that holds every masked pixel, found by two vectorized
     /// reductions: outside it there is nothing to label, so the boxes are the same as over the whole image, and a small
@@ -17,7 +18,8 @@ internal static class BoxFinder
     /// </remarks>
     public static IReadOnlyList<AnomalyBox> Find(Tensor map, Tensor mask)
     {
-        int height = (int)mask.shape[^2], width = (int)mask.shape[^1];
+        int height = (int)mask.shape[^2],
+            width = (int)mask.shape[^1];
         using var scope = NewDisposeScope();
         var plane = mask.reshape(height, width);
         var rows = plane.any(1).nonzero();
@@ -27,11 +29,27 @@ internal static class BoxFinder
         }
 
         var columns = plane.any(0).nonzero();
-        int top = (int)rows[0, 0].item<long>(), bottom = (int)rows[-1, 0].item<long>() + 1;
-        int left = (int)columns[0, 0].item<long>(), right = (int)columns[-1, 0].item<long>() + 1;
-        int cropHeight = bottom - top, cropWidth = right - left;
-        var maskValues = plane.narrow(0, top, cropHeight).narrow(1, left, cropWidth).cpu().contiguous().data<bool>().ToArray();
-        var mapValues = map.reshape(height, width).narrow(0, top, cropHeight).narrow(1, left, cropWidth).cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        int top = (int)rows[0, 0].item<long>(),
+            bottom = (int)rows[-1, 0].item<long>() + 1;
+        int left = (int)columns[0, 0].item<long>(),
+            right = (int)columns[-1, 0].item<long>() + 1;
+        int cropHeight = bottom - top,
+            cropWidth = right - left;
+        var maskValues = plane
+            .narrow(0, top, cropHeight)
+            .narrow(1, left, cropWidth)
+            .cpu()
+            .contiguous()
+            .data<bool>()
+            .ToArray();
+        var mapValues = map.reshape(height, width)
+            .narrow(0, top, cropHeight)
+            .narrow(1, left, cropWidth)
+            .cpu()
+            .to_type(ScalarType.Float32)
+            .contiguous()
+            .data<float>()
+            .ToArray();
         var (labels, count) = ConnectedComponents.Label(maskValues, cropHeight, cropWidth);
         var boxes = new (int X1, int Y1, int X2, int Y2, double Score)[count + 1];
         for (int r = 1; r <= count; r++)
@@ -47,9 +65,16 @@ internal static class BoxFinder
                 continue;
             }
 
-            int y = top + (i / cropWidth), x = left + (i % cropWidth);
+            int y = top + (i / cropWidth),
+                x = left + (i % cropWidth);
             var b = boxes[r];
-            boxes[r] = (Math.Min(b.X1, x), Math.Min(b.Y1, y), Math.Max(b.X2, x + 1), Math.Max(b.Y2, y + 1), Math.Max(b.Score, mapValues[i]));
+            boxes[r] = (
+                Math.Min(b.X1, x),
+                Math.Min(b.Y1, y),
+                Math.Max(b.X2, x + 1),
+                Math.Max(b.Y2, y + 1),
+                Math.Max(b.Score, mapValues[i])
+            );
         }
 
         return boxes.Skip(1).Select(b => new AnomalyBox(b.X1, b.Y1, b.X2, b.Y2, b.Score)).ToArray();

@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Prediction;
 
-/// <summary>Batch output of the pipeline at the ensemble's image size (internal representation, also used by evaluation).</summary>
+/// <summary>Batch output of the pipeline at the ensemble's image size (internal representation, also used by
+/// evaluation).</summary>
 internal sealed class EnsembleOutput : IDisposable
 {
     public EnsembleOutput(Tensor maps, Tensor scores, Tensor rawScores, Tensor masks, Tensor labels)
@@ -30,7 +31,8 @@ internal sealed class EnsembleOutput : IDisposable
     /// <summary>[B] boolean predicted labels.</summary>
     public Tensor Labels { get; }
 
-    /// <summary>[A, B] scores of every image-score aggregation before image-stage normalization, when asked for.</summary>
+    /// <summary>[A, B] scores of every image-score aggregation before image-stage normalization, when asked
+    /// for.</summary>
     public Tensor? ScoresByAggregation { get; init; }
 
     public void Dispose()

@@ -30,7 +30,13 @@ public sealed class EnsemblePredictor : IDisposable
     private readonly Device _device;
     private readonly ILogger _logger;
 
-    private EnsemblePredictor(EnsembleDefinition definition, string runDirectory, RunManifest manifest, ResNet backbone, Device device)
+    private EnsemblePredictor(
+        EnsembleDefinition definition,
+        string runDirectory,
+        RunManifest manifest,
+        ResNet backbone,
+        Device device
+    )
     {
         Definition = definition;
         RunDirectory = runDirectory;
@@ -42,7 +48,8 @@ public sealed class EnsemblePredictor : IDisposable
         Pipeline = new EnsemblePipeline(
             definition,
             FittedPostProcessors.Positions(definition, manifest, runDirectory),
-            FittedPostProcessors.Image(definition, manifest, runDirectory));
+            FittedPostProcessors.Image(definition, manifest, runDirectory)
+        );
     }
 
     /// <summary>The run's settings and stages.</summary>
@@ -60,20 +67,25 @@ public sealed class EnsemblePredictor : IDisposable
     /// <summary>Where the backbone weights came from, as the run recorded it.</summary>
     public string BackboneSource { get; }
 
-    /// <summary>The default post-processor's image-level statistics (null without an image level or with a post-processor of one's own).</summary>
-    public PostProcessingStatistics? ImageStatistics => (Pipeline.ImageProcessor as CalibratedPostProcessor)?.Statistics;
+    /// <summary>The default post-processor's image-level statistics (null without an image level or with a
+    /// post-processor of one's own).</summary>
+    public PostProcessingStatistics? ImageStatistics =>
+        (Pipeline.ImageProcessor as CalibratedPostProcessor)?.Statistics;
 
     internal EnsemblePipeline Pipeline { get; }
 
     /// <summary>
     /// Opens a trained run directory: verifies the manifest's own checksum, its format version, the stages it was made
-    /// with and the SHA-256 of every file before any weight is used, and refuses with a message naming the file or stage
-    /// otherwise.
+    /// with and the SHA-256 of every file before any weight is used, and refuses with a message naming the file or
+    /// stage otherwise.
     /// </summary>
     /// <param name="runDirectory">The run directory.</param>
-    /// <param name="options">Device, logging, and the stages of the caller's the run was made with; null: defaults.</param>
-    /// <exception cref="RunIntegrityException">A file is missing, changed or of another format, or training did not finish.</exception>
-    /// <exception cref="StageMismatchException">The run was made with a stage that was not given, or with another one.</exception>
+    /// <param name="options">Device, logging, and the stages of the caller's the run was made with; null:
+    /// defaults.</param>
+    /// <exception cref="RunIntegrityException">A file is missing, changed or of another format, or training did not
+    /// finish.</exception>
+    /// <exception cref="StageMismatchException">The run was made with a stage that was not given, or with another
+    /// one.</exception>
     public static EnsemblePredictor Load(string runDirectory, EnsembleLoadOptions? options = null)
     {
         Hosting.NativeRuntime.EnsureLoaded();
@@ -85,10 +97,14 @@ public sealed class EnsemblePredictor : IDisposable
             int trained = Math.Max(manifest.Positions.Count, PositionEntries.LoadAll(runDirectory).Count);
             throw new RunIntegrityException(
                 Path.Combine(runDirectory, RunStore.ManifestFile),
-                $"training stopped after {trained} of {manifest.Rows * manifest.Columns} positions; resume it before predicting "
-                + $"(`tiled-ensemble train --config <its config> --run-dir {runDirectory}`, or Ensemble.ResumeAsync; for a "
-                + $"sharded run, `tiled-ensemble train --config <its config> --run-dir {runDirectory} --finalize` once every "
-                + "shard is done).");
+                $"training stopped after {trained} of {manifest.Rows * manifest.Columns} positions; resume it before "
+                    + $"predicting "
+                    + $"(`tiled-ensemble train --config <its config> --run-dir {runDirectory}`, or "
+                    + $"Ensemble.ResumeAsync; for a "
+                    + $"sharded run, `tiled-ensemble train --config <its config> --run-dir {runDirectory} "
+                    + $"--finalize` once every "
+                    + "shard is done)."
+            );
         }
 
         var settings = manifest.Settings! with { Device = options.Device ?? manifest.Settings!.Device };
@@ -120,8 +136,8 @@ public sealed class EnsemblePredictor : IDisposable
     }
 
     /// <summary>
-    /// Predicts images [B, 3, H, W] or [3, H, W] with values in [0, 1], at any size: they are resized to the image size,
-    /// and maps and masks come back at the input size. Thread-safe.
+    /// Predicts images [B, 3, H, W] or [3, H, W] with values in [0, 1], at any size: they are resized to the image
+    /// size, and maps and masks come back at the input size. Thread-safe.
     /// </summary>
     public IReadOnlyList<ImagePrediction> Predict(Tensor images)
     {
@@ -130,15 +146,23 @@ public sealed class EnsemblePredictor : IDisposable
         var batch = images.dim() == 3 ? images.unsqueeze(0) : images;
         TensorGuard.Rank(batch, 4, nameof(images), "[B, 3, H, W] or [3, H, W]");
         TensorGuard.FloatingPoint(batch, nameof(images));
-        long height = batch.shape[2], width = batch.shape[3];
+        long height = batch.shape[2],
+            width = batch.shape[3];
         if (batch.shape[0] == 0 || batch.shape[1] != 3 || height == 0 || width == 0)
         {
-            throw new ArgumentException($"images must be a non-empty [B, 3, H, W] batch of RGB images; got {TensorGuard.Describe(batch)}.", nameof(images));
+            throw new ArgumentException(
+                $"images must be a non-empty [B, 3, H, W] batch of RGB images; got {TensorGuard.Describe(batch)}.",
+                nameof(images)
+            );
         }
 
         if (height > Settings.MaxInputSide || width > Settings.MaxInputSide)
         {
-            throw new ArgumentException($"images are {height}x{width}, beyond MaxInputSide {Settings.MaxInputSide}; resize them or raise the limit.", nameof(images));
+            throw new ArgumentException(
+                $"images are {height}x{width}, beyond MaxInputSide {Settings.MaxInputSide}; resize them or raise the "
+                    + $"limit.",
+                nameof(images)
+            );
         }
 
         var resized = ImageIO.Resize(batch, Settings.ImageSize);
@@ -152,30 +176,41 @@ public sealed class EnsemblePredictor : IDisposable
             bool resize = height != output.Maps.shape[2] || width != output.Maps.shape[3];
             for (int i = 0; i < count; i++)
             {
-                var (restoredMap, restoredMask) = InputResolution.Restore(output.Maps[i..(i + 1)], output.Masks[i..(i + 1)], height, width);
+                var (restoredMap, restoredMask) = InputResolution.Restore(
+                    output.Maps[i..(i + 1)],
+                    output.Masks[i..(i + 1)],
+                    height,
+                    width
+                );
                 var map = resize ? restoredMap[0] : restoredMap[0].clone();
                 var mask = resize ? restoredMask[0] : restoredMask[0].clone();
                 var boxes = BoxFinder.Find(map, mask);
-                results.Add(new ImagePrediction(
-                    map.cpu().MoveToOuterDisposeScope(),
-                    mask.cpu().MoveToOuterDisposeScope(),
-                    output.Scores[i].item<float>(),
-                    output.RawScores[i].item<float>(),
-                    output.Labels[i].item<bool>(),
-                    boxes));
+                results.Add(
+                    new ImagePrediction(
+                        map.cpu().MoveToOuterDisposeScope(),
+                        mask.cpu().MoveToOuterDisposeScope(),
+                        output.Scores[i].item<float>(),
+                        output.RawScores[i].item<float>(),
+                        output.Labels[i].item<bool>(),
+                        boxes
+                    )
+                );
             }
         }
 
         return results;
     }
 
-    /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results, pictures.</summary>
-    /// <remarks>Runs on threads of its own; models already in memory are used, others are loaded one at a time.</remarks>
+    /// <summary>Evaluates on <paramref name="samples"/> (typically <c>data.Test</c>): metrics, per-image results,
+    /// pictures.</summary>
+    /// <remarks>Runs on threads of its own; models already in memory are used, others are loaded one at a
+    /// time.</remarks>
     public Task<EvaluationResult> EvaluateAsync(
         IReadOnlyList<AnomalySample> samples,
         EvaluationOptions? options = null,
         IProgress<EnsembleProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default
+    )
     {
         ArgumentNullException.ThrowIfNull(samples);
         var evaluator = new Evaluator(this, options ?? new EvaluationOptions(), _logger);
@@ -183,7 +218,8 @@ public sealed class EnsemblePredictor : IDisposable
             "TiledEnsemble evaluation",
             EnsembleTrainer.WorkThreads,
             () => evaluator.Run(samples, progress, cancellationToken),
-            cancellationToken);
+            cancellationToken
+        );
     }
 
     /// <summary>
@@ -202,8 +238,10 @@ public sealed class EnsemblePredictor : IDisposable
     }
 
     /// <summary>Raw per-position predictions of a batch at the image size (evaluation).</summary>
-    internal IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(Tensor images, bool makeResident) =>
-        Pipeline.PredictPositions(images, _models, _device, makeResident);
+    internal IReadOnlyList<(TilePosition Position, Tensor Maps, Tensor Scores)> PredictPositions(
+        Tensor images,
+        bool makeResident
+    ) => Pipeline.PredictPositions(images, _models, _device, makeResident);
 
     /// <summary>A loader at the settings' image size and batch sizes.</summary>
     internal SampleLoader LoaderFor(LoaderOptions? template) => TrainingRun.LoaderFor(Settings, template, _logger);

@@ -7,7 +7,14 @@ namespace TiledEnsemble.Prediction;
 /// <summary>The prediction for one image. Disposing it releases its tensors.</summary>
 public sealed class ImagePrediction : IDisposable
 {
-    internal ImagePrediction(Tensor anomalyMap, Tensor mask, double score, double rawScore, bool label, IReadOnlyList<AnomalyBox> boxes)
+    internal ImagePrediction(
+        Tensor anomalyMap,
+        Tensor mask,
+        double score,
+        double rawScore,
+        bool label,
+        IReadOnlyList<AnomalyBox> boxes
+    )
     {
         AnomalyMap = anomalyMap;
         Mask = mask;
@@ -17,7 +24,8 @@ public sealed class ImagePrediction : IDisposable
         Boxes = boxes;
     }
 
-    /// <summary>[1, H, W] anomaly map at the image's original resolution (normalized unless normalization is off).</summary>
+    /// <summary>[1, H, W] anomaly map at the image's original resolution (normalized unless normalization is
+    /// off).</summary>
     public Tensor AnomalyMap { get; }
 
     /// <summary>[1, H, W] boolean predicted mask at the original resolution.</summary>

@@ -24,7 +24,9 @@ internal static class InputResolution
 
         var size = new[] { height, width };
         var restoredMap = nn.functional.interpolate(map, size, mode: InterpolationMode.Bilinear, align_corners: false);
-        var restoredMask = nn.functional.interpolate(mask.to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest).gt(Scalars.Half);
+        var restoredMask = nn
+            .functional.interpolate(mask.to_type(ScalarType.Float32), size, mode: InterpolationMode.Nearest)
+            .gt(Scalars.Half);
         return (restoredMap.MoveToOuterDisposeScope(), restoredMask.MoveToOuterDisposeScope());
     }
 }

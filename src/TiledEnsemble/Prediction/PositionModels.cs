@@ -24,7 +24,13 @@ internal sealed class PositionModels : IDisposable
     private readonly object _gate = new();
     private IAnomalyModel[]? _resident;
 
-    public PositionModels(EnsembleDefinition definition, ResNet backbone, Device device, string runDirectory, RunManifest manifest)
+    public PositionModels(
+        EnsembleDefinition definition,
+        ResNet backbone,
+        Device device,
+        string runDirectory,
+        RunManifest manifest
+    )
     {
         _definition = definition;
         _backbone = backbone;
@@ -56,13 +62,15 @@ internal sealed class PositionModels : IDisposable
     }
 
     /// <summary>A new model of <paramref name="position"/> with its trained state (the caller disposes it).</summary>
-    /// <exception cref="RunIntegrityException">The run has no model for the position, or its file does not verify.</exception>
+    /// <exception cref="RunIntegrityException">The run has no model for the position, or its file does not
+    /// verify.</exception>
     public IAnomalyModel Load(TilePosition position)
     {
         var entry = _manifest.Positions.FirstOrDefault(p => p.Row == position.Row && p.Column == position.Column)
             ?? throw new RunIntegrityException(
                 Path.Combine(_runDirectory, RunStore.ManifestFile),
-                $"no trained model for position ({position.Row}, {position.Column}).");
+                $"no trained model for position ({position.Row}, {position.Column})."
+            );
         using var state = RunStore.LoadState(_runDirectory, entry.State);
         var model = _definition.Model.Create(new ModelContext(_backbone, _device, position, _definition.Settings));
         try

@@ -12,7 +12,8 @@ namespace TiledEnsemble;
 /// or audit.
 /// </summary>
 /// <remarks>
-/// Contract: every method uses the definition's stages and writes a run folder that <see cref="EnsemblePredictor.Load"/>
+/// Contract: every method uses the definition's stages and writes a run folder that
+/// <see cref="EnsemblePredictor.Load"/>
 /// opens once <see cref="FitAsync"/> or <see cref="FinalizeAsync"/> has returned; calling a method again on the same
 /// folder resumes it; cancellation keeps what was finished. Implementations are thread-safe.
 /// </remarks>
@@ -25,9 +26,11 @@ public interface IEnsembleTrainer
         string runDirectory,
         FitOptions options,
         IProgress<EnsembleProgress>? progress = null,
-        CancellationToken cancellationToken = default);
+        CancellationToken cancellationToken = default
+    );
 
-    /// <summary>Trains the positions of shard <paramref name="index"/> of <paramref name="count"/> into a shared run folder.</summary>
+    /// <summary>Trains the positions of shard <paramref name="index"/> of <paramref name="count"/> into a shared run
+    /// folder.</summary>
     Task<ShardResult> TrainShardAsync(
         EnsembleDefinition definition,
         AnomalyDataModule data,
@@ -36,7 +39,8 @@ public interface IEnsembleTrainer
         int count,
         FitOptions options,
         IProgress<EnsembleProgress>? progress = null,
-        CancellationToken cancellationToken = default);
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>Finishes a run whose positions were trained by shards.</summary>
     Task<FitResult> FinalizeAsync(
@@ -44,5 +48,6 @@ public interface IEnsembleTrainer
         AnomalyDataModule data,
         string runDirectory,
         IProgress<EnsembleProgress>? progress = null,
-        CancellationToken cancellationToken = default);
+        CancellationToken cancellationToken = default
+    );
 }

@@ -25,8 +25,8 @@ namespace TiledEnsemble.Training;
 internal static class PositionTrainer
 {
     /// <summary>
-    /// Trains those of <paramref name="positions"/> not finished yet; each is saved with its entry file. Returns the entries
-    /// of all of them, verified or just written.
+    /// Trains those of <paramref name="positions"/> not finished yet; each is saved with its entry file. Returns the
+    /// entries of all of them, verified or just written.
     /// </summary>
     public static (int Trained, int Resumed, Dictionary<(int, int), PositionEntry> Entries) TrainAll(
         TrainingRun run,
@@ -34,18 +34,24 @@ internal static class PositionTrainer
         IReadOnlyCollection<TilePosition> positions,
         ResNet backbone,
         IProgress<EnsembleProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         var gate = new object();
         var done = RunSetup.Finished(run, manifest, positions);
         var todo = positions.Where(p => !done.ContainsKey((p.Row, p.Column))).ToList();
         int resumed = positions.Count - todo.Count;
         int finished = resumed;
-        progress?.Report(new EnsembleProgress(
-            EnsembleStage.Training,
-            finished,
-            positions.Count,
-            resumed > 0 ? $"resuming: {resumed} of {positions.Count} positions already trained" : $"training {positions.Count} positions"));
+        progress?.Report(
+            new EnsembleProgress(
+                EnsembleStage.Training,
+                finished,
+                positions.Count,
+                resumed > 0
+                    ? $"resuming: {resumed} of {positions.Count} positions already trained"
+                    : $"training {positions.Count} positions"
+            )
+        );
 
         void TrainOne(TilePosition position, Device device, ResNet onDevice)
         {
@@ -56,11 +62,14 @@ internal static class PositionTrainer
             {
                 done[(entry.Row, entry.Column)] = entry;
                 finished++;
-                progress?.Report(new EnsembleProgress(
-                    EnsembleStage.Training,
-                    finished,
-                    positions.Count,
-                    $"position ({position.Row}, {position.Column}) trained on {DeviceNames.Name(device)}"));
+                progress?.Report(
+                    new EnsembleProgress(
+                        EnsembleStage.Training,
+                        finished,
+                        positions.Count,
+                        $"position ({position.Row}, {position.Column}) trained on {DeviceNames.Name(device)}"
+                    )
+                );
             }
         }
 
@@ -95,7 +104,8 @@ internal static class PositionTrainer
     /// <summary>
     /// One worker per training device, each with its own backbone on its device, takes the next untrained
     /// position until none is left: one model is resident per device, and a fast device simply trains more positions.
-    /// Each position's model is seeded by the settings alone, so where it ran changes nothing (for devices of one kind).
+    /// Each position's model is seeded by the settings alone, so where it ran changes nothing (for devices of one
+    /// kind).
     /// </summary>
     private static void TrainOnDevices(
         TrainingRun run,
@@ -103,7 +113,8 @@ internal static class PositionTrainer
         RunManifest manifest,
         ResNet backbone,
         Action<TilePosition, Device, ResNet> train,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         var queue = new ConcurrentQueue<TilePosition>(todo);
         var devices = run.Settings.TrainingDevices.Select(DeviceNames.Parse).ToList();
@@ -123,8 +134,14 @@ internal static class PositionTrainer
                 "Training {Count} position(s) on {Devices} device(s) concurrently: {Names}.",
                 todo.Count,
                 workers.Count,
-                string.Join(", ", run.Settings.TrainingDevices));
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = workers.Count, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current };
+                string.Join(", ", run.Settings.TrainingDevices)
+            );
+            var parallel = new ParallelOptions
+            {
+                MaxDegreeOfParallelism = workers.Count,
+                CancellationToken = cancellationToken,
+                TaskScheduler = TaskScheduler.Current,
+            };
             Parallel.ForEach(workers, parallel, worker =>
             {
                 while (!cancellationToken.IsCancellationRequested && queue.TryDequeue(out var position))
@@ -149,13 +166,21 @@ internal static class PositionTrainer
     }
 
     /// <summary>Trains, calibrates and saves one position.</summary>
-    private static PositionEntry Train(TrainingRun run, TilePosition position, ResNet backbone, Device device, CancellationToken cancellationToken)
+    private static PositionEntry Train(
+        TrainingRun run,
+        TilePosition position,
+        ResNet backbone,
+        Device device,
+        CancellationToken cancellationToken
+    )
     {
         var definition = run.Definition;
         var settings = run.Settings;
         using var model = definition.Model.Create(new ModelContext(backbone, device, position, settings));
         IEnumerable<Tensor> TrainingTiles() =>
-            TileBatches.Of(run, run.Data.Train, settings.TrainBatchSize, position, device, cancellationToken, withTruth: false).Select(t => t.Images);
+            TileBatches
+                .Of(run, run.Data.Train, settings.TrainBatchSize, position, device, cancellationToken, withTruth: false)
+                .Select(t => t.Images);
         if (model is ITrainableAnomalyModel trainable)
         {
             TrainEpochs(run, trainable, position, TrainingTiles, device, cancellationToken);
@@ -172,7 +197,12 @@ internal static class PositionTrainer
             var predictions = TileBatches.ValidationArrays(run);
             if (post.ProcessesPositions)
             {
-                state = Calibrate(post, TileBatches.Calibration(run, model, position, device, predictions, cancellationToken), position, cancellationToken);
+                state = Calibrate(
+                    post,
+                    TileBatches.Calibration(run, model, position, device, predictions, cancellationToken),
+                    position,
+                    cancellationToken
+                );
             }
             else
             {
@@ -186,15 +216,30 @@ internal static class PositionTrainer
         }
 
         using var modelState = model.ExportState();
-        var file = RunStore.SaveState(run.RunDirectory, Path.Combine("positions", $"r{position.Row}_c{position.Column}.safetensors"), modelState);
-        return new PositionEntry { Row = position.Row, Column = position.Column, State = file, Statistics = RunStore.StateElement(state) };
+        var file = RunStore.SaveState(
+            run.RunDirectory,
+            Path.Combine("positions", $"r{position.Row}_c{position.Column}.safetensors"),
+            modelState
+        );
+        return new PositionEntry
+        {
+            Row = position.Row,
+            Column = position.Column,
+            State = file,
+            Statistics = RunStore.StateElement(state),
+        };
     }
 
     /// <summary>
     /// Calibrates the position level on the position's validation batches, which also fill its cached predictions: the
     /// post-processor must read them all.
     /// </summary>
-    private static string Calibrate(IPostProcessor post, IEnumerable<CalibrationBatch> batches, TilePosition position, CancellationToken cancellationToken)
+    private static string Calibrate(
+        IPostProcessor post,
+        IEnumerable<CalibrationBatch> batches,
+        TilePosition position,
+        CancellationToken cancellationToken
+    )
     {
         bool complete = false;
         IEnumerable<CalibrationBatch> Tracked()
@@ -212,7 +257,8 @@ internal static class PositionTrainer
         {
             throw new InvalidOperationException(
                 $"The post-processor '{post.Identity}' stopped reading the validation batches of position "
-                + $"({position.Row}, {position.Column}) before their end; Calibrate must read every batch.");
+                    + $"({position.Row}, {position.Column}) before their end; Calibrate must read every batch."
+            );
         }
 
         return fitted.State;
@@ -228,35 +274,44 @@ internal static class PositionTrainer
         TilePosition position,
         Func<IEnumerable<Tensor>> training,
         Device device,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         var validationSamples = run.Data.Validation;
-        bool canValidate = validationSamples.Any(s => s.Label == SampleLabel.Anomalous) && validationSamples.Any(s => s.Label == SampleLabel.Normal);
+        bool canValidate =
+            validationSamples.Any(s => s.Label == SampleLabel.Anomalous)
+            && validationSamples.Any(s => s.Label == SampleLabel.Normal);
         Func<IEnumerable<ValidationBatch>>? validation = canValidate
-            ? () => TileBatches.Of(run, validationSamples, run.Settings.EvalBatchSize, position, device, cancellationToken)
-                .Select(t => new ValidationBatch(t.Images, t.Labels, t.Masks))
+            ? () =>
+                TileBatches
+                    .Of(run, validationSamples, run.Settings.EvalBatchSize, position, device, cancellationToken)
+                    .Select(t => new ValidationBatch(t.Images, t.Labels, t.Masks))
             : null;
         if (!canValidate)
         {
             run.Logger.LogWarning(
-                "Position ({Row}, {Column}): the validation set lacks normal or anomalous images; training runs all {Epochs} epochs without early stopping.",
+                "Position ({Row}, {Column}): the validation set lacks normal or anomalous images; training runs all "
+                    + "{Epochs} epochs without early stopping.",
                 position.Row,
                 position.Column,
-                model.Training.MaxEpochs);
+                model.Training.MaxEpochs
+            );
         }
 
         try
         {
             var summary = model.Train(training, validation, null, cancellationToken);
             run.Logger.LogInformation(
-                "Position ({Row}, {Column}): {Epochs} epoch(s), best epoch {Best}, metric {Metric}, final loss {Loss:G4}{Early}.",
+                "Position ({Row}, {Column}): {Epochs} epoch(s), best epoch {Best}, metric {Metric}, final loss "
+                    + "{Loss:G4}{Early}.",
                 position.Row,
                 position.Column,
                 summary.Epochs,
                 summary.BestEpoch,
                 summary.BestMetric,
                 summary.FinalLoss,
-                summary.StoppedEarly ? ", stopped early" : string.Empty);
+                summary.StoppedEarly ? ", stopped early" : string.Empty
+            );
         }
         catch (TrainingDivergedException exception)
         {

@@ -24,7 +24,8 @@ internal static class RunFinalizer
         Dictionary<(int, int), PositionEntry> done,
         ResNet backbone,
         IProgress<EnsembleProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         var grid = run.Grid;
         var missing = grid.Positions.Where(p => !done.ContainsKey((p.Row, p.Column))).ToList();
@@ -32,21 +33,31 @@ internal static class RunFinalizer
         {
             throw new InvalidOperationException(
                 $"'{run.RunDirectory}' lacks {missing.Count} of {grid.Count} positions (first: "
-                + $"{string.Join(", ", missing.Take(5).Select(p => $"({p.Row}, {p.Column})"))}); train their shards before finalizing.");
+                    + $"{string.Join(", ", missing.Take(5).Select(p => $"({p.Row}, {p.Column})"))}); train their "
+                    + $"shards before finalizing."
+            );
         }
 
         manifest.Positions = done.Values.OrderBy(e => (e.Row * grid.Columns) + e.Column).ToList();
 
         // The image-level statistics below are of this aggregation: the run records it (it is not part of the training
         // identity, so a run can be finalized again with another).
-        manifest.Settings = manifest.Settings! with { ImageScore = run.Settings.ImageScore, ImageScoreTopK = run.Settings.ImageScoreTopK };
+        manifest.Settings = manifest.Settings! with
+        {
+            ImageScore = run.Settings.ImageScore,
+            ImageScoreTopK = run.Settings.ImageScoreTopK,
+        };
         manifest.ImageStatistics = null;
         var post = run.Definition.PostProcessor;
         if (post.ProcessesImages)
         {
             var cache = new ValidationCache(run.RunDirectory, grid, run.Data.Validation.Count);
             FillCache(run, manifest, cache, backbone, cancellationToken);
-            var pipeline = new EnsemblePipeline(run.Definition, FittedPostProcessors.Positions(run.Definition, manifest, run.RunDirectory), null);
+            var pipeline = new EnsemblePipeline(
+                run.Definition,
+                FittedPostProcessors.Positions(run.Definition, manifest, run.RunDirectory),
+                null
+            );
             bool complete = false;
             IEnumerable<CalibrationBatch> Tracked()
             {
@@ -62,8 +73,10 @@ internal static class RunFinalizer
             if (!complete)
             {
                 throw new InvalidOperationException(
-                    $"The post-processor '{post.Identity}' stopped reading the joined validation batches before their end; "
-                    + "Calibrate must read every batch.");
+                    $"The post-processor '{post.Identity}' stopped reading the joined validation batches before "
+                        + $"their end; "
+                        + "Calibrate must read every batch."
+                );
             }
 
             manifest.ImageStatistics = RunStore.StateElement(fitted.State);
@@ -75,10 +88,17 @@ internal static class RunFinalizer
     }
 
     /// <summary>
-    /// Position by position, each model predicts all validation tiles once into a cache file: only one tile model is ever
-    /// in memory, whatever the grid (keeping every model resident here made the training peak grow with the positions).
+    /// Position by position, each model predicts all validation tiles once into a cache file: only one tile model is
+    /// ever in memory, whatever the grid (keeping every model resident here made the training peak grow with the
+    /// positions).
     /// </summary>
-    private static void FillCache(TrainingRun run, RunManifest manifest, ValidationCache cache, ResNet backbone, CancellationToken cancellationToken)
+    private static void FillCache(
+        TrainingRun run,
+        RunManifest manifest,
+        ValidationCache cache,
+        ResNet backbone,
+        CancellationToken cancellationToken
+    )
     {
         var models = new PositionModels(run.Definition, backbone, run.Device, run.RunDirectory, manifest);
         foreach (var position in run.Grid.Positions.Where(p => !cache.Has(p)))
@@ -89,13 +109,15 @@ internal static class RunFinalizer
         }
     }
 
-    /// <summary>The joined, seam-smoothed validation predictions of the labelled images, batch by batch, from the cache.</summary>
+    /// <summary>The joined, seam-smoothed validation predictions of the labelled images, batch by batch, from the
+    /// cache.</summary>
     private static IEnumerable<CalibrationBatch> Joined(
         TrainingRun run,
         EnsemblePipeline pipeline,
         ValidationCache cache,
         IProgress<EnsembleProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         var validation = run.Data.Validation;
         int seen = 0;
@@ -115,7 +137,8 @@ internal static class RunFinalizer
                             joined.AnomalyMaps[known].DetachFromDisposeScope(),
                             joined.Scores[known].DetachFromDisposeScope(),
                             batch.Labels.to(run.Device)[known].DetachFromDisposeScope(),
-                            batch.Masks.to(run.Device)[known].DetachFromDisposeScope());
+                            batch.Masks.to(run.Device)[known].DetachFromDisposeScope()
+                        );
                     }
                 }
 
@@ -135,7 +158,9 @@ internal static class RunFinalizer
                     }
                 }
 
-                progress?.Report(new EnsembleProgress(EnsembleStage.Validating, seen, validation.Count, "image-stage statistics"));
+                progress?.Report(
+                    new EnsembleProgress(EnsembleStage.Validating, seen, validation.Count, "image-stage statistics")
+                );
             }
         }
     }

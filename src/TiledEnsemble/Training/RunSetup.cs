@@ -15,8 +15,8 @@ internal static class RunSetup
 {
     /// <summary>
     /// The run's manifest and backbone: created when the folder holds no run (by several workers at once when
-    /// <paramref name="shared"/>: the first to place each file wins, the others check that theirs is equal), or opened and
-    /// checked against these settings, stages and data.
+    /// <paramref name="shared"/>: the first to place each file wins, the others check that theirs is equal), or opened
+    /// and checked against these settings, stages and data.
     /// </summary>
     public static RunManifest Open(TrainingRun run, FitOptions options, bool shared, out ResNet backbone)
     {
@@ -26,11 +26,18 @@ internal static class RunSetup
         var (fingerprint, files) = DataFingerprint.Of(run.Data);
         if (!File.Exists(manifestPath))
         {
-            if (!shared && Directory.EnumerateFileSystemEntries(runDirectory).Any(e => Path.GetFileName(e) is not (RunLock.LockFile or RunLock.HolderFile)))
+            if (
+                !shared
+                && Directory
+                    .EnumerateFileSystemEntries(runDirectory)
+                    .Any(e => Path.GetFileName(e) is not (RunLock.LockFile or RunLock.HolderFile))
+            )
             {
                 throw new InvalidOperationException(
-                    $"'{runDirectory}' is not empty and holds no run manifest; refusing to write a run into it. Choose an "
-                    + "empty or new directory.");
+                    $"'{runDirectory}' is not empty and holds no run manifest; refusing to write a run into it. "
+                        + $"Choose an "
+                        + "empty or new directory."
+                );
             }
 
             var created = Create(run, fingerprint, files, out backbone);
@@ -57,22 +64,39 @@ internal static class RunSetup
         {
             throw new InvalidOperationException(
                 $"'{run.RunDirectory}' holds a run trained with other settings ({existing.TrainingIdentity}); these "
-                + $"settings are ({run.Settings.TrainingIdentity()}). Choose another directory; the existing run is left "
-                + "untouched.");
+                    + $"settings are ({run.Settings.TrainingIdentity()}). Choose another directory; the existing run "
+                    + $"is left "
+                    + "untouched."
+            );
         }
 
-        run.Definition.CheckAgainst(run.RunDirectory, RunStore.Stages(existing) ?? EnsembleDefinition.DefaultStages(existing.Settings!), given: null);
+        run.Definition.CheckAgainst(
+            run.RunDirectory,
+            RunStore.Stages(existing) ?? EnsembleDefinition.DefaultStages(existing.Settings!),
+            given: null
+        );
     }
 
-    /// <summary>Refuses to resume on other data than the run started with, unless told to (then records the new data, where allowed to write).</summary>
-    public static void CheckData(TrainingRun run, RunManifest existing, DataFingerprint fingerprint, List<DataFileRecord> files, FitOptions options, bool mayWrite)
+    /// <summary>Refuses to resume on other data than the run started with, unless told to (then records the new data,
+    /// where allowed to write).</summary>
+    public static void CheckData(
+        TrainingRun run,
+        RunManifest existing,
+        DataFingerprint fingerprint,
+        List<DataFileRecord> files,
+        FitOptions options,
+        bool mayWrite
+    )
     {
         var runDirectory = run.RunDirectory;
         var recorded = DataFingerprint.Load(runDirectory);
         string? differences = recorded is null ? null : DataFingerprint.Differences(recorded, files);
         if (recorded is null)
         {
-            run.Logger.LogWarning("'{Run}' recorded no data fingerprint (written by an older version); the data cannot be compared.", runDirectory);
+            run.Logger.LogWarning(
+                "'{Run}' recorded no data fingerprint (written by an older version); the data cannot be compared.",
+                runDirectory
+            );
         }
         else if (differences is not null && !options.AllowChangedData)
         {
@@ -80,7 +104,11 @@ internal static class RunSetup
         }
         else if (differences is not null)
         {
-            run.Logger.LogWarning("Resuming '{Run}' on changed data, as allowed: {Differences}", runDirectory, differences);
+            run.Logger.LogWarning(
+                "Resuming '{Run}' on changed data, as allowed: {Differences}",
+                runDirectory,
+                differences
+            );
         }
 
         if (mayWrite && (recorded is null || differences is not null))
@@ -99,20 +127,28 @@ internal static class RunSetup
         {
             var (_, holder) = live[0];
             throw new InvalidOperationException(
-                $"'{runDirectory}' is being trained by {live.Length} shard worker(s) (shard {holder.Index} of {holder.Count}: "
-                + $"process {holder.ProcessId} on host {holder.Host}); wait for them before you {action}.");
+                $"'{runDirectory}' is being trained by {live.Length} shard worker(s) (shard {holder.Index} of "
+                    + $"{holder.Count}: "
+                    + $"process {holder.ProcessId} on host {holder.Host}); wait for them before you {action}."
+            );
         }
     }
 
     /// <summary>
-    /// Those of <paramref name="positions"/> that are finished and whose states verify: their entry files, and the entries
-    /// of older manifests. Only the positions asked for are read (a shard does not hash the others' states).
+    /// Those of <paramref name="positions"/> that are finished and whose states verify: their entry files, and the
+    /// entries of older manifests. Only the positions asked for are read (a shard does not hash the others' states).
     /// </summary>
-    public static Dictionary<(int, int), PositionEntry> Finished(TrainingRun run, RunManifest manifest, IReadOnlyCollection<TilePosition> positions)
+    public static Dictionary<(int, int), PositionEntry> Finished(
+        TrainingRun run,
+        RunManifest manifest,
+        IReadOnlyCollection<TilePosition> positions
+    )
     {
         var wanted = positions.Select(p => (p.Row, p.Column)).ToHashSet();
         var finished = new Dictionary<(int, int), PositionEntry>();
-        var entries = manifest.Positions.Concat(PositionEntries.LoadAll(run.RunDirectory)).Where(e => wanted.Contains((e.Row, e.Column)));
+        var entries = manifest
+            .Positions.Concat(PositionEntries.LoadAll(run.RunDirectory))
+            .Where(e => wanted.Contains((e.Row, e.Column)));
         foreach (var entry in entries)
         {
             try
@@ -122,7 +158,12 @@ internal static class RunSetup
             }
             catch (RunIntegrityException exception)
             {
-                run.Logger.LogWarning("Position ({Row}, {Column}) will be trained again: {Reason}", entry.Row, entry.Column, exception.Message);
+                run.Logger.LogWarning(
+                    "Position ({Row}, {Column}) will be trained again: {Reason}",
+                    entry.Row,
+                    entry.Column,
+                    exception.Message
+                );
                 finished.Remove((entry.Row, entry.Column));
             }
         }
@@ -130,8 +171,14 @@ internal static class RunSetup
         return finished;
     }
 
-    /// <summary>A new run's backbone file, data record and manifest (not yet written); files are placed write-once.</summary>
-    private static RunManifest Create(TrainingRun run, DataFingerprint fingerprint, List<DataFileRecord> files, out ResNet backbone)
+    /// <summary>A new run's backbone file, data record and manifest (not yet written); files are placed
+    /// write-once.</summary>
+    private static RunManifest Create(
+        TrainingRun run,
+        DataFingerprint fingerprint,
+        List<DataFileRecord> files,
+        out ResNet backbone
+    )
     {
         var settings = run.Settings;
         (backbone, var source, var provenance) = BackboneStore.Create(settings, run.Logger);

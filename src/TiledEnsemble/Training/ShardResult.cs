@@ -10,4 +10,12 @@ namespace TiledEnsemble;
 /// <param name="PositionsTrained">Positions trained now.</param>
 /// <param name="PositionsResumed">Positions found finished.</param>
 /// <param name="Duration">Wall time.</param>
-public sealed record ShardResult(string RunDirectory, int Index, int Count, int Positions, int PositionsTrained, int PositionsResumed, TimeSpan Duration);
+public sealed record ShardResult(
+    string RunDirectory,
+    int Index,
+    int Count,
+    int Positions,
+    int PositionsTrained,
+    int PositionsResumed,
+    TimeSpan Duration
+);

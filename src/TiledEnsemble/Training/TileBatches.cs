@@ -14,10 +14,10 @@ namespace TiledEnsemble.Training;
 internal static class TileBatches
 {
     /// <summary>
-    /// The tiles of one position, batch by batch, cut out on the loader's workers (no full-resolution batch is made). No
-    /// dispose scope stays open across a yield (the consumer's tensors would land in it); each yielded tensor is disposed
-    /// when the consumer asks for the next. Masks and labels are only moved when <c>withTruth</c> is set (validation);
-    /// training needs the images alone.
+    /// The tiles of one position, batch by batch, cut out on the loader's workers (no full-resolution batch is made).
+    /// No dispose scope stays open across a yield (the consumer's tensors would land in it); each yielded tensor is
+    /// disposed when the consumer asks for the next. Masks and labels are only moved when <c>withTruth</c> is set
+    /// (validation); training needs the images alone.
     /// </summary>
     public static IEnumerable<(Tensor Images, Tensor Masks, Tensor Labels)> Of(
         TrainingRun run,
@@ -26,7 +26,8 @@ internal static class TileBatches
         TilePosition position,
         Device device,
         CancellationToken cancellationToken,
-        bool withTruth = true)
+        bool withTruth = true
+    )
     {
         var tiler = run.Definition.Tiler;
         Tensor CutTile(Tensor image)
@@ -39,7 +40,9 @@ internal static class TileBatches
         {
             using (batch)
             {
-                Tensor images, masks, labels;
+                Tensor images,
+                    masks,
+                    labels;
                 using (var scope = NewDisposeScope())
                 {
                     images = batch.Images.to(device).DetachFromDisposeScope();
@@ -61,20 +64,28 @@ internal static class TileBatches
         }
     }
 
-    /// <summary>The arrays that hold one position's raw validation predictions: maps [V·th·tw] and scores [V].</summary>
+    /// <summary>The arrays that hold one position's raw validation predictions: maps [V·th·tw] and scores
+    /// [V].</summary>
     public static (float[] Maps, float[] Scores) ValidationArrays(TrainingRun run)
     {
         var tile = run.Grid.TileSize;
-        return (new float[run.Data.Validation.Count * (long)tile.Height * tile.Width], new float[run.Data.Validation.Count]);
+        return (
+            new float[run.Data.Validation.Count * (long)tile.Height * tile.Width],
+            new float[run.Data.Validation.Count]
+        );
     }
 
     /// <summary>Predicts the validation tiles of one position into <see cref="ValidationArrays"/>.</summary>
-    public static (float[] Maps, float[] Scores) Predict(TrainingRun run, IAnomalyModel model, TilePosition position, Device device, CancellationToken cancellationToken)
+    public static (float[] Maps, float[] Scores) Predict(
+        TrainingRun run,
+        IAnomalyModel model,
+        TilePosition position,
+        Device device,
+        CancellationToken cancellationToken
+    )
     {
         var arrays = ValidationArrays(run);
-        foreach (var _ in Calibration(run, model, position, device, arrays, cancellationToken))
-        {
-        }
+        foreach (var _ in Calibration(run, model, position, device, arrays, cancellationToken)) { }
 
         return arrays;
     }
@@ -91,24 +102,41 @@ internal static class TileBatches
         TilePosition position,
         Device device,
         (float[] Maps, float[] Scores) into,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         var tile = run.Grid.TileSize;
         long tilePixels = (long)tile.Height * tile.Width;
         int offset = 0;
-        foreach (var (images, masks, labels) in Of(run, run.Data.Validation, run.Settings.EvalBatchSize, position, device, cancellationToken))
+        foreach (
+            var (images, masks, labels) in Of(
+                run,
+                run.Data.Validation,
+                run.Settings.EvalBatchSize,
+                position,
+                device,
+                cancellationToken
+            )
+        )
         {
             CalibrationBatch? batch = null;
             using (var scope = NewDisposeScope())
             {
                 using var prediction = model.Predict(images);
                 int count = (int)images.shape[0];
-                var mapValues = prediction.AnomalyMaps.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+                var mapValues = prediction
+                    .AnomalyMaps.to_type(ScalarType.Float32)
+                    .cpu()
+                    .contiguous()
+                    .data<float>()
+                    .ToArray();
                 if (mapValues.Length != count * tilePixels)
                 {
                     throw new InvalidOperationException(
-                        $"Position ({position.Row}, {position.Column}) predicted maps of {mapValues.Length / count} pixels "
-                        + $"per tile; the tile has {tilePixels}. Models must return maps at the tile size.");
+                        $"Position ({position.Row}, {position.Column}) predicted maps of {mapValues.Length / count} "
+                            + $"pixels "
+                            + $"per tile; the tile has {tilePixels}. Models must return maps at the tile size."
+                    );
                 }
 
                 Array.Copy(mapValues, 0, into.Maps, offset * tilePixels, mapValues.Length);
@@ -122,7 +150,8 @@ internal static class TileBatches
                         prediction.AnomalyMaps[known].DetachFromDisposeScope(),
                         prediction.Scores[known].DetachFromDisposeScope(),
                         tileMasks.amax(new long[] { 1, 2, 3 }).gt(Scalars.Zero).DetachFromDisposeScope(),
-                        tileMasks.DetachFromDisposeScope());
+                        tileMasks.DetachFromDisposeScope()
+                    );
                 }
             }
 

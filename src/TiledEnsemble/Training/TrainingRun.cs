@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Training;
 
-/// <summary>What every step of one training call shares: the definition, the data, the run folder, the device.</summary>
+/// <summary>What every step of one training call shares: the definition, the data, the run folder, the
+/// device.</summary>
 internal sealed class TrainingRun
 {
     public TrainingRun(EnsembleDefinition definition, AnomalyDataModule data, string runDirectory)
@@ -35,12 +36,16 @@ internal sealed class TrainingRun
 
     public SampleLoader Loader { get; }
 
-    /// <summary>A loader of <paramref name="template"/>'s options at the settings' image size and batch sizes.</summary>
+    /// <summary>A loader of <paramref name="template"/>'s options at the settings' image size and batch
+    /// sizes.</summary>
     public static SampleLoader LoaderFor(EnsembleSettings settings, LoaderOptions? template, ILogger logger) =>
-        new((template ?? new LoaderOptions()) with
-        {
-            ImageSize = settings.ImageSize,
-            TrainBatchSize = settings.TrainBatchSize,
-            EvalBatchSize = settings.EvalBatchSize,
-        }, logger);
+        new(
+            (template ?? new LoaderOptions()) with
+            {
+                ImageSize = settings.ImageSize,
+                TrainBatchSize = settings.TrainBatchSize,
+                EvalBatchSize = settings.EvalBatchSize,
+            },
+            logger
+        );
 }

@@ -43,7 +43,12 @@ internal sealed class ValidationCache
     }
 
     /// <summary>Maps [n, 1, th, tw] and scores [n] of validation images first..first+n.</summary>
-    public (TilePosition Position, Tensor Maps, Tensor Scores) Read(TilePosition position, int first, int n, Device device)
+    public (TilePosition Position, Tensor Maps, Tensor Scores) Read(
+        TilePosition position,
+        int first,
+        int n,
+        Device device
+    )
     {
         using var stream = new FileStream(PathOf(position), FileMode.Open, FileAccess.Read);
         var maps = new float[n * TilePixels];
@@ -52,7 +57,11 @@ internal sealed class ValidationCache
         var scores = new float[n];
         stream.Position = ((_count * TilePixels) + first) * sizeof(float);
         stream.ReadExactly(MemoryMarshal.AsBytes(scores.AsSpan()));
-        return (position, tensor(maps, new long[] { n, 1, _tile.Height, _tile.Width }, device: device), tensor(scores, device: device));
+        return (
+            position,
+            tensor(maps, new long[] { n, 1, _tile.Height, _tile.Width }, device: device),
+            tensor(scores, device: device)
+        );
     }
 
     public void Delete()

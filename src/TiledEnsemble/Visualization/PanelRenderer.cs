@@ -33,14 +33,21 @@ internal static class PanelRenderer
     private static readonly Lazy<SKTypeface> Typeface = new(() =>
         new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "sans-serif" }
             .Select(name => SKFontManager.Default.MatchFamily(name))
-            .FirstOrDefault(t => t is not null) ?? SKTypeface.Default);
+            .FirstOrDefault(t => t is not null)
+        ?? SKTypeface.Default
+    );
 
     /// <summary>Renders and writes the picture.</summary>
     /// <param name="path">PNG file to write.</param>
     /// <param name="panels">Titled [3, H, W] images in [0, 1], all of one height.</param>
     /// <param name="caption">Lines under the panels.</param>
     /// <param name="scale">The heat map's colour scale, or null.</param>
-    public static void Write(string path, IReadOnlyList<(string Title, Tensor Image)> panels, IReadOnlyList<string> caption, ColourScale? scale)
+    public static void Write(
+        string path,
+        IReadOnlyList<(string Title, Tensor Image)> panels,
+        IReadOnlyList<string> caption,
+        ColourScale? scale
+    )
     {
         using var bitmaps = new DisposableList<SKBitmap>(panels.Select(p => ToBitmap(p.Image)));
         int height = bitmaps[0].Height;
@@ -63,7 +70,12 @@ internal static class PanelRenderer
         {
             canvas.DrawText(panels[i].Title, x, Margin + 15, font, ink);
             using var image = SKImage.FromBitmap(bitmaps[i]);
-            canvas.DrawImage(image, new SKRect(x, Margin + TitleHeight, x + widths[i], Margin + TitleHeight + panelHeight), new SKSamplingOptions(SKFilterMode.Nearest), sampling);
+            canvas.DrawImage(
+                image,
+                new SKRect(x, Margin + TitleHeight, x + widths[i], Margin + TitleHeight + panelHeight),
+                new SKSamplingOptions(SKFilterMode.Nearest),
+                sampling
+            );
             x += widths[i] + Gap;
         }
 
@@ -84,22 +96,44 @@ internal static class PanelRenderer
         AtomicFile.Write(path, png.SaveTo);
     }
 
-    private static void DrawScale(SKCanvas canvas, ColourScale scale, int left, int top, int width, SKFont font, SKPaint ink)
+    private static void DrawScale(
+        SKCanvas canvas,
+        ColourScale scale,
+        int left,
+        int top,
+        int width,
+        SKFont font,
+        SKPaint ink
+    )
     {
         const int BarHeight = 12;
         using var scope = NewDisposeScope();
         using var bar = ToBitmap(Colormap.Jet(linspace(0, 1, width).unsqueeze(0)));
         using var image = SKImage.FromBitmap(bar);
         using var sampling = new SKPaint();
-        canvas.DrawImage(image, new SKRect(left, top, left + width, top + BarHeight), new SKSamplingOptions(SKFilterMode.Nearest), sampling);
+        canvas.DrawImage(
+            image,
+            new SKRect(left, top, left + width, top + BarHeight),
+            new SKSamplingOptions(SKFilterMode.Nearest),
+            sampling
+        );
         canvas.DrawText($"{scale.Low:0.##}", left, top + BarHeight + 14, font, ink);
         var high = $"{scale.High:0.##}";
         canvas.DrawText(high, left + width - font.MeasureText(high), top + BarHeight + 14, font, ink);
         canvas.DrawText(scale.Label, left + width + Gap, top + 10, font, ink);
         if (scale.Threshold is { } threshold && scale.High > scale.Low)
         {
-            float at = left + (float)((Math.Clamp(threshold, scale.Low, scale.High) - scale.Low) / (scale.High - scale.Low) * width);
-            using var marker = new SKPaint { Color = SKColors.Black, StrokeWidth = 2, IsAntialias = true };
+            float at =
+                left
+                + (float)(
+                    (Math.Clamp(threshold, scale.Low, scale.High) - scale.Low) / (scale.High - scale.Low) * width
+                );
+            using var marker = new SKPaint
+            {
+                Color = SKColors.Black,
+                StrokeWidth = 2,
+                IsAntialias = true,
+            };
             canvas.DrawLine(at, top - 3, at, top + BarHeight + 3, marker);
             var label = $"threshold {threshold:0.###}";
             canvas.DrawText(label, at - (font.MeasureText(label) / 2), top + BarHeight + 14, font, ink);
@@ -111,9 +145,18 @@ internal static class PanelRenderer
     {
         using var scope = NewDisposeScope();
         using var opaque = 255.ToScalar();
-        var rgb = image.to_type(ScalarType.Float32).cpu().clamp(Scalars.Zero, Scalars.One).mul(opaque).round().to_type(ScalarType.Byte);
-        long h = rgb.shape[1], w = rgb.shape[2];
-        var rgba = cat(new[] { rgb, full(new[] { 1L, h, w }, opaque, ScalarType.Byte) }, 0).permute(1, 2, 0).contiguous();
+        var rgb = image
+            .to_type(ScalarType.Float32)
+            .cpu()
+            .clamp(Scalars.Zero, Scalars.One)
+            .mul(opaque)
+            .round()
+            .to_type(ScalarType.Byte);
+        long h = rgb.shape[1],
+            w = rgb.shape[2];
+        var rgba = cat(new[] { rgb, full(new[] { 1L, h, w }, opaque, ScalarType.Byte) }, 0)
+            .permute(1, 2, 0)
+            .contiguous();
         var bytes = rgba.data<byte>().ToArray();
         var bitmap = new SKBitmap(new SKImageInfo((int)w, (int)h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         System.Runtime.InteropServices.Marshal.Copy(bytes, 0, bitmap.GetPixels(), bytes.Length);
@@ -124,9 +167,7 @@ internal static class PanelRenderer
         where T : IDisposable
     {
         public DisposableList(IEnumerable<T> items)
-            : base(items)
-        {
-        }
+            : base(items) { }
 
         public void Dispose() => ForEach(item => item.Dispose());
     }

@@ -7,5 +7,6 @@ namespace TiledEnsemble.Visualization;
 /// </summary>
 internal sealed record ScoreThresholds(double? Image, double? Pixel, bool Normalized)
 {
-    public string Describe(double? value) => value is null ? "per tile" : value.Value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+    public string Describe(double? value) =>
+        value is null ? "per tile" : value.Value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -13,9 +13,9 @@ using F = TorchSharp.torch.nn.functional;
 namespace TiledEnsemble.Visualization;
 
 /// <summary>
-/// Draws one picture per image as anomalib's visualizer does — titled panels: image | ground truth | heat map over the
-/// image | predicted mask | segmentation (outline and boxes) — with the score, the labels, both thresholds and the heat
-/// map's colour scale written under them. Optionally writes the raw heat map and mask too.
+/// Draws one picture per image as anomalib's visualizer does — titled panels: image | ground truth | heat map over
+/// the image | predicted mask | segmentation (outline and boxes) — with the score, the labels, both thresholds and
+/// the heat map's colour scale written under them. Optionally writes the raw heat map and mask too.
 /// </summary>
 internal sealed class Visualizer
 {
@@ -29,7 +29,14 @@ internal sealed class Visualizer
     }
 
     /// <summary>Writes the picture (and raw outputs) for one image; returns the files written.</summary>
-    public IReadOnlyList<string> Save(AnomalySample sample, ImageResult result, Tensor image, Tensor truth, Tensor map, Tensor predicted)
+    public IReadOnlyList<string> Save(
+        AnomalySample sample,
+        ImageResult result,
+        Tensor image,
+        Tensor truth,
+        Tensor map,
+        Tensor predicted
+    )
     {
         bool wrong = result.GroundTruth >= 0 && (result.GroundTruth == 1) != result.PredictedLabel;
         if (_options.PlotOnlyWrong && !wrong)
@@ -53,10 +60,16 @@ internal sealed class Visualizer
             ("predicted mask", mask),
             ("segmentation", Outline(rgb, predictedMask, values)),
         };
-        string groundTruth = result.GroundTruth switch { 1 => $"anomalous ({sample.DefectType})", 0 => "normal", _ => "unknown" };
+        string groundTruth = result.GroundTruth switch
+        {
+            1 => $"anomalous ({sample.DefectType})",
+            0 => "normal",
+            _ => "unknown",
+        };
         var caption = new List<string>
         {
-            $"{Path.GetFileName(sample.ImagePath)}: ground truth {groundTruth}; {Verdict(result.PredictedLabel, result.Score, _thresholds)}{(wrong ? "  -- WRONG" : string.Empty)}",
+            $"{Path.GetFileName(sample.ImagePath)}: ground truth {groundTruth}; "
+                + $"{Verdict(result.PredictedLabel, result.Score, _thresholds)}{(wrong ? "  -- WRONG" : string.Empty)}",
             MapLine(values, _thresholds),
         };
         var files = new List<string> { Path.Combine(directory, name + ".png") };
@@ -73,19 +86,34 @@ internal sealed class Visualizer
     }
 
     /// <summary>
-    /// The picture of one prediction: image, heat map over it and predicted mask, with the verdict, the map's meaning and
-    /// the colour scale.
+    /// The picture of one prediction: image, heat map over it and predicted mask, with the verdict, the map's meaning
+    /// and the colour scale.
     /// </summary>
-    internal static void SavePrediction(string path, Tensor image, ImagePrediction prediction, string name, ScoreThresholds thresholds)
+    internal static void SavePrediction(
+        string path,
+        Tensor image,
+        ImagePrediction prediction,
+        string name,
+        ScoreThresholds thresholds
+    )
     {
         using var scope = NewDisposeScope();
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32);
         var rgb = image.to_type(ScalarType.Float32).cpu();
         var (heat, scale) = HeatMap(map, thresholds);
-        var panels = new List<(string, Tensor)> { ("image", rgb), ("heat map over image", Overlay(rgb, heat)), ("predicted mask", prediction.Mask.to_type(ScalarType.Float32).expand(3, -1, -1)) };
+        var panels = new List<(string, Tensor)>
+        {
+            ("image", rgb),
+            ("heat map over image", Overlay(rgb, heat)),
+            ("predicted mask", prediction.Mask.to_type(ScalarType.Float32).expand(3, -1, -1)),
+        };
         var caption = new[]
         {
-            string.Create(CultureInfo.InvariantCulture, $"{name}: {Verdict(prediction.Label, prediction.Score, thresholds)} (raw score {prediction.RawScore:0.####})"),
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"{name}: {Verdict(prediction.Label, prediction.Score, thresholds)} (raw score "
+                    + $"{prediction.RawScore:0.####})"
+            ),
             MapLine(map, thresholds),
         };
         PanelRenderer.Write(path, panels, caption, scale);
@@ -93,13 +121,22 @@ internal sealed class Visualizer
 
     /// <summary>"predicted ANOMALOUS, score 0.583 against image threshold 0.5".</summary>
     private static string Verdict(bool label, double score, ScoreThresholds thresholds) =>
-        string.Create(CultureInfo.InvariantCulture, $"predicted {(label ? "ANOMALOUS" : "normal")}, score {score:0.000} against image threshold {thresholds.Describe(thresholds.Image)}");
+        string.Create(
+            CultureInfo.InvariantCulture,
+            $"predicted {(label ? "ANOMALOUS" : "normal")}, score {score:0.000} against image threshold "
+                + $"{thresholds.Describe(thresholds.Image)}"
+        );
 
     /// <summary>What the heat map shows and how the mask follows from it.</summary>
     private static string MapLine(Tensor map, ScoreThresholds thresholds)
     {
         using var largest = map.max();
-        return string.Create(CultureInfo.InvariantCulture, $"heat map: the {(thresholds.Normalized ? "normalized " : string.Empty)}anomaly map, largest here {largest.item<float>():0.###}; predicted mask: map >= pixel threshold {thresholds.Describe(thresholds.Pixel)}");
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"heat map: the {(thresholds.Normalized ? "normalized " : string.Empty)}anomaly map, largest here "
+                + $"{largest.item<float>():0.###}; predicted mask: map >= pixel threshold "
+                + $"{thresholds.Describe(thresholds.Pixel)}"
+        );
     }
 
     /// <summary>
@@ -109,7 +146,8 @@ internal sealed class Visualizer
     private static (Tensor Colours, ColourScale Scale) HeatMap(Tensor map, ScoreThresholds thresholds)
     {
         using var scope = NewDisposeScope();
-        double low = 0, high = 1;
+        double low = 0,
+            high = 1;
         var unit = map;
         if (!thresholds.Normalized)
         {

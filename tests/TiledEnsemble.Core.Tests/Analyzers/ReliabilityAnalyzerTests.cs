@@ -10,7 +10,8 @@ using Xunit;
 
 namespace TiledEnsemble.Tests.Analyzers;
 
-/// <summary>The build-time guards TE0001, TE0002 and TE0003 still recognise TorchSharp's temporary Scalars, unscoped temporary tensors and unheld generators (a TorchSharp upgrade could silently blind them).</summary>
+/// <summary>The build-time guards TE0001, TE0002 and TE0003 still recognise TorchSharp's temporary Scalars, unscoped
+/// temporary tensors and unheld generators (a TorchSharp upgrade could silently blind them).</summary>
 public class ReliabilityAnalyzerTests
 {
     [Theory]
@@ -36,7 +37,9 @@ public class ReliabilityAnalyzerTests
 
     [Fact]
     public void ReportsTorchSharpsOptimizers() =>
-        Assert.Contains(Diagnose("var o = torch.optim.Adam(new TorchSharp.Modules.Parameter[0], 0.001);"), d => d.Id == "TE0001");
+        Assert.Contains(Diagnose("var o = torch.optim.Adam(new TorchSharp.Modules.Parameter[0], 0.001);"), d =>
+            d.Id == "TE0001"
+        );
 
     [Theory]
     [InlineData("using var s = 0.5.ToScalar(); var r = t.ge(s);")]
@@ -74,6 +77,22 @@ public class ReliabilityAnalyzerTests
     public void AcceptsAGeneratorHeldByAUsing(string statements) =>
         Assert.DoesNotContain(Diagnose(statements), d => d.Id == "TE0003");
 
+    [Fact]
+    public void LinesOver120BytesOfUtf8AreReportedWithTheirLength()
+    {
+        // The probe puts statements 8 spaces in; `var text = "…";` adds 14 characters around the filler.
+        static string Line(string filler) => "var text = \"" + filler + "\";";
+        const int Around = 8 + 14;
+        Assert.DoesNotContain(Diagnose(Line(new string('a', 120 - Around))), d => d.Id == "TE0004");
+        var ascii = Diagnose(Line(new string('a', 121 - Around)));
+        Assert.Contains(ascii, d => d.Id == "TE0004" && d.GetMessage().Contains("121 bytes"));
+
+        // 120 characters, but × is two bytes of UTF-8.
+        var wide = Line(new string('a', 119 - Around) + "×");
+        Assert.Equal(120 - 8, wide.Length);
+        Assert.Contains(Diagnose(wide), d => d.Id == "TE0004" && d.GetMessage().Contains("121 bytes"));
+    }
+
     /// <summary>
     /// The analyzer's list of TorchSharp members that drop a temporary Scalar is what TorchSharp's IL says: the scan
     /// finds every member that makes a Scalar without disposing it, and every member that calls one.
@@ -81,9 +100,13 @@ public class ReliabilityAnalyzerTests
     [Fact]
     public void ListMatchesTorchSharpsIl()
     {
-        var listed = ((System.Collections.Generic.IEnumerable<string>)LoadAnalyzerAssembly()
-            .GetType("TiledEnsemble.Analyzers.ScalarTemporaryMembers", throwOnError: true)!
-            .GetField("Keys")!.GetValue(null)!).ToHashSet();
+        var listed = (
+            (System.Collections.Generic.IEnumerable<string>)
+                LoadAnalyzerAssembly()
+                    .GetType("TiledEnsemble.Analyzers.ScalarTemporaryMembers", throwOnError: true)!
+                    .GetField("Keys")!
+                    .GetValue(null)!
+        ).ToHashSet();
         var scanned = TiledEnsemble.Tests.ScalarTemporaryScan.UnsafeMembers;
         Assert.Contains("TorchSharp.torch+Tensor::add(Tensor)", scanned);
         Assert.Contains("TorchSharp.Modules.BatchNorm::forward(Tensor)", scanned);
@@ -92,11 +115,15 @@ public class ReliabilityAnalyzerTests
         var stale = listed.Except(scanned).OrderBy(k => k, StringComparer.Ordinal).ToList();
         Assert.True(
             missing.Count == 0 && stale.Count == 0,
-            $"ScalarTemporaryMembers.Keys differs from TorchSharp's IL. Missing: {string.Join(", ", missing)}. Stale: {string.Join(", ", stale)}. "
-            + "The whole list:\n" + string.Join(",\n", scanned.OrderBy(k => k, StringComparer.Ordinal).Select(k => $"        \"{k}\"")));
+            $"ScalarTemporaryMembers.Keys differs from TorchSharp's IL. Missing: {string.Join(", ", missing)}. "
+                + $"Stale: {string.Join(", ", stale)}. "
+                + "The whole list:\n"
+                + string.Join(",\n", scanned.OrderBy(k => k, StringComparer.Ordinal).Select(k => $"        \"{k}\""))
+        );
     }
 
-    private static Assembly LoadAnalyzerAssembly() => Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, "analyzers", "TiledEnsemble.Analyzers.dll"));
+    private static Assembly LoadAnalyzerAssembly() =>
+        Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, "analyzers", "TiledEnsemble.Analyzers.dll"));
 
     private static ImmutableArray<Diagnostic> Diagnose(string statements)
     {
@@ -114,11 +141,17 @@ public class ReliabilityAnalyzerTests
         var trusted = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
         var references = trusted.Select(p => MetadataReference.CreateFromFile(p)).ToList();
         references.Add(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location));
-        var compilation = CSharpCompilation.Create("probe", new[] { CSharpSyntaxTree.ParseText(source) }, references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var compilation = CSharpCompilation.Create(
+            "probe",
+            new[] { CSharpSyntaxTree.ParseText(source) },
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
+        );
         var compileErrors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         Assert.True(compileErrors.Count == 0, string.Join("\n", compileErrors));
 
-        var analyzers = LoadAnalyzerAssembly().GetTypes()
+        var analyzers = LoadAnalyzerAssembly()
+            .GetTypes()
             .Where(t => typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && !t.IsAbstract)
             .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
             .ToImmutableArray();

@@ -19,11 +19,22 @@ public class BlurredResizeTests
     [InlineData(InterpolationMode.Bilinear, false, 12, 10, 12, 10, 1.0)] // blur only
     [InlineData(InterpolationMode.Nearest, null, 3, 3, 9, 9, 4.0)] // smaller than half the kernel: replicate padding
     [InlineData(InterpolationMode.Bilinear, false, 4, 30, 8, 60, 2.0)] // one side too small: replicate on both
-    public void EqualsInterpolatingThenBlurring(InterpolationMode mode, bool? alignCorners, int h, int w, int height, int width, double sigma)
+    public void EqualsInterpolatingThenBlurring(
+        InterpolationMode mode,
+        bool? alignCorners,
+        int h,
+        int w,
+        int height,
+        int width,
+        double sigma
+    )
     {
         using var scope = NewDisposeScope();
         var maps = TestTensors.Rand(new long[] { 3, 2, h, w }, 11);
-        var expected = GaussianBlur.Apply(F.interpolate(maps, new long[] { height, width }, mode: mode, align_corners: alignCorners), sigma);
+        var expected = GaussianBlur.Apply(
+            F.interpolate(maps, new long[] { height, width }, mode: mode, align_corners: alignCorners),
+            sigma
+        );
         using var resize = new BlurredResize(sigma, mode, alignCorners);
         var actual = resize.Apply(maps, height, width);
         TensorAssert.Close(expected, actual, 2e-6);
@@ -34,8 +45,8 @@ public class BlurredResizeTests
     {
         using var scope = NewDisposeScope();
 
-        // σ = 0.25: kernel [a, 1 − 2a, a] with a = e⁻⁸ / (1 + 2e⁻⁸), padding 1. One row is too small to reflect, so
-        // both axes replicate their edges. Nearest [0, 1] → [0, 0, 1, 1], blurred: [0, a, 1 − a, 1].
+        // σ = 0.25: kernel [a, 1 − 2a, a] with a = e⁻⁸ / (1 + 2e⁻⁸), padding 1. One row is too small to
+        // reflect, so both axes replicate their edges. Nearest [0, 1] → [0, 0, 1, 1], blurred: [0, a, 1 − a, 1].
         double a = Math.Exp(-8) / (1 + (2 * Math.Exp(-8)));
         var map = tensor(new float[] { 0, 1 }).reshape(1, 1, 1, 2);
         using var resize = new BlurredResize(0.25, InterpolationMode.Nearest);
@@ -64,12 +75,21 @@ public class BlurredResizeTests
         using var resize = new BlurredResize(2, InterpolationMode.Bilinear);
         var small = TestTensors.Rand(new long[] { 1, 1, 8, 8 }, 3);
         var large = TestTensors.Rand(new long[] { 1, 1, 16, 12 }, 4);
-        var expectedSmall = GaussianBlur.Apply(F.interpolate(small, new long[] { 32, 32 }, mode: InterpolationMode.Bilinear, align_corners: false), 2);
-        var expectedLarge = GaussianBlur.Apply(F.interpolate(large, new long[] { 64, 48 }, mode: InterpolationMode.Bilinear, align_corners: false), 2);
+        var expectedSmall = GaussianBlur.Apply(
+            F.interpolate(small, new long[] { 32, 32 }, mode: InterpolationMode.Bilinear, align_corners: false),
+            2
+        );
+        var expectedLarge = GaussianBlur.Apply(
+            F.interpolate(large, new long[] { 64, 48 }, mode: InterpolationMode.Bilinear, align_corners: false),
+            2
+        );
         var results = new Tensor[16];
         Parallel.For(0, results.Length, i =>
         {
-            results[i] = i % 2 == 0 ? resize.Apply(small, 32, 32).DetachFromDisposeScope() : resize.Apply(large, 64, 48).DetachFromDisposeScope();
+            results[i] =
+                i % 2 == 0
+                    ? resize.Apply(small, 32, 32).DetachFromDisposeScope()
+                    : resize.Apply(large, 64, 48).DetachFromDisposeScope();
         });
         for (int i = 0; i < results.Length; i++)
         {
@@ -82,11 +102,22 @@ public class BlurredResizeTests
     public void RefusesBadInput()
     {
         using var scope = NewDisposeScope();
-        Assert.Contains("mode", Assert.Throws<ArgumentException>(() => new BlurredResize(2, InterpolationMode.Bicubic)).Message);
-        Assert.Contains("sigma", Assert.Throws<ArgumentException>(() => new BlurredResize(0, InterpolationMode.Nearest)).Message);
+        Assert.Contains(
+            "mode",
+            Assert.Throws<ArgumentException>(() => new BlurredResize(2, InterpolationMode.Bicubic)).Message
+        );
+        Assert.Contains(
+            "sigma",
+            Assert.Throws<ArgumentException>(() => new BlurredResize(0, InterpolationMode.Nearest)).Message
+        );
         using var resize = new BlurredResize(2, InterpolationMode.Nearest);
         Assert.Contains("maps", Assert.Throws<ArgumentException>(() => resize.Apply(zeros(4, 4), 8, 8)).Message);
-        Assert.Contains("maps", Assert.Throws<ArgumentException>(() => resize.Apply(zeros(new long[] { 1, 1, 4, 4 }, ScalarType.Int64), 8, 8)).Message);
+        Assert.Contains(
+            "maps",
+            Assert
+                .Throws<ArgumentException>(() => resize.Apply(zeros(new long[] { 1, 1, 4, 4 }, ScalarType.Int64), 8, 8))
+                .Message
+        );
         Assert.Contains("0x8", Assert.Throws<ArgumentException>(() => resize.Apply(zeros(1, 1, 4, 4), 0, 8)).Message);
     }
 }

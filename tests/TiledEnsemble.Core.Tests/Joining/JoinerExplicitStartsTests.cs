@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Tests.Joining;
 
-/// <summary>The default joiner on grids of explicit starts, against a pixel-by-pixel mean of the covering tiles.</summary>
+/// <summary>The default joiner on grids of explicit starts, against a pixel-by-pixel mean of the covering
+/// tiles.</summary>
 public class JoinerExplicitStartsTests
 {
     [Fact]
@@ -19,7 +20,9 @@ public class JoinerExplicitStartsTests
         // 20x24 image, tiles of 8x10: rows start at 1, 5 and 12 (overlapping, row 0 uncovered), columns at 0 and 14
         // (a gap at columns 10..13).
         var grid = TileGrid.FromStarts((20, 24), (8, 10), new[] { 1, 5, 12 }, new[] { 0, 14 });
-        var tiles = grid.Positions.Select((p, i) => (p, TestTensors.Rand(new long[] { 2, 1, 8, 10 }, (ulong)(i + 1)))).ToList();
+        var tiles = grid
+            .Positions.Select((p, i) => (p, TestTensors.Rand(new long[] { 2, 1, 8, 10 }, (ulong)(i + 1))))
+            .ToList();
         var predictions = tiles.Select(t => new TilePrediction(t.p, t.Item2, zeros(2))).ToList();
         using var joined = new Joiner().Join(predictions, grid);
         TensorAssert.Shape(joined.AnomalyMaps, 2, 1, 20, 24);

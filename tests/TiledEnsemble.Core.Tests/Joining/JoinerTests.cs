@@ -1,8 +1,8 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.Linq;
 using TiledEnsemble.Joining;
+using TiledEnsemble.Testing;
 using TiledEnsemble.Tiling;
 using TorchSharp;
 using Xunit;
@@ -29,11 +29,13 @@ public class JoinerTests
                 mask[0, 0, 0, 0] = true; // image 0, pixel (2, 2): shared by all four tiles
             }
 
-            predictions.Add(new TilePrediction(p, TestTensors.Full(new long[] { 2, 1, 4, 4 }, k), tensor(new float[] { k, 10 * k }))
-            {
-                PredictedMasks = mask,
-                PredictedLabels = tensor(new[] { k == 1, false }),
-            });
+            predictions.Add(
+                new TilePrediction(p, TestTensors.Full(new long[] { 2, 1, 4, 4 }, k), tensor(new float[] { k, 10 * k }))
+                {
+                    PredictedMasks = mask,
+                    PredictedLabels = tensor(new[] { k == 1, false }),
+                }
+            );
         }
 
         predictions.Reverse(); // order must not matter
@@ -55,7 +57,7 @@ public class JoinerTests
     }
 
     [Theory]
-    [InlineData(96, 64, 32)]  // tiles cover the image exactly
+    [InlineData(96, 64, 32)] // tiles cover the image exactly
     [InlineData(100, 90, 32)] // the last row and column reach into the padding
     public void DisjointTilesAreCopiedBackToWhereTheyWereCut(int height, int width, int tile)
     {
@@ -68,17 +70,28 @@ public class JoinerTests
         var picture = TestTensors.Arange(2L * 2 * height * width, ScalarType.Float32).reshape(2, 2, height, width);
         var padded = zeros(2, 2, grid.CoveringSize.Height, grid.CoveringSize.Width);
         padded[.., .., ..height, ..width] = picture;
-        var predictions = tiler.TilePositions
-            .Select(p => new TilePrediction(p, padded[.., .., p.Top..(p.Top + tile), p.Left..(p.Left + tile)], zeros(2))
+        var predictions = tiler
+            .TilePositions.Select(p => new TilePrediction(
+                p,
+                padded[.., .., p.Top..(p.Top + tile), p.Left..(p.Left + tile)],
+                zeros(2)
+            )
             {
-                PredictedMasks = padded[.., .., p.Top..(p.Top + tile), p.Left..(p.Left + tile)].remainder(TestTensors.Scalar(3)).eq(TestTensors.Scalar(0)),
+                PredictedMasks = padded[.., .., p.Top..(p.Top + tile), p.Left..(p.Left + tile)]
+                    .remainder(TestTensors.Scalar(3))
+                    .eq(TestTensors.Scalar(0)),
             })
             .Reverse()
             .ToList();
         using var joined = new Joiner().Join(predictions, tiler.Grid!);
         Assert.Equal(new long[] { 2, 2, height, width }, joined.AnomalyMaps.shape);
         Assert.True(joined.AnomalyMaps.eq(picture).all().item<bool>());
-        Assert.True(joined.PredictedMasks!.eq(picture.remainder(TestTensors.Scalar(3)).eq(TestTensors.Scalar(0))).all().item<bool>());
+        Assert.True(
+            joined
+                .PredictedMasks!.eq(picture.remainder(TestTensors.Scalar(3)).eq(TestTensors.Scalar(0)))
+                .all()
+                .item<bool>()
+        );
     }
 
     [Fact]
@@ -88,26 +101,28 @@ public class JoinerTests
 
         // 40x40 image, tiles 32, stride 32: covering 64, so the right and bottom tiles reach into the padding.
         var tiler = new EnsembleTiler(32, 32, 40);
-        var predictions = tiler.TilePositions.Select(p =>
-        {
-            var corners = tensor(new float[,] { { 1, 2, 5, 6 }, { 10, 10, 20, 20 } });
-            var set = new Boxes(corners, tensor(new float[] { 0.5f, 0.9f }));
-            return new TilePrediction(p, zeros(1, 1, 32, 32), zeros(1)) { Boxes = new[] { set } };
-        }).ToList();
+        var predictions = tiler
+            .TilePositions.Select(p =>
+            {
+                var corners = tensor(
+                    new float[,]
+                    {
+                        { 1, 2, 5, 6 },
+                        { 10, 10, 20, 20 },
+                    }
+                );
+                var set = new Boxes(corners, tensor(new float[] { 0.5f, 0.9f }));
+                return new TilePrediction(p, zeros(1, 1, 32, 32), zeros(1)) { Boxes = new[] { set } };
+            })
+            .ToList();
 
         using var joined = new Joiner().Join(predictions, tiler.Grid!);
         var boxes = joined.Boxes![0];
 
-        // Tile (0,0): both boxes as given. Tile (0,1) at x+32: (33,2,37,6) and (42,10,52,20) clipped to x<=40 -> dropped.
-        // Tile (1,0) at y+32: (1,34,5,38) kept, second dropped. Tile (1,1): (33,34,37,38) kept, second dropped.
-        var expected = new float[]
-        {
-            1, 2, 5, 6,
-            10, 10, 20, 20,
-            33, 2, 37, 6,
-            1, 34, 5, 38,
-            33, 34, 37, 38,
-        };
+        // Tile (0,0): both boxes as given. Tile (0,1) at x+32: (33,2,37,6) and (42,10,52,20) clipped to x<=40 ->
+        // dropped. Tile (1,0) at y+32: (1,34,5,38) kept, second dropped. Tile (1,1): (33,34,37,38) kept, second
+        // dropped.
+        var expected = new float[] { 1, 2, 5, 6, 10, 10, 20, 20, 33, 2, 37, 6, 1, 34, 5, 38, 33, 34, 37, 38 };
         Assert.Equal(expected, TensorAssert.Values(boxes.Corners));
         Assert.Equal(new[] { 0.5f, 0.9f, 0.5f, 0.5f, 0.5f }, TensorAssert.Values(boxes.Scores));
     }
@@ -117,10 +132,25 @@ public class JoinerTests
     {
         using var scope = NewDisposeScope();
         var tiler = new EnsembleTiler(32, 32, 40);
-        var predictions = tiler.TilePositions.Select(p => new TilePrediction(p, zeros(1, 1, 32, 32), zeros(1))
-        {
-            Boxes = new[] { p.Row == 0 && p.Column == 1 ? new Boxes(tensor(new float[,] { { 2, 0, 12, 4 } }), ones(1)) : Boxes.Empty() },
-        }).ToList();
+        var predictions = tiler
+            .TilePositions.Select(p => new TilePrediction(p, zeros(1, 1, 32, 32), zeros(1))
+            {
+                Boxes = new[]
+                {
+                    p.Row == 0 && p.Column == 1
+                        ? new Boxes(
+                            tensor(
+                                new float[,]
+                                {
+                                    { 2, 0, 12, 4 },
+                                }
+                            ),
+                            ones(1)
+                        )
+                        : Boxes.Empty(),
+                },
+            })
+            .ToList();
         using var joined = new Joiner().Join(predictions, tiler.Grid!);
         Assert.Equal(new float[] { 34, 0, 40, 4 }, TensorAssert.Values(joined.Boxes![0].Corners));
     }
@@ -138,9 +168,15 @@ public class JoinerTests
         Assert.Contains("missing (1, 1)", missing.Message);
         var repeated = Assert.Throws<ArgumentException>(() => joiner.Join(all.Append(all[0]).ToList(), grid));
         Assert.Contains("more than once", repeated.Message);
-        var outside = Assert.Throws<ArgumentException>(() => joiner.Join(all.Append(new TilePrediction(new TilePosition(5, 0, 0, 0), zeros(1, 1, 16, 16), zeros(1))).ToList(), grid));
+        var outside = Assert.Throws<ArgumentException>(() =>
+            joiner.Join(
+                all.Append(new TilePrediction(new TilePosition(5, 0, 0, 0), zeros(1, 1, 16, 16), zeros(1))).ToList(),
+                grid
+            )
+        );
         Assert.Contains("not a position of the 2x2 grid", outside.Message);
-        var batches = all.Select((p, i) => i == 2 ? p with { Scores = zeros(3), AnomalyMaps = zeros(3, 1, 16, 16) } : p).ToList();
+        var batches = all.Select((p, i) => i == 2 ? p with { Scores = zeros(3), AnomalyMaps = zeros(3, 1, 16, 16) } : p)
+            .ToList();
         Assert.Throws<ArgumentException>(() => joiner.Join(batches, grid));
     }
 }

@@ -1,8 +1,8 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Linq;
 using TiledEnsemble.Imaging;
 using TiledEnsemble.Joining;
+using TiledEnsemble.Testing;
 using TiledEnsemble.Tiling;
 using TorchSharp;
 using Xunit;
@@ -79,7 +79,10 @@ public class SeamSmootherTests
             int pixel = i % (48 * 48);
             if (inSeam[pixel])
             {
-                Assert.True(Math.Abs(result[i] - reference[i]) < 1e-5, $"seam value {result[i]} vs reference blur {reference[i]} at {i}");
+                Assert.True(
+                    Math.Abs(result[i] - reference[i]) < 1e-5,
+                    $"seam value {result[i]} vs reference blur {reference[i]} at {i}"
+                );
                 changed += result[i] != original[i] ? 1 : 0;
             }
             else
@@ -114,7 +117,9 @@ public class SeamSmootherTests
         using var scope = NewDisposeScope();
         Assert.Throws<ArgumentException>(() => new SeamSmoother(0, 0.1));
         Assert.Throws<ArgumentException>(() => new SeamSmoother(2, 0));
-        var error = Assert.Throws<ArgumentException>(() => new SeamSmoother().Smooth(zeros(1, 1, 32, 32), TileGrid.Create(64, 32, 32)));
+        var error = Assert.Throws<ArgumentException>(() =>
+            new SeamSmoother().Smooth(zeros(1, 1, 32, 32), TileGrid.Create(64, 32, 32))
+        );
         Assert.Contains("32x32", error.Message);
         Assert.Throws<ArgumentException>(() => new SeamSmoother().Smooth(zeros(32, 32), TileGrid.Create(32, 16, 16)));
     }
@@ -123,13 +128,23 @@ public class SeamSmootherTests
     private static float[] NaiveBlur(Tensor maps, double sigma)
     {
         int radius = (int)((4 * sigma) + 0.5);
-        var g = Enumerable.Range(-radius, (2 * radius) + 1).Select(x => Math.Exp(-(x * x) / (2 * sigma * sigma))).ToArray();
+        var g = Enumerable
+            .Range(-radius, (2 * radius) + 1)
+            .Select(x => Math.Exp(-(x * x) / (2 * sigma * sigma)))
+            .ToArray();
         double total = g.Sum();
         g = g.Select(v => v / total).ToArray();
-        long batch = maps.shape[0], h = maps.shape[2], w = maps.shape[3];
+        long batch = maps.shape[0],
+            h = maps.shape[2],
+            w = maps.shape[3];
         var input = maps.data<float>().ToArray();
         var output = new float[input.Length];
-        int Reflect(long i, long n) => (int)(i < 0 ? -i : i >= n ? (2 * n) - 2 - i : i);
+        int Reflect(long i, long n) =>
+            (int)(
+                i < 0 ? -i
+                : i >= n ? (2 * n) - 2 - i
+                : i
+            );
         for (long b = 0; b < batch; b++)
         {
             for (long y = 0; y < h; y++)
@@ -141,7 +156,10 @@ public class SeamSmootherTests
                     {
                         for (int dx = -radius; dx <= radius; dx++)
                         {
-                            sum += g[dy + radius] * g[dx + radius] * input[(b * h * w) + (Reflect(y + dy, h) * w) + Reflect(x + dx, w)];
+                            sum +=
+                                g[dy + radius]
+                                * g[dx + radius]
+                                * input[(b * h * w) + (Reflect(y + dy, h) * w) + Reflect(x + dx, w)];
                         }
                     }
 

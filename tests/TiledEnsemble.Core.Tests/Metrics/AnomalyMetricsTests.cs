@@ -29,7 +29,8 @@ public class AnomalyMetricsTests
     /// <summary>Mann–Whitney by counting every (positive, negative) pair; ties count one half.</summary>
     private static double BruteForceAuroc(float[] s, bool[] l)
     {
-        double wins = 0, pairs = 0;
+        double wins = 0,
+            pairs = 0;
         for (int i = 0; i < s.Length; i++)
         {
             for (int j = 0; j < s.Length; j++)
@@ -37,7 +38,10 @@ public class AnomalyMetricsTests
                 if (l[i] && !l[j])
                 {
                     pairs++;
-                    wins += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+                    wins +=
+                        s[i] > s[j] ? 1
+                        : s[i] == s[j] ? 0.5
+                        : 0;
                 }
             }
         }
@@ -47,7 +51,9 @@ public class AnomalyMetricsTests
 
     private static (double Tp, double Fp, double Fn) Count(float[] s, bool[] l, double t)
     {
-        double tp = 0, fp = 0, fn = 0;
+        double tp = 0,
+            fp = 0,
+            fn = 0;
         for (int i = 0; i < s.Length; i++)
         {
             tp += s[i] >= t && l[i] ? 1 : 0;
@@ -76,7 +82,11 @@ public class AnomalyMetricsTests
         using var scope = NewDisposeScope();
 
         // Positives 0.8, 0.4; negatives 0.4, 0.1: pairs (0.8>0.4)=1, (0.8>0.1)=1, (0.4=0.4)=0.5, (0.4>0.1)=1 -> 3.5/4.
-        Assert.Equal(0.875, AnomalyMetrics.Auroc(tensor(new[] { 0.8f, 0.4f, 0.4f, 0.1f }), tensor(new long[] { 1, 1, 0, 0 })), 12);
+        Assert.Equal(
+            0.875,
+            AnomalyMetrics.Auroc(tensor(new[] { 0.8f, 0.4f, 0.4f, 0.1f }), tensor(new long[] { 1, 1, 0, 0 })),
+            12
+        );
     }
 
     [Theory]
@@ -86,11 +96,13 @@ public class AnomalyMetricsTests
     {
         using var scope = NewDisposeScope();
         var (s, l) = RandomWithTies(seed, count, levels);
-        double bestF1 = -1, bestThreshold = double.NaN;
+        double bestF1 = -1,
+            bestThreshold = double.NaN;
         foreach (var t in s.Select(v => (double)v).Distinct().OrderBy(v => v))
         {
             var (tp, fp, fn) = Count(s, l, t);
-            double precision = tp / (tp + fp), recall = tp / (tp + fn);
+            double precision = tp / (tp + fp),
+                recall = tp / (tp + fn);
             double f1 = 2 * precision * recall / (precision + recall + 1e-10);
             if (double.IsNaN(f1))
             {
@@ -139,7 +151,8 @@ public class AnomalyMetricsTests
 
         // One 1x10 image. Regions: pixels {0,1} and {5}. Normal pixels: 7.
         // Curve (FPR, PRO): (0,0) (0,.25) (0,.75) (1/7,.75) (1/7,1) (1,1); area to 0.3 = .75/7 + (0.3 - 1/7).
-        var maps = tensor(new float[] { 0.9f, 0.5f, 0.7f, 0.1f, 0.1f, 0.8f, 0.1f, 0.1f, 0.1f, 0.1f }).reshape(1, 1, 1, 10);
+        var maps = tensor(new float[] { 0.9f, 0.5f, 0.7f, 0.1f, 0.1f, 0.8f, 0.1f, 0.1f, 0.1f, 0.1f })
+            .reshape(1, 1, 1, 10);
         var masks = tensor(new float[] { 1, 1, 0, 0, 0, 1, 0, 0, 0, 0 }).reshape(1, 1, 1, 10);
         double expected = ((0.75 / 7) + (0.3 - (1.0 / 7))) / 0.3;
         Assert.Equal(expected, AnomalyMetrics.Aupro(maps, masks), 12);
@@ -153,12 +166,16 @@ public class AnomalyMetricsTests
     {
         using var scope = NewDisposeScope();
         var random = new Random(seed);
-        int b = 3, h = 12, w = 12;
+        int b = 3,
+            h = 12,
+            w = 12;
         var mask = new float[b * h * w];
         var map = new float[b * h * w];
         for (int i = 0; i < 5; i++)
         {
-            int image = random.Next(b), y = random.Next(h - 3), x = random.Next(w - 3);
+            int image = random.Next(b),
+                y = random.Next(h - 3),
+                x = random.Next(w - 3);
             for (int dy = 0; dy < 1 + random.Next(3); dy++)
             {
                 for (int dx = 0; dx < 1 + random.Next(3); dx++)
@@ -174,7 +191,11 @@ public class AnomalyMetricsTests
         }
 
         double reference = DirectAupro(map, mask, b, h, w, 0.3);
-        Assert.Equal(reference, AnomalyMetrics.Aupro(tensor(map).reshape(b, 1, h, w), tensor(mask).reshape(b, 1, h, w)), 9);
+        Assert.Equal(
+            reference,
+            AnomalyMetrics.Aupro(tensor(map).reshape(b, 1, h, w), tensor(mask).reshape(b, 1, h, w)),
+            9
+        );
     }
 
     [Fact]
@@ -192,18 +213,25 @@ public class AnomalyMetricsTests
     {
         using var scope = NewDisposeScope();
         Assert.True(double.IsNaN(AnomalyMetrics.Auroc(tensor(new[] { 0.1f, 0.2f }), tensor(new[] { false, false }))));
-        Assert.Equal(0.5, AnomalyMetrics.Auroc(tensor(new[] { 0.3f, 0.3f, 0.3f }), tensor(new[] { true, false, false })), 12);
+        Assert.Equal(
+            0.5,
+            AnomalyMetrics.Auroc(tensor(new[] { 0.3f, 0.3f, 0.3f }), tensor(new[] { true, false, false })),
+            12
+        );
         Assert.Null(AnomalyMetrics.F1AdaptiveThreshold(tensor(new[] { 0.1f }), tensor(new[] { false })));
         Assert.Equal(0, AnomalyMetrics.F1(tensor(new[] { 0.1f }), tensor(new[] { false }), 0.5));
         Assert.True(double.IsNaN(AnomalyMetrics.Aupro(zeros(1, 1, 4, 4), zeros(1, 1, 4, 4))));
-        var nan = Assert.Throws<ArgumentException>(() => AnomalyMetrics.Auroc(tensor(new[] { float.NaN, 1f }), tensor(new[] { true, false })));
+        var nan = Assert.Throws<ArgumentException>(() =>
+            AnomalyMetrics.Auroc(tensor(new[] { float.NaN, 1f }), tensor(new[] { true, false }))
+        );
         Assert.Contains("NaN", nan.Message);
         Assert.Throws<ArgumentException>(() => AnomalyMetrics.Auroc(tensor(new[] { 1f, 2f }), tensor(new[] { true })));
         Assert.Throws<ArgumentException>(() => AnomalyMetrics.Aupro(zeros(1, 1, 4, 4), zeros(1, 1, 4, 5)));
         Assert.Throws<ArgumentOutOfRangeException>(() => AnomalyMetrics.Aupro(zeros(1, 1, 4, 4), zeros(1, 1, 4, 4), 0));
     }
 
-    /// <summary>For every distinct threshold: FPR over normal pixels and the mean overlap of each region; trapezoids to the limit.</summary>
+    /// <summary>For every distinct threshold: FPR over normal pixels and the mean overlap of each region; trapezoids to
+    /// the limit.</summary>
     internal static double DirectAupro(float[] map, float[] mask, int b, int h, int w, double limit)
     {
         var regions = new List<int[]>();
@@ -213,7 +241,9 @@ public class AnomalyMetricsTests
             var (labels, count) = ConnectedComponents.Label(m, h, w);
             for (int r = 1; r <= count; r++)
             {
-                regions.Add(Enumerable.Range(0, h * w).Where(i => labels[i] == r).Select(i => (image * h * w) + i).ToArray());
+                regions.Add(
+                    Enumerable.Range(0, h * w).Where(i => labels[i] == r).Select(i => (image * h * w) + i).ToArray()
+                );
             }
         }
 
@@ -250,16 +280,25 @@ public class AnomalyMetricsTests
         using var scope = NewDisposeScope();
         // Scores 0.9 (anomalous), 0.8 (normal), 0.7 (anomalous), 0.1 (normal): lowering the threshold past each score
         // moves up (anomalous, 1/2 each) or right (normal, 1/2 each).
-        var curve = AnomalyMetrics.RocCurve(tensor(new[] { 0.8f, 0.1f, 0.9f, 0.7f }), tensor(new[] { false, false, true, true }));
+        var curve = AnomalyMetrics.RocCurve(
+            tensor(new[] { 0.8f, 0.1f, 0.9f, 0.7f }),
+            tensor(new[] { false, false, true, true })
+        );
         Assert.Equal(new[] { 0.0, 0.0, 0.5, 0.5, 1.0 }, curve.FalsePositiveRate);
         Assert.Equal(new[] { 0.0, 0.5, 0.5, 1.0, 1.0 }, curve.TruePositiveRate);
 
         // Thinned to three points it keeps the origin, every second point and the last one.
-        var thin = AnomalyMetrics.RocCurve(tensor(new[] { 0.8f, 0.1f, 0.9f, 0.7f }), tensor(new[] { false, false, true, true }), maxPoints: 3);
+        var thin = AnomalyMetrics.RocCurve(
+            tensor(new[] { 0.8f, 0.1f, 0.9f, 0.7f }),
+            tensor(new[] { false, false, true, true }),
+            maxPoints: 3
+        );
         Assert.Equal(new[] { 0.0, 0.0, 0.5, 1.0 }, thin.FalsePositiveRate);
         Assert.Equal(new[] { 0.0, 0.5, 1.0, 1.0 }, thin.TruePositiveRate);
 
         // One class: no curve.
-        Assert.Empty(AnomalyMetrics.RocCurve(tensor(new[] { 0.3f, 0.4f }), tensor(new[] { false, false })).FalsePositiveRate);
+        Assert.Empty(
+            AnomalyMetrics.RocCurve(tensor(new[] { 0.3f, 0.4f }), tensor(new[] { false, false })).FalsePositiveRate
+        );
     }
 }

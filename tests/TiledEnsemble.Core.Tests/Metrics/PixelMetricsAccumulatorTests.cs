@@ -1,7 +1,7 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Linq;
 using TiledEnsemble.Metrics;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -18,7 +18,9 @@ public class PixelMetricsAccumulatorTests
         masks[0, 0, 4..10, 6..12] = 1;
         masks[1, 0, 20..22, 20..30] = 1;
         masks[1, 0, 2, 2] = 1;
-        var maps = rand(new long[] { 2, 1, 32, 32 }, generator: generator).mul(TestTensors.Scalar(0.7)).add(masks.mul(TestTensors.Scalar(0.3)), TestTensors.One);
+        var maps = rand(new long[] { 2, 1, 32, 32 }, generator: generator)
+            .mul(TestTensors.Scalar(0.7))
+            .add(masks.mul(TestTensors.Scalar(0.3)), TestTensors.One);
         maps = maps.mul(TestTensors.Scalar(high - low)).add(TestTensors.Scalar(low), TestTensors.One);
         if (quantized)
         {
@@ -95,7 +97,9 @@ public class PixelMetricsAccumulatorTests
     {
         using var scope = NewDisposeScope();
         var accumulator = new PixelMetricsAccumulator();
-        Assert.Throws<ArgumentException>(() => accumulator.Update(TestTensors.Full(new long[] { 1, 1, 4, 4 }, float.NaN), zeros(1, 1, 4, 4)));
+        Assert.Throws<ArgumentException>(() =>
+            accumulator.Update(TestTensors.Full(new long[] { 1, 1, 4, 4 }, float.NaN), zeros(1, 1, 4, 4))
+        );
         Assert.Throws<ArgumentException>(() => accumulator.Update(zeros(1, 1, 4, 4), zeros(1, 1, 4, 3)));
         Assert.Throws<InvalidOperationException>(() => accumulator.F1());
         Assert.True(double.IsNaN(accumulator.Auroc()));

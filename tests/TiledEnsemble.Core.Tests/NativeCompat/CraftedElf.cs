@@ -11,10 +11,13 @@ namespace TiledEnsemble.Tests.NativeCompat;
 /// </summary>
 internal static class CraftedElf
 {
-
-    /// <summary>Builds an ELF needing, from "libstdc++.so.6", the given versions (with flags), and defining <paramref name="defines"/>.</summary>
+    /// <summary>Builds an ELF needing, from "libstdc++.so.6", the given versions (with flags), and defining
+    /// <paramref name="defines"/>.</summary>
     /// <returns>The bytes and the file offsets of each Vernaux's vna_flags field.</returns>
-    public static (byte[] Bytes, int[] FlagOffsets) Build(IReadOnlyList<(string Name, ushort Flags)> needs, IReadOnlyList<string>? defines = null)
+    public static (byte[] Bytes, int[] FlagOffsets) Build(
+        IReadOnlyList<(string Name, ushort Flags)> needs,
+        IReadOnlyList<string>? defines = null
+    )
     {
         defines ??= Array.Empty<string>();
         var dynstr = new List<byte> { 0 };
@@ -108,19 +111,19 @@ internal static class CraftedElf
         var header = new List<byte>();
         header.AddRange(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0 });
         header.AddRange(new byte[8]);
-        Put16(header, 3);      // e_type ET_DYN
-        Put16(header, 62);     // e_machine x86-64
-        Put32(header, 1);      // e_version
-        Put64(header, 0);      // e_entry
-        Put64(header, 0);      // e_phoff
+        Put16(header, 3); // e_type ET_DYN
+        Put16(header, 62); // e_machine x86-64
+        Put32(header, 1); // e_version
+        Put64(header, 0); // e_entry
+        Put64(header, 0); // e_phoff
         Put64(header, (ulong)sectionTable);
-        Put32(header, 0);      // e_flags
-        Put16(header, 64);     // e_ehsize
-        Put16(header, 0);      // e_phentsize
-        Put16(header, 0);      // e_phnum
-        Put16(header, 64);     // e_shentsize
-        Put16(header, 5);      // e_shnum
-        Put16(header, 4);      // e_shstrndx
+        Put32(header, 0); // e_flags
+        Put16(header, 64); // e_ehsize
+        Put16(header, 0); // e_phentsize
+        Put16(header, 0); // e_phnum
+        Put16(header, 64); // e_shentsize
+        Put16(header, 5); // e_shnum
+        Put16(header, 4); // e_shstrndx
 
         var bytes = new List<byte>(header);
         bytes.AddRange(body);

@@ -15,7 +15,9 @@ public sealed class ElfVersionPatcherTests : IDisposable
     [Fact]
     public void SetsTheWeakFlagOnTheNamedNeedAndChangesNothingElse()
     {
-        var (bytes, flags) = CraftedElf.Build(new[] { ("GLIBCXX_3.4.21", (ushort)0), ("GLIBCXX_3.4.32", (ushort)0), ("CXXABI_1.3", (ushort)0) });
+        var (bytes, flags) = CraftedElf.Build(
+            new[] { ("GLIBCXX_3.4.21", (ushort)0), ("GLIBCXX_3.4.32", (ushort)0), ("CXXABI_1.3", (ushort)0) }
+        );
         var path = CraftedElf.Write(_directory, "libLibTorchSharp.so", bytes);
 
         Assert.Equal((true, false), ElfVersionPatcher.GetVersionNeed(path, "GLIBCXX_3.4.32"));
@@ -56,8 +58,16 @@ public sealed class ElfVersionPatcherTests : IDisposable
     public void PatchingAnOutputFolderTouchesOnlyLibTorchSharp()
     {
         var (bytes, flags) = CraftedElf.Build(new[] { ("GLIBCXX_3.4.32", (ushort)0) });
-        var target = CraftedElf.Write(_directory, Path.Combine("runtimes", "linux-x64", "native", "libLibTorchSharp.so"), bytes);
-        var other = CraftedElf.Write(_directory, Path.Combine("runtimes", "linux-x64", "native", "libtorch_cpu.so"), bytes);
+        var target = CraftedElf.Write(
+            _directory,
+            Path.Combine("runtimes", "linux-x64", "native", "libLibTorchSharp.so"),
+            bytes
+        );
+        var other = CraftedElf.Write(
+            _directory,
+            Path.Combine("runtimes", "linux-x64", "native", "libtorch_cpu.so"),
+            bytes
+        );
 
         var patched = ElfVersionPatcher.PatchOutputDirectories(new[] { _directory }, force: true, _ => { });
 
@@ -82,7 +92,10 @@ public sealed class ElfVersionPatcherTests : IDisposable
     [Fact]
     public void ReadsVersionDefinitions()
     {
-        var (bytes, _) = CraftedElf.Build(new[] { ("GLIBC_2.2.5", (ushort)0) }, new[] { "GLIBCXX_3.4", "GLIBCXX_3.4.32" });
+        var (bytes, _) = CraftedElf.Build(
+            new[] { ("GLIBC_2.2.5", (ushort)0) },
+            new[] { "GLIBCXX_3.4", "GLIBCXX_3.4.32" }
+        );
         var path = CraftedElf.Write(_directory, "libstdc++.so.6", bytes);
         Assert.True(ElfVersionPatcher.DefinesVersion(path, "GLIBCXX_3.4.32"));
         Assert.False(ElfVersionPatcher.DefinesVersion(path, "GLIBCXX_3.4.33"));
@@ -97,7 +110,9 @@ public sealed class ElfVersionPatcherTests : IDisposable
     {
         var (bytes, _) = CraftedElf.Build(new[] { ("GLIBCXX_3.4.32", (ushort)0) });
         var path = CraftedElf.Write(_directory, "truncated.so", bytes.Take(length).ToArray());
-        var error = Assert.Throws<InvalidDataException>(() => ElfVersionPatcher.MarkVersionNeedWeak(path, "GLIBCXX_3.4.32"));
+        var error = Assert.Throws<InvalidDataException>(() =>
+            ElfVersionPatcher.MarkVersionNeedWeak(path, "GLIBCXX_3.4.32")
+        );
         Assert.Contains(path, error.Message);
         Assert.Equal(length, new FileInfo(path).Length);
     }
@@ -107,7 +122,9 @@ public sealed class ElfVersionPatcherTests : IDisposable
     {
         var path = Path.Combine(_directory, "readme.txt");
         File.WriteAllText(path, new string('x', 100));
-        var error = Assert.Throws<InvalidDataException>(() => ElfVersionPatcher.MarkVersionNeedWeak(path, "GLIBCXX_3.4.32"));
+        var error = Assert.Throws<InvalidDataException>(() =>
+            ElfVersionPatcher.MarkVersionNeedWeak(path, "GLIBCXX_3.4.32")
+        );
         Assert.Contains("not an ELF file", error.Message);
     }
 }

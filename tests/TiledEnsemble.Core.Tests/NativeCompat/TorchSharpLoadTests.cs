@@ -26,10 +26,20 @@ public class TorchSharpLoadTests
             return; // the target is a no-op elsewhere, and so is this check
         }
 
-        var copy = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", ElfVersionPatcher.LibTorchSharpFileName);
+        var copy = Path.Combine(
+            AppContext.BaseDirectory,
+            "runtimes",
+            "linux-x64",
+            "native",
+            ElfVersionPatcher.LibTorchSharpFileName
+        );
         Assert.True(File.Exists(copy), $"expected TorchSharp's native library at {copy}");
         var (needed, weak) = ElfVersionPatcher.GetVersionNeed(copy, ElfVersionPatcher.GlibcxxVersion);
-        var systemProvides = ElfVersionPatcher.FindSystemLibStdCxxProviding(ElfVersionPatcher.GlibcxxVersion) is not null;
-        Assert.True(!needed || weak || systemProvides, $"{copy} needs {ElfVersionPatcher.GlibcxxVersion} strongly and the system libstdc++ lacks it");
+        var systemProvides =
+            ElfVersionPatcher.FindSystemLibStdCxxProviding(ElfVersionPatcher.GlibcxxVersion) is not null;
+        Assert.True(
+            !needed || weak || systemProvides,
+            $"{copy} needs {ElfVersionPatcher.GlibcxxVersion} strongly and the system libstdc++ lacks it"
+        );
     }
 }

@@ -1,8 +1,8 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using Microsoft.Extensions.Logging;
 using TiledEnsemble.PostProcessing;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -28,10 +28,16 @@ public class PostProcessingTests
         var processor = new CalibratedPostProcessor(Stats);
 
         // (x - 6) / 8 + 0.5, clamped: 2 -> 0, 6 -> 0.5, 8 -> 0.75, 20 -> 1.
-        Assert.Equal(new float[] { 0f, 0.5f, 0.75f, 1f }, TensorAssert.Values(processor.NormalizeScores(tensor(new float[] { 2, 6, 8, 20 }))));
+        Assert.Equal(
+            new float[] { 0f, 0.5f, 0.75f, 1f },
+            TensorAssert.Values(processor.NormalizeScores(tensor(new float[] { 2, 6, 8, 20 })))
+        );
 
         // Maps use their own statistics: (x - 0) / 4 + 0.5.
-        Assert.Equal(new float[] { 0.25f, 0.5f, 1f }, TensorAssert.Values(processor.NormalizeMaps(tensor(new float[] { -1, 0, 2 }))));
+        Assert.Equal(
+            new float[] { 0.25f, 0.5f, 1f },
+            TensorAssert.Values(processor.NormalizeMaps(tensor(new float[] { -1, 0, 2 })))
+        );
         Assert.Equal(0.5, processor.NormalizedThreshold);
     }
 
@@ -42,7 +48,10 @@ public class PostProcessingTests
         var processor = new CalibratedPostProcessor(Stats, NormalizationMethod.Quadra);
 
         // 100 * (x - 2) / (6 - 2), clamped to [0, 1000].
-        Assert.Equal(new float[] { 0f, 100f, 150f, 1000f }, TensorAssert.Values(processor.NormalizeScores(tensor(new float[] { 1, 6, 8, 100 }))));
+        Assert.Equal(
+            new float[] { 0f, 100f, 150f, 1000f },
+            TensorAssert.Values(processor.NormalizeScores(tensor(new float[] { 1, 6, 8, 100 })))
+        );
     }
 
     [Fact]
@@ -50,8 +59,14 @@ public class PostProcessingTests
     {
         using var scope = NewDisposeScope();
         var processor = new CalibratedPostProcessor(Stats);
-        Assert.Equal(new[] { false, true, true }, processor.LabelsFromRawScores(tensor(new float[] { 5.9f, 6, 7 })).data<bool>().ToArray());
-        Assert.Equal(new[] { false, true }, processor.MasksFromRawMaps(tensor(new float[] { -0.01f, 0 })).data<bool>().ToArray());
+        Assert.Equal(
+            new[] { false, true, true },
+            processor.LabelsFromRawScores(tensor(new float[] { 5.9f, 6, 7 })).data<bool>().ToArray()
+        );
+        Assert.Equal(
+            new[] { false, true },
+            processor.MasksFromRawMaps(tensor(new float[] { -0.01f, 0 })).data<bool>().ToArray()
+        );
     }
 
     [Fact]
@@ -68,7 +83,10 @@ public class PostProcessingTests
         };
         var back = PostProcessingStatistics.FromJson(stats.ToJson());
         Assert.Equal(stats, back);
-        Assert.Equal(BitConverter.DoubleToInt64Bits(stats.ImageThreshold), BitConverter.DoubleToInt64Bits(back.ImageThreshold));
+        Assert.Equal(
+            BitConverter.DoubleToInt64Bits(stats.ImageThreshold),
+            BitConverter.DoubleToInt64Bits(back.ImageThreshold)
+        );
         Assert.Throws<FormatException>(() => PostProcessingStatistics.FromJson("{\"ImageMin\": 1"));
         Assert.Throws<FormatException>(() => PostProcessingStatistics.FromJson("{\"ImageMin\": 1}"));
     }
@@ -98,7 +116,10 @@ public class PostProcessingTests
         Assert.Equal(3, stats.ImageThreshold);
 
         // Only the 0.9 pixel is anomalous: any threshold in (0.2, 0.9] is perfect; the chosen one must separate them.
-        Assert.True(stats.PixelThreshold > 0.2 && stats.PixelThreshold <= 0.9, $"pixel threshold {stats.PixelThreshold}");
+        Assert.True(
+            stats.PixelThreshold > 0.2 && stats.PixelThreshold <= 0.9,
+            $"pixel threshold {stats.PixelThreshold}"
+        );
     }
 
     [Fact]
@@ -107,7 +128,12 @@ public class PostProcessingTests
         using var scope = NewDisposeScope();
         var logger = new ListLogger();
         var collector = new StatisticsCollector(logger);
-        collector.Update(tensor(new float[] { 0.4f, 0.7f }), tensor(new[] { false, false }), TestTensors.Full(new long[] { 2, 1, 4, 4 }, 0.3f), zeros(2, 1, 4, 4));
+        collector.Update(
+            tensor(new float[] { 0.4f, 0.7f }),
+            tensor(new[] { false, false }),
+            TestTensors.Full(new long[] { 2, 1, 4, 4 }, 0.3f),
+            zeros(2, 1, 4, 4)
+        );
         var stats = collector.Build();
         Assert.Equal(0.7, stats.ImageThreshold, 6);
         Assert.Equal(0.3, stats.PixelThreshold, 6);
@@ -121,10 +147,17 @@ public class PostProcessingTests
     {
         using var scope = NewDisposeScope();
         var collector = new StatisticsCollector();
-        collector.Update(tensor(new float[] { 2, 10 }), tensor(new[] { false, true }), TestTensors.Full(new long[] { 2, 1, 2, 2 }, 1f), ones(2, 1, 2, 2));
+        collector.Update(
+            tensor(new float[] { 2, 10 }),
+            tensor(new[] { false, true }),
+            TestTensors.Full(new long[] { 2, 1, 2, 2 }, 1f),
+            ones(2, 1, 2, 2)
+        );
         Assert.Equal(7, collector.Build(new ManualThreshold(7, 0.5)).ImageThreshold);
         Assert.Equal(4, collector.Build(new ManualThreshold(0.25, 0.5, IsNormalized: true)).ImageThreshold);
-        Assert.Throws<ArgumentOutOfRangeException>(() => collector.Build(new ManualThreshold(1.5, 0.5, IsNormalized: true)));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            collector.Build(new ManualThreshold(1.5, 0.5, IsNormalized: true))
+        );
         Assert.Throws<InvalidOperationException>(() => new StatisticsCollector().Build());
     }
 }

@@ -20,7 +20,17 @@ public class BadInputTests
     {
         var tiler = new Tiler(16, 8, new Size2D(32, 32));
         var ensembleTiler = new EnsembleTiler(16, 8, 32);
-        var processor = new CalibratedPostProcessor(new PostProcessingStatistics { ImageMin = 0, ImageMax = 1, PixelMin = 0, PixelMax = 1, ImageThreshold = 0.5, PixelThreshold = 0.5 });
+        var processor = new CalibratedPostProcessor(
+            new PostProcessingStatistics
+            {
+                ImageMin = 0,
+                ImageMax = 1,
+                PixelMin = 0,
+                PixelMax = 1,
+                ImageThreshold = 0.5,
+                PixelThreshold = 0.5,
+            }
+        );
         var smoother = new SeamSmoother();
         var grid = TileGrid.Create(32, 16, 8);
         yield return Case("Tiler.Tile", t => tiler.Tile(t));
@@ -31,10 +41,22 @@ public class BadInputTests
         yield return Case("SeamSmoother.Smooth", t => smoother.Smooth(t, grid));
         // Normalization is elementwise: any shape is valid, so only the dtype and null are checked.
         yield return Case("CalibratedPostProcessor.NormalizeMaps", t => processor.NormalizeMaps(t), checksRank: false);
-        yield return Case("CalibratedPostProcessor.NormalizeScores", t => processor.NormalizeScores(t), checksRank: false);
+        yield return Case(
+            "CalibratedPostProcessor.NormalizeScores",
+            t => processor.NormalizeScores(t),
+            checksRank: false
+        );
         yield return Case("AnomalyMetrics.Aupro", t => AnomalyMetrics.Aupro(t, t));
-        yield return Case("PixelMetricsAccumulator.Update", t => { new PixelMetricsAccumulator().Update(t, t); return t; });
-        yield return Case("StatisticsCollector.Update", t => { new StatisticsCollector().Update(t, t, t, t); return t; });
+        yield return Case("PixelMetricsAccumulator.Update", t =>
+        {
+            new PixelMetricsAccumulator().Update(t, t);
+            return t;
+        });
+        yield return Case("StatisticsCollector.Update", t =>
+        {
+            new StatisticsCollector().Update(t, t, t, t);
+            return t;
+        });
     }
 
     [Theory]
@@ -43,7 +65,12 @@ public class BadInputTests
     {
         using var scope = NewDisposeScope();
         Assert.True(!checksRank || Throws(() => call(zeros(7))), $"{name} accepted a 1-D tensor of 7 values");
-        Assert.True(Throws(() => call(zeros(new long[] { 1, 3, 32, 32 }, ScalarType.Int32)) ) || name.StartsWith("Tiler", StringComparison.Ordinal) || name.StartsWith("EnsembleTiler", StringComparison.Ordinal), $"{name} accepted integer data");
+        Assert.True(
+            Throws(() => call(zeros(new long[] { 1, 3, 32, 32 }, ScalarType.Int32)))
+                || name.StartsWith("Tiler", StringComparison.Ordinal)
+                || name.StartsWith("EnsembleTiler", StringComparison.Ordinal),
+            $"{name} accepted integer data"
+        );
         Assert.ThrowsAny<ArgumentNullException>(() => call(null!));
     }
 
@@ -54,10 +81,13 @@ public class BadInputTests
         var message = Assert.ThrowsAny<ArgumentException>(() => AnomalyMetrics.Auroc(zeros(5), zeros(4))).Message;
         Assert.Contains("5", message);
         Assert.Contains("4", message);
-        Assert.ThrowsAny<ArgumentException>(() => AnomalyMetrics.Auroc(TestTensors.Full(new long[] { 3 }, double.NaN), ones(3)));
+        Assert.ThrowsAny<ArgumentException>(() =>
+            AnomalyMetrics.Auroc(TestTensors.Full(new long[] { 3 }, double.NaN), ones(3))
+        );
     }
 
-    private static object[] Case(string name, Func<Tensor, object> call, bool checksRank = true) => new object[] { name, call, checksRank };
+    private static object[] Case(string name, Func<Tensor, object> call, bool checksRank = true) =>
+        new object[] { name, call, checksRank };
 
     private static bool Throws(Func<object> call)
     {

@@ -1,7 +1,7 @@
-using TiledEnsemble.Testing;
 using System.Collections.Generic;
 using System.IO;
 using TiledEnsemble.Serialization;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -13,8 +13,8 @@ public class SafeTensorsChunkingTests
     [Fact]
     public void TensorsStreamedInManySmallChunksRoundTripExactly()
     {
-        // Large tensors (over 2 GiB, e.g. Padim's inverse covariance at full resolution) are written and read in chunks;
-        // tiny chunks exercise the same offsets on small data.
+        // Large tensors (over 2 GiB, e.g. Padim's inverse covariance at full resolution) are written and read in
+        // chunks; tiny chunks exercise the same offsets on small data.
         var saved = SafeTensors.ChunkBytes;
         var path = Path.Combine(Path.GetTempPath(), $"chunks-{System.Guid.NewGuid():N}.safetensors");
         try

@@ -20,7 +20,11 @@ public class PostProcessorStageTests
         var scores = tensor(new float[] { 0.1f, 0.2f, 0.3f, 0.7f, 0.8f, 0.9f });
         var labels = tensor(new[] { false, false, false, true, true, true });
         var masks = maps.gt(TestTensors.Scalar(0.8)).to_type(ScalarType.Float32);
-        var batches = new[] { new CalibrationBatch(maps[..3], scores[..3], labels[..3], masks[..3]), new CalibrationBatch(maps[3..], scores[3..], labels[3..], masks[3..]) };
+        var batches = new[]
+        {
+            new CalibrationBatch(maps[..3], scores[..3], labels[..3], masks[..3]),
+            new CalibrationBatch(maps[3..], scores[3..], labels[3..], masks[3..]),
+        };
 
         var collector = new StatisticsCollector();
         collector.Update(scores[..3], labels[..3], maps[..3], masks[..3]);
@@ -45,7 +49,8 @@ public class PostProcessorStageTests
         Assert.Equal(new[] { false, false, false, true, true, true }, processed.Labels!.data<bool>().ToArray());
         Assert.Equal(0.5f, processed.Scores[3].item<float>(), 6);
 
-        // Normalization at the tile stage, thresholds at the image stage: positions only normalize, images only threshold.
+        // Normalization at the tile stage, thresholds at the image stage: positions only normalize, images only
+        // threshold.
         var split = new PostProcessor(Stage.Tile, NormalizationMethod.MinMax, Stage.Image);
         var positionPart = (CalibratedPostProcessor)split.Restore(PostProcessingLevel.Position, expected.ToJson());
         var imagePart = (CalibratedPostProcessor)split.Restore(PostProcessingLevel.Image, expected.ToJson());
@@ -60,9 +65,18 @@ public class PostProcessorStageTests
     [Fact]
     public void StateRoundTripsAndForeignStatesAreRefused()
     {
-        var statistics = new PostProcessingStatistics { ImageMin = 1, ImageMax = 3, PixelMin = 0, PixelMax = 9, ImageThreshold = 2, PixelThreshold = 4.5 };
+        var statistics = new PostProcessingStatistics
+        {
+            ImageMin = 1,
+            ImageMax = 3,
+            PixelMin = 0,
+            PixelMax = 9,
+            ImageThreshold = 2,
+            PixelThreshold = 4.5,
+        };
         var stage = new PostProcessor();
-        var fitted = (CalibratedPostProcessor)stage.Restore(PostProcessingLevel.Image, new CalibratedPostProcessor(statistics).State);
+        var fitted = (CalibratedPostProcessor)
+            stage.Restore(PostProcessingLevel.Image, new CalibratedPostProcessor(statistics).State);
         Assert.Equal(statistics, fitted.Statistics);
         Assert.Throws<FormatException>(() => stage.Restore(PostProcessingLevel.Image, "{\"image\": 3"));
     }
@@ -70,14 +84,25 @@ public class PostProcessorStageTests
     [Fact]
     public void CombinationsThatCannotWorkAreRefusedAndTheIdentityNamesEverySetting()
     {
-        Assert.Contains("tile stage", Assert.Throws<ArgumentException>(() => new PostProcessor(Stage.Image, NormalizationMethod.MinMax, Stage.Tile)).Message);
+        Assert.Contains(
+            "tile stage",
+            Assert
+                .Throws<ArgumentException>(() => new PostProcessor(Stage.Image, NormalizationMethod.MinMax, Stage.Tile))
+                .Message
+        );
         Assert.Throws<ArgumentException>(() => new PostProcessor(thresholdingStage: Stage.None));
         Assert.Throws<ArgumentException>(() => new PostProcessor(thresholdMethod: ThresholdMethod.Manual));
-        var manual = new PostProcessor(thresholdMethod: ThresholdMethod.Manual, manualThreshold: new ManualThreshold(0.3, 0.4, true));
+        var manual = new PostProcessor(
+            thresholdMethod: ThresholdMethod.Manual,
+            manualThreshold: new ManualThreshold(0.3, 0.4, true)
+        );
         Assert.Equal("post_processor", manual.Identity.Name);
         Assert.Equal("0.4", manual.Identity.Settings["manual_pixel"]);
         Assert.Equal("true", manual.Identity.Settings["manual_normalized"]);
         Assert.NotEqual(new PostProcessor().Identity, manual.Identity);
-        Assert.Equal(new PostProcessor().Identity, new PostProcessor(Stage.Image, NormalizationMethod.MinMax, Stage.Image).Identity);
+        Assert.Equal(
+            new PostProcessor().Identity,
+            new PostProcessor(Stage.Image, NormalizationMethod.MinMax, Stage.Image).Identity
+        );
     }
 }

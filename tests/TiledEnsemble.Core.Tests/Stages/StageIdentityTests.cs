@@ -14,7 +14,10 @@ public class StageIdentityTests
         Assert.Equal(a, b);
         Assert.Equal(a.GetHashCode(), b.GetHashCode());
         Assert.Equal("acme.max_joiner {a=1, b=2}", a.ToString());
-        Assert.NotEqual(a, new StageIdentity("acme.max_joiner", new Dictionary<string, string> { ["a"] = "1", ["b"] = "3" }));
+        Assert.NotEqual(
+            a,
+            new StageIdentity("acme.max_joiner", new Dictionary<string, string> { ["a"] = "1", ["b"] = "3" })
+        );
         Assert.NotEqual(a, new StageIdentity("acme.max_joiner", new Dictionary<string, string> { ["a"] = "1" }));
         Assert.NotEqual(a, new StageIdentity("Acme.max_joiner", a.Settings));
         Assert.Equal("mean_joiner", new StageIdentity("mean_joiner").ToString());
@@ -36,6 +39,9 @@ public class StageIdentityTests
     {
         Assert.Equal("0.1", StageIdentity.Format(0.1));
         Assert.Equal("2", StageIdentity.Format(2.0));
-        Assert.Equal(0.30000000000000004, double.Parse(StageIdentity.Format(0.1 + 0.2), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(
+            0.30000000000000004,
+            double.Parse(StageIdentity.Format(0.1 + 0.2), System.Globalization.CultureInfo.InvariantCulture)
+        );
     }
 }

@@ -1,5 +1,5 @@
-using TiledEnsemble.Testing;
 using System;
+using TiledEnsemble.Testing;
 using TiledEnsemble.Tiling;
 using TorchSharp;
 using Xunit;

@@ -14,7 +14,13 @@ public class TileGridTests
     [InlineData(190, 128, 64, 2, 192)]
     [InlineData(100, 32, 24, 4, 104)]
     [InlineData(64, 64, 64, 1, 64)]
-    public void CountsAndCoveringSizeMatchBruteForcePlacement(int edge, int tile, int stride, int expectedCount, int expectedCovering)
+    public void CountsAndCoveringSizeMatchBruteForcePlacement(
+        int edge,
+        int tile,
+        int stride,
+        int expectedCount,
+        int expectedCovering
+    )
     {
         // Independent check: place tiles at 0, S, 2S, … until one reaches or passes the edge.
         int placed = 0;
@@ -46,8 +52,12 @@ public class TileGridTests
         Assert.Equal(3, grid.Columns);
         var expected = new[]
         {
-            new TilePosition(0, 0, 0, 0), new TilePosition(0, 1, 0, 32), new TilePosition(0, 2, 0, 64),
-            new TilePosition(1, 0, 32, 0), new TilePosition(1, 1, 32, 32), new TilePosition(1, 2, 32, 64),
+            new TilePosition(0, 0, 0, 0),
+            new TilePosition(0, 1, 0, 32),
+            new TilePosition(0, 2, 0, 64),
+            new TilePosition(1, 0, 32, 0),
+            new TilePosition(1, 1, 32, 32),
+            new TilePosition(1, 2, 32, 64),
         };
         Assert.Equal(expected, grid.Positions.ToArray());
         Assert.Equal(new TilePosition(1, 2, 32, 64), grid[1, 2]);

@@ -1,5 +1,5 @@
-using TiledEnsemble.Testing;
 using System;
+using TiledEnsemble.Testing;
 using TiledEnsemble.Tiling;
 using TorchSharp;
 using Xunit;
@@ -13,11 +13,11 @@ public class TilerTests
         TestTensors.Rand(new[] { batch, channels, height, width }, (ulong)seed);
 
     [Theory]
-    [InlineData(64, 64, 32, 32, 1)]   // non-overlapping, exact cover
-    [InlineData(64, 64, 32, 16, 2)]   // overlapping, exact cover
-    [InlineData(70, 50, 32, 16, 3)]   // overlapping, padded
-    [InlineData(70, 50, 32, 32, 2)]   // non-overlapping, padded
-    [InlineData(48, 96, 16, 8, 1)]    // non-square image
+    [InlineData(64, 64, 32, 32, 1)] // non-overlapping, exact cover
+    [InlineData(64, 64, 32, 16, 2)] // overlapping, exact cover
+    [InlineData(70, 50, 32, 16, 3)] // overlapping, padded
+    [InlineData(70, 50, 32, 32, 2)] // non-overlapping, padded
+    [InlineData(48, 96, 16, 8, 1)] // non-square image
     public void PaddingRoundTripIsExact(int height, int width, int tile, int stride, int batch)
     {
         using var scope = NewDisposeScope();
@@ -60,7 +60,10 @@ public class TilerTests
         var tiles = tiler.Tile(images);
         var grid = tiler.GridFor((40, 56));
         Assert.Equal((3, 3), (grid.Rows, grid.Columns));
-        var padded = nn.functional.pad(images, new long[] { 0, grid.CoveringSize.Width - 56, 0, grid.CoveringSize.Height - 40 });
+        var padded = nn.functional.pad(
+            images,
+            new long[] { 0, grid.CoveringSize.Width - 56, 0, grid.CoveringSize.Height - 40 }
+        );
         for (int b = 0; b < 2; b++)
         {
             foreach (var p in grid.Positions)
@@ -77,14 +80,17 @@ public class TilerTests
         using var scope = NewDisposeScope();
 
         // 3x3 image, 2x2 tiles, stride 1: four tiles filled with 1, 2, 3 and 4.
-        var tiles = cat(new[] { TestTensors.Full(new long[] { 1, 1, 2, 2 }, 1f), TestTensors.Full(new long[] { 1, 1, 2, 2 }, 2f), TestTensors.Full(new long[] { 1, 1, 2, 2 }, 3f), TestTensors.Full(new long[] { 1, 1, 2, 2 }, 4f) });
+        var tiles = cat(
+            new[]
+            {
+                TestTensors.Full(new long[] { 1, 1, 2, 2 }, 1f),
+                TestTensors.Full(new long[] { 1, 1, 2, 2 }, 2f),
+                TestTensors.Full(new long[] { 1, 1, 2, 2 }, 3f),
+                TestTensors.Full(new long[] { 1, 1, 2, 2 }, 4f),
+            }
+        );
         var joined = new Tiler(2, 1, 3).Untile(tiles);
-        var expected = new float[]
-        {
-            1.0f, 1.5f, 2.0f,
-            2.0f, 2.5f, 3.0f,
-            3.0f, 3.5f, 4.0f,
-        };
+        var expected = new float[] { 1.0f, 1.5f, 2.0f, 2.0f, 2.5f, 3.0f, 3.0f, 3.5f, 4.0f };
         Assert.Equal(expected, TensorAssert.Values(joined));
     }
 
@@ -94,8 +100,11 @@ public class TilerTests
         using var scope = NewDisposeScope();
 
         // 1x6 strip, tiles of 4 with stride 2 (two tiles), one border pixel removed from each tile edge.
-        // Tile 0 (value 10) keeps column 1..2, tile 1 (value 20) keeps column 3..4; columns 0 and 5 are covered by no kept pixel.
-        var tiles = cat(new[] { TestTensors.Full(new long[] { 1, 1, 4, 4 }, 10f), TestTensors.Full(new long[] { 1, 1, 4, 4 }, 20f) });
+        // Tile 0 (value 10) keeps column 1..2, tile 1 (value 20) keeps column 3..4; columns 0 and 5 are covered by no
+        // kept pixel.
+        var tiles = cat(
+            new[] { TestTensors.Full(new long[] { 1, 1, 4, 4 }, 10f), TestTensors.Full(new long[] { 1, 1, 4, 4 }, 20f) }
+        );
         var joined = new Tiler((4, 4), (2, 2), (4, 6), removeBorderCount: 1).Untile(tiles);
         Assert.Equal(new float[] { 0, 10, 10, 20, 20, 0 }, TensorAssert.Values(joined[0, 0, 1]));
     }
@@ -152,7 +161,10 @@ public class TilerTests
         using var scope = NewDisposeScope();
         var images = Images(2, 3, 70, 50);
         var tiler = new Tiler(32, 24, (70, 50));
-        TensorAssert.BitEqual(tiler.Untile(tiler.Tile(images).mul(TestTensors.Scalar(0.5))), tiler.Untile(tiler.Tile(images).mul(TestTensors.Scalar(0.5))));
+        TensorAssert.BitEqual(
+            tiler.Untile(tiler.Tile(images).mul(TestTensors.Scalar(0.5))),
+            tiler.Untile(tiler.Tile(images).mul(TestTensors.Scalar(0.5)))
+        );
     }
 
     [Fact]

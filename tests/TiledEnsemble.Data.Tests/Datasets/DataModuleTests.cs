@@ -4,8 +4,8 @@ using System.Linq;
 using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Data.Imaging;
 using TiledEnsemble.Data.Synthetic;
-using TorchSharp;
 using TiledEnsemble.Testing;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -17,16 +17,31 @@ public sealed class DataModuleTests : IDisposable
 
     public DataModuleTests()
     {
-        DefectDatasetGenerator.Write(_temp.Combine("mvtec"), new DefectDatasetOptions
-        {
-            Category = "fabric", ImageSize = 32, TrainCount = 6, TestGoodCount = 4, TestPerDefect = 2,
-            DefectKinds = new[] { DefectKind.Spot, DefectKind.Scratch }, DefectAreaFraction = 0.02,
-        });
+        DefectDatasetGenerator.Write(
+            _temp.Combine("mvtec"),
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                ImageSize = 32,
+                TrainCount = 6,
+                TestGoodCount = 4,
+                TestPerDefect = 2,
+                DefectKinds = new[] { DefectKind.Spot, DefectKind.Scratch },
+                DefectAreaFraction = 0.02,
+            }
+        );
     }
 
     public void Dispose() => _temp.Dispose();
 
-    private static LoaderOptions Small => new() { ImageSize = 16, TrainBatchSize = 4, EvalBatchSize = 3, NumWorkers = 2 };
+    private static LoaderOptions Small =>
+        new()
+        {
+            ImageSize = 16,
+            TrainBatchSize = 4,
+            EvalBatchSize = 3,
+            NumWorkers = 2,
+        };
 
     [Fact]
     public void MvtecScanFindsCountsLabelsAndMasks()
@@ -36,8 +51,13 @@ public sealed class DataModuleTests : IDisposable
         Assert.Equal(8, data.Test.Count);
         Assert.Same(data.Test, data.Validation);
         Assert.Equal(4, data.Test.Count(s => s.Label == SampleLabel.Anomalous));
-        Assert.All(data.Test.Where(s => s.Label == SampleLabel.Anomalous), s => Assert.EndsWith("_mask.png", s.MaskPath));
-        Assert.Equal(new[] { "good", "scratch", "spot" }, data.Test.Select(s => s.DefectType).Distinct().OrderBy(d => d).ToArray());
+        Assert.All(data.Test.Where(s => s.Label == SampleLabel.Anomalous), s =>
+            Assert.EndsWith("_mask.png", s.MaskPath)
+        );
+        Assert.Equal(
+            new[] { "good", "scratch", "spot" },
+            data.Test.Select(s => s.DefectType).Distinct().OrderBy(d => d).ToArray()
+        );
     }
 
     [Fact]
@@ -73,7 +93,15 @@ public sealed class DataModuleTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var serial = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", loader: Small with { NumWorkers = 0 });
-        var parallel = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", loader: Small with { NumWorkers = 3, PrefetchBatches = 1 });
+        var parallel = AnomalyDataModule.MvtecAD(
+            _temp.Combine("mvtec"),
+            "fabric",
+            loader: Small with
+            {
+                NumWorkers = 3,
+                PrefetchBatches = 1,
+            }
+        );
         var a = serial.TrainBatches().ToList();
         var b = parallel.TrainBatches().ToList();
         Assert.Equal(a.Count, b.Count);
@@ -87,7 +115,9 @@ public sealed class DataModuleTests : IDisposable
     [Fact]
     public void MissingCategoryListsWhatExists()
     {
-        var error = Assert.Throws<DirectoryNotFoundException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "bottle"));
+        var error = Assert.Throws<DirectoryNotFoundException>(() =>
+            AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "bottle")
+        );
         Assert.Contains("bottle", error.Message);
         Assert.Contains("fabric", error.Message);
         Assert.Throws<DirectoryNotFoundException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("nowhere"), "fabric"));
@@ -97,7 +127,9 @@ public sealed class DataModuleTests : IDisposable
     public void MissingMaskIsNamed()
     {
         File.Delete(_temp.Combine("mvtec", "fabric", "ground_truth", "spot", "001_mask.png"));
-        var error = Assert.Throws<InvalidDataException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric"));
+        var error = Assert.Throws<InvalidDataException>(() =>
+            AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric")
+        );
         Assert.Contains(Path.Combine("ground_truth", "spot", "001_mask.png"), error.Message);
     }
 
@@ -122,14 +154,26 @@ public sealed class DataModuleTests : IDisposable
         Assert.Contains(corrupt, Assert.Throws<ImageDecodeException>(() => failing.TrainBatches().ToList()).Message);
         Assert.Contains(failing.FindUnreadableFiles(), f => f.Path == corrupt);
 
-        var skipping = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", loader: Small with { BadFilePolicy = BadFilePolicy.Skip });
+        var skipping = AnomalyDataModule.MvtecAD(
+            _temp.Combine("mvtec"),
+            "fabric",
+            loader: Small with
+            {
+                BadFilePolicy = BadFilePolicy.Skip,
+            }
+        );
         Assert.Equal(5, skipping.TrainBatches().Sum(b => b.Count));
     }
 
     [Fact]
     public void FromTestSplitIsStratifiedAndReproducible()
     {
-        var split = new SplitOptions { ValSplitMode = ValSplitMode.FromTest, ValSplitRatio = 0.5, Seed = 3 };
+        var split = new SplitOptions
+        {
+            ValSplitMode = ValSplitMode.FromTest,
+            ValSplitRatio = 0.5,
+            Seed = 3,
+        };
         var a = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", split);
         var b = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", split);
         Assert.Equal(2, a.Validation.Count(s => s.Label == SampleLabel.Normal));
@@ -168,7 +212,9 @@ public sealed class DataModuleTests : IDisposable
         }
 
         Assert.Contains(full, b => b.Masks.sum().item<float>() > 0);
-        var error = Assert.Throws<InvalidOperationException>(() => loader.Batches(data.Test, 3, image => image[..1]).ToList());
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            loader.Batches(data.Test, 3, image => image[..1]).ToList()
+        );
         Assert.Contains("per-image transform", error.Message);
         Assert.Contains(".png", error.Message);
     }
@@ -177,11 +223,27 @@ public sealed class DataModuleTests : IDisposable
     public void SyntheticValidationPaintsDefectsOnHeldOutTrainingImages()
     {
         using var scope = NewDisposeScope();
-        var split = new SplitOptions { ValSplitMode = ValSplitMode.Synthetic, ValSplitRatio = 0.5, SyntheticDefectArea = 0.05 };
+        var split = new SplitOptions
+        {
+            ValSplitMode = ValSplitMode.Synthetic,
+            ValSplitRatio = 0.5,
+            SyntheticDefectArea = 0.05,
+        };
         var data = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", split, Small);
         Assert.Equal(3, data.Train.Count);
         Assert.Equal(3, data.Validation.Count);
-        Assert.Empty(data.Train.Intersect(data.Validation.Select(s => s with { Label = SampleLabel.Normal, DefectType = "good", Synthetic = null })));
+        Assert.Empty(
+            data.Train.Intersect(
+                data.Validation.Select(s =>
+                    s with
+                    {
+                        Label = SampleLabel.Normal,
+                        DefectType = "good",
+                        Synthetic = null,
+                    }
+                )
+            )
+        );
         var synthetic = data.Validation.Where(s => s.Synthetic is not null).ToList();
         Assert.NotEmpty(synthetic);
         var batch = data.Batches(synthetic, 8).Single();
@@ -192,7 +254,11 @@ public sealed class DataModuleTests : IDisposable
     public void FromDirMovesTrainingImagesWhenTheTestSetHasNoNormalImages()
     {
         Directory.Delete(_temp.Combine("mvtec", "fabric", "test", "good"), recursive: true);
-        var data = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", new SplitOptions { TestSplitRatio = 0.5 });
+        var data = AnomalyDataModule.MvtecAD(
+            _temp.Combine("mvtec"),
+            "fabric",
+            new SplitOptions { TestSplitRatio = 0.5 }
+        );
         Assert.Equal(3, data.Train.Count);
         Assert.Equal(3, data.Test.Count(s => s.Label == SampleLabel.Normal));
     }
@@ -201,12 +267,25 @@ public sealed class DataModuleTests : IDisposable
     public void FolderLayoutPairsMasksByName()
     {
         var root = _temp.Combine("mvtec", "fabric");
-        var data = AnomalyDataModule.Folder("mine", Path.Combine(root, "train", "good"), Path.Combine(root, "test", "spot"), Path.Combine(root, "ground_truth", "spot"), Path.Combine(root, "test", "good"));
+        var data = AnomalyDataModule.Folder(
+            "mine",
+            Path.Combine(root, "train", "good"),
+            Path.Combine(root, "test", "spot"),
+            Path.Combine(root, "ground_truth", "spot"),
+            Path.Combine(root, "test", "good")
+        );
         Assert.Equal(6, data.Train.Count);
         Assert.Equal(2, data.Test.Count(s => s.Label == SampleLabel.Anomalous && s.MaskPath is not null));
         Assert.Equal(4, data.Test.Count(s => s.Label == SampleLabel.Normal));
         Directory.CreateDirectory(_temp.Combine("no-masks"));
-        var error = Assert.Throws<InvalidDataException>(() => AnomalyDataModule.Folder("x", Path.Combine(root, "train", "good"), Path.Combine(root, "test", "spot"), _temp.Combine("no-masks")));
+        var error = Assert.Throws<InvalidDataException>(() =>
+            AnomalyDataModule.Folder(
+                "x",
+                Path.Combine(root, "train", "good"),
+                Path.Combine(root, "test", "spot"),
+                _temp.Combine("no-masks")
+            )
+        );
         Assert.Contains("000.png", error.Message);
     }
 
@@ -239,18 +318,33 @@ public sealed class DataModuleTests : IDisposable
         Directory.CreateDirectory(Path.Combine(root, "candle", "Data", "Images", "Normal"));
         Directory.CreateDirectory(Path.Combine(root, "candle", "Data", "Images", "Anomaly"));
         Directory.CreateDirectory(Path.Combine(root, "candle", "Data", "Masks", "Anomaly"));
-        File.Copy(Path.Combine(source, "train", "good", "000.png"), Path.Combine(root, "candle", "Data", "Images", "Normal", "0000.png"));
-        File.Copy(Path.Combine(source, "test", "good", "000.png"), Path.Combine(root, "candle", "Data", "Images", "Normal", "0001.png"));
-        File.Copy(Path.Combine(source, "test", "spot", "000.png"), Path.Combine(root, "candle", "Data", "Images", "Anomaly", "0002.png"));
-        File.Copy(Path.Combine(source, "ground_truth", "spot", "000_mask.png"), Path.Combine(root, "candle", "Data", "Masks", "Anomaly", "0002.png"));
-        File.WriteAllLines(Path.Combine(root, "split_csv", "1cls.csv"), new[]
-        {
-            "object,split,label,image,mask",
-            "candle,train,normal,candle/Data/Images/Normal/0000.png,",
-            "candle,test,normal,candle/Data/Images/Normal/0001.png,",
-            "candle,test,anomaly,candle/Data/Images/Anomaly/0002.png,candle/Data/Masks/Anomaly/0002.png",
-            "pcb1,train,normal,pcb1/Data/Images/Normal/0000.png,",
-        });
+        File.Copy(
+            Path.Combine(source, "train", "good", "000.png"),
+            Path.Combine(root, "candle", "Data", "Images", "Normal", "0000.png")
+        );
+        File.Copy(
+            Path.Combine(source, "test", "good", "000.png"),
+            Path.Combine(root, "candle", "Data", "Images", "Normal", "0001.png")
+        );
+        File.Copy(
+            Path.Combine(source, "test", "spot", "000.png"),
+            Path.Combine(root, "candle", "Data", "Images", "Anomaly", "0002.png")
+        );
+        File.Copy(
+            Path.Combine(source, "ground_truth", "spot", "000_mask.png"),
+            Path.Combine(root, "candle", "Data", "Masks", "Anomaly", "0002.png")
+        );
+        File.WriteAllLines(
+            Path.Combine(root, "split_csv", "1cls.csv"),
+            new[]
+            {
+                "object,split,label,image,mask",
+                "candle,train,normal,candle/Data/Images/Normal/0000.png,",
+                "candle,test,normal,candle/Data/Images/Normal/0001.png,",
+                "candle,test,anomaly,candle/Data/Images/Anomaly/0002.png,candle/Data/Masks/Anomaly/0002.png",
+                "pcb1,train,normal,pcb1/Data/Images/Normal/0000.png,",
+            }
+        );
         var data = AnomalyDataModule.Visa(root, "candle");
         Assert.Single(data.Train);
         Assert.Equal(2, data.Test.Count);
@@ -270,9 +364,23 @@ public sealed class DataModuleTests : IDisposable
     [Fact]
     public void InvalidSettingsAreRejected()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", new SplitOptions { ValSplitRatio = 1.5 }));
-        Assert.Throws<ArgumentException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", new SplitOptions { TestSplitMode = TestSplitMode.None }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", loader: new LoaderOptions { TrainBatchSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", new SplitOptions { ValSplitRatio = 1.5 })
+        );
+        Assert.Throws<ArgumentException>(() =>
+            AnomalyDataModule.MvtecAD(
+                _temp.Combine("mvtec"),
+                "fabric",
+                new SplitOptions { TestSplitMode = TestSplitMode.None }
+            )
+        );
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            AnomalyDataModule.MvtecAD(
+                _temp.Combine("mvtec"),
+                "fabric",
+                loader: new LoaderOptions { TrainBatchSize = 0 }
+            )
+        );
     }
 
     [Fact]
@@ -290,6 +398,8 @@ public sealed class DataModuleTests : IDisposable
             batch.Dispose();
         }
 
-        Assert.Contains(logger.Messages, m => m.Contains("tiny.png") && m.Contains("1x1") && m.Contains("enlarged more than four times"));
+        Assert.Contains(logger.Messages, m =>
+            m.Contains("tiny.png") && m.Contains("1x1") && m.Contains("enlarged more than four times")
+        );
     }
 }

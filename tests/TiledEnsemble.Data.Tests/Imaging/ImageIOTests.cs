@@ -1,8 +1,8 @@
-using TiledEnsemble.Testing;
 using System;
 using System.IO;
 using System.Linq;
 using TiledEnsemble.Data.Imaging;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -18,7 +18,12 @@ public sealed class ImageIOTests : IDisposable
     private static Tensor Quantized(int channels, int height, int width, int levels, int seed)
     {
         using var scope = NewDisposeScope();
-        return TestTensors.Rand(new long[] { channels, height, width }, (ulong)seed).mul(TestTensors.Scalar(levels)).floor().div(TestTensors.Scalar(levels)).MoveToOuterDisposeScope();
+        return TestTensors
+            .Rand(new long[] { channels, height, width }, (ulong)seed)
+            .mul(TestTensors.Scalar(levels))
+            .floor()
+            .div(TestTensors.Scalar(levels))
+            .MoveToOuterDisposeScope();
     }
 
     [Theory]
@@ -125,7 +130,10 @@ public sealed class ImageIOTests : IDisposable
 
         var text = _temp.Combine("notes.png");
         File.WriteAllText(text, "this is not an image");
-        Assert.Contains("not a supported image", Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(text)).Message);
+        Assert.Contains(
+            "not a supported image",
+            Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(text)).Message
+        );
 
         var empty = _temp.Combine("empty.png");
         File.WriteAllBytes(empty, Array.Empty<byte>());
@@ -176,7 +184,10 @@ public sealed class ImageIOTests : IDisposable
 
         var dangling = _temp.Combine("dangling.png");
         File.CreateSymbolicLink(dangling, _temp.Combine("gone.png"));
-        Assert.Contains("which does not exist", Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(dangling)).Message);
+        Assert.Contains(
+            "which does not exist",
+            Assert.Throws<ImageDecodeException>(() => ImageIO.ReadImage(dangling)).Message
+        );
 
         using var scope = NewDisposeScope();
         var real = _temp.Combine("real.png");

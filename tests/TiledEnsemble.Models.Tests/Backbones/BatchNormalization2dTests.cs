@@ -2,8 +2,8 @@ using System;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
 using TiledEnsemble.Models.ReverseDistillation;
-using TiledEnsemble.Models.Training;
 using TiledEnsemble.Models.Tests.Training;
+using TiledEnsemble.Models.Training;
 using TiledEnsemble.Testing;
 using TiledEnsemble.Tests;
 using TorchSharp;
@@ -32,11 +32,16 @@ public class BatchNormalization2dTests
         var output = norm.forward(input).data<float>().ToArray();
         var runningMean = norm.running_mean!.data<float>().ToArray();
         var runningVar = norm.running_var!.data<float>().ToArray();
-        double[] gamma = { 1.5f, -0.5f, 2.0f }, beta = { 0.1f, 0.2f, -0.3f };
+        double[] gamma =  { 1.5f, -0.5f, 2.0f },
+            beta =  { 0.1f, 0.2f, -0.3f };
         for (int c = 0; c < 3; c++)
         {
-            // The channel's 40 values (2 images × 4 × 5), its mean, biased variance (normalization) and unbiased one (running).
-            var values = Enumerable.Range(0, 2).SelectMany(n => Enumerable.Range(0, 20).Select(i => (n * 60) + (c * 20) + i)).ToArray();
+            // The channel's 40 values (2 images × 4 × 5), its mean, biased variance (normalization) and unbiased one
+            // (running).
+            var values = Enumerable
+                .Range(0, 2)
+                .SelectMany(n => Enumerable.Range(0, 20).Select(i => (n * 60) + (c * 20) + i))
+                .ToArray();
             double mean = values.Average(i => x[i]);
             double squares = values.Sum(i => (x[i] - mean) * (x[i] - mean));
             foreach (int i in values)
@@ -108,18 +113,34 @@ public class BatchNormalization2dTests
     public void NoModuleOfTheModelsRunsAForwardThatDropsAScalar()
     {
         using var scope = NewDisposeScope();
-        Assert.True(ScalarTemporaryScan.HasUnsafeForward(nn.BatchNorm2d(4)), "The scan no longer sees TorchSharp's BatchNorm.forward add an implicit 1; the check below would prove nothing.");
+        Assert.True(
+            ScalarTemporaryScan.HasUnsafeForward(nn.BatchNorm2d(4)),
+            "The scan no longer sees TorchSharp's BatchNorm.forward add an implicit 1; the check below would prove "
+                + "nothing."
+        );
 
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 3);
         var training = new TrainingOptions { MaxEpochs = 1 };
         long inPlanes = 16;
-        var modules = backbone.modules()
-            .Concat(new[] { ModelKind.FastFlow, ModelKind.Stfpm, ModelKind.ReverseDistillation }.SelectMany(kind => TrainedModels.Create(kind, backbone, training).Network.modules()))
+        var modules = backbone
+            .modules()
+            .Concat(
+                new[] { ModelKind.FastFlow, ModelKind.Stfpm, ModelKind.ReverseDistillation }.SelectMany(kind =>
+                    TrainedModels.Create(kind, backbone, training).Network.modules()
+                )
+            )
             .Concat(new Bottleneck("0", 16, 8, 2, 64).modules())
             .Concat(DecoderLayers.Make(BackboneKind.WideResNet50, ref inPlanes, 8, 2, 2).modules())
             .ToList();
         Assert.Contains(modules, m => m is BatchNormalization2d);
-        var unsafeModules = modules.Where(ScalarTemporaryScan.HasUnsafeForward).Select(m => m.GetType().FullName).Distinct().ToList();
-        Assert.True(unsafeModules.Count == 0, "Modules whose forward drops a temporary Scalar: " + string.Join(", ", unsafeModules));
+        var unsafeModules = modules
+            .Where(ScalarTemporaryScan.HasUnsafeForward)
+            .Select(m => m.GetType().FullName)
+            .Distinct()
+            .ToList();
+        Assert.True(
+            unsafeModules.Count == 0,
+            "Modules whose forward drops a temporary Scalar: " + string.Join(", ", unsafeModules)
+        );
     }
 }

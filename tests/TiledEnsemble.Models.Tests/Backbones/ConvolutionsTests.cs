@@ -14,7 +14,11 @@ public class ConvolutionsTests
     [InlineData(2, true, true)]
     [InlineData(2, false, false)]
     [InlineData(1, false, true)]
-    public void OneByOneConvolutionsAreMatrixProductsEqualToTheFloat64Convolution(long stride, bool channelsLast, bool bias)
+    public void OneByOneConvolutionsAreMatrixProductsEqualToTheFloat64Convolution(
+        long stride,
+        bool channelsLast,
+        bool bias
+    )
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(7);
@@ -26,8 +30,22 @@ public class ConvolutionsTests
 
         var weight = randn(new long[] { 40, 24, 1, 1 }, generator: generator);
         var b = bias ? randn(new long[] { 40 }, generator: generator) : null;
-        var actual = Convolutions.Apply(input, weight, b, new[] { stride, stride }, new[] { 0L, 0L }, new[] { 1L, 1L }, 1);
-        var expected = F.conv2d(input.to(ScalarType.Float64), weight.to(ScalarType.Float64), b?.to(ScalarType.Float64), new[] { stride }, new[] { 0L });
+        var actual = Convolutions.Apply(
+            input,
+            weight,
+            b,
+            new[] { stride, stride },
+            new[] { 0L, 0L },
+            new[] { 1L, 1L },
+            1
+        );
+        var expected = F.conv2d(
+            input.to(ScalarType.Float64),
+            weight.to(ScalarType.Float64),
+            b?.to(ScalarType.Float64),
+            new[] { stride },
+            new[] { 0L }
+        );
         Assert.Equal(expected.shape, actual.shape);
         Assert.True(actual.permute(0, 2, 3, 1).is_contiguous(), "1×1 results are channels-last");
         Assert.True((actual.to(ScalarType.Float64) - expected).abs().max().item<double>() < 1e-4);
@@ -40,7 +58,11 @@ public class ConvolutionsTests
         using var generator = new Generator(8);
         var weight = randn(new long[] { 6, 4, 1, 1 }, generator: generator).to(ScalarType.Float64).requires_grad_();
         var input = randn(new long[] { 2, 4, 5, 5 }, generator: generator).to(ScalarType.Float64).requires_grad_();
-        Convolutions.Apply(input, weight, null, new[] { 2L, 2L }, new[] { 0L, 0L }, new[] { 1L, 1L }, 1).pow(TestTensors.Scalar(2)).sum().backward();
+        Convolutions
+            .Apply(input, weight, null, new[] { 2L, 2L }, new[] { 0L, 0L }, new[] { 1L, 1L }, 1)
+            .pow(TestTensors.Scalar(2))
+            .sum()
+            .backward();
         var (gradWeight, gradInput) = (weight.grad!.clone(), input.grad!.clone());
         weight.grad!.zero_();
         input.grad!.zero_();

@@ -1,6 +1,6 @@
-using TiledEnsemble.Testing;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -10,7 +10,7 @@ namespace TiledEnsemble.Models.Tests.Backbones;
 public class ResNetTests
 {
     [Theory]
-    [InlineData(BackboneKind.ResNet18, 11_176_512L)]     // torchvision's 11,689,512 minus fc (512·1000 + 1000)
+    [InlineData(BackboneKind.ResNet18, 11_176_512L)] // torchvision's 11,689,512 minus fc (512·1000 + 1000)
     [InlineData(BackboneKind.WideResNet50, 66_834_240L)] // torchvision's 68,883,240 minus fc (2048·1000 + 1000)
     public void ParameterCountMatchesTorchvisionWithoutTheClassifier(BackboneKind kind, long expected)
     {
@@ -100,7 +100,10 @@ public class ResNetTests
             Assert.True(actual.permute(0, 2, 3, 1).is_contiguous(), $"{name} is not channels-last");
             Assert.Equal(x.shape, actual.shape);
             var difference = (x - actual).abs().max().item<float>();
-            Assert.True(difference <= 1e-5f * (1 + x.abs().max().item<float>()), $"{name}: largest difference {difference}");
+            Assert.True(
+                difference <= 1e-5f * (1 + x.abs().max().item<float>()),
+                $"{name}: largest difference {difference}"
+            );
         }
     }
 
@@ -127,14 +130,21 @@ public class ResNetTests
         using var generator = new Generator(11);
         using (no_grad())
         {
-            // Batch norms with non-trivial statistics and affine parameters, so the per-channel arithmetic is exercised.
-            foreach (var (name, tensor) in model.named_buffers().Concat(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))))
+            // Batch norms with non-trivial statistics and affine parameters, so the per-channel arithmetic is
+            // exercised.
+            foreach (
+                var (name, tensor) in model
+                    .named_buffers()
+                    .Concat(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)))
+            )
             {
                 if (name.Contains("bn") || name.Contains("downsample.1"))
                 {
                     if (name.EndsWith("running_var") || name.EndsWith("weight"))
                     {
-                        tensor.copy_(rand(tensor.shape, generator: generator).add_(TestTensors.Scalar(0.5), TestTensors.One));
+                        tensor.copy_(
+                            rand(tensor.shape, generator: generator).add_(TestTensors.Scalar(0.5), TestTensors.One)
+                        );
                     }
                     else if (name.EndsWith("running_mean") || name.EndsWith("bias"))
                     {

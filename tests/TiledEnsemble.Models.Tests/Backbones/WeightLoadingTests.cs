@@ -1,4 +1,3 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -6,6 +5,7 @@ using System.Linq;
 using System.Text;
 using TiledEnsemble.Models.Backbones;
 using TiledEnsemble.Serialization;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -71,7 +71,11 @@ public sealed class WeightLoadingTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var source = ResNet.Create(BackboneKind.ResNet18, 12);
-        var state = StateOf(source, withBatchesTracked: false).ToDictionary(e => "module." + e.Key, e => e.Value.to_type(e.Key.Contains("running") ? ScalarType.BFloat16 : ScalarType.Float16));
+        var state = StateOf(source, withBatchesTracked: false)
+            .ToDictionary(
+                e => "module." + e.Key,
+                e => e.Value.to_type(e.Key.Contains("running") ? ScalarType.BFloat16 : ScalarType.Float16)
+            );
         var path = Path.Combine(_directory, "half.safetensors");
         SafeTensors.Save(path, state);
         using var target = ResNet.Create(BackboneKind.ResNet18, 13);
@@ -151,22 +155,60 @@ public sealed class WeightLoadingTests : IDisposable
 
         var huge = (byte[])bytes.Clone();
         BitConverter.GetBytes(long.MaxValue / 2).CopyTo(huge, 0);
-        Assert.Contains("more than", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Write("huge.safetensors", huge))).Message);
+        Assert.Contains(
+            "more than",
+            Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Write("huge.safetensors", huge))).Message
+        );
 
         Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Write("tiny.safetensors", new byte[] { 1, 2, 3 })));
 
         string Forge(string json, int dataBytes)
         {
             var header = Encoding.UTF8.GetBytes(json);
-            var content = BitConverter.GetBytes((long)header.Length).Concat(header).Concat(new byte[dataBytes]).ToArray();
+            var content = BitConverter
+                .GetBytes((long)header.Length)
+                .Concat(header)
+                .Concat(new byte[dataBytes])
+                .ToArray();
             return Write(Guid.NewGuid().ToString("N") + ".safetensors", content);
         }
 
-        Assert.Contains("outside", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,400]}}", 16))).Message);
-        Assert.Contains("needs 16", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,8]}}", 8))).Message);
-        Assert.Contains("contiguous", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8))).Message);
-        Assert.Contains("dtype", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1))).Message);
-        Assert.Contains("malformed", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\": [", 0))).Message);
+        Assert.Contains(
+            "outside",
+            Assert
+                .Throws<SafeTensorsException>(() =>
+                    SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,400]}}", 16))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "needs 16",
+            Assert
+                .Throws<SafeTensorsException>(() =>
+                    SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,8]}}", 8))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "contiguous",
+            Assert
+                .Throws<SafeTensorsException>(() =>
+                    SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "dtype",
+            Assert
+                .Throws<SafeTensorsException>(() =>
+                    SafeTensors.Load(Forge("{\"x\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "malformed",
+            Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\": [", 0))).Message
+        );
         Assert.Throws<FileNotFoundException>(() => SafeTensors.Load(Path.Combine(_directory, "none.safetensors")));
     }
 }

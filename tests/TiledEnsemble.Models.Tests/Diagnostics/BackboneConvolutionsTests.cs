@@ -25,7 +25,10 @@ public class BackboneConvolutionsTests
         Assert.Equal((512L, 512L, 3L, 1L, 1L, 4L), Describe(Named("layer4.1.conv1")));
 
         // Equal shapes are merged: layer1's four 3×3 convolutions are one.
-        Assert.Equal(new[] { "layer1.0.conv1", "layer1.0.conv2", "layer1.1.conv1", "layer1.1.conv2" }, Named("layer1.0.conv1").Modules);
+        Assert.Equal(
+            new[] { "layer1.0.conv1", "layer1.0.conv2", "layer1.1.conv1", "layer1.1.conv2" },
+            Named("layer1.0.conv1").Modules
+        );
         Assert.Equal(20, shapes.Sum(s => s.Modules.Count));
         Assert.Equal(11, shapes.Count);
     }
@@ -49,12 +52,16 @@ public class BackboneConvolutionsTests
         }
 
         Assert.Equal(kind == BackboneKind.ResNet18 ? 20 : 53, shapes.Sum(s => s.Modules.Count));
-        Assert.DoesNotContain(BackboneConvolutions.For(backbone, size, size, 3), s => s.Modules.Any(m => m.StartsWith("layer4")));
+        Assert.DoesNotContain(BackboneConvolutions.For(backbone, size, size, 3), s =>
+            s.Modules.Any(m => m.StartsWith("layer4"))
+        );
     }
 
-    private static string LastConvolution(BackboneKind kind, int layer) => kind == BackboneKind.ResNet18
-        ? $"layer{layer}.1.conv2"
-        : $"layer{layer}.{new[] { 3, 4, 6, 3 }[layer - 1] - 1}.conv3";
+    private static string LastConvolution(BackboneKind kind, int layer) =>
+        kind == BackboneKind.ResNet18
+            ? $"layer{layer}.1.conv2"
+            : $"layer{layer}.{new[] { 3, 4, 6, 3 }[layer - 1] - 1}.conv3";
 
-    private static (long, long, long, long, long, long) Describe(ConvolutionShape s) => (s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.InputHeight);
+    private static (long, long, long, long, long, long) Describe(ConvolutionShape s) =>
+        (s.InChannels, s.OutChannels, s.Kernel, s.Stride, s.Padding, s.InputHeight);
 }

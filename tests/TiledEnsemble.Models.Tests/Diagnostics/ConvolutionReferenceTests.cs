@@ -31,22 +31,59 @@ public class ConvolutionReferenceTests
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(3);
-        foreach (var (cin, cout, k, stride, padding, h, w) in new[] { (3, 4, 7, 2, 3, 11, 9), (5, 6, 3, 1, 1, 7, 8), (4, 3, 1, 2, 0, 9, 7), (2, 5, 3, 2, 1, 10, 10) })
+        foreach (
+            var (cin, cout, k, stride, padding, h, w) in new[]
+            {
+                (3, 4, 7, 2, 3, 11, 9),
+                (5, 6, 3, 1, 1, 7, 8),
+                (4, 3, 1, 2, 0, 9, 7),
+                (2, 5, 3, 2, 1, 10, 10),
+            }
+        )
         {
             var input = randn(new long[] { 2, cin, h, w }, generator: generator);
             var weight = randn(new long[] { cout, cin, k, k }, generator: generator);
             var (values, bound) = ConvolutionReference.Compute(input, weight, stride, padding, positions: null);
-            var expected = NaiveConvolution(input.data<float>().ToArray(), weight.data<float>().ToArray(), 2, cin, h, w, cout, k, stride, padding, out int oh, out int ow);
+            var expected = NaiveConvolution(
+                input.data<float>().ToArray(),
+                weight.data<float>().ToArray(),
+                2,
+                cin,
+                h,
+                w,
+                cout,
+                k,
+                stride,
+                padding,
+                out int oh,
+                out int ow
+            );
             Assert.Equal(new long[] { 2, cout, oh * ow }, values.shape);
             var actual = values.data<double>().ToArray();
             for (int i = 0; i < expected.Length; i++)
             {
-                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-9 * (1 + Math.Abs(expected[i])), $"element {i}: {actual[i]} vs {expected[i]}");
+                Assert.True(
+                    Math.Abs(expected[i] - actual[i]) <= 1e-9 * (1 + Math.Abs(expected[i])),
+                    $"element {i}: {actual[i]} vs {expected[i]}"
+                );
             }
 
             // The bound is 10·√K·2⁻²⁴ times Σ|x||w|, so at least that multiple of each value's magnitude.
             long products = cin * k * k;
-            Assert.True(bound.ge(values.abs().mul(TestTensors.Scalar(10 * Math.Sqrt(Math.Max(products, 16)) * Math.Pow(2, -24) * (1 - 1e-12)))).all().item<bool>());
+            Assert.True(
+                bound
+                    .ge(
+                        values
+                            .abs()
+                            .mul(
+                                TestTensors.Scalar(
+                                    10 * Math.Sqrt(Math.Max(products, 16)) * Math.Pow(2, -24) * (1 - 1e-12)
+                                )
+                            )
+                    )
+                    .all()
+                    .item<bool>()
+            );
 
             var positions = tensor(new long[] { 0, 3, oh * ow - 1 });
             var (some, _) = ConvolutionReference.Compute(input, weight, stride, padding, positions);
@@ -55,7 +92,20 @@ public class ConvolutionReferenceTests
     }
 
     /// <summary>Convolution as its definition: four nested loops in double, nothing from libtorch.</summary>
-    private static double[] NaiveConvolution(float[] x, float[] w, int n, int cin, int h, int wd, int cout, int k, int stride, int padding, out int oh, out int ow)
+    private static double[] NaiveConvolution(
+        float[] x,
+        float[] w,
+        int n,
+        int cin,
+        int h,
+        int wd,
+        int cout,
+        int k,
+        int stride,
+        int padding,
+        out int oh,
+        out int ow
+    )
     {
         oh = ((h + (2 * padding) - k) / stride) + 1;
         ow = ((wd + (2 * padding) - k) / stride) + 1;
@@ -75,10 +125,13 @@ public class ConvolutionReferenceTests
                             {
                                 for (int v = 0; v < k; v++)
                                 {
-                                    int r = (i * stride) + u - padding, s = (j * stride) + v - padding;
+                                    int r = (i * stride) + u - padding,
+                                        s = (j * stride) + v - padding;
                                     if (r >= 0 && r < h && s >= 0 && s < wd)
                                     {
-                                        sum += (double)x[(((b * cin) + c) * h + r) * wd + s] * w[(((o * cin) + c) * k + u) * k + v];
+                                        sum +=
+                                            (double)x[(((b * cin) + c) * h + r) * wd + s]
+                                            * w[(((o * cin) + c) * k + u) * k + v];
                                     }
                                 }
                             }

@@ -21,8 +21,16 @@ public class ConvolutionSelfCheckTests
     [InlineData(BackboneKind.WideResNet50)]
     public void EveryConvolutionOfTheBackboneEqualsTheReferenceOnThisMachine(BackboneKind kind)
     {
-        var report = ConvolutionSelfCheck.Run(new ConvolutionCheckOptions { Backbones = new[] { kind }, AllPositions = true });
-        Assert.True(report.Passed, string.Join(Environment.NewLine, report.Environment.Describe().Concat(report.Mismatches.Select(m => m.ToString()))));
+        var report = ConvolutionSelfCheck.Run(
+            new ConvolutionCheckOptions { Backbones = new[] { kind }, AllPositions = true }
+        );
+        Assert.True(
+            report.Passed,
+            string.Join(
+                Environment.NewLine,
+                report.Environment.Describe().Concat(report.Mismatches.Select(m => m.ToString()))
+            )
+        );
         int shapes = new[] { 32, 64, 100, 128, 256 }.Sum(tile =>
         {
             using var backbone = ResNet.Create(kind, 0);
@@ -38,13 +46,24 @@ public class ConvolutionSelfCheckTests
         // ResNet-18's layer4.0.downsample at an 8×8 input, with the fault seen on Zen 5: channels 480 and up wrong.
         var shape = new ConvolutionShape(new[] { "layer4.0.downsample.0" }, 256, 512, 1, 2, 0, 8, 8);
         var faulty = Corrupted(y => y.narrow(1, 480, 32).add_(TestTensors.Scalar(0.5), TestTensors.One));
-        var mismatch = ConvolutionSelfCheck.Compare(shape, 2, channelsLast: true, CPU, sampledPositions: null, seed: 5, faulty);
+        var mismatch = ConvolutionSelfCheck.Compare(
+            shape,
+            2,
+            channelsLast: true,
+            CPU,
+            sampledPositions: null,
+            seed: 5,
+            faulty
+        );
         Assert.NotNull(mismatch);
         Assert.Equal(480, mismatch!.FirstChannel);
         Assert.Equal(511, mismatch.LastChannel);
         Assert.Equal(2 * 32 * 16, mismatch.WrongValues);
         Assert.Equal(2 * 512 * 16, mismatch.ComparedValues);
-        Assert.Contains("layer4.0.downsample.0: 256→512, 1×1, stride 2, padding 0, input 8×8, batch 2, channels-last", mismatch.ToString());
+        Assert.Contains(
+            "layer4.0.downsample.0: 256→512, 1×1, stride 2, padding 0, input 8×8, batch 2, channels-last",
+            mismatch.ToString()
+        );
         Assert.Contains("output channels 480–511", mismatch.ToString());
 
         // The same convolution without the fault passes.
@@ -61,7 +80,15 @@ public class ConvolutionSelfCheckTests
             using var onePercent = (0.01 * y.abs().max().item<float>()).ToScalar();
             y[0, 7, 4, 4].add_(onePercent, TestTensors.One);
         });
-        var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, oneWrong);
+        var mismatch = ConvolutionSelfCheck.Compare(
+            shape,
+            1,
+            channelsLast: false,
+            CPU,
+            sampledPositions: null,
+            seed: 9,
+            oneWrong
+        );
         Assert.NotNull(mismatch);
         Assert.Equal(1, mismatch!.WrongValues);
         Assert.Equal(7, mismatch.FirstChannel);
@@ -69,7 +96,12 @@ public class ConvolutionSelfCheckTests
 
         // A NaN is wrong too, though it compares false with everything.
         var withNaN = Corrupted(y => y[0, 3, 0, 0].fill_(TestTensors.Scalar(double.NaN)));
-        Assert.Equal(1, ConvolutionSelfCheck.Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, withNaN)!.WrongValues);
+        Assert.Equal(
+            1,
+            ConvolutionSelfCheck
+                .Compare(shape, 1, channelsLast: false, CPU, sampledPositions: null, seed: 9, withNaN)!
+                .WrongValues
+        );
     }
 
     [Fact]
@@ -79,7 +111,15 @@ public class ConvolutionSelfCheckTests
         // A fault only in the last output column (a border) is found although most positions are not compared.
         var shape = new ConvolutionShape(new[] { "layer1.0.conv1" }, 64, 64, 3, 1, 1, 40, 40);
         var lastColumnWrong = Corrupted(y => y.narrow(3, 39, 1).add_(TestTensors.Scalar(1), TestTensors.One));
-        var mismatch = ConvolutionSelfCheck.Compare(shape, 1, channelsLast: true, CPU, sampledPositions: 200, seed: 2, lastColumnWrong);
+        var mismatch = ConvolutionSelfCheck.Compare(
+            shape,
+            1,
+            channelsLast: true,
+            CPU,
+            sampledPositions: 200,
+            seed: 2,
+            lastColumnWrong
+        );
         Assert.NotNull(mismatch);
         Assert.Equal(64 * 40, mismatch!.WrongValues);
         Assert.Equal(64 * 200, mismatch.ComparedValues);
@@ -137,11 +177,12 @@ public class ConvolutionSelfCheckTests
     }
 
     /// <summary>libtorch's convolution (contiguous output) with a fault injected into its result.</summary>
-    private static Func<Tensor, Tensor, long, long, Tensor> Corrupted(Action<Tensor> corrupt) => (x, w, stride, padding) =>
-    {
-        using var scope = NewDisposeScope();
-        var y = nn.functional.conv2d(x, w, null, new[] { stride }, new[] { padding }).contiguous();
-        corrupt(y);
-        return y.MoveToOuterDisposeScope();
-    };
+    private static Func<Tensor, Tensor, long, long, Tensor> Corrupted(Action<Tensor> corrupt) =>
+        (x, w, stride, padding) =>
+        {
+            using var scope = NewDisposeScope();
+            var y = nn.functional.conv2d(x, w, null, new[] { stride }, new[] { padding }).contiguous();
+            corrupt(y);
+            return y.MoveToOuterDisposeScope();
+        };
 }

@@ -1,8 +1,8 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
 using TiledEnsemble.Models.Padim;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -25,7 +25,9 @@ public class PadimTests
         // Direct, in doubles, per position: mean and unbiased covariance of the 7 embeddings, plus 0.01 I.
         var embedding = model.Embed(images).flatten(2).to_type(ScalarType.Float64); // [7, C, P]
         var e = embedding.data<double>().ToArray();
-        int n = 7, c = 12, positions = (int)embedding.shape[2];
+        int n = 7,
+            c = 12,
+            positions = (int)embedding.shape[2];
         foreach (var p in new[] { 0, positions / 2, positions - 1 })
         {
             var mean = new double[c];
@@ -44,7 +46,9 @@ public class PadimTests
                     double sum = 0;
                     for (int i = 0; i < n; i++)
                     {
-                        sum += (e[(i * c * positions) + (a * positions) + p] - mean[a]) * (e[(i * c * positions) + (b * positions) + p] - mean[b]);
+                        sum +=
+                            (e[(i * c * positions) + (a * positions) + p] - mean[a])
+                            * (e[(i * c * positions) + (b * positions) + p] - mean[b]);
                     }
 
                     values[a, b] = (sum / (n - 1)) + (a == b ? 0.01 : 0);
@@ -70,7 +74,11 @@ public class PadimTests
         Assert.Equal(new long[] { 4, 1, 64, 64 }, normal.AnomalyMaps.shape);
         var maxNormal = normal.Scores.max().item<float>();
         var minDefective = defective.Scores.min().item<float>();
-        Assert.True(minDefective > maxNormal, $"defective scores {string.Join(", ", defective.Scores.data<float>().ToArray())} vs normal {string.Join(", ", normal.Scores.data<float>().ToArray())}");
+        Assert.True(
+            minDefective > maxNormal,
+            $"defective scores {string.Join(", ", defective.Scores.data<float>().ToArray())} vs normal "
+                + $"{string.Join(", ", normal.Scores.data<float>().ToArray())}"
+        );
     }
 
     [Fact]
@@ -91,8 +99,17 @@ public class PadimTests
         using var other = new PadimModel(backbone, Small with { NFeatures = 13 });
         Assert.Contains("n_features", Assert.Throws<ArgumentException>(() => other.ImportState(state)).Message);
         Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Predict(test));
-        Assert.Throws<InvalidOperationException>(() => new PadimModel(backbone, Small).Fit(TextureSet.Batches(TextureSet.Normals(1, 32), 1)));
-        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => model.Predict(TestTensors.Full(new long[] { 1, 3, 32, 32 }, float.NaN))).Message);
+        Assert.Throws<InvalidOperationException>(() =>
+            new PadimModel(backbone, Small).Fit(TextureSet.Batches(TextureSet.Normals(1, 32), 1))
+        );
+        Assert.Contains(
+            "NaN",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    model.Predict(TestTensors.Full(new long[] { 1, 3, 32, 32 }, float.NaN))
+                )
+                .Message
+        );
         var oneInfinite = zeros(1, 3, 32, 32);
         oneInfinite[0, 1, 5, 7] = TestTensors.Full(new long[] { 1 }, float.PositiveInfinity)[0];
         Assert.Contains("infinite", Assert.Throws<ArgumentException>(() => model.Predict(oneInfinite)).Message);
@@ -106,7 +123,12 @@ public class PadimTests
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(5);
-        var layers = new[] { randn(2, 4, 8, 8, generator: generator), randn(2, 6, 4, 4, generator: generator), randn(2, 5, 3, 3, generator: generator) };
+        var layers = new[]
+        {
+            randn(2, 4, 8, 8, generator: generator),
+            randn(2, 6, 4, 4, generator: generator),
+            randn(2, 5, 3, 3, generator: generator),
+        };
         long[] index = { 13, 2, 9, 14, 0, 5, 10 };
         if (sorted)
         {
@@ -114,7 +136,9 @@ public class PadimTests
         }
 
         // Reference: the paper's order of operations, with libtorch's own nearest interpolation (8 / 3 is not whole).
-        var upsampled = layers.Select(l => nn.functional.interpolate(l, new long[] { 8, 8 }, mode: InterpolationMode.Nearest)).ToArray();
+        var upsampled = layers
+            .Select(l => nn.functional.interpolate(l, new long[] { 8, 8 }, mode: InterpolationMode.Nearest))
+            .ToArray();
         var expected = cat(upsampled, 1).index_select(1, tensor(index));
         using var selection = ChannelSelection.Create(index, new long[] { 4, 6, 5 }, CPU);
         var actual = selection.Apply(layers);
@@ -139,17 +163,30 @@ public class PadimTests
             new System.Collections.Generic.Dictionary<string, Tensor>
             {
                 ["mean"] = state.Tensors["mean"].index_select(0, permutation),
-                ["inverse_covariance"] = state.Tensors["inverse_covariance"].index_select(1, permutation).index_select(2, permutation),
+                ["inverse_covariance"] = state
+                    .Tensors["inverse_covariance"]
+                    .index_select(1, permutation)
+                    .index_select(2, permutation),
                 ["feature_index"] = state.Tensors["feature_index"].index_select(0, permutation),
             },
-            state.Metadata);
+            state.Metadata
+        );
         using var restored = new PadimModel(backbone, Small);
         restored.ImportState(shuffled);
         using var again = restored.Predict(test);
         var difference = (again.AnomalyMaps - original.AnomalyMaps).abs().max().item<float>();
-        Assert.True(difference < 1e-3f * original.AnomalyMaps.abs().max().item<float>(), $"maps differ by {difference}");
+        Assert.True(
+            difference < 1e-3f * original.AnomalyMaps.abs().max().item<float>(),
+            $"maps differ by {difference}"
+        );
 
-        foreach (var bad in new[] { new long[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 448 }, new long[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10 } })
+        foreach (
+            var bad in new[]
+            {
+                new long[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 448 },
+                new long[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10 },
+            }
+        )
         {
             var corrupt = new ModelState(
                 new System.Collections.Generic.Dictionary<string, Tensor>
@@ -158,7 +195,8 @@ public class PadimTests
                     ["inverse_covariance"] = state.Tensors["inverse_covariance"],
                     ["feature_index"] = tensor(bad),
                 },
-                state.Metadata);
+                state.Metadata
+            );
             var error = Assert.Throws<ArgumentException>(() => restored.ImportState(corrupt));
             Assert.Contains("feature_index", error.Message);
             using var unchanged = restored.Predict(test);

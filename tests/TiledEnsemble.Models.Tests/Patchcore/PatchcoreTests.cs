@@ -1,9 +1,9 @@
-using TiledEnsemble.Testing;
 using System;
 using System.Collections.Generic;
 using System.Linq;
 using TiledEnsemble.Models.Backbones;
 using TiledEnsemble.Models.Patchcore;
+using TiledEnsemble.Testing;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -12,7 +12,12 @@ namespace TiledEnsemble.Models.Tests.Patchcore;
 
 public class PatchcoreTests
 {
-    private static readonly PatchcoreOptions Small = new() { Backbone = "resnet18", CoresetSamplingRatio = 0.25, DistanceChunkSize = 37 };
+    private static readonly PatchcoreOptions Small = new()
+    {
+        Backbone = "resnet18",
+        CoresetSamplingRatio = 0.25,
+        DistanceChunkSize = 37,
+    };
 
     [Fact]
     public void CoresetIsReproducibleAndCoversBetterWithMorePoints()
@@ -23,7 +28,9 @@ public class PatchcoreTests
         Assert.NotEqual(KCenterGreedy.Select(points, 40, 7), KCenterGreedy.Select(points, 40, 8));
 
         double Radius(long[] chosen) => cdist(points, points[tensor(chosen)]).min(1).values.max().item<float>();
-        var radii = new[] { 0.05, 0.1, 0.3, 1.0 }.Select(r => Radius(KCenterGreedy.Select(points, (int)(400 * r), 7, projectionDimension: 16))).ToArray();
+        var radii = new[] { 0.05, 0.1, 0.3, 1.0 }
+            .Select(r => Radius(KCenterGreedy.Select(points, (int)(400 * r), 7, projectionDimension: 16)))
+            .ToArray();
         for (int i = 1; i < radii.Length; i++)
         {
             Assert.True(radii[i] < radii[i - 1], $"radius {radii[i]} at ratio step {i} is not below {radii[i - 1]}");
@@ -42,7 +49,9 @@ public class PatchcoreTests
 
         // The definition, in double precision: start where the seeded generator starts, then add the point whose
         // distance to the nearest chosen one is largest.
-        int n = 300, d = 12, count = 30;
+        int n = 300,
+            d = 12,
+            count = 30;
         long first = new Random(4).NextInt64(n);
         var chosen = new List<long> { first };
         var nearest = Enumerable.Repeat(double.PositiveInfinity, n).ToArray();
@@ -72,7 +81,7 @@ public class PatchcoreTests
     }
 
     [Theory]
-    [InlineData(5)]    // 16 queries and 16 bank rows in blocks of 5: the running minimum
+    [InlineData(5)] // 16 queries and 16 bank rows in blocks of 5: the running minimum
     [InlineData(4096)] // one block: the direct path
     public void NearestNeighbourDistancesEqualABruteForceSearchWithAnyChunking(int chunk)
     {
@@ -100,7 +109,11 @@ public class PatchcoreTests
         model.Fit(TextureSet.Batches(TextureSet.Normals(24, 64), 8));
         using var normal = model.Predict(TextureSet.Normals(4, 64, offset: 50));
         using var defective = model.Predict(TextureSet.Defective(4, 64));
-        Assert.True(defective.Scores.min().item<float>() > normal.Scores.max().item<float>(), $"defective {string.Join(", ", defective.Scores.data<float>().ToArray())} vs normal {string.Join(", ", normal.Scores.data<float>().ToArray())}");
+        Assert.True(
+            defective.Scores.min().item<float>() > normal.Scores.max().item<float>(),
+            $"defective {string.Join(", ", defective.Scores.data<float>().ToArray())} vs normal "
+                + $"{string.Join(", ", normal.Scores.data<float>().ToArray())}"
+        );
     }
 
     [Fact]

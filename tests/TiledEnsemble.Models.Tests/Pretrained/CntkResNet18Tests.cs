@@ -3,16 +3,16 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using Microsoft.ML.OnnxRuntime;
-using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using TiledEnsemble.Data.Synthetic;
 using TiledEnsemble.Models.Backbones;
 using TiledEnsemble.Models.Pretrained;
 using TiledEnsemble.Testing;
 using TorchSharp;
-using Tensor = TorchSharp.torch.Tensor;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace TiledEnsemble.Models.Tests.Pretrained;
 
@@ -40,13 +40,27 @@ public sealed class CntkResNet18Tests : IDisposable
 
         using var options = new SessionOptions { IntraOpNumThreads = 2 };
         using var preprocess = new InferenceSession(Preprocess, options);
-        using var graph = new InferenceSession(OnnxModelEditing.WithOutputs(File.ReadAllBytes(Model), Layers.Select(l => raw.LayerOutputs[l])), options);
+        using var graph = new InferenceSession(
+            OnnxModelEditing.WithOutputs(File.ReadAllBytes(Model), Layers.Select(l => raw.LayerOutputs[l])),
+            options
+        );
         for (int image = 0; image < rgb.shape[0]; image++)
         {
-            // The original convention: 0–255 RGB into the preprocessing graph (BGR minus the mean image), then the network.
+            // The original convention: 0–255 RGB into the preprocessing graph (BGR minus the mean image), then the
+            // network.
             var scaled = rgb[image].unsqueeze(0).mul(TestTensors.Scalar(255)).contiguous();
-            var prepared = Run(preprocess, preprocess.InputMetadata.Keys.Single(), scaled, preprocess.OutputMetadata.Keys.Single())[0];
-            var expected = Run(graph, graph.InputMetadata.Keys.Single(), prepared, Layers.Select(l => raw.LayerOutputs[l]).ToArray());
+            var prepared = Run(
+                preprocess,
+                preprocess.InputMetadata.Keys.Single(),
+                scaled,
+                preprocess.OutputMetadata.Keys.Single()
+            )[0];
+            var expected = Run(
+                graph,
+                graph.InputMetadata.Keys.Single(),
+                prepared,
+                Layers.Select(l => raw.LayerOutputs[l]).ToArray()
+            );
             Tensor[] actual;
             using (inference_mode())
             {
@@ -58,8 +72,13 @@ public sealed class CntkResNet18Tests : IDisposable
                 Assert.Equal(expected[layer].shape, actual[layer].shape);
                 double largest = expected[layer].abs().max().item<float>();
                 double difference = (expected[layer] - actual[layer]).abs().max().item<float>();
-                _output.WriteLine($"image {image}, {Layers[layer]}: largest |difference| {difference:G3} of values up to {largest:G3}");
-                Assert.True(difference <= 1e-4 * largest, $"{Layers[layer]}: {difference} against values up to {largest}");
+                _output.WriteLine(
+                    $"image {image}, {Layers[layer]}: largest |difference| {difference:G3} of values up to {largest:G3}"
+                );
+                Assert.True(
+                    difference <= 1e-4 * largest,
+                    $"{Layers[layer]}: {difference} against values up to {largest}"
+                );
             }
         }
     }
@@ -70,7 +89,9 @@ public sealed class CntkResNet18Tests : IDisposable
         using var scope = NewDisposeScope();
         var raw = CntkResNet18.Convert(Model, Preprocess, "0.23.1", foldPreprocessing: false);
         var folded = CntkResNet18.Convert(Model, Preprocess, "0.23.1");
-        Assert.All(raw.Tensors.Where(t => t.Key is not ("conv1.weight" or "bn1.running_mean")), t => Assert.Equal(t.Value.Data, folded.Tensors[t.Key].Data));
+        Assert.All(raw.Tensors.Where(t => t.Key is not ("conv1.weight" or "bn1.running_mean")), t =>
+            Assert.Equal(t.Value.Data, folded.Tensors[t.Key].Data)
+        );
         using var rawBackbone = Load(raw);
         using var foldedBackbone = Load(folded);
         var rgb = Textures(3);
@@ -78,9 +99,16 @@ public sealed class CntkResNet18Tests : IDisposable
         // The channel means the fold uses: of the preprocessing graph's mean image, B, G, R.
         var meanImage = OnnxGraph.Read(Preprocess).Initializers.Values.Single();
         long plane = meanImage.Dims[2] * meanImage.Dims[3];
-        var means = Enumerable.Range(0, 3).Select(c => meanImage.Data.Skip((int)(c * plane)).Take((int)plane).Average(v => (double)v)).ToArray();
-        var bgr = rgb.flip(1).mul(TestTensors.Scalar(255)) - tensor(means.Select(m => (float)m).ToArray()).reshape(1, 3, 1, 1);
-        var normalized = (rgb - tensor(new[] { 0.485f, 0.456f, 0.406f }).reshape(1, 3, 1, 1)) / tensor(new[] { 0.229f, 0.224f, 0.225f }).reshape(1, 3, 1, 1);
+        var means = Enumerable
+            .Range(0, 3)
+            .Select(c => meanImage.Data.Skip((int)(c * plane)).Take((int)plane).Average(v => (double)v))
+            .ToArray();
+        var bgr =
+            rgb.flip(1).mul(TestTensors.Scalar(255))
+            - tensor(means.Select(m => (float)m).ToArray()).reshape(1, 3, 1, 1);
+        var normalized =
+            (rgb - tensor(new[] { 0.485f, 0.456f, 0.406f }).reshape(1, 3, 1, 1))
+            / tensor(new[] { 0.229f, 0.224f, 0.225f }).reshape(1, 3, 1, 1);
         using var inference = inference_mode();
         var expected = rawBackbone.Features(bgr, Layers);
         var actual = foldedBackbone.Features(normalized, Layers);
@@ -88,16 +116,27 @@ public sealed class CntkResNet18Tests : IDisposable
         {
             // The same arithmetic but for the zero padding around the image (0 in the source's units is 0.5 grey
             // levels away from 0 in normalized units) and float rounding: a small relative difference.
-            double relative = ((expected[layer] - actual[layer]).norm().item<float>()) / expected[layer].norm().item<float>();
+            double relative =
+                ((expected[layer] - actual[layer]).norm().item<float>()) / expected[layer].norm().item<float>();
             _output.WriteLine($"{Layers[layer]}: relative L2 difference {relative:P3}");
             Assert.True(relative < 0.005, $"{Layers[layer]}: {relative:P3}");
         }
 
         // Away from the border, the stem's output is the same to rounding.
         var stemRaw = nn.functional.conv2d(bgr, Weight(raw, "conv1.weight"), null, new[] { 2L }, new[] { 3L });
-        var stemFolded = nn.functional.conv2d(normalized, Weight(folded, "conv1.weight"), null, new[] { 2L }, new[] { 3L });
-        var offset = tensor(raw.Tensors["bn1.running_mean"].Data).sub(tensor(folded.Tensors["bn1.running_mean"].Data)).reshape(1, -1, 1, 1);
-        var interior = (stemRaw - stemFolded - offset).narrow(2, 2, stemRaw.shape[2] - 4).narrow(3, 2, stemRaw.shape[3] - 4);
+        var stemFolded = nn.functional.conv2d(
+            normalized,
+            Weight(folded, "conv1.weight"),
+            null,
+            new[] { 2L },
+            new[] { 3L }
+        );
+        var offset = tensor(raw.Tensors["bn1.running_mean"].Data)
+            .sub(tensor(folded.Tensors["bn1.running_mean"].Data))
+            .reshape(1, -1, 1, 1);
+        var interior = (stemRaw - stemFolded - offset)
+            .narrow(2, 2, stemRaw.shape[2] - 4)
+            .narrow(3, 2, stemRaw.shape[3] - 4);
         Assert.True(interior.abs().max().item<float>() <= 1e-3 * stemRaw.abs().max().item<float>());
     }
 
@@ -165,7 +204,12 @@ public sealed class CntkResNet18Tests : IDisposable
     private static Tensor Textures(int count)
     {
         var options = new DefectDatasetOptions { ImageSize = 224, Seed = 4 };
-        return stack(Enumerable.Range(0, count).Select(i => DefectDatasetGenerator.RenderDefective(options, DefectKind.Spot, i).Defective).ToArray());
+        return stack(
+            Enumerable
+                .Range(0, count)
+                .Select(i => DefectDatasetGenerator.RenderDefective(options, DefectKind.Spot, i).Defective)
+                .ToArray()
+        );
     }
 
     private static Tensor[] Run(InferenceSession session, string input, Tensor value, params string[] outputs)
@@ -174,10 +218,13 @@ public sealed class CntkResNet18Tests : IDisposable
         var data = value.contiguous().data<float>().ToArray();
         var dense = new DenseTensor(data, value.shape.Select(d => (int)d).ToArray());
         using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(input, dense) }, outputs);
-        return outputs.Select(name =>
-        {
-            var result = results.Single(r => r.Name == name).AsTensor<float>();
-            return tensor(result.ToArray(), result.Dimensions.ToArray().Select(d => (long)d).ToArray()).MoveToOuterDisposeScope();
-        }).ToArray();
+        return outputs
+            .Select(name =>
+            {
+                var result = results.Single(r => r.Name == name).AsTensor<float>();
+                return tensor(result.ToArray(), result.Dimensions.ToArray().Select(d => (long)d).ToArray())
+                    .MoveToOuterDisposeScope();
+            })
+            .ToArray();
     }
 }

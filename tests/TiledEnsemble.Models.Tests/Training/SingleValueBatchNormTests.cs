@@ -15,12 +15,22 @@ public class SingleValueBatchNormTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 3);
-        using var model = new ReverseDistillationModel(backbone, new ReverseDistillationOptions { Backbone = "resnet18", Training = new TrainingOptions { MaxEpochs = 1, Patience = null } });
+        using var model = new ReverseDistillationModel(
+            backbone,
+            new ReverseDistillationOptions
+            {
+                Backbone = "resnet18",
+                Training = new TrainingOptions { MaxEpochs = 1, Patience = null },
+            }
+        );
 
-        // 4 tiles of 32 px in batches of 3: the second batch holds one tile, whose 1×1 bottleneck map has one value per channel.
+        // 4 tiles of 32 px in batches of 3: the second batch holds one tile, whose 1×1 bottleneck map has one value
+        // per channel.
         var summary = model.Train(() => TextureSet.Batches(TextureSet.Normals(4, 32), 3));
         Assert.Equal(1, summary.Steps);
-        Assert.All(model.Network.named_buffers().Where(b => b.name.Contains("running_")), b => Assert.True(b.buffer.isfinite().all().item<bool>(), $"{b.name} is not finite"));
+        Assert.All(model.Network.named_buffers().Where(b => b.name.Contains("running_")), b =>
+            Assert.True(b.buffer.isfinite().all().item<bool>(), $"{b.name} is not finite")
+        );
         using var prediction = model.Predict(TextureSet.Defective(1, 32));
         Assert.True(prediction.AnomalyMaps.isfinite().all().item<bool>());
     }
@@ -30,8 +40,17 @@ public class SingleValueBatchNormTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 3);
-        using var model = new ReverseDistillationModel(backbone, new ReverseDistillationOptions { Backbone = "resnet18", Training = new TrainingOptions { MaxEpochs = 1, Patience = null } });
-        var error = Assert.Throws<InvalidOperationException>(() => model.Train(() => TextureSet.Batches(TextureSet.Normals(2, 32), 1)));
+        using var model = new ReverseDistillationModel(
+            backbone,
+            new ReverseDistillationOptions
+            {
+                Backbone = "resnet18",
+                Training = new TrainingOptions { MaxEpochs = 1, Patience = null },
+            }
+        );
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            model.Train(() => TextureSet.Batches(TextureSet.Normals(2, 32), 1))
+        );
         Assert.Contains("one 32×32 image", error.Message);
         Assert.Contains("at least 2 images", error.Message);
 
@@ -39,7 +58,9 @@ public class SingleValueBatchNormTests
         Assert.Equal(2, model.Train(() => TextureSet.Batches(TextureSet.Normals(2, 64), 1)).Steps);
 
         // Sides that are not multiples of 32 cannot be decoded back to the encoder's sizes: refused by name.
-        var size = Assert.Throws<ArgumentException>(() => model.Train(() => TextureSet.Batches(TextureSet.Normals(2, 40), 2)));
+        var size = Assert.Throws<ArgumentException>(() =>
+            model.Train(() => TextureSet.Batches(TextureSet.Normals(2, 40), 2))
+        );
         Assert.Contains("multiples of 32; got 40×40", size.Message);
     }
 }

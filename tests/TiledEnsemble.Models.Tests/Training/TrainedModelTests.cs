@@ -26,7 +26,11 @@ public class TrainedModelTests
         // Reverse Distillation separates the textures more slowly on a random backbone: after 4 epochs the largest
         // defective and normal scores were within 0.005 of each other, which float rounding can swap.
         int epochs = kind == ModelKind.ReverseDistillation ? 8 : 4;
-        using var model = TrainedModels.Create(kind, backbone, new TrainingOptions { MaxEpochs = epochs, Patience = null });
+        using var model = TrainedModels.Create(
+            kind,
+            backbone,
+            new TrainingOptions { MaxEpochs = epochs, Patience = null }
+        );
         var train = TextureSet.Normals(16, TrainedModels.Size);
         var recorder = new ProgressRecorder();
         var summary = model.Train(() => TextureSet.Batches(train, 8), progress: recorder);
@@ -42,8 +46,13 @@ public class TrainedModelTests
         Assert.Equal(new long[] { 4, 1, TrainedModels.Size, TrainedModels.Size }, normal.AnomalyMaps.shape);
         var normalScores = normal.Scores.data<float>().ToArray();
         var defectiveScores = defective.Scores.data<float>().ToArray();
-        _output.WriteLine($"{kind}: normal {string.Join(", ", normalScores)}; defective {string.Join(", ", defectiveScores)}");
-        Assert.True(defectiveScores.Max() > normalScores.Max(), $"{kind}: no defective image scored above the normal ones");
+        _output.WriteLine(
+            $"{kind}: normal {string.Join(", ", normalScores)}; defective {string.Join(", ", defectiveScores)}"
+        );
+        Assert.True(
+            defectiveScores.Max() > normalScores.Max(),
+            $"{kind}: no defective image scored above the normal ones"
+        );
     }
 
     [Theory]
@@ -78,7 +87,11 @@ public class TrainedModelTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
-        using var trained = TrainedModels.Create(kind, backbone, new TrainingOptions { MaxEpochs = 1, Patience = null });
+        using var trained = TrainedModels.Create(
+            kind,
+            backbone,
+            new TrainingOptions { MaxEpochs = 1, Patience = null }
+        );
         trained.Fit(TextureSet.Batches(TextureSet.Normals(4, TrainedModels.Size), 4));
         using var state = trained.ExportState();
 
@@ -91,7 +104,11 @@ public class TrainedModelTests
         Assert.Equal(0f, (a.AnomalyMaps - b.AnomalyMaps).abs().max().item<float>());
 
         // Weights of another architecture: every other model's state is refused, naming the problem.
-        foreach (var other in new[] { ModelKind.FastFlow, ModelKind.Stfpm, ModelKind.ReverseDistillation }.Where(k => k != kind))
+        foreach (
+            var other in new[] { ModelKind.FastFlow, ModelKind.Stfpm, ModelKind.ReverseDistillation }.Where(k =>
+                k != kind
+            )
+        )
         {
             using var foreign = TrainedModels.Create(other, backbone, new TrainingOptions());
             var error = Assert.Throws<ArgumentException>(() => foreign.ImportState(state));
@@ -101,9 +118,13 @@ public class TrainedModelTests
         // Same model, one tensor missing and one reshaped: the message lists them.
         var name = state.Tensors.Keys.First();
         var reshaped = state.Tensors.Keys.Last(k => state.Tensors[k].numel() > 1);
-        var damagedTensors = state.Tensors.Where(p => p.Key != name).ToDictionary(p => p.Key, p => p.Key == reshaped ? p.Value.reshape(1, -1) : p.Value);
+        var damagedTensors = state
+            .Tensors.Where(p => p.Key != name)
+            .ToDictionary(p => p.Key, p => p.Key == reshaped ? p.Value.reshape(1, -1) : p.Value);
         using var damaged = TrainedModels.Create(kind, backbone, new TrainingOptions());
-        var message = Assert.Throws<ArgumentException>(() => damaged.ImportState(new ModelState(damagedTensors, state.Metadata))).Message;
+        var message = Assert
+            .Throws<ArgumentException>(() => damaged.ImportState(new ModelState(damagedTensors, state.Metadata)))
+            .Message;
         _output.WriteLine(message);
         Assert.Contains(name, message);
         Assert.Contains(reshaped, message);
@@ -115,7 +136,12 @@ public class TrainedModelTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
-        using var trained = TrainedModels.Create(ModelKind.FastFlow, backbone, new TrainingOptions { MaxEpochs = 1 }, flowSteps: 2);
+        using var trained = TrainedModels.Create(
+            ModelKind.FastFlow,
+            backbone,
+            new TrainingOptions { MaxEpochs = 1 },
+            flowSteps: 2
+        );
         trained.Fit(TextureSet.Batches(TextureSet.Normals(4, TrainedModels.Size), 4));
         using var state = trained.ExportState();
         using var deeper = TrainedModels.Create(ModelKind.FastFlow, backbone, new TrainingOptions(), flowSteps: 4);
@@ -140,9 +166,22 @@ public class TrainedModelInputTests
         Assert.Throws<InvalidOperationException>(() => model.ExportState());
         model.Fit(TextureSet.Batches(TextureSet.Normals(2, TrainedModels.Size), 2));
 
-        Assert.Contains("[3, 64, 64]", Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(3, 64, 64))).Message);
-        Assert.Contains("3 channels", Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(1, 1, 64, 64))).Message);
-        Assert.Contains("NaN", Assert.ThrowsAny<ArgumentException>(() => model.Predict(TiledEnsemble.Testing.TestTensors.Full(new long[] { 1, 3, 64, 64 }, double.NaN))).Message);
+        Assert.Contains(
+            "[3, 64, 64]",
+            Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(3, 64, 64))).Message
+        );
+        Assert.Contains(
+            "3 channels",
+            Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(1, 1, 64, 64))).Message
+        );
+        Assert.Contains(
+            "NaN",
+            Assert
+                .ThrowsAny<ArgumentException>(() =>
+                    model.Predict(TiledEnsemble.Testing.TestTensors.Full(new long[] { 1, 3, 64, 64 }, double.NaN))
+                )
+                .Message
+        );
         Assert.ThrowsAny<ArgumentException>(() => model.Predict(zeros(new long[] { 1, 3, 64, 64 }, ScalarType.Int64)));
         Assert.Throws<ArgumentNullException>(() => model.ImportState(null!));
         Assert.Throws<ArgumentNullException>(() => model.Fit(null!));
@@ -164,9 +203,42 @@ public class TrainedModelInputTests
     public void OptionsNameTheirBadValues()
     {
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
-        Assert.Contains("FlowSteps", Assert.ThrowsAny<ArgumentException>(() => new TiledEnsemble.Models.FastFlow.FastflowModel(backbone, new TiledEnsemble.Models.FastFlow.FastflowOptions { InputSize = new TiledEnsemble.Tiling.Size2D(64, 64), FlowSteps = 0 })).Message);
-        Assert.Contains("layer1, layer2 and layer3", Assert.ThrowsAny<ArgumentException>(() => new TiledEnsemble.Models.ReverseDistillation.ReverseDistillationModel(backbone, new TiledEnsemble.Models.ReverseDistillation.ReverseDistillationOptions { Backbone = "resnet18", Layers = new[] { "layer2" } })).Message);
-        Assert.ThrowsAny<ArgumentException>(() => new TiledEnsemble.Models.Stfpm.StfpmModel(backbone, new TiledEnsemble.Models.Stfpm.StfpmOptions { Backbone = "wide_resnet50_2" }));
+        Assert.Contains(
+            "FlowSteps",
+            Assert
+                .ThrowsAny<ArgumentException>(() =>
+                    new TiledEnsemble.Models.FastFlow.FastflowModel(
+                        backbone,
+                        new TiledEnsemble.Models.FastFlow.FastflowOptions
+                        {
+                            InputSize = new TiledEnsemble.Tiling.Size2D(64, 64),
+                            FlowSteps = 0,
+                        }
+                    )
+                )
+                .Message
+        );
+        Assert.Contains(
+            "layer1, layer2 and layer3",
+            Assert
+                .ThrowsAny<ArgumentException>(() =>
+                    new TiledEnsemble.Models.ReverseDistillation.ReverseDistillationModel(
+                        backbone,
+                        new TiledEnsemble.Models.ReverseDistillation.ReverseDistillationOptions
+                        {
+                            Backbone = "resnet18",
+                            Layers = new[] { "layer2" },
+                        }
+                    )
+                )
+                .Message
+        );
+        Assert.ThrowsAny<ArgumentException>(() =>
+            new TiledEnsemble.Models.Stfpm.StfpmModel(
+                backbone,
+                new TiledEnsemble.Models.Stfpm.StfpmOptions { Backbone = "wide_resnet50_2" }
+            )
+        );
         Assert.Throws<ArgumentNullException>(() => new TiledEnsemble.Models.Stfpm.StfpmModel(null!));
     }
 }

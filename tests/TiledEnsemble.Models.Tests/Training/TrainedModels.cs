@@ -12,13 +12,30 @@ internal static class TrainedModels
 {
     public const int Size = 64;
 
-    public static TrainedAnomalyModel Create(ModelKind kind, ResNet backbone, TrainingOptions training, int flowSteps = 2) => kind switch
-    {
-        ModelKind.FastFlow => new FastflowModel(backbone, new FastflowOptions { InputSize = new Size2D(Size, Size), FlowSteps = flowSteps, Training = training }),
-        ModelKind.Stfpm => new StfpmModel(backbone, new StfpmOptions { Training = training }),
-        ModelKind.ReverseDistillation => new ReverseDistillationModel(backbone, new ReverseDistillationOptions { Backbone = "resnet18", Training = training }),
-        _ => throw new System.ArgumentOutOfRangeException(nameof(kind)),
-    };
+    public static TrainedAnomalyModel Create(
+        ModelKind kind,
+        ResNet backbone,
+        TrainingOptions training,
+        int flowSteps = 2
+    ) =>
+        kind switch
+        {
+            ModelKind.FastFlow => new FastflowModel(
+                backbone,
+                new FastflowOptions
+                {
+                    InputSize = new Size2D(Size, Size),
+                    FlowSteps = flowSteps,
+                    Training = training,
+                }
+            ),
+            ModelKind.Stfpm => new StfpmModel(backbone, new StfpmOptions { Training = training }),
+            ModelKind.ReverseDistillation => new ReverseDistillationModel(
+                backbone,
+                new ReverseDistillationOptions { Backbone = "resnet18", Training = training }
+            ),
+            _ => throw new System.ArgumentOutOfRangeException(nameof(kind)),
+        };
 }
 
 /// <summary>Records reports synchronously (Progress&lt;T&gt; would post them later).</summary>

@@ -19,7 +19,16 @@ public class TrainingLoopTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
-        using var model = TrainedModels.Create(ModelKind.Stfpm, backbone, new TrainingOptions { MaxEpochs = 40, Patience = 2, Monitor = TrainingMetric.ImageAuroc });
+        using var model = TrainedModels.Create(
+            ModelKind.Stfpm,
+            backbone,
+            new TrainingOptions
+            {
+                MaxEpochs = 40,
+                Patience = 2,
+                Monitor = TrainingMetric.ImageAuroc,
+            }
+        );
         var train = TextureSet.Normals(8, TrainedModels.Size);
         var validation = Validation();
         var recorder = new ProgressRecorder();
@@ -29,7 +38,9 @@ public class TrainingLoopTests
         Assert.Equal(summary.Epochs, metrics.Count);
 
         // Independent replay of the rule: best = first maximum; stop once `patience` checks in a row bring no gain.
-        int best = 0, without = 0, stopAt = metrics.Count;
+        int best = 0,
+            without = 0,
+            stopAt = metrics.Count;
         for (int i = 1; i < metrics.Count; i++)
         {
             if (metrics[i] > metrics[best])
@@ -59,7 +70,11 @@ public class TrainingLoopTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
-        using var model = TrainedModels.Create(ModelKind.Stfpm, backbone, new TrainingOptions { MaxEpochs = 50, Patience = null });
+        using var model = TrainedModels.Create(
+            ModelKind.Stfpm,
+            backbone,
+            new TrainingOptions { MaxEpochs = 50, Patience = null }
+        );
         var train = TextureSet.Normals(8, TrainedModels.Size);
         using var cancellation = new CancellationTokenSource();
         var recorder = new ProgressRecorder(r =>
@@ -70,7 +85,9 @@ public class TrainingLoopTests
             }
         });
 
-        Assert.ThrowsAny<OperationCanceledException>(() => model.Train(() => TextureSet.Batches(train, 2), null, recorder, cancellation.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            model.Train(() => TextureSet.Batches(train, 2), null, recorder, cancellation.Token)
+        );
         Assert.Equal(3, recorder.Reports.Count);
         Assert.True(model.IsFitted);
         using var prediction = model.Predict(train.narrow(0, 0, 2));
@@ -85,7 +102,12 @@ public class TrainingLoopTests
         using var model = TrainedModels.Create(ModelKind.Stfpm, backbone, new TrainingOptions { MaxEpochs = 2 });
         using var cancellation = new CancellationTokenSource();
         cancellation.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => model.Train(() => TextureSet.Batches(TextureSet.Normals(2, TrainedModels.Size), 2), cancellationToken: cancellation.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            model.Train(
+                () => TextureSet.Batches(TextureSet.Normals(2, TrainedModels.Size), 2),
+                cancellationToken: cancellation.Token
+            )
+        );
         Assert.False(model.IsFitted);
         Assert.Throws<InvalidOperationException>(() => model.Predict(TextureSet.Normals(1, TrainedModels.Size)));
     }
@@ -97,7 +119,16 @@ public class TrainingLoopTests
     {
         using var scope = NewDisposeScope();
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
-        using var model = TrainedModels.Create(kind, backbone, new TrainingOptions { MaxEpochs = 20, Patience = null, LearningRate = 1e30 });
+        using var model = TrainedModels.Create(
+            kind,
+            backbone,
+            new TrainingOptions
+            {
+                MaxEpochs = 20,
+                Patience = null,
+                LearningRate = 1e30,
+            }
+        );
         var train = TextureSet.Normals(4, TrainedModels.Size);
         var error = Assert.Throws<TrainingDivergedException>(() => model.Train(() => TextureSet.Batches(train, 2)));
         Assert.Contains(kind == ModelKind.Stfpm ? "Stfpm" : "FastFlow", error.Message);
@@ -114,7 +145,16 @@ public class TrainingLoopTests
         var train = TextureSet.Normals(4, TrainedModels.Size);
         List<double> Losses()
         {
-            using var model = TrainedModels.Create(ModelKind.FastFlow, backbone, new TrainingOptions { MaxEpochs = 2, Patience = null, Seed = 5 });
+            using var model = TrainedModels.Create(
+                ModelKind.FastFlow,
+                backbone,
+                new TrainingOptions
+                {
+                    MaxEpochs = 2,
+                    Patience = null,
+                    Seed = 5,
+                }
+            );
             var recorder = new ProgressRecorder();
             model.Train(() => TextureSet.Batches(train, 2), progress: recorder);
             return recorder.Reports.Select(r => r.Loss).ToList();
@@ -126,10 +166,26 @@ public class TrainingLoopTests
     [Fact]
     public void OptionsOutOfRangeAreRefusedByName()
     {
-        Assert.Contains("MaxEpochs", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { MaxEpochs = 0 }.Validate()).Message);
-        Assert.Contains("Patience", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Patience = 0 }.Validate()).Message);
-        Assert.Contains("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { LearningRate = double.NaN }.Validate()).Message);
-        Assert.Contains("ValidationInterval", Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { ValidationInterval = 0 }.Validate()).Message);
+        Assert.Contains(
+            "MaxEpochs",
+            Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { MaxEpochs = 0 }.Validate()).Message
+        );
+        Assert.Contains(
+            "Patience",
+            Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { Patience = 0 }.Validate()).Message
+        );
+        Assert.Contains(
+            "LearningRate",
+            Assert
+                .Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { LearningRate = double.NaN }.Validate())
+                .Message
+        );
+        Assert.Contains(
+            "ValidationInterval",
+            Assert
+                .Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { ValidationInterval = 0 }.Validate())
+                .Message
+        );
     }
 
     [Fact]
@@ -137,7 +193,10 @@ public class TrainingLoopTests
     {
         using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
         using var model = TrainedModels.Create(ModelKind.Stfpm, backbone, new TrainingOptions { MaxEpochs = 1 });
-        Assert.Contains("empty", Assert.Throws<InvalidOperationException>(() => model.Train(() => Array.Empty<Tensor>())).Message);
+        Assert.Contains(
+            "empty",
+            Assert.Throws<InvalidOperationException>(() => model.Train(() => Array.Empty<Tensor>())).Message
+        );
     }
 
     private static ValidationBatch Validation()
@@ -146,7 +205,9 @@ public class TrainingLoopTests
         var (defective, masks) = TextureSet.DefectiveWithMasks(4, TrainedModels.Size);
         var images = cat(new[] { normals, defective });
         var labels = cat(new[] { zeros(4, dtype: ScalarType.Int64), ones(4, dtype: ScalarType.Int64) });
-        var allMasks = cat(new[] { zeros(4, 1, TrainedModels.Size, TrainedModels.Size), masks.to_type(ScalarType.Float32) });
+        var allMasks = cat(
+            new[] { zeros(4, 1, TrainedModels.Size, TrainedModels.Size), masks.to_type(ScalarType.Float32) }
+        );
         return new ValidationBatch(images, labels, allMasks);
     }
 }

@@ -14,8 +14,8 @@ namespace TiledEnsemble.Models.Tests.Training;
 public class WideResNetModelsTests
 {
     /// <summary>
-    /// Every model on Wide-ResNet-50-2 (Patchcore's default, whose 1×1 convolutions crashed libtorch on AMD Zen 5) fits
-    /// and predicts finite maps of the input size, with batches of 1 and of 3.
+    /// Every model on Wide-ResNet-50-2 (Patchcore's default, whose 1×1 convolutions crashed libtorch on AMD Zen 5)
+    /// fits and predicts finite maps of the input size, with batches of 1 and of 3.
     /// </summary>
     [Theory]
     [InlineData(ModelKind.Padim)]
@@ -34,9 +34,21 @@ public class WideResNetModelsTests
         {
             ModelKind.Padim => new PadimModel(backbone, new PadimOptions { Backbone = wide, NFeatures = 20 }),
             ModelKind.Patchcore => new PatchcoreModel(backbone, new PatchcoreOptions { Backbone = wide }),
-            ModelKind.FastFlow => new FastflowModel(backbone, new FastflowOptions { Backbone = wide, InputSize = new Size2D(size, size), FlowSteps = 1, Training = training }),
+            ModelKind.FastFlow => new FastflowModel(
+                backbone,
+                new FastflowOptions
+                {
+                    Backbone = wide,
+                    InputSize = new Size2D(size, size),
+                    FlowSteps = 1,
+                    Training = training,
+                }
+            ),
             ModelKind.Stfpm => new StfpmModel(backbone, new StfpmOptions { Backbone = wide, Training = training }),
-            _ => new ReverseDistillationModel(backbone, new ReverseDistillationOptions { Backbone = wide, Training = training }),
+            _ => new ReverseDistillationModel(
+                backbone,
+                new ReverseDistillationOptions { Backbone = wide, Training = training }
+            ),
         };
         model.Fit(TextureSet.Batches(TextureSet.Normals(4, size), 3));
         foreach (var count in new[] { 1, 3 })

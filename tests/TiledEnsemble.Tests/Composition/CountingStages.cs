@@ -82,7 +82,11 @@ internal sealed class CountingPostProcessor : IPostProcessor
 
     public bool ProcessesImages => _inner.ProcessesImages;
 
-    public IFittedPostProcessor Calibrate(PostProcessingLevel level, IEnumerable<CalibrationBatch> validation, CancellationToken cancellationToken = default)
+    public IFittedPostProcessor Calibrate(
+        PostProcessingLevel level,
+        IEnumerable<CalibrationBatch> validation,
+        CancellationToken cancellationToken = default
+    )
     {
         Interlocked.Increment(ref _calibrations);
         return _inner.Calibrate(level, validation, cancellationToken);
@@ -100,7 +104,8 @@ internal sealed class FixedLayoutTiler : ITiler
 {
     public FixedLayoutTiler(TileGrid grid) => Grid = grid;
 
-    public StageIdentity Identity => new("tests.fixed_layout", new Dictionary<string, string> { ["grid"] = Grid.ToString() });
+    public StageIdentity Identity =>
+        new("tests.fixed_layout", new Dictionary<string, string> { ["grid"] = Grid.ToString() });
 
     public TileGrid Grid { get; }
 

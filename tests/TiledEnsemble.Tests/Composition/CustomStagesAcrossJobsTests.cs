@@ -12,7 +12,8 @@ using Xunit;
 
 namespace TiledEnsemble.Tests.Composition;
 
-/// <summary>Stages and a trainer of one's own in resuming, shards and finalizing: the same run as one uninterrupted fit.</summary>
+/// <summary>Stages and a trainer of one's own in resuming, shards and finalizing: the same run as one uninterrupted
+/// fit.</summary>
 public sealed class CustomStagesAcrossJobsTests : IClassFixture<GeneratedData>, IDisposable
 {
     private readonly GeneratedData _data;
@@ -22,19 +23,24 @@ public sealed class CustomStagesAcrossJobsTests : IClassFixture<GeneratedData>, 
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
-    private static EnsembleLoadOptions Stages() => new()
-    {
-        Joiner = new MaxJoiner(),
-        SeamSmoother = new BoxSeamSmoother(),
-        PostProcessor = new PositionThresholds(1.05),
-        Model = CustomStagesTests.MeanDistance(),
-    };
+    private static EnsembleLoadOptions Stages() =>
+        new()
+        {
+            Joiner = new MaxJoiner(),
+            SeamSmoother = new BoxSeamSmoother(),
+            PostProcessor = new PositionThresholds(1.05),
+            Model = CustomStagesTests.MeanDistance(),
+        };
 
     private static TiledEnsembleBuilder Composed(RecordingTrainer? trainer = null)
     {
         var stages = Stages();
-        var builder = CustomStagesTests.Small().WithModel(stages.Model!).WithJoiner(stages.Joiner!)
-            .WithSeamSmoother(stages.SeamSmoother!).WithPostProcessor(stages.PostProcessor!);
+        var builder = CustomStagesTests
+            .Small()
+            .WithModel(stages.Model!)
+            .WithJoiner(stages.Joiner!)
+            .WithSeamSmoother(stages.SeamSmoother!)
+            .WithPostProcessor(stages.PostProcessor!);
         return trainer is null ? builder : builder.WithTrainer(trainer);
     }
 
@@ -60,10 +66,14 @@ public sealed class CustomStagesAcrossJobsTests : IClassFixture<GeneratedData>, 
                     cancel.Cancel();
                 }
             });
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ensemble.FitAsync(module, resumedRun, progress, cancel.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                ensemble.FitAsync(module, resumedRun, progress, cancel.Token)
+            );
         }
 
-        var refused = await Assert.ThrowsAsync<StageMismatchException>(() => Ensemble.ResumeAsync(resumedRun, module, stages: Stages() with { Joiner = null }));
+        var refused = await Assert.ThrowsAsync<StageMismatchException>(() =>
+            Ensemble.ResumeAsync(resumedRun, module, stages: Stages() with { Joiner = null })
+        );
         Assert.Equal("joiner", refused.Role);
         var trainer = new RecordingTrainer();
         var (resumed, result) = await Ensemble.ResumeAsync(resumedRun, module, stages: Stages(), trainer: trainer);
@@ -108,19 +118,50 @@ public sealed class CustomStagesAcrossJobsTests : IClassFixture<GeneratedData>, 
 
         public IReadOnlyList<string> Calls => _calls.ToList();
 
-        public Task<FitResult> FitAsync(EnsembleDefinition definition, AnomalyDataModule data, string runDirectory, FitOptions options, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+        public Task<FitResult> FitAsync(
+            EnsembleDefinition definition,
+            AnomalyDataModule data,
+            string runDirectory,
+            FitOptions options,
+            IProgress<EnsembleProgress>? progress = null,
+            CancellationToken cancellationToken = default
+        )
         {
             _calls.Enqueue("fit");
             return _inner.FitAsync(definition, data, runDirectory, options, progress, cancellationToken);
         }
 
-        public Task<ShardResult> TrainShardAsync(EnsembleDefinition definition, AnomalyDataModule data, string runDirectory, int index, int count, FitOptions options, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+        public Task<ShardResult> TrainShardAsync(
+            EnsembleDefinition definition,
+            AnomalyDataModule data,
+            string runDirectory,
+            int index,
+            int count,
+            FitOptions options,
+            IProgress<EnsembleProgress>? progress = null,
+            CancellationToken cancellationToken = default
+        )
         {
             _calls.Enqueue($"shard {index}/{count}");
-            return _inner.TrainShardAsync(definition, data, runDirectory, index, count, options, progress, cancellationToken);
+            return _inner.TrainShardAsync(
+                definition,
+                data,
+                runDirectory,
+                index,
+                count,
+                options,
+                progress,
+                cancellationToken
+            );
         }
 
-        public Task<FitResult> FinalizeAsync(EnsembleDefinition definition, AnomalyDataModule data, string runDirectory, IProgress<EnsembleProgress>? progress = null, CancellationToken cancellationToken = default)
+        public Task<FitResult> FinalizeAsync(
+            EnsembleDefinition definition,
+            AnomalyDataModule data,
+            string runDirectory,
+            IProgress<EnsembleProgress>? progress = null,
+            CancellationToken cancellationToken = default
+        )
         {
             _calls.Enqueue("finalize");
             return _inner.FinalizeAsync(definition, data, runDirectory, progress, cancellationToken);

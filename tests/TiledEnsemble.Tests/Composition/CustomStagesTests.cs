@@ -14,7 +14,8 @@ using Xunit;
 
 namespace TiledEnsemble.Tests.Composition;
 
-/// <summary>Stages of one's own, given to the builder, are used in fitting, evaluation and prediction, and recorded in the run.</summary>
+/// <summary>Stages of one's own, given to the builder, are used in fitting, evaluation and prediction, and recorded in
+/// the run.</summary>
 public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposable
 {
     private readonly GeneratedData _data;
@@ -24,13 +25,21 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
-    internal static TiledEnsembleBuilder Small() => TiledEnsembleBuilder.Create().WithImageSize(128).WithTiling(64, 32)
-        .WithModel(ModelKind.Padim, m => m.NFeatures = 10).WithPretrainedBackbone(false).WithBatchSizes(8, 8);
+    internal static TiledEnsembleBuilder Small() =>
+        TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(128)
+            .WithTiling(64, 32)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 10)
+            .WithPretrainedBackbone(false)
+            .WithBatchSizes(8, 8);
 
-    internal static ModelDefinition MeanDistance() => new(
-        MeanFeatureDistanceModel.ModelName,
-        context => new MeanFeatureDistanceModel(context.Backbone, context.Device),
-        new Dictionary<string, string> { ["layer"] = "layer2" });
+    internal static ModelDefinition MeanDistance() =>
+        new(
+            MeanFeatureDistanceModel.ModelName,
+            context => new MeanFeatureDistanceModel(context.Backbone, context.Device),
+            new Dictionary<string, string> { ["layer"] = "layer2" }
+        );
 
     [Fact]
     public async Task AJoinerAndSeamSmootherOfOnesOwnAreUsedInFittingEvaluationAndPredictionAndRecorded()
@@ -58,7 +67,10 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "manifest.json")));
         var stages = manifest.RootElement.GetProperty("Stages");
         Assert.Equal("samples.max_joiner", stages.GetProperty("joiner").GetProperty("Name").GetString());
-        Assert.Equal("3", stages.GetProperty("seam_smoother").GetProperty("Settings").GetProperty("half_width").GetString());
+        Assert.Equal(
+            "3",
+            stages.GetProperty("seam_smoother").GetProperty("Settings").GetProperty("half_width").GetString()
+        );
         Assert.Equal("ensemble_tiler", stages.GetProperty("tiler").GetProperty("Name").GetString());
         Assert.Equal("Padim", stages.GetProperty("model").GetProperty("Name").GetString());
     }
@@ -69,7 +81,12 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
         var joiner = new MaxJoiner();
         var smoother = new BoxSeamSmoother();
         var thresholds = new PositionThresholds(1.05);
-        using var ensemble = Small().WithModel(MeanDistance()).WithJoiner(joiner).WithSeamSmoother(smoother).WithPostProcessor(thresholds).Build();
+        using var ensemble = Small()
+            .WithModel(MeanDistance())
+            .WithJoiner(joiner)
+            .WithSeamSmoother(smoother)
+            .WithPostProcessor(thresholds)
+            .Build();
         var run = Path.Combine(_runs, "all");
         await ensemble.FitAsync(_data.Module(), run);
         Assert.Null(ensemble.ImageStatistics);
@@ -79,17 +96,34 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
         Assert.Contains(MeanFeatureDistanceModel.ModelName, model.Message);
         Assert.Null(model.Given);
 
-        var missing = Assert.Throws<StageMismatchException>(() => EnsemblePredictor.Load(run, new EnsembleLoadOptions { Model = MeanDistance() }));
+        var missing = Assert.Throws<StageMismatchException>(() =>
+            EnsemblePredictor.Load(run, new EnsembleLoadOptions { Model = MeanDistance() })
+        );
         Assert.Equal("joiner", missing.Role);
         Assert.Contains("samples.max_joiner", missing.Message);
         Assert.Contains("EnsembleLoadOptions.Joiner", missing.Message);
 
-        var options = new EnsembleLoadOptions { Model = MeanDistance(), Joiner = joiner, SeamSmoother = smoother, PostProcessor = thresholds };
-        var other = Assert.Throws<StageMismatchException>(() => EnsemblePredictor.Load(run, options with { SeamSmoother = new BoxSeamSmoother(size: 7) }));
+        var options = new EnsembleLoadOptions
+        {
+            Model = MeanDistance(),
+            Joiner = joiner,
+            SeamSmoother = smoother,
+            PostProcessor = thresholds,
+        };
+        var other = Assert.Throws<StageMismatchException>(() =>
+            EnsemblePredictor.Load(run, options with { SeamSmoother = new BoxSeamSmoother(size: 7) })
+        );
         Assert.Equal("seam_smoother", other.Role);
         Assert.Equal("7", other.Given!.Settings["size"]);
         Assert.Equal("5", other.Recorded.Settings["size"]);
-        Assert.Equal("samples.position_thresholds", Assert.Throws<StageMismatchException>(() => EnsemblePredictor.Load(run, options with { PostProcessor = new PositionThresholds(2) })).Recorded.Name);
+        Assert.Equal(
+            "samples.position_thresholds",
+            Assert
+                .Throws<StageMismatchException>(() =>
+                    EnsemblePredictor.Load(run, options with { PostProcessor = new PositionThresholds(2) })
+                )
+                .Recorded.Name
+        );
 
         using var reopened = EnsemblePredictor.Load(run, options);
         foreach (var sample in _data.Module().Test)
@@ -116,12 +150,13 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
         var evaluation = await ensemble.EvaluateAsync(_data.Module().Test);
         foreach (var image in evaluation.Images)
         {
-            // 1 is every position's threshold, the score the largest position's (max joiner): a part is rejected when one
-            // position reaches its threshold.
+            // 1 is every position's threshold, the score the largest position's (max joiner): a part is rejected when
+            // one position reaches its threshold.
             Assert.Equal(image.Score >= 1, image.PredictedLabel);
             if (image.GroundTruth == 0)
             {
-                // The good validation images (the test split, as anomalib's default) stay below their positions' maxima.
+                // The good validation images (the test split, as anomalib's default) stay below their positions'
+                // maxima.
                 Assert.False(image.PredictedLabel, $"{image.Path} was rejected with score {image.Score}");
             }
         }
@@ -130,7 +165,9 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
     [Fact]
     public async Task ATilerOfExplicitStartsTrainsAndPredictsEveryPositionOfItsLayout()
     {
-        var tiler = new CountingTiler(new FixedLayoutTiler(TileGrid.FromStarts(128, 64, new[] { 0, 40, 64 }, new[] { 0, 64 })));
+        var tiler = new CountingTiler(
+            new FixedLayoutTiler(TileGrid.FromStarts(128, 64, new[] { 0, 40, 64 }, new[] { 0, 64 }))
+        );
         using var ensemble = Small().WithTiler(tiler).Build();
         Assert.Equal(6, ensemble.Grid.Count);
         await ensemble.FitAsync(_data.Module(), Path.Combine(_runs, "tiler"));
@@ -140,7 +177,9 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
         Assert.Equal(afterFit + 6, tiler.Calls);
         Assert.Equal(new long[] { 1, 128, 128 }, prediction.AnomalyMap.shape);
 
-        var wrong = Assert.Throws<ArgumentException>(() => Small().WithTiler(new FixedLayoutTiler(TileGrid.FromStarts(128, 32, new[] { 0 }, new[] { 0 }))).Build());
+        var wrong = Assert.Throws<ArgumentException>(() =>
+            Small().WithTiler(new FixedLayoutTiler(TileGrid.FromStarts(128, 32, new[] { 0 }, new[] { 0 }))).Build()
+        );
         Assert.Contains("tests.fixed_layout", wrong.Message);
         Assert.Contains("32x32", wrong.Message);
     }
@@ -148,8 +187,12 @@ public sealed class CustomStagesTests : IClassFixture<GeneratedData>, IDisposabl
     [Fact]
     public async Task AModelWhoseFactoryMakesAnotherNameIsRefusedNamingBoth()
     {
-        using var ensemble = Small().WithModel("acme.named", context => new MeanFeatureDistanceModel(context.Backbone, context.Device)).Build();
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ensemble.FitAsync(_data.Module(), Path.Combine(_runs, "named")));
+        using var ensemble = Small()
+            .WithModel("acme.named", context => new MeanFeatureDistanceModel(context.Backbone, context.Device))
+            .Build();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            ensemble.FitAsync(_data.Module(), Path.Combine(_runs, "named"))
+        );
         Assert.Contains("acme.named", error.Message);
         Assert.Contains(MeanFeatureDistanceModel.ModelName, error.Message);
     }

@@ -25,10 +25,21 @@ public sealed class OutsideModelTests : IClassFixture<GeneratedData>, IDisposabl
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
     private static ModelDefinition Regression() =>
-        new(FeatureRegressionModel.ModelName, context => new FeatureRegressionModel(context.Backbone, context.Settings.Training, context.Device));
+        new(FeatureRegressionModel.ModelName, context => new FeatureRegressionModel(
+            context.Backbone,
+            context.Settings.Training,
+            context.Device
+        ));
 
-    private static TiledEnsembleBuilder Small() => TiledEnsembleBuilder.Create().WithImageSize(128).WithTiling(64, 64)
-        .WithPretrainedBackbone(false).WithBatchSizes(8, 8).WithModelSettings(m => m.MaxEpochs = 3).WithModel(Regression());
+    private static TiledEnsembleBuilder Small() =>
+        TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(128)
+            .WithTiling(64, 64)
+            .WithPretrainedBackbone(false)
+            .WithBatchSizes(8, 8)
+            .WithModelSettings(m => m.MaxEpochs = 3)
+            .WithModel(Regression());
 
     [Fact]
     public async Task ItTrainsWithTheLibrarysLoopResumesOnSeveralDevicesAndLoadsUnderItsName()
@@ -58,7 +69,9 @@ public sealed class OutsideModelTests : IClassFixture<GeneratedData>, IDisposabl
                     cancel.Cancel();
                 }
             });
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ensemble.FitAsync(module, resumedRun, progress, cancel.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                ensemble.FitAsync(module, resumedRun, progress, cancel.Token)
+            );
         }
 
         using (var ensemble = Small().WithDevices("cpu", "cpu").Build())
@@ -89,8 +102,6 @@ public sealed class OutsideModelTests : IClassFixture<GeneratedData>, IDisposabl
 
         public ILogger CreateLogger(string categoryName) => _logger;
 
-        public void Dispose()
-        {
-        }
+        public void Dispose() { }
     }
 }

@@ -19,14 +19,22 @@ public class SampleStagesTests
     {
         using var scope = NewDisposeScope();
 
-        // 3x3 tiles of 8 with stride 6 over 20x20: overlaps of 2 pixels, and the last tiles reach 2 pixels past the image.
+        // 3x3 tiles of 8 with stride 6 over 20x20: overlaps of 2 pixels, and the last tiles reach 2 pixels past the
+        // image.
         var grid = TileGrid.Create(20, 8, 6);
-        var tiles = grid.Positions.Select((p, i) => (p, TestTensors.Rand(new long[] { 2, 1, 8, 8 }, (ulong)(i + 10)))).ToList();
-        var predictions = tiles.Select((t, i) => new TilePrediction(t.p, t.Item2, tensor(new float[] { i, -i }))
-        {
-            PredictedMasks = t.Item2.gt(TestTensors.Scalar(0.9)),
-            PredictedLabels = tensor(new[] { i == 4, false }),
-        }).ToList();
+        var tiles = grid
+            .Positions.Select((p, i) => (p, TestTensors.Rand(new long[] { 2, 1, 8, 8 }, (ulong)(i + 10))))
+            .ToList();
+        var predictions = tiles
+            .Select(
+                (t, i) =>
+                    new TilePrediction(t.p, t.Item2, tensor(new float[] { i, -i }))
+                    {
+                        PredictedMasks = t.Item2.gt(TestTensors.Scalar(0.9)),
+                        PredictedLabels = tensor(new[] { i == 4, false }),
+                    }
+            )
+            .ToList();
         using var joined = new MaxJoiner().Join(predictions, grid);
 
         var maps = joined.AnomalyMaps.data<float>().ToArray();
@@ -103,17 +111,36 @@ public class SampleStagesTests
         var scores = tensor(new float[] { 0.2f, 0.6f, 0.4f, 0.9f });
         var labels = tensor(new[] { false, false, true, true });
         var post = new PositionThresholds(margin: 2);
-        var fitted = post.Calibrate(PostProcessingLevel.Position, new[] { new CalibrationBatch(maps[..2], scores[..2], labels[..2], null), new CalibrationBatch(maps[2..], scores[2..], labels[2..], null) });
+        var fitted = post.Calibrate(
+            PostProcessingLevel.Position,
+            new[]
+            {
+                new CalibrationBatch(maps[..2], scores[..2], labels[..2], null),
+                new CalibrationBatch(maps[2..], scores[2..], labels[2..], null),
+            }
+        );
         double pixel = maps[..2].max().item<float>() * 2.0;
         using var processed = fitted.Process(maps, scores, null, null);
-        Assert.Equal(new[] { 0.2f / 1.2f, 0.6f / 1.2f, 0.4f / 1.2f, 0.9f / 1.2f }, processed.Scores.data<float>().ToArray(), new FloatTolerance());
-        Assert.Equal(maps.data<float>().ToArray().Select(v => v / pixel >= 1).ToArray(), processed.Masks!.flatten().data<bool>().ToArray());
+        Assert.Equal(
+            new[] { 0.2f / 1.2f, 0.6f / 1.2f, 0.4f / 1.2f, 0.9f / 1.2f },
+            processed.Scores.data<float>().ToArray(),
+            new FloatTolerance()
+        );
+        Assert.Equal(
+            maps.data<float>().ToArray().Select(v => v / pixel >= 1).ToArray(),
+            processed.Masks!.flatten().data<bool>().ToArray()
+        );
         Assert.All(processed.Labels!.data<bool>().ToArray(), label => Assert.False(label));
         var restored = post.Restore(PostProcessingLevel.Position, fitted.State);
         using var again = restored.Process(maps, scores, null, null);
         Assert.True(TestTensors.Same(processed.Maps, again.Maps));
         Assert.Throws<FormatException>(() => post.Restore(PostProcessingLevel.Position, "{}"));
-        Assert.Throws<InvalidOperationException>(() => post.Calibrate(PostProcessingLevel.Position, new[] { new CalibrationBatch(maps, scores, tensor(new[] { true, true, true, true }), null) }));
+        Assert.Throws<InvalidOperationException>(() =>
+            post.Calibrate(
+                PostProcessingLevel.Position,
+                new[] { new CalibrationBatch(maps, scores, tensor(new[] { true, true, true, true }), null) }
+            )
+        );
     }
 
     private sealed class FloatTolerance : IEqualityComparer<float>

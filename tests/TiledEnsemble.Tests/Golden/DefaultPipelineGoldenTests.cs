@@ -13,8 +13,8 @@ namespace TiledEnsemble.Tests.Golden;
 
 /// <summary>
 /// Proof that the default stages did not move: the demo configuration and a tiny run of each of the five models are
-/// trained, evaluated and predicted, and every map, mask, score, label and metric is compared with golden files that the
-/// library recorded before its stages became replaceable. On the machine kind that recorded them (same CPU family,
+/// trained, evaluated and predicted, and every map, mask, score, label and metric is compared with golden files that
+/// the library recorded before its stages became replaceable. On the machine kind that recorded them (same CPU family,
 /// model and vector extensions) the comparison is byte for byte; elsewhere libtorch may pick other kernels, and the
 /// comparison is within 1e-4 of each map's range (the test says which it did).
 /// </summary>
@@ -30,7 +30,8 @@ public sealed class DefaultPipelineGoldenTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    public static TheoryData<string> Configurations => new() { "demo", "padim", "patchcore", "fastflow", "stfpm", "reverse_distillation" };
+    public static TheoryData<string> Configurations =>
+        new() { "demo", "padim", "patchcore", "fastflow", "stfpm", "reverse_distillation" };
 
     [Theory]
     [MemberData(nameof(Configurations))]
@@ -40,11 +41,17 @@ public sealed class DefaultPipelineGoldenTests : IDisposable
         using var ensemble = builder.Build();
         await ensemble.FitAsync(data, Path.Combine(_work, "run"));
         var evaluation = await ensemble.EvaluateAsync(data.Test);
-        var record = new GoldenRecord { Machine = GoldenRecord.ThisMachine(), Metrics = evaluation.Metrics.ToDictionary(m => m.Key, m => GoldenRecord.Exact(m.Value)) };
+        var record = new GoldenRecord
+        {
+            Machine = GoldenRecord.ThisMachine(),
+            Metrics = evaluation.Metrics.ToDictionary(m => m.Key, m => GoldenRecord.Exact(m.Value)),
+        };
         foreach (var sample in data.Test)
         {
             using var prediction = ensemble.Predict(sample.ImagePath);
-            record.Images.Add(GoldenImage.Of(Path.GetRelativePath(Path.Combine(_work, "data"), sample.ImagePath), prediction));
+            record.Images.Add(
+                GoldenImage.Of(Path.GetRelativePath(Path.Combine(_work, "data"), sample.ImagePath), prediction)
+            );
         }
 
         var file = $"{configuration}.json";
@@ -60,24 +67,34 @@ public sealed class DefaultPipelineGoldenTests : IDisposable
         _output.WriteLine(golden.CompareWith(record));
     }
 
-    /// <summary>The demo's data and ensemble (256², 3×3 tiles of 128, stride 64, Padim), or a tiny run of one model.</summary>
+    /// <summary>The demo's data and ensemble (256², 3×3 tiles of 128, stride 64, Padim), or a tiny run of one
+    /// model.</summary>
     internal (TiledEnsembleBuilder Builder, AnomalyDataModule Data) Setup(string configuration)
     {
         var root = Path.Combine(_work, "data");
         bool demo = configuration == "demo";
         int side = demo ? 256 : 64;
-        DefectDatasetGenerator.Write(root, new DefectDatasetOptions
+        DefectDatasetGenerator.Write(
+            root,
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                Texture = TextureKind.WovenFabric,
+                ImageSize = side,
+                TrainCount = demo ? 24 : 10,
+                TestGoodCount = demo ? 8 : 3,
+                TestPerDefect = demo ? 2 : 1,
+                DefectAreaFraction = demo ? 0.002 : 0.01,
+                Seed = 42,
+            }
+        );
+        var loader = new LoaderOptions
         {
-            Category = "fabric",
-            Texture = TextureKind.WovenFabric,
             ImageSize = side,
-            TrainCount = demo ? 24 : 10,
-            TestGoodCount = demo ? 8 : 3,
-            TestPerDefect = demo ? 2 : 1,
-            DefectAreaFraction = demo ? 0.002 : 0.01,
-            Seed = 42,
-        });
-        var loader = new LoaderOptions { ImageSize = side, TrainBatchSize = 8, EvalBatchSize = 8, NumWorkers = 2 };
+            TrainBatchSize = 8,
+            EvalBatchSize = 8,
+            NumWorkers = 2,
+        };
         var data = AnomalyDataModule.MvtecAD(root, "fabric", new SplitOptions { Seed = 42 }, loader);
         var builder = TiledEnsembleBuilder.Create().WithImageSize(side).WithSeed(42).WithBatchSizes(8, 8);
         if (demo)
@@ -93,12 +110,14 @@ public sealed class DefaultPipelineGoldenTests : IDisposable
             "stfpm" => ModelKind.Stfpm,
             _ => ModelKind.ReverseDistillation,
         };
-        builder.WithTiling(tileSize: 32, stride: 16).WithModel(kind, m =>
-        {
-            m.MaxEpochs = 2;
-            m.FlowSteps = 2;
-            m.NFeatures = kind == ModelKind.Padim ? 20 : null;
-        });
+        builder
+            .WithTiling(tileSize: 32, stride: 16)
+            .WithModel(kind, m =>
+            {
+                m.MaxEpochs = 2;
+                m.FlowSteps = 2;
+                m.NFeatures = kind == ModelKind.Padim ? 20 : null;
+            });
         return (builder, data);
     }
 }

@@ -12,12 +12,14 @@ using static TorchSharp.torch;
 
 namespace TiledEnsemble.Tests.Golden;
 
-/// <summary>What one configuration predicted: metrics and every test image's map, mask, score, label and boxes.</summary>
+/// <summary>What one configuration predicted: metrics and every test image's map, mask, score, label and
+/// boxes.</summary>
 internal sealed class GoldenRecord
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    /// <summary>The machine kind that recorded it: CPU family, model and the vector extensions libtorch chooses kernels by.</summary>
+    /// <summary>The machine kind that recorded it: CPU family, model and the vector extensions libtorch chooses kernels
+    /// by.</summary>
     public string Machine { get; set; } = string.Empty;
 
     /// <summary>Metrics, each in its shortest round-trip form.</summary>
@@ -30,7 +32,8 @@ internal sealed class GoldenRecord
 
     public static double Parse(string value) => double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    public static GoldenRecord Load(string path) => JsonSerializer.Deserialize<GoldenRecord>(File.ReadAllText(path), Json)
+    public static GoldenRecord Load(string path) =>
+        JsonSerializer.Deserialize<GoldenRecord>(File.ReadAllText(path), Json)
         ?? throw new InvalidDataException($"{path} holds no golden record.");
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
@@ -41,11 +44,13 @@ internal sealed class GoldenRecord
         const string info = "/proc/cpuinfo";
         if (!File.Exists(info))
         {
-            return $"{Environment.OSVersion.Platform} {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
+            return $"{Environment.OSVersion.Platform} "
+                + $"{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
         }
 
         var lines = File.ReadLines(info).TakeWhile(l => l.Length > 0).ToList();
-        string Field(string name) => lines.FirstOrDefault(l => l.Split(':')[0].Trim() == name)?.Split(':', 2)[1].Trim() ?? "?";
+        string Field(string name) =>
+            lines.FirstOrDefault(l => l.Split(':')[0].Trim() == name)?.Split(':', 2)[1].Trim() ?? "?";
         var flags = Field("flags").Split(' ');
         var vector = new[] { "avx2", "avx512f", "avx512_bf16", "avx_vnni", "amx_tile" }.Where(flags.Contains);
         return $"{Field("vendor_id")} family {Field("cpu family")} model {Field("model")} {string.Join(",", vector)}";
@@ -56,7 +61,10 @@ internal sealed class GoldenRecord
     {
         bool exact = Machine == actual.Machine;
         Assert.Equal(Images.Select(i => i.Name), actual.Images.Select(i => i.Name));
-        Assert.Equal(Metrics.Keys.OrderBy(k => k, StringComparer.Ordinal), actual.Metrics.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(
+            Metrics.Keys.OrderBy(k => k, StringComparer.Ordinal),
+            actual.Metrics.Keys.OrderBy(k => k, StringComparer.Ordinal)
+        );
         foreach (var (name, value) in Metrics)
         {
             if (exact)
@@ -119,7 +127,10 @@ internal sealed class GoldenImage
         using var scope = NewDisposeScope();
         var map = prediction.AnomalyMap.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
         var mask = prediction.Mask.to_type(ScalarType.Bool).contiguous().data<bool>().ToArray();
-        var pooled = nn.functional.adaptive_avg_pool2d(prediction.AnomalyMap.to_type(ScalarType.Float32).unsqueeze(0), new long[] { Pool, Pool });
+        var pooled = nn.functional.adaptive_avg_pool2d(
+            prediction.AnomalyMap.to_type(ScalarType.Float32).unsqueeze(0),
+            new long[] { Pool, Pool }
+        );
         return new GoldenImage
         {
             Name = name.Replace('\\', '/'),
@@ -143,8 +154,15 @@ internal sealed class GoldenImage
             Assert.True(Score == now.Score, $"{Name}: score recorded {Score}, now {now.Score}");
             Assert.True(RawScore == now.RawScore, $"{Name}: raw score recorded {RawScore}, now {now.RawScore}");
             Assert.True(Label == now.Label, $"{Name}: label recorded {Label}, now {now.Label}");
-            Assert.True(MapSha256 == now.MapSha256, $"{Name}: the map's bytes differ (blocks recorded {string.Join(" ", MapBlocks)}, now {string.Join(" ", now.MapBlocks)})");
-            Assert.True(MaskSha256 == now.MaskSha256, $"{Name}: the mask differs ({MaskPixels} pixels recorded, now {now.MaskPixels})");
+            Assert.True(
+                MapSha256 == now.MapSha256,
+                $"{Name}: the map's bytes differ (blocks recorded {string.Join(" ", MapBlocks)}, now "
+                    + $"{string.Join(" ", now.MapBlocks)})"
+            );
+            Assert.True(
+                MaskSha256 == now.MaskSha256,
+                $"{Name}: the mask differs ({MaskPixels} pixels recorded, now {now.MaskPixels})"
+            );
             Assert.Equal(Boxes, now.Boxes);
             return;
         }
@@ -160,7 +178,10 @@ internal sealed class GoldenImage
 
         // A label or mask pixel may flip only where the score sits at the threshold; with these data none does.
         Assert.True(Label == now.Label, $"{Name}: label recorded {Label}, now {now.Label}");
-        Assert.True(Math.Abs(MaskPixels - now.MaskPixels) <= Math.Max(2, MaskPixels / 1000), $"{Name}: {MaskPixels} mask pixels recorded, now {now.MaskPixels}");
+        Assert.True(
+            Math.Abs(MaskPixels - now.MaskPixels) <= Math.Max(2, MaskPixels / 1000),
+            $"{Name}: {MaskPixels} mask pixels recorded, now {now.MaskPixels}"
+        );
     }
 
     private static byte[] MemoryMarshalBytes(float[] values)

@@ -39,11 +39,17 @@ public sealed class RunFixtureTests : IDisposable
         using var ensemble = Ensemble.Load(run);
         using var prediction = ensemble.Predict(Path.Combine(Fixture, "image.png"));
         var recorded = GoldenRecord.Load(Path.Combine(Fixture, "prediction.json"));
-        var now = new GoldenRecord { Machine = GoldenRecord.ThisMachine(), Images = { GoldenImage.Of("image.png", prediction) } };
+        var now = new GoldenRecord
+        {
+            Machine = GoldenRecord.ThisMachine(),
+            Images = { GoldenImage.Of("image.png", prediction) },
+        };
         _output.WriteLine(recorded.CompareWith(now));
 
         // It recorded no stages: it was made with the defaults of its settings, and refuses others.
-        var error = Assert.Throws<StageMismatchException>(() => EnsemblePredictor.Load(run, new EnsembleLoadOptions { Joiner = new Samples.CustomPipeline.MaxJoiner() }));
+        var error = Assert.Throws<StageMismatchException>(() =>
+            EnsemblePredictor.Load(run, new EnsembleLoadOptions { Joiner = new Samples.CustomPipeline.MaxJoiner() })
+        );
         Assert.Equal("joiner", error.Role);
         Assert.Equal("mean_joiner", error.Recorded.Name);
     }
@@ -51,27 +57,45 @@ public sealed class RunFixtureTests : IDisposable
     private static async Task Record(string folder)
     {
         var data = Path.Combine(folder, "data");
-        DefectDatasetGenerator.Write(data, new DefectDatasetOptions
+        DefectDatasetGenerator.Write(
+            data,
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                Texture = TextureKind.WovenFabric,
+                ImageSize = 64,
+                TrainCount = 8,
+                TestGoodCount = 2,
+                TestPerDefect = 1,
+                DefectAreaFraction = 0.01,
+                Seed = 5,
+            }
+        );
+        var loader = new LoaderOptions
         {
-            Category = "fabric",
-            Texture = TextureKind.WovenFabric,
             ImageSize = 64,
-            TrainCount = 8,
-            TestGoodCount = 2,
-            TestPerDefect = 1,
-            DefectAreaFraction = 0.01,
-            Seed = 5,
-        });
-        var loader = new LoaderOptions { ImageSize = 64, TrainBatchSize = 8, EvalBatchSize = 8, NumWorkers = 0 };
+            TrainBatchSize = 8,
+            EvalBatchSize = 8,
+            NumWorkers = 0,
+        };
         var module = AnomalyDataModule.MvtecAD(data, "fabric", new SplitOptions { Seed = 5 }, loader);
-        using var ensemble = TiledEnsembleBuilder.Create().WithImageSize(64).WithTiling(tileSize: 32, stride: 32)
-            .WithModel(ModelKind.Padim, m => m.NFeatures = 10).WithSeed(5).WithBatchSizes(8, 8).Build();
+        using var ensemble = TiledEnsembleBuilder
+            .Create()
+            .WithImageSize(64)
+            .WithTiling(tileSize: 32, stride: 32)
+            .WithModel(ModelKind.Padim, m => m.NFeatures = 10)
+            .WithSeed(5)
+            .WithBatchSizes(8, 8)
+            .Build();
         await ensemble.FitAsync(module, Path.Combine(folder, "run"));
         var image = Path.Combine(folder, "image.png");
         File.Copy(module.Test[^1].ImagePath, image);
         using var prediction = ensemble.Predict(image);
-        new GoldenRecord { Machine = GoldenRecord.ThisMachine(), Images = { GoldenImage.Of("image.png", prediction) } }
-            .Save(Path.Combine(folder, "prediction.json"));
+        new GoldenRecord
+        {
+            Machine = GoldenRecord.ThisMachine(),
+            Images = { GoldenImage.Of("image.png", prediction) },
+        }.Save(Path.Combine(folder, "prediction.json"));
         Directory.Delete(data, recursive: true);
     }
 

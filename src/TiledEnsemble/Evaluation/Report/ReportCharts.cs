@@ -12,8 +12,16 @@ internal static class ReportCharts
     private const int Width = 520;
     private const int Height = 400;
 
-    /// <summary>A rate curve (ROC or PRO) with its area in the title and the chance line; null without points.</summary>
-    public static byte[]? Curve(string title, CurvePoints points, string xLabel, string yLabel, double xLimit = 1, bool diagonal = true)
+    /// <summary>A rate curve (ROC or PRO) with its area in the title and the chance line; null without
+    /// points.</summary>
+    public static byte[]? Curve(
+        string title,
+        CurvePoints points,
+        string xLabel,
+        string yLabel,
+        double xLimit = 1,
+        bool diagonal = true
+    )
     {
         if (points.FalsePositiveRate.Length == 0)
         {
@@ -37,7 +45,8 @@ internal static class ReportCharts
         return plot.GetImageBytes(Width, Height, ScottPlot.ImageFormat.Png);
     }
 
-    /// <summary>Histograms of the normal and the anomalous images' scores with the image threshold; null without images.</summary>
+    /// <summary>Histograms of the normal and the anomalous images' scores with the image threshold; null without
+    /// images.</summary>
     public static byte[]? ScoreHistogram(IReadOnlyList<ImageResult> images, double? threshold)
     {
         var labelled = images.Where(i => i.GroundTruth >= 0).ToList();
@@ -56,7 +65,13 @@ internal static class ReportCharts
         const int Bins = 20;
         double width = (high - low) / Bins;
         var plot = new ScottPlot.Plot();
-        foreach (var (label, colour, truth) in new[] { ("normal", ScottPlot.Colors.SteelBlue, 0), ("anomalous", ScottPlot.Colors.OrangeRed, 1) })
+        foreach (
+            var (label, colour, truth) in new[]
+            {
+                ("normal", ScottPlot.Colors.SteelBlue, 0),
+                ("anomalous", ScottPlot.Colors.OrangeRed, 1),
+            }
+        )
         {
             var counts = new double[Bins];
             foreach (var image in labelled.Where(i => i.GroundTruth == truth))
@@ -64,7 +79,10 @@ internal static class ReportCharts
                 counts[Math.Clamp((int)((image.Score - low) / width), 0, Bins - 1)]++;
             }
 
-            var bars = plot.Add.Bars(Enumerable.Range(0, Bins).Select(b => low + ((b + 0.5) * width)).ToArray(), counts);
+            var bars = plot.Add.Bars(
+                Enumerable.Range(0, Bins).Select(b => low + ((b + 0.5) * width)).ToArray(),
+                counts
+            );
             foreach (var bar in bars.Bars)
             {
                 bar.Size = width * 0.9;
