@@ -51,6 +51,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
+        root.Subcommands.Add(ExportCommand.Create(context));
         root.Subcommands.Add(DemoCommand.Create(context));
         root.Subcommands.Add(DoctorCommand.Create(context));
 
@@ -99,6 +100,7 @@ internal static class CliApp
                         or InvalidOperationException
                         or ArgumentException
                         or UnauthorizedAccessException
+                        or NotSupportedException
                         or Microsoft.Extensions.Options.OptionsValidationException
                         or Models.Diagnostics.ConvolutionSelfCheckException
             )

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using TiledEnsemble.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -65,6 +66,25 @@ public sealed class BlurredResize : IDisposable
         var alongWidth = maps.reshape(b * c, h, w).matmul(columnsTransposed); // [BC, h, width]
         var result = rows.matmul(alongWidth); // [BC, height, width]
         return result.reshape(b, c, height, width).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> as two ONNX matrix products with this operator's float32 matrices for the sizes given;
+    /// returns the output's name.
+    /// </summary>
+    internal string Export(
+        TiledEnsemble.Export.OnnxGraphBuilder g,
+        string maps,
+        long h,
+        long w,
+        long height,
+        long width,
+        string hint
+    )
+    {
+        var (rows, columnsTransposed) = Operator(h, w, height, width, CPU, ScalarType.Float32);
+        var alongWidth = g.MatMul(maps, g.Initializer($"{hint}.columns", columnsTransposed)); // [N, C, h, width]
+        return g.MatMul(g.Initializer($"{hint}.rows", rows), alongWidth); // [N, C, height, width]
     }
 
     /// <inheritdoc />

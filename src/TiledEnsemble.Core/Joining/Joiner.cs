@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TiledEnsemble.Export;
+using TiledEnsemble.Export.Onnx;
 using TiledEnsemble.Tiling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -132,6 +134,98 @@ public sealed class Joiner : IJoiner
         }
 
         return ordered!;
+    }
+
+    /// <summary>
+    /// <see cref="Join"/> of maps [N, 1, th, tw] at the tile size (and scores [N], optional masks and labels) as ONNX
+    /// nodes: tiles side by side where they neither overlap nor leave gaps, otherwise summed at their starts and
+    /// divided by how many cover each pixel. Returns the names of the joined maps, scores (mean of positions), masks
+    /// (OR) and labels (OR).
+    /// </summary>
+    internal static (string Maps, string Scores, string? Masks, string? Labels) Export(
+        OnnxGraphBuilder g,
+        IReadOnlyList<(TilePosition Position, string Maps, string Scores, string? Masks, string? Labels)> tiles,
+        TileGrid grid,
+        string hint
+    )
+    {
+        var ordered = tiles.OrderBy(t => (t.Position.Row * grid.Columns) + t.Position.Column).ToArray();
+        var maps = ExportMaps(g, ordered.Select(t => (t.Position, t.Maps)).ToArray(), grid, $"{hint}.maps");
+        var stacked = g.Concat(0, ordered.Select(t => g.Unsqueeze(t.Scores, 0)).ToArray());
+        var scores = g.Reduce("ReduceMean", stacked, keepDims: false, 0);
+        string? masks = null,
+            labels = null;
+        if (ordered[0].Masks is not null)
+        {
+            var asFloat = ordered
+                .Select(t => (t.Position, g.Cast(t.Masks!, TensorProto.Types.DataType.Float)))
+                .ToArray();
+            var joined = ExportMaps(g, asFloat, grid, $"{hint}.masks");
+            masks = g.Node("Greater", new[] { joined, g.Scalar($"{hint}.zero", 0f) });
+        }
+
+        if (ordered[0].Labels is not null)
+        {
+            var each = ordered
+                .Select(t => g.Unsqueeze(g.Cast(t.Labels!, TensorProto.Types.DataType.Float), 0))
+                .ToArray();
+            var any = g.Reduce("ReduceMax", g.Concat(0, each), keepDims: false, 0);
+            labels = g.Node("Greater", new[] { any, g.Scalar($"{hint}.none", 0f) });
+        }
+
+        return (maps, scores, masks, labels);
+    }
+
+    private static string ExportMaps(
+        OnnxGraphBuilder g,
+        (TilePosition Position, string Maps)[] tiles,
+        TileGrid grid,
+        string hint
+    )
+    {
+        long th = grid.TileSize.Height,
+            tw = grid.TileSize.Width;
+        long imageHeight = grid.ImageSize.Height,
+            imageWidth = grid.ImageSize.Width;
+        if (grid.IsRegular && grid.Stride == grid.TileSize)
+        {
+            var rows = Enumerable
+                .Range(0, grid.Rows)
+                .Select(r => g.Concat(3, tiles.Skip(r * grid.Columns).Take(grid.Columns).Select(t => t.Maps).ToArray()))
+                .ToArray();
+            var covering = g.Concat(2, rows);
+            return grid.CoversExactly
+                ? covering
+                : g.Slice(covering, new long[] { 0, 0 }, new[] { imageHeight, imageWidth }, new long[] { 2, 3 });
+        }
+
+        long canvasHeight = grid.CoveringSize.Height,
+            canvasWidth = grid.CoveringSize.Width;
+        var counts = new float[canvasHeight * canvasWidth];
+        var placed = new List<string>();
+        foreach (var (position, map) in tiles)
+        {
+            long top = position.Top,
+                left = position.Left;
+            placed.Add(g.Pad(map, new[] { 0, 0, top, left, 0, 0, canvasHeight - top - th, canvasWidth - left - tw }));
+            for (long y = top; y < top + th; y++)
+            {
+                for (long x = left; x < left + tw; x++)
+                {
+                    counts[(y * canvasWidth) + x] += 1;
+                }
+            }
+        }
+
+        for (int i = 0; i < counts.Length; i++)
+        {
+            counts[i] = Math.Max(counts[i], 1);
+        }
+
+        var mean = g.Div(g.Sum(placed), g.Initializer($"{hint}.counts", counts, 1, 1, canvasHeight, canvasWidth));
+        return canvasHeight == imageHeight && canvasWidth == imageWidth
+            ? mean
+            : g.Slice(mean, new long[] { 0, 0 }, new[] { imageHeight, imageWidth }, new long[] { 2, 3 });
     }
 
     private static Tensor JoinMaps(IEnumerable<Tensor> perPosition, TileGrid grid)

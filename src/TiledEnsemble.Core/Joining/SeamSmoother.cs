@@ -1,4 +1,5 @@
 using System;
+using TiledEnsemble.Export;
 using TiledEnsemble.Imaging;
 using TiledEnsemble.Tiling;
 using TorchSharp;
@@ -113,6 +114,44 @@ public sealed class SeamSmoother : ISeamSmoother
         }
 
         return smoothed.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Smooth"/> as ONNX nodes: the whole map blurred (separable, horizontal then vertical, reflect padding
+    /// as <see cref="GaussianBlur.Apply"/>) and kept only in the bands; returns the output's name.
+    /// </summary>
+    internal string Export(TiledEnsemble.Export.OnnxGraphBuilder g, string maps, TileGrid grid, string hint)
+    {
+        var kernel = Array.ConvertAll(GaussianBlur.Kernel1D(Sigma), k => (float)k);
+        long pad = kernel.Length / 2;
+        long height = grid.ImageSize.Height,
+            width = grid.ImageSize.Width;
+        var mode = pad < height && pad < width ? "reflect" : "edge";
+        var padded = g.Pad(maps, new[] { 0, 0, pad, pad, 0, 0, pad, pad }, mode);
+        var horizontal = g.ConvKernel(
+            padded,
+            g.Initializer($"{hint}.kernel_w", kernel, 1, 1, 1, kernel.Length),
+            1,
+            kernel.Length
+        );
+        var blurred = g.ConvKernel(
+            horizontal,
+            g.Initializer($"{hint}.kernel_h", kernel, 1, 1, kernel.Length, 1),
+            kernel.Length,
+            1
+        );
+        var rows = Band(grid, vertical: true);
+        var columns = Band(grid, vertical: false);
+        var band = new bool[height * width];
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                band[(y * width) + x] = rows[y] || columns[x];
+            }
+        }
+
+        return g.Where(g.Bools($"{hint}.band", band, 1, 1, height, width), blurred, maps);
     }
 
     private static System.Collections.Generic.IEnumerable<(int Start, int Length)> Runs(bool[] band)

@@ -3,7 +3,7 @@ using System;
 namespace TiledEnsemble.Metrics;
 
 /// <summary>Labels the connected regions of a binary mask with 8-connectivity (diagonal neighbours connect).</summary>
-public static class ConnectedComponents
+internal static class ConnectedComponents
 {
     /// <summary>Labels regions of <paramref name="mask"/> (row-major, <paramref name="height"/> ×
     /// <paramref name="width"/>).</summary>

@@ -1,4 +1,5 @@
 using System;
+using TiledEnsemble.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,6 +81,58 @@ public sealed class CalibratedPostProcessor : IFittedPostProcessor
 
     /// <summary>The normalization in use.</summary>
     public NormalizationMethod Method { get; }
+
+    /// <summary>
+    /// <see cref="Process"/> as ONNX nodes (float32 constants, as libtorch applies the statistics to float32 values);
+    /// returns the names of the maps, scores, masks and labels (the ones given where this level does not threshold).
+    /// </summary>
+    internal (string Maps, string Scores, string? Masks, string? Labels) Export(
+        TiledEnsemble.Export.OnnxGraphBuilder g,
+        string maps,
+        string scores,
+        string? masks,
+        string? labels,
+        string hint
+    )
+    {
+        var s = Statistics;
+        if (Thresholds)
+        {
+            masks = g.GreaterOrEqual(maps, g.Scalar($"{hint}.pixel_threshold", (float)s.PixelThreshold));
+            labels = g.GreaterOrEqual(scores, g.Scalar($"{hint}.image_threshold", (float)s.ImageThreshold));
+        }
+
+        if (Normalizes)
+        {
+            maps = ExportNormalize(g, maps, s.PixelThreshold, s.PixelMin, s.PixelMax, $"{hint}.pixel");
+            scores = ExportNormalize(g, scores, s.ImageThreshold, s.ImageMin, s.ImageMax, $"{hint}.image");
+        }
+
+        return (maps, scores, masks, labels);
+    }
+
+    private string ExportNormalize(
+        TiledEnsemble.Export.OnnxGraphBuilder g,
+        string values,
+        double threshold,
+        double min,
+        double max,
+        string hint
+    )
+    {
+        if (Method == NormalizationMethod.MinMax)
+        {
+            double range = max > min ? max - min : 1e-12;
+            var shifted = g.Sub(values, g.Scalar($"{hint}.threshold", (float)threshold));
+            var scaled = g.Add(g.Div(shifted, g.Scalar($"{hint}.range", (float)range)), g.Scalar($"{hint}.half", 0.5f));
+            return g.Clip(scaled, g.Scalar($"{hint}.zero", 0f), g.Scalar($"{hint}.one", 1f));
+        }
+
+        double scale = threshold > min ? threshold - min : (max > min ? max - min : 1e-12);
+        var fromMin = g.Sub(values, g.Scalar($"{hint}.min", (float)min));
+        var multiplied = g.Mul(fromMin, g.Scalar($"{hint}.factor", (float)(100 / scale)));
+        return g.Clip(multiplied, g.Scalar($"{hint}.zero", 0f), g.Scalar($"{hint}.ceiling", 1000f));
+    }
 
     /// <summary>Where the thresholds land after normalization: 0.5 (MinMax) or 100 (Quadra).</summary>
     public double NormalizedThreshold => NormalizedThresholdOf(Method);

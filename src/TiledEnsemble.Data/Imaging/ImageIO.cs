@@ -216,164 +216,50 @@ public static class ImageIO
         return result;
     }
 
-    /// <summary>
-    /// Decodes to raw RGBA samples as an [H, W, 4] tensor (in the caller's dispose scope): bytes, or half/float samples
-    /// in [0, 1] for 16-bit PNGs; and tells how many channels the file stores.
-    /// </summary>
-    /// <remarks>
-    /// SkiaSharp writes the pixels straight into the tensor's native memory and the conversion to floats happens in
-    /// libtorch: no managed buffers, so decoding large images does not churn the large-object heap (which grew the
-    /// process by hundreds of MiB when every tile position re-read 1024×1024 images).
-    /// </remarks>
+    private static readonly ImageFileErrors Errors = new(
+        (path, reason, inner) => new ImageDecodeException(path, reason, inner!),
+        (path, width, height, maxSide) => new ImageTooLargeException(path, width, height, maxSide)
+    );
+
+    /// <summary>The image's pixels as [H, W, 4] (bytes, or half floats for 16-bit PNGs) and its channel
+    /// count.</summary>
     private static (Tensor Rgba, int Channels) Decode(string path, int maxSide)
     {
-        using var codec = OpenCodec(path, out bool sixteenBit);
-        EnsureWithin(path, codec.Info, maxSide);
-        if (sixteenBit && Png16Reader.TryRead(path) is { } exact)
+        using var file = ImageFiles.Open(path, maxSide, Errors);
+        if (file.SixteenBit && Png16Reader.TryRead(path, Errors) is { } exact)
         {
             return (tensor(exact.Samples, new long[] { exact.Height, exact.Width, 4 }), exact.Channels);
         }
 
-        var info = codec.Info;
-        int width = info.Width,
-            height = info.Height;
-        int channels =
-            info.ColorType == SKColorType.Gray8 || IsGrayPng(path) ? 1
-            : info.AlphaType == SKAlphaType.Opaque ? 3
-            : 4;
-        // Interlaced 16-bit PNGs are left to SkiaSharp, which decodes them to half floats (11 significant bits).
-        var target = new SKImageInfo(
-            width,
-            height,
-            sixteenBit ? SKColorType.RgbaF16 : SKColorType.Rgba8888,
-            SKAlphaType.Unpremul
+        // One allocation per image: SkiaSharp decodes straight into the tensor's memory.
+        var raw = empty(
+            new long[] { file.Height, file.Width, 4 },
+            file.SixteenBit ? ScalarType.Float16 : ScalarType.Byte
         );
-        var raw = empty(new long[] { height, width, 4 }, sixteenBit ? ScalarType.Float16 : ScalarType.Byte);
-        if (raw.NumberOfElements * raw.ElementSize != target.BytesSize)
+        if (raw.NumberOfElements * raw.ElementSize != file.Target.BytesSize)
         {
             throw new ImageDecodeException(
                 path,
-                $"unexpected pixel layout ({target.BytesSize} bytes for {width}x{height})."
+                $"unexpected pixel layout ({file.Target.BytesSize} bytes for {file.Width}x{file.Height})."
             );
         }
 
-        SKCodecResult result;
         unsafe
         {
             fixed (byte* pixels = raw.bytes)
             {
-                result = codec.GetPixels(target, (IntPtr)pixels);
+                file.ReadPixels((IntPtr)pixels);
             }
         }
 
-        if (result != SKCodecResult.Success)
-        {
-            throw new ImageDecodeException(
-                path,
-                result == SKCodecResult.IncompleteInput
-                    ? "the file is truncated (incomplete image data)."
-                    : $"decoding failed ({result})."
-            );
-        }
-
-        return (raw, channels);
+        return (raw, file.Channels);
     }
 
-    private static void EnsureWithin(string path, SKImageInfo info, int maxSide)
-    {
-        if (info.Width > maxSide || info.Height > maxSide)
-        {
-            throw new ImageTooLargeException(path, info.Width, info.Height, maxSide);
-        }
-    }
+    private static SKCodec OpenCodec(string path, out bool sixteenBit) =>
+        ImageFiles.OpenCodec(path, Errors, out sixteenBit);
 
-    private static SKCodec OpenCodec(string path, out bool sixteenBit)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"Image file '{path}' does not exist.", path);
-        }
-
-        var file = new FileInfo(path);
-        if (file.LinkTarget is not null)
-        {
-            FileSystemInfo? target;
-            try
-            {
-                target = file.ResolveLinkTarget(returnFinalTarget: true);
-            }
-            catch (IOException exception)
-            {
-                throw new ImageDecodeException(
-                    path,
-                    $"it is a symbolic link that cannot be followed ({exception.Message}).",
-                    exception
-                );
-            }
-
-            if (target is null || !target.Exists)
-            {
-                throw new ImageDecodeException(
-                    path,
-                    $"it is a symbolic link to '{file.LinkTarget}', which does not exist."
-                );
-            }
-
-            file = new FileInfo(target.FullName);
-        }
-
-        if (file.Length == 0)
-        {
-            throw new ImageDecodeException(path, "the file is empty.");
-        }
-
-        var codec = SKCodec.Create(path, out var result);
-        if (codec is null)
-        {
-            throw new ImageDecodeException(path, $"not a supported image (PNG, JPEG or BMP), or corrupt ({result}).");
-        }
-
-        if (
-            codec.EncodedFormat
-            is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp)
-        )
-        {
-            var format = codec.EncodedFormat;
-            codec.Dispose();
-            throw new ImageDecodeException(path, $"format {format} is not supported (PNG, JPEG or BMP).");
-        }
-
-        if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
-        {
-            codec.Dispose();
-            throw new ImageDecodeException(path, "the image has zero width or height.");
-        }
-
-        sixteenBit = codec.EncodedFormat == SKEncodedImageFormat.Png && PngBitDepth(path) == 16;
-        return codec;
-    }
-
-    private static int PngBitDepth(string path) => PngHeaderByte(path, 24);
-
-    private static bool IsGrayPng(string path)
-    {
-        int colorType = PngHeaderByte(path, 25);
-        return colorType is 0 or 4;
-    }
-
-    /// <summary>A byte of a PNG's IHDR chunk (24: bit depth, 25: colour type), or -1 when the file is no PNG.</summary>
-    private static int PngHeaderByte(string path, int offset)
-    {
-        Span<byte> header = stackalloc byte[26];
-        using var stream = File.OpenRead(path);
-        if (stream.Read(header) < 26 || BinaryPrimitives.ReadUInt64BigEndian(header) != 0x89504E470D0A1A0AUL)
-        {
-            return -1;
-        }
-
-        return header[offset];
-    }
+    private static void EnsureWithin(string path, SKImageInfo info, int maxSide) =>
+        ImageFiles.EnsureWithin(path, info, maxSide, Errors);
 
     private static void WriteJpeg(Stream stream, ushort[] samples, int width, int height, int channels)
     {

@@ -14,7 +14,7 @@ internal static class Png16Reader
 {
     /// <summary>Returns RGBA samples in [0, 1] (H·W·4), the size, the stored channel count, or null for interlaced
     /// files.</summary>
-    public static (float[] Samples, int Width, int Height, int Channels)? TryRead(string path)
+    public static (float[] Samples, int Width, int Height, int Channels)? TryRead(string path, ImageFileErrors errors)
     {
         var bytes = File.ReadAllBytes(path);
         int position = 8;
@@ -29,7 +29,7 @@ internal static class Png16Reader
             var type = Encoding.ASCII.GetString(bytes, position + 4, 4);
             if (length < 0 || position + 12L + length > bytes.Length)
             {
-                throw new ImageDecodeException(
+                throw errors.Fail(
                     path,
                     $"the PNG chunk '{type}' at byte {position} runs past the end of the file (truncated)."
                 );
@@ -61,7 +61,7 @@ internal static class Png16Reader
 
         if (!end)
         {
-            throw new ImageDecodeException(path, "the PNG has no IEND chunk (truncated).");
+            throw errors.Fail(path, "the PNG has no IEND chunk (truncated).");
         }
 
         int channels = colorType switch
@@ -70,7 +70,7 @@ internal static class Png16Reader
             2 => 3,
             4 => 2,
             6 => 4,
-            _ => throw new ImageDecodeException(path, $"unsupported 16-bit PNG colour type {colorType}."),
+            _ => throw errors.Fail(path, $"unsupported 16-bit PNG colour type {colorType}."),
         };
         int bytesPerPixel = channels * 2;
         int stride = width * bytesPerPixel;
@@ -85,13 +85,10 @@ internal static class Png16Reader
                 int filter = zlib.ReadByte();
                 if (filter < 0 || !ReadExactly(zlib, current))
                 {
-                    throw new ImageDecodeException(
-                        path,
-                        $"the PNG image data ends at row {y} of {height} (truncated)."
-                    );
+                    throw errors.Fail(path, $"the PNG image data ends at row {y} of {height} (truncated).");
                 }
 
-                Unfilter(filter, current, previous, bytesPerPixel, path);
+                Unfilter(filter, current, previous, bytesPerPixel, path, errors);
                 Array.Copy(current, 0, raw, (long)y * stride, stride);
                 (previous, current) = (current, previous);
             }
@@ -153,7 +150,7 @@ internal static class Png16Reader
         }
     }
 
-    private static void Unfilter(int filter, byte[] row, byte[] previous, int bpp, string path)
+    private static void Unfilter(int filter, byte[] row, byte[] previous, int bpp, string path, ImageFileErrors errors)
     {
         for (int i = 0; i < row.Length; i++)
         {
@@ -167,7 +164,7 @@ internal static class Png16Reader
                 2 => (byte)(row[i] + up),
                 3 => (byte)(row[i] + ((left + up) / 2)),
                 4 => (byte)(row[i] + Paeth(left, up, upLeft)),
-                _ => throw new ImageDecodeException(path, $"unknown PNG filter type {filter}."),
+                _ => throw errors.Fail(path, $"unknown PNG filter type {filter}."),
             };
         }
     }

@@ -1,3 +1,4 @@
+using TiledEnsemble.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -48,6 +49,15 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IChannelSelectableBlo
     public override Tensor forward(Tensor input) => Run(input, null);
 
     public Tensor ForwardSelected(Tensor input, Tensor channels) => Run(input, channels);
+
+    /// <summary>The block in eval mode as ONNX nodes (batch norms folded); returns the output's name.</summary>
+    public string Export(TiledEnsemble.Export.OnnxGraphBuilder g, string input, string hint)
+    {
+        var x = g.Relu(FoldedConvolution.Export(g, conv1, bn1, input, $"{hint}.conv1"));
+        x = g.Relu(FoldedConvolution.Export(g, conv2, bn2, x, $"{hint}.conv2"));
+        x = FoldedConvolution.Export(g, conv3, bn3, x, $"{hint}.conv3");
+        return g.Relu(g.Add(x, FoldedConvolution.ExportResidual(g, downsample, input, hint)));
+    }
 
     private Tensor Run(Tensor input, Tensor? channels)
     {

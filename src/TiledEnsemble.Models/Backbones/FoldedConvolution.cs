@@ -1,4 +1,5 @@
 using System.Linq;
+using TiledEnsemble.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -59,6 +60,61 @@ internal static class FoldedConvolution
     }
 
     /// <summary>
+    /// The eval-mode <see cref="Apply"/> as an ONNX convolution with the folded weights and bias (computed as
+    /// <see cref="Apply"/> computes them); returns the output's name.
+    /// </summary>
+    public static string Export(OnnxGraphBuilder g, Conv2d conv, BatchNormalization2d norm, string input, string hint)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var eps = norm.eps.ToScalar();
+        var scale = norm.running_var!.add(eps, Scalars.One).rsqrt_().mul_(norm.weight);
+        var bias = (conv.bias is null ? norm.running_mean!.neg() : conv.bias.sub(norm.running_mean!))
+            .mul_(scale)
+            .add_(norm.bias!, Scalars.One);
+        var folded = conv.weight.mul(scale.reshape(-1, 1, 1, 1));
+        return ExportConvolution(
+            g,
+            conv,
+            input,
+            g.Initializer($"{hint}.weight", folded),
+            g.Initializer($"{hint}.bias", bias)
+        );
+    }
+
+    /// <summary>A convolution with its own weights and bias (no batch norm after it) as an ONNX node.</summary>
+    public static string ExportPlain(OnnxGraphBuilder g, Conv2d conv, string input, string hint)
+    {
+        using var noGrad = no_grad();
+        string? bias = conv.bias is null ? null : g.Initializer($"{hint}.bias", conv.bias);
+        return ExportConvolution(g, conv, input, g.Initializer($"{hint}.weight", conv.weight), bias);
+    }
+
+    private static string ExportConvolution(OnnxGraphBuilder g, Conv2d conv, string input, string weight, string? bias)
+    {
+        long kernel = conv.weight.shape[2];
+        if (
+            conv.weight.shape[3] != kernel
+            || conv.stride?.Distinct().Count() > 1
+            || conv.padding?.Distinct().Count() > 1
+        )
+        {
+            throw new System.NotSupportedException("Only square kernels, strides and paddings are exported.");
+        }
+
+        return g.Conv(
+            input,
+            weight,
+            bias,
+            kernel,
+            conv.stride?[0] ?? 1,
+            conv.padding?[0] ?? 0,
+            conv.dilation?[0] ?? 1,
+            conv.groups
+        );
+    }
+
+    /// <summary>
     /// The residual branch: <paramref name="input"/> itself, or its projection (<c>downsample</c>: a convolution and a
     /// batch norm) when the block has one; restricted to <paramref name="channels"/> when given.
     /// </summary>
@@ -72,5 +128,17 @@ internal static class FoldedConvolution
         using var scope = NewDisposeScope();
         var parts = projection.children().ToArray();
         return Apply((Conv2d)parts[0], (BatchNormalization2d)parts[1], input, channels).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The residual branch as ONNX: <paramref name="input"/>, or its exported projection.</summary>
+    public static string ExportResidual(OnnxGraphBuilder g, Sequential? projection, string input, string hint)
+    {
+        if (projection is null)
+        {
+            return input;
+        }
+
+        var parts = projection.children().ToArray();
+        return Export(g, (Conv2d)parts[0], (BatchNormalization2d)parts[1], input, $"{hint}.downsample");
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TiledEnsemble.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -178,6 +179,54 @@ public sealed class ResNet : Module<Tensor, Tensor>
         }
 
         return layers.Select(l => outputs[BackboneNames.LayerIndex(l)].MoveToOuterDisposeScope()).ToArray();
+    }
+
+    /// <summary>
+    /// The eval-mode forward pass up to the deepest of <paramref name="layers"/> as ONNX nodes (batch norms folded into
+    /// the convolutions, as <see cref="Features(Tensor, IReadOnlyList{string})"/> computes them).
+    /// </summary>
+    /// <param name="g">The graph.</param>
+    /// <param name="input">[N, 3, H, W], ImageNet-normalized.</param>
+    /// <param name="layers">Names among layer1..layer4.</param>
+    /// <param name="hint">A prefix of the initializers' names.</param>
+    /// <returns>The outputs' names, in the order of <paramref name="layers"/>.</returns>
+    internal string[] ExportFeatures(
+        TiledEnsemble.Export.OnnxGraphBuilder g,
+        string input,
+        IReadOnlyList<string> layers,
+        string hint
+    )
+    {
+        int deepest = layers.Max(BackboneNames.LayerIndex);
+        if (deepest > Depth)
+        {
+            throw new ArgumentException(
+                $"This {BackboneNames.Name(Kind)} is built up to layer{Depth}; layer{deepest} was asked for.",
+                nameof(layers)
+            );
+        }
+
+        var outputs = new string[5];
+        var x = g.MaxPool(g.Relu(FoldedConvolution.Export(g, conv1, bn1, input, $"{hint}.conv1")), 3, 2, 1);
+        var stages = new[] { layer1, layer2, layer3, layer4! };
+        for (int i = 1; i <= deepest; i++)
+        {
+            int block = 0;
+            foreach (var module in stages[i - 1].children())
+            {
+                var name = $"{hint}.layer{i}.{block++}";
+                x = module switch
+                {
+                    BasicBlock basic => basic.Export(g, x, name),
+                    Bottleneck bottleneck => bottleneck.Export(g, x, name),
+                    _ => throw new NotSupportedException($"{module.GetType().Name} has no ONNX form."),
+                };
+            }
+
+            outputs[i] = x;
+        }
+
+        return layers.Select(l => outputs[BackboneNames.LayerIndex(l)]).ToArray();
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ namespace TiledEnsemble.Models.Padim;
 /// Statistics are accumulated streaming (sums and outer-product sums in float64 per position), so memory does not
 /// grow with the number of training images. The backbone is shared, not owned: the ensemble keeps one for all tiles.
 /// </remarks>
-public sealed class PadimModel : IAnomalyModel
+public sealed partial class PadimModel : IAnomalyModel
 {
     private const string ModelName = "Padim";
     private const long PositionBlock = 1024;

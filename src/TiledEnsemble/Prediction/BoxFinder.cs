@@ -50,33 +50,9 @@ internal static class BoxFinder
             .contiguous()
             .data<float>()
             .ToArray();
-        var (labels, count) = ConnectedComponents.Label(maskValues, cropHeight, cropWidth);
-        var boxes = new (int X1, int Y1, int X2, int Y2, double Score)[count + 1];
-        for (int r = 1; r <= count; r++)
-        {
-            boxes[r] = (int.MaxValue, int.MaxValue, -1, -1, double.NegativeInfinity);
-        }
-
-        for (int i = 0; i < labels.Length; i++)
-        {
-            int r = labels[i];
-            if (r == 0)
-            {
-                continue;
-            }
-
-            int y = top + (i / cropWidth),
-                x = left + (i % cropWidth);
-            var b = boxes[r];
-            boxes[r] = (
-                Math.Min(b.X1, x),
-                Math.Min(b.Y1, y),
-                Math.Max(b.X2, x + 1),
-                Math.Max(b.Y2, y + 1),
-                Math.Max(b.Score, mapValues[i])
-            );
-        }
-
-        return boxes.Skip(1).Select(b => new AnomalyBox(b.X1, b.Y1, b.X2, b.Y2, b.Score)).ToArray();
+        return RegionBoxes
+            .Find(maskValues, mapValues, cropHeight, cropWidth, top, left)
+            .Select(b => new AnomalyBox(b.X1, b.Y1, b.X2, b.Y2, b.Score))
+            .ToArray();
     }
 }

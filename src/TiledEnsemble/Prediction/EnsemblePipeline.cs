@@ -39,6 +39,11 @@ internal sealed class EnsemblePipeline
 
     public IFittedPostProcessor? ImageProcessor { get; }
 
+    /// <summary>The fitted post-processor of the position with row-major number <paramref name="index"/>, if
+    /// any.</summary>
+    public IFittedPostProcessor? PositionProcessor(int index) =>
+        index < _positionProcessors.Length ? _positionProcessors[index] : null;
+
     /// <summary>
     /// The thresholds on the scale of the final scores and maps: the image level's, else the positions' when they all
     /// agree (tile-stage thresholds after tile-stage normalization all sit at the normalized threshold), else none.

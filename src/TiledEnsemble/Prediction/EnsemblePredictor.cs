@@ -74,6 +74,9 @@ public sealed class EnsemblePredictor : IDisposable
 
     internal EnsemblePipeline Pipeline { get; }
 
+    /// <summary>The positions' models (loaded from the run on demand).</summary>
+    internal PositionModels Models => _models;
+
     /// <summary>
     /// Opens a trained run directory: verifies the manifest's own checksum, its format version, the stages it was made
     /// with and the SHA-256 of every file before any weight is used, and refuses with a message naming the file or

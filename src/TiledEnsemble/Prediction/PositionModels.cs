@@ -39,6 +39,9 @@ internal sealed class PositionModels : IDisposable
         _manifest = manifest;
     }
 
+    /// <summary>The shared backbone the models use.</summary>
+    public ResNet Backbone => _backbone;
+
     /// <summary>
     /// Runs <paramref name="run"/> with the model of <paramref name="position"/>: the resident one when models are in
     /// memory, else (with <paramref name="makeResident"/> and the settings keeping models resident) after loading them

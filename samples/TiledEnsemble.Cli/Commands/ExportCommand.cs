@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.IO;
+using System.Threading.Tasks;
+using TiledEnsemble.Export;
+
+namespace TiledEnsemble.Cli.Commands;
+
+/// <summary><c>export --root RUN --output DIR</c>: the trained run as an ONNX graph with its manifest
+/// (docs/deploy.md).</summary>
+internal static class ExportCommand
+{
+    public static Command Create(CommandContext context)
+    {
+        var root = new Option<DirectoryInfo>("--root", "-r")
+        {
+            Description = "The trained run directory.",
+            Required = true,
+        };
+        var output = new Option<DirectoryInfo>("--output", "-o")
+        {
+            Description = "A new or empty folder for model.onnx and manifest.json.",
+            Required = true,
+        };
+        var command = new Command(
+            "export",
+            "Export a trained run to ONNX, to predict it with ONNX Runtime (TiledEnsemble.OnnxRuntime) or any ONNX "
+                + "runtime."
+        )
+        {
+            root,
+            output,
+        };
+        command.SetAction(
+            (parse, cancellationToken) =>
+            {
+                var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
+                var target = parse.GetValue(output)!.FullName;
+                if (
+                    Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar)
+                    == Path.GetFullPath(run).TrimEnd(Path.DirectorySeparatorChar)
+                )
+                {
+                    throw new Config.ConfigException(
+                        "--output must be another folder than --root: the run is left as it is."
+                    );
+                }
+
+                var result = EnsembleExporter.Export(run, target);
+                long mebibytes = result.ModelBytes / (1 << 20);
+                var external =
+                    result.ExternalDataBytes > 0
+                        ? $" and {result.ExternalDataBytes / (1 << 20)} MiB of external data"
+                        : string.Empty;
+                var model = Path.Combine(target, EnsembleExporter.ModelFile);
+                context.Output.WriteLine(
+                    $"Exported {result.Positions} positions to {model} ({mebibytes} MiB{external}) in "
+                        + $"{result.Duration.TotalSeconds:F1} s."
+                );
+                return Task.FromResult(CliApp.Ok);
+            }
+        );
+        return command;
+    }
+}

@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TiledEnsemble.Export;
+using TiledEnsemble.Models.Backbones;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Models.Padim;
+
+/// <summary>Padim's prediction as ONNX: the same embedding, Mahalanobis distances, resize and blur.</summary>
+public sealed partial class PadimModel : IOnnxExportable
+{
+    IReadOnlyList<string> IOnnxExportable.ExportLayers => _options.Layers;
+
+    (string Maps, string Scores) IOnnxExportable.ExportHead(
+        OnnxGraphBuilder g,
+        string tiles,
+        IReadOnlyList<string> features,
+        long tileHeight,
+        long tileWidth,
+        string hint
+    )
+    {
+        if (_mean is null || _inverseCovariance is null)
+        {
+            throw NotFitted();
+        }
+
+        using var scope = NewDisposeScope();
+
+        // The layers at the first one's resolution (nearest, by the whole factors of ResNet's strides), concatenated,
+        // then the kept channels in the order of the feature index: ChannelSelection.ByPosition's embedding.
+        long first = BackboneNames.Stride(_options.Layers[0]);
+        long h = tileHeight / first,
+            w = tileWidth / first;
+        var upsampled = features
+            .Select(
+                (f, i) =>
+                {
+                    long factor = BackboneNames.Stride(_options.Layers[i]) / first;
+                    return factor == 1 ? f : g.UpsampleNearest(f, factor, factor);
+                }
+            )
+            .ToArray();
+        var embedding = g.Gather(g.Concat(1, upsampled), g.Ints($"{hint}.feature_index", _featureIndex), 1);
+
+        // [N, C', h, w] → [hw, N, C'] minus the mean of each position; d² = δᵀ Σ⁻¹ δ per position and image.
+        long channels = _featureIndex.Length;
+        var byPosition = g.Transpose(g.Reshape(embedding, 0, channels, h * w), 2, 0, 1);
+        var mean = g.Initializer($"{hint}.mean", _mean.t().unsqueeze(1)); // [hw, 1, C']
+        var delta = g.Sub(byPosition, mean);
+        var product = g.MatMul(delta, g.Initializer($"{hint}.inverse_covariance", _inverseCovariance));
+        var squared = g.ReduceSum(g.Mul(product, delta), keepDims: false, 2); // [hw, N]
+        var distances = g.Sqrt(g.Max(squared, g.Scalar($"{hint}.zero", 0f)));
+        var grid = g.Reshape(g.Transpose(distances, 1, 0), -1, 1, h, w);
+        var maps = _mapResize.Export(g, grid, h, w, tileHeight, tileWidth, $"{hint}.map");
+        return (maps, g.Reduce("ReduceMax", maps, keepDims: false, 1, 2, 3));
+    }
+}

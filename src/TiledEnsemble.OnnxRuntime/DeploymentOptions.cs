@@ -1,0 +1,33 @@
+namespace TiledEnsemble.Deployment;
+
+/// <summary>Where an exported ensemble runs: the CPU or a CUDA GPU.</summary>
+public enum DeploymentDevice
+{
+    /// <summary>ONNX Runtime's CPU execution provider (in <c>Microsoft.ML.OnnxRuntime</c>).</summary>
+    Cpu,
+
+    /// <summary>
+    /// ONNX Runtime's CUDA execution provider: needs <c>Microsoft.ML.OnnxRuntime.Gpu.Linux</c> or
+    /// <c>Microsoft.ML.OnnxRuntime.Gpu.Windows</c> instead of the CPU package, and CUDA and cuDNN on the machine.
+    /// </summary>
+    Cuda,
+}
+
+/// <summary>How <see cref="DeployedEnsemble.Load"/> sets up ONNX Runtime.</summary>
+public sealed record DeploymentOptions
+{
+    /// <summary>Threads of one operator (null: ONNX Runtime's default, one per physical core).</summary>
+    public int? IntraOpThreads { get; init; }
+
+    /// <summary>Threads across operators (null: ONNX Runtime's default).</summary>
+    public int? InterOpThreads { get; init; }
+
+    /// <summary>The device.</summary>
+    public DeploymentDevice Device { get; init; } = DeploymentDevice.Cpu;
+
+    /// <summary>The CUDA device's number, with <see cref="DeploymentDevice.Cuda"/>.</summary>
+    public int CudaDeviceId { get; init; }
+
+    /// <summary>The largest image side accepted (null: the export's, which the run recorded).</summary>
+    public int? MaxInputSide { get; init; }
+}
