@@ -184,5 +184,39 @@ internal static class OnnxOperators
             }
         );
 
+    /// <summary>
+    /// Bilinear resizing of [N, C, h, w] to [N, C, height, width] as libtorch's <c>interpolate</c> computes it
+    /// (align_corners as given): two matrix products with its interpolation matrices.
+    /// </summary>
+    public static string ResizeBilinear(
+        this OnnxGraphBuilder g,
+        string x,
+        long h,
+        long w,
+        long height,
+        long width,
+        string hint,
+        bool alignCorners = false
+    )
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var rows = Imaging.BlurredResize.InterpolationMatrix(
+            h,
+            height,
+            TorchSharp.torch.ScalarType.Float32,
+            TorchSharp.torch.InterpolationMode.Bilinear,
+            alignCorners
+        );
+        var columns = Imaging.BlurredResize.InterpolationMatrix(
+            w,
+            width,
+            TorchSharp.torch.ScalarType.Float32,
+            TorchSharp.torch.InterpolationMode.Bilinear,
+            alignCorners
+        );
+        var alongWidth = g.MatMul(x, g.Initializer($"{hint}.columns", columns.t()));
+        return g.MatMul(g.Initializer($"{hint}.rows", rows), alongWidth);
+    }
+
     public static string Constant(this OnnxGraphBuilder g, string hint, float value) => g.Scalar(hint, value);
 }

@@ -153,12 +153,25 @@ public sealed class BlurredResize : IDisposable
     /// What <c>interpolate</c> does along one axis, read off by resizing the identity (the other axis keeps its size,
     /// which is exact), in the maps' dtype: bilinear weights are computed in it.
     /// </summary>
-    private Tensor ResizeMatrix(long input, long output, ScalarType type)
+    private Tensor ResizeMatrix(long input, long output, ScalarType type) =>
+        InterpolationMatrix(input, output, type, _mode, _alignCorners);
+
+    /// <summary>
+    /// What <c>interpolate</c> with <paramref name="mode"/> does along one axis from <paramref name="input"/> to
+    /// <paramref name="output"/> values, as an [output, input] matrix read off by resizing the identity.
+    /// </summary>
+    internal static Tensor InterpolationMatrix(
+        long input,
+        long output,
+        ScalarType type,
+        InterpolationMode mode,
+        bool? alignCorners
+    )
     {
         using var scope = NewDisposeScope();
         var identity = eye(input, dtype: type is ScalarType.Float64 ? type : ScalarType.Float32)
             .reshape(1, 1, input, input);
-        return F.interpolate(identity, new[] { output, input }, mode: _mode, align_corners: _alignCorners)[0, 0]
+        return F.interpolate(identity, new[] { output, input }, mode: mode, align_corners: alignCorners)[0, 0]
             .MoveToOuterDisposeScope();
     }
 

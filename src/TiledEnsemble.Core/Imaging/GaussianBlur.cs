@@ -1,4 +1,5 @@
 using System;
+using TiledEnsemble.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -63,6 +64,37 @@ public static class GaussianBlur
         // --blur-probe`).
         var blurred = BlurPadded(padded, kernel, 0, maps.shape[2], 0, maps.shape[3]);
         return blurred.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> of single-channel maps [N, 1, <paramref name="height"/>, <paramref name="width"/>] as ONNX
+    /// nodes: the same padding, then the kernel along the width and along the height; returns the output's name.
+    /// </summary>
+    internal static string Export(
+        TiledEnsemble.Export.OnnxGraphBuilder g,
+        string maps,
+        double sigma,
+        long height,
+        long width,
+        string hint
+    )
+    {
+        var kernel = Array.ConvertAll(Kernel1D(sigma), k => (float)k);
+        long pad = kernel.Length / 2;
+        var mode = pad < height && pad < width ? "reflect" : "edge";
+        var padded = g.Pad(maps, new[] { 0, 0, pad, pad, 0, 0, pad, pad }, mode);
+        var horizontal = g.ConvKernel(
+            padded,
+            g.Initializer($"{hint}.kernel_w", kernel, 1, 1, 1, kernel.Length),
+            1,
+            kernel.Length
+        );
+        return g.ConvKernel(
+            horizontal,
+            g.Initializer($"{hint}.kernel_h", kernel, 1, 1, kernel.Length, 1),
+            kernel.Length,
+            1
+        );
     }
 
     /// <summary>The maps padded by <paramref name="pad"/> on each side as <see cref="Apply"/> pads them (reflect, or

@@ -122,24 +122,9 @@ public sealed class SeamSmoother : ISeamSmoother
     /// </summary>
     internal string Export(TiledEnsemble.Export.OnnxGraphBuilder g, string maps, TileGrid grid, string hint)
     {
-        var kernel = Array.ConvertAll(GaussianBlur.Kernel1D(Sigma), k => (float)k);
-        long pad = kernel.Length / 2;
         long height = grid.ImageSize.Height,
             width = grid.ImageSize.Width;
-        var mode = pad < height && pad < width ? "reflect" : "edge";
-        var padded = g.Pad(maps, new[] { 0, 0, pad, pad, 0, 0, pad, pad }, mode);
-        var horizontal = g.ConvKernel(
-            padded,
-            g.Initializer($"{hint}.kernel_w", kernel, 1, 1, 1, kernel.Length),
-            1,
-            kernel.Length
-        );
-        var blurred = g.ConvKernel(
-            horizontal,
-            g.Initializer($"{hint}.kernel_h", kernel, 1, 1, kernel.Length, 1),
-            kernel.Length,
-            1
-        );
+        var blurred = GaussianBlur.Export(g, maps, Sigma, height, width, hint);
         var rows = Band(grid, vertical: true);
         var columns = Band(grid, vertical: false);
         var band = new bool[height * width];

@@ -3,6 +3,7 @@ using TiledEnsemble.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace TiledEnsemble.Models.Backbones;
 
@@ -82,6 +83,49 @@ internal static class FoldedConvolution
         );
     }
 
+    /// <summary>
+    /// A convolution or a transposed convolution (2×2, stride 2, as the Reverse Distillation decoder has) followed by
+    /// <paramref name="norm"/> in eval mode, as one ONNX node with the batch norm folded in.
+    /// </summary>
+    public static string ExportAny(
+        OnnxGraphBuilder g,
+        Module<Tensor, Tensor> conv,
+        BatchNormalization2d norm,
+        string input,
+        string hint
+    )
+    {
+        if (conv is Conv2d plain)
+        {
+            return Export(g, plain, norm, input, hint);
+        }
+
+        var transposed =
+            conv as ConvTranspose2d
+            ?? throw new System.NotSupportedException($"{conv.GetType().Name} has no ONNX form.");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var eps = norm.eps.ToScalar();
+        var scale = norm.running_var!.add(eps, Scalars.One).rsqrt_().mul_(norm.weight);
+        var bias = (transposed.bias is null ? norm.running_mean!.neg() : transposed.bias.sub(norm.running_mean!))
+            .mul_(scale)
+            .add_(norm.bias!, Scalars.One);
+
+        // A transposed convolution's weight is [in, out, kh, kw]: the batch norm scales its output channels.
+        var folded = transposed.weight.mul(scale.reshape(1, -1, 1, 1));
+        long kernel = transposed.weight.shape[2],
+            stride = transposed.stride?[0] ?? 1;
+        return g.Node(
+            "ConvTranspose",
+            new[] { input, g.Initializer($"{hint}.weight", folded), g.Initializer($"{hint}.bias", bias) },
+            attributes: new[]
+            {
+                OnnxGraphBuilder.AttrInts("kernel_shape", kernel, kernel),
+                OnnxGraphBuilder.AttrInts("strides", stride, stride),
+            }
+        );
+    }
+
     /// <summary>A convolution with its own weights and bias (no batch norm after it) as an ONNX node.</summary>
     public static string ExportPlain(OnnxGraphBuilder g, Conv2d conv, string input, string hint)
     {
@@ -139,6 +183,12 @@ internal static class FoldedConvolution
         }
 
         var parts = projection.children().ToArray();
-        return Export(g, (Conv2d)parts[0], (BatchNormalization2d)parts[1], input, $"{hint}.downsample");
+        return ExportAny(
+            g,
+            (Module<Tensor, Tensor>)parts[0],
+            (BatchNormalization2d)parts[1],
+            input,
+            $"{hint}.downsample"
+        );
     }
 }

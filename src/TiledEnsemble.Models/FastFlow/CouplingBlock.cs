@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using TiledEnsemble.Export;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -82,6 +83,34 @@ internal sealed class CouplingBlock : Module
     }
 
     /// <summary>z and log|det J| per sample [B].</summary>
+    /// <summary>The block's output (not its log-Jacobian) as ONNX nodes; the global scale and permutation are
+    /// constants.</summary>
+    public string Export(TiledEnsemble.Export.OnnxGraphBuilder g, string x, long channels, string hint)
+    {
+        var kept = g.Slice(x, new long[] { 0 }, new[] { _kept }, new long[] { 1 });
+        var changed = g.Slice(x, new[] { _kept }, new[] { channels }, new long[] { 1 });
+        var layers = subnet.children().ToArray();
+        var hidden = g.Relu(FoldedConvolution.ExportPlain(g, (Conv2d)layers[0], kept, $"{hint}.subnet.0"));
+        var a = g.Mul(
+            FoldedConvolution.ExportPlain(g, (Conv2d)layers[2], hidden, $"{hint}.subnet.2"),
+            g.Scalar($"{hint}.tenth", 0.1f)
+        );
+        var logScale = g.Mul(
+            g.Unary("Tanh", g.Slice(a, new long[] { 0 }, new[] { _changed }, new long[] { 1 })),
+            g.Scalar($"{hint}.clamp", (float)Clamp)
+        );
+        var shift = g.Slice(a, new[] { _changed }, new[] { 2 * _changed }, new long[] { 1 });
+        var coupled = g.Add(g.Mul(changed, g.Unary("Exp", logScale)), shift);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var y = g.Add(
+            g.Mul(g.Concat(1, new[] { kept, coupled }), g.Initializer($"{hint}.scale", GlobalScale())),
+            g.Initializer($"{hint}.offset", global_offset)
+        );
+        var order = w_perm.squeeze(-1).squeeze(-1).argmax(1).data<long>().ToArray();
+        return g.Gather(y, g.Ints($"{hint}.order", order), 1);
+    }
+
     public (Tensor Output, Tensor LogJacobian) Forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -15,7 +15,7 @@ namespace TiledEnsemble.Models.FastFlow;
 /// affine coupling blocks. Loss: the negative log-likelihood, Σ_scales mean_batch(½·‖z‖² − log|det J|).
 /// Anomaly map: the mean over scales of −exp(−½·mean_c z²), bilinearly upsampled; score: its maximum.
 /// </summary>
-public sealed class FastflowModel : TrainedAnomalyModel
+public sealed partial class FastflowModel : TrainedAnomalyModel
 {
     private readonly FastflowOptions _options;
     private readonly FastflowNetwork _network;

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using TiledEnsemble.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -40,6 +41,34 @@ internal sealed class FastflowNetwork : Module
     }
 
     /// <summary>The latent z of each scale and the summed log|det J| per sample of each.</summary>
+    /// <summary>The latents of every layer as ONNX nodes: layer norm (opset 17's LayerNormalization), then the
+    /// flow.</summary>
+    public string[] Export(TiledEnsemble.Export.OnnxGraphBuilder g, IReadOnlyList<string> features, string hint)
+    {
+        var latents = new string[features.Count];
+        for (int i = 0; i < features.Count; i++)
+        {
+            var norm = norms[i];
+            var normalized = g.Node(
+                "LayerNormalization",
+                new[]
+                {
+                    features[i],
+                    g.Initializer($"{hint}.norm{i}.weight", norm.weight!),
+                    g.Initializer($"{hint}.norm{i}.bias", norm.bias!),
+                },
+                attributes: new[]
+                {
+                    TiledEnsemble.Export.OnnxGraphBuilder.AttrInt("axis", 1),
+                    TiledEnsemble.Export.OnnxGraphBuilder.AttrFloat("epsilon", (float)norm.eps),
+                }
+            );
+            latents[i] = fast_flow_blocks[i].Export(g, normalized, norm.weight!.shape[0], $"{hint}.flow{i}");
+        }
+
+        return latents;
+    }
+
     public (Tensor[] Latents, Tensor[] LogJacobians) Forward(IReadOnlyList<Tensor> features)
     {
         using var scope = NewDisposeScope();

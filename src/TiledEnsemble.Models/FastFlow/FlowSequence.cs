@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using TiledEnsemble.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,6 +38,18 @@ internal sealed class FlowSequence : Module
     }
 
     /// <summary>z and the summed log|det J| per sample.</summary>
+    /// <summary>The flow's output as ONNX nodes.</summary>
+    public string Export(TiledEnsemble.Export.OnnxGraphBuilder g, string x, long channels, string hint)
+    {
+        int step = 0;
+        foreach (var block in module_list)
+        {
+            x = block.Export(g, x, channels, $"{hint}.{step++}");
+        }
+
+        return x;
+    }
+
     public (Tensor Output, Tensor LogJacobian) Forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -20,7 +20,7 @@ namespace TiledEnsemble.Models.Patchcore;
 /// </summary>
 /// <remarks>Distances are computed in blocks of <see cref="PatchcoreOptions.DistanceChunkSize"/> rows on each side, so
 /// peak memory is bounded whatever the bank size.</remarks>
-public sealed class PatchcoreModel : IAnomalyModel
+public sealed partial class PatchcoreModel : IAnomalyModel
 {
     private const string ModelName = "Patchcore";
     private readonly ResNet _backbone;

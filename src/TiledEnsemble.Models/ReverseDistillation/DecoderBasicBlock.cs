@@ -1,3 +1,4 @@
+using TiledEnsemble.Export;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,6 +30,14 @@ internal sealed class DecoderBasicBlock : Module<Tensor, Tensor>
         bn2 = new BatchNormalization2d(planes);
         upsample = DecoderLayers.Upsample(inPlanes, planes * Expansion, stride);
         RegisterComponents();
+    }
+
+    /// <summary>The block in eval mode as ONNX nodes (batch norms folded); returns the output's name.</summary>
+    public string Export(TiledEnsemble.Export.OnnxGraphBuilder g, string input, string hint)
+    {
+        var x = g.Relu(FoldedConvolution.ExportAny(g, conv1, bn1, input, $"{hint}.conv1"));
+        x = FoldedConvolution.Export(g, conv2, bn2, x, $"{hint}.conv2");
+        return g.Relu(g.Add(x, FoldedConvolution.ExportResidual(g, upsample, input, $"{hint}.upsample")));
     }
 
     public override Tensor forward(Tensor input)

@@ -1,3 +1,4 @@
+using TiledEnsemble.Export;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,6 +35,15 @@ internal sealed class DecoderBottleneck : Module<Tensor, Tensor>
         bn3 = new BatchNormalization2d(planes * Expansion);
         upsample = DecoderLayers.Upsample(inPlanes, planes * Expansion, stride);
         RegisterComponents();
+    }
+
+    /// <summary>The block in eval mode as ONNX nodes (batch norms folded); returns the output's name.</summary>
+    public string Export(TiledEnsemble.Export.OnnxGraphBuilder g, string input, string hint)
+    {
+        var x = g.Relu(FoldedConvolution.Export(g, conv1, bn1, input, $"{hint}.conv1"));
+        x = g.Relu(FoldedConvolution.ExportAny(g, conv2, bn2, x, $"{hint}.conv2"));
+        x = FoldedConvolution.Export(g, conv3, bn3, x, $"{hint}.conv3");
+        return g.Relu(g.Add(x, FoldedConvolution.ExportResidual(g, upsample, input, $"{hint}.upsample")));
     }
 
     public override Tensor forward(Tensor input)

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using TiledEnsemble.Export;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,6 +58,32 @@ internal sealed class OneClassBottleneck : Module<Tensor[], Tensor>
 
         bn_layer = Sequential(blocks.ToArray());
         RegisterComponents();
+    }
+
+    /// <summary>The bottleneck in eval mode as ONNX nodes (batch norms folded); returns the embedding's name.</summary>
+    public string Export(
+        TiledEnsemble.Export.OnnxGraphBuilder g,
+        System.Collections.Generic.IReadOnlyList<string> features,
+        string hint
+    )
+    {
+        var first = g.Relu(FoldedConvolution.Export(g, conv1, bn1, features[0], $"{hint}.conv1"));
+        first = g.Relu(FoldedConvolution.Export(g, conv2, bn2, first, $"{hint}.conv2"));
+        var second = g.Relu(FoldedConvolution.Export(g, conv3, bn3, features[1], $"{hint}.conv3"));
+        var x = g.Concat(1, new[] { first, second, features[2] });
+        int block = 0;
+        foreach (var module in bn_layer.children())
+        {
+            var name = $"{hint}.bn_layer.{block++}";
+            x = module switch
+            {
+                BasicBlock basic => basic.Export(g, x, name),
+                Bottleneck bottleneck => bottleneck.Export(g, x, name),
+                _ => throw new System.NotSupportedException($"{module.GetType().Name} has no ONNX form."),
+            };
+        }
+
+        return x;
     }
 
     /// <param name="features">Encoder features of layer1, layer2, layer3.</param>

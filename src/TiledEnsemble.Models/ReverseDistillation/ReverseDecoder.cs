@@ -1,3 +1,4 @@
+using TiledEnsemble.Export;
 using TiledEnsemble.Models.Backbones;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,6 +26,33 @@ internal sealed class ReverseDecoder : Module<Tensor, Tensor[]>
     }
 
     /// <summary>[layer1-like, layer2-like, layer3-like] reconstructions.</summary>
+    /// <summary>The decoder in eval mode as ONNX nodes: the outputs of layer3, layer2 and layer1, in that
+    /// order.</summary>
+    public string[] Export(TiledEnsemble.Export.OnnxGraphBuilder g, string embedding, string hint)
+    {
+        string Stage(Sequential stage, string x, string name)
+        {
+            int block = 0;
+            foreach (var module in stage.children())
+            {
+                var blockName = $"{hint}.{name}.{block++}";
+                x = module switch
+                {
+                    DecoderBasicBlock basic => basic.Export(g, x, blockName),
+                    DecoderBottleneck bottleneck => bottleneck.Export(g, x, blockName),
+                    _ => throw new System.NotSupportedException($"{module.GetType().Name} has no ONNX form."),
+                };
+            }
+
+            return x;
+        }
+
+        var a = Stage(layer1, embedding, "layer1");
+        var b = Stage(layer2, a, "layer2");
+        var c = Stage(layer3, b, "layer3");
+        return new[] { c, b, a };
+    }
+
     public override Tensor[] forward(Tensor embedding)
     {
         using var scope = NewDisposeScope();

@@ -16,7 +16,7 @@ namespace TiledEnsemble.Models.ReverseDistillation;
 /// the flattened features; anomaly map: the layers' 1 − cosine similarity per position, upsampled (bilinear, corners
 /// aligned), added or multiplied, Gaussian-blurred (σ = 4); score: its maximum.
 /// </summary>
-public sealed class ReverseDistillationModel : TrainedAnomalyModel
+public sealed partial class ReverseDistillationModel : TrainedAnomalyModel
 {
     private readonly ReverseDistillationOptions _options;
     private readonly ReverseDistillationNetwork _network;

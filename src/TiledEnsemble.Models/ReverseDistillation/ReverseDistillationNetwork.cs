@@ -19,6 +19,13 @@ internal sealed class ReverseDistillationNetwork : Module
         RegisterComponents();
     }
 
+    /// <summary><see cref="Decode"/> in eval mode as ONNX nodes.</summary>
+    public string[] Export(
+        TiledEnsemble.Export.OnnxGraphBuilder g,
+        System.Collections.Generic.IReadOnlyList<string> encoderFeatures,
+        string hint
+    ) => decoder.Export(g, bottleneck.Export(g, encoderFeatures, $"{hint}.bottleneck"), $"{hint}.decoder");
+
     public Tensor[] Decode(Tensor[] encoderFeatures)
     {
         using var embedding = bottleneck.forward(encoderFeatures);

@@ -18,7 +18,7 @@ namespace TiledEnsemble.Models.Stfpm;
 /// </summary>
 /// <remarks>The teacher is the shared backbone; the student starts from the training seed (never from pretrained
 /// weights).</remarks>
-public sealed class StfpmModel : TrainedAnomalyModel
+public sealed partial class StfpmModel : TrainedAnomalyModel
 {
     private readonly StfpmOptions _options;
     private readonly StfpmNetwork _network;
