@@ -62,6 +62,9 @@ public sealed class DeployedEnsemble : IDisposable
     /// <summary>Where the backbone's weights came from, as the run recorded it.</summary>
     public string BackboneSource { get; }
 
+    /// <summary>The largest image side accepted.</summary>
+    public int MaxInputSide => _maxSide;
+
     /// <summary>The stages the run was made with, by role.</summary>
     public IReadOnlyDictionary<string, string> Stages { get; }
 

@@ -24,7 +24,8 @@ internal static class PredictCommand
     {
         var root = new Option<DirectoryInfo>("--root", "-r")
         {
-            Description = "The trained run directory.",
+            Description =
+                "The trained run directory, or an exported one (tiled-ensemble export: ONNX Runtime predicts).",
             Required = true,
         };
         var input = new Option<string>("--input", "-i")
@@ -62,8 +63,8 @@ internal static class PredictCommand
                     throw new ConfigException($"--input '{source}' holds no images ({string.Join(", ", Extensions)}).");
                 }
 
-                using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
-                int maxSide = ensemble.Settings.MaxInputSide;
+                using var ensemble = ImagePredictors.Open(run, context);
+                int maxSide = ensemble.MaxInputSide;
 
                 // Headers first (no decoding): an unreadable or oversize file stops the command before anything is
                 // written, unless it is to be skipped.
@@ -124,11 +125,11 @@ internal static class PredictCommand
         return command;
     }
 
-    private static ImagePredictionResult PredictOne(Ensemble ensemble, string file, string target)
+    private static ImagePredictionResult PredictOne(IImagePredictor ensemble, string file, string target)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var image = ImageIO.ReadImage(file, maxSide: ensemble.Settings.MaxInputSide);
-        using var prediction = ensemble.Predict(image).Single();
+        var image = ImageIO.ReadImage(file, maxSide: ensemble.MaxInputSide);
+        using var prediction = ensemble.Predict(image);
         var name = Path.GetFileName(file);
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
         NpyWriter.Write(

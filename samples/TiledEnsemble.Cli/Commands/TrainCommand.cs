@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using TiledEnsemble.Cli.Config;
 using TiledEnsemble.Evaluation;
 
@@ -150,6 +151,17 @@ internal static class TrainCommand
                     context.Output.WriteLine(
                         $"Metrics: {Path.Combine(run, "metrics.json")}; report: {evaluation.Report}; pictures: "
                             + $"{Path.Combine(run, "images")}"
+                    );
+                }
+
+                if (settings.ExportTypes.Contains("onnx"))
+                {
+                    // As quadra's export section: the trained run, ready to deploy, beside its files.
+                    var export = Path.Combine(run, "export");
+                    var exported = Export.EnsembleExporter.Export(ensemble.Predictor!, export);
+                    context.Output.WriteLine(
+                        $"Exported to {Path.Combine(export, Export.EnsembleExporter.ModelFile)} "
+                            + $"({exported.ModelBytes / (1 << 20)} MiB) for ONNX Runtime (docs/deploy.md)."
                     );
                 }
 

@@ -44,6 +44,10 @@ internal sealed class RunConfig
 
     public Evaluation.MetricResolution MetricsResolution { get; private set; } = Evaluation.MetricResolution.Original;
 
+    /// <summary>What <c>train</c> exports when training ends (quadra's <c>export: types</c>): "onnx", or
+    /// nothing.</summary>
+    public IReadOnlyList<string> ExportTypes { get; private set; } = System.Array.Empty<string>();
+
     public IReadOnlyList<string> ImageMetrics { get; private set; } = new[] { "AUROC", "F1Score" };
 
     public IReadOnlyList<string> PixelMetrics { get; private set; } = new[] { "AUROC", "F1Score" };
@@ -237,6 +241,19 @@ internal sealed class RunConfig
         if (root.Mapping("data") is { } data)
         {
             ReadData(data, Resolve);
+        }
+
+        if (root.Mapping("export") is { } export)
+        {
+            var types = export.Strings("types") ?? new List<string>();
+            var unknown = types.Where(t => t != "onnx").ToList();
+            if (unknown.Count > 0)
+            {
+                throw new ConfigException($"export.types holds '{string.Join("', '", unknown)}'; allowed: onnx.");
+            }
+
+            ExportTypes = types;
+            export.RejectUnknown();
         }
 
         if (root.Mapping("TrainModels") is { } train)

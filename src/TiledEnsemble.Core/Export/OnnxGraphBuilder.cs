@@ -155,13 +155,23 @@ internal sealed class OnnxGraphBuilder
     private string Add(string hint, TensorProto.Types.DataType type, byte[] bytes, long[] dimensions)
     {
         var name = Unique(hint);
-        var tensor = new TensorProto
-        {
-            Name = name,
-            DataType = (int)type,
-            RawData = ByteString.CopyFrom(bytes),
-        };
+        var tensor = new TensorProto { Name = name, DataType = (int)type };
         tensor.Dims.AddRange(dimensions);
+        if (_externalData is not null && bytes.Length >= ExternalThresholdBytes)
+        {
+            var culture = System.Globalization.CultureInfo.InvariantCulture;
+            long offset = _externalData.Position;
+            _externalData.Write(bytes);
+            tensor.DataLocation = TensorProto.Types.DataLocation.External;
+            tensor.ExternalData.Add(StringStringEntry("location", _externalLocation!));
+            tensor.ExternalData.Add(StringStringEntry("offset", offset.ToString(culture)));
+            tensor.ExternalData.Add(StringStringEntry("length", bytes.Length.ToString(culture)));
+        }
+        else
+        {
+            tensor.RawData = ByteString.CopyFrom(bytes);
+        }
+
         _graph.Initializer.Add(tensor);
         InitializerBytes += bytes.Length;
         return name;

@@ -44,6 +44,7 @@ public static class EnsembleExporter
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         options ??= new ExportOptions();
         var watch = Stopwatch.StartNew();
+        PipelineGraph.CheckExportable(predictor.Definition);
         if (
             File.Exists(outputDirectory)
             || (Directory.Exists(outputDirectory) && Directory.EnumerateFileSystemEntries(outputDirectory).Any())

@@ -142,7 +142,7 @@ internal static class PipelineGraph
     }
 
     /// <summary>Refuses stages that have no ONNX form, by name.</summary>
-    private static void CheckExportable(EnsembleDefinition definition)
+    public static void CheckExportable(EnsembleDefinition definition)
     {
         void Require(string role, bool exportable)
         {

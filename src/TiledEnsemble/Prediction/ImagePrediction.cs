@@ -7,7 +7,14 @@ namespace TiledEnsemble.Prediction;
 /// <summary>The prediction for one image. Disposing it releases its tensors.</summary>
 public sealed class ImagePrediction : IDisposable
 {
-    internal ImagePrediction(
+    /// <summary>Creates a prediction; it owns the tensors.</summary>
+    /// <param name="anomalyMap">[1, H, W] anomaly map.</param>
+    /// <param name="mask">[1, H, W] boolean mask.</param>
+    /// <param name="score">Image score.</param>
+    /// <param name="rawScore">Image score before image-level normalization.</param>
+    /// <param name="label">True is anomalous.</param>
+    /// <param name="boxes">Connected regions of the mask.</param>
+    public ImagePrediction(
         Tensor anomalyMap,
         Tensor mask,
         double score,

@@ -1,0 +1,139 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using TiledEnsemble.Cli;
+using TiledEnsemble.Data.Synthetic;
+using Xunit;
+
+namespace TiledEnsemble.Cli.Tests;
+
+/// <summary>
+/// <c>export</c>, the config's <c>export</c> section, and <c>predict</c> on an export: the same outputs as on the run,
+/// with ONNX Runtime predicting.
+/// </summary>
+public sealed class ExportCommandTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cli-export-").FullName;
+
+    public ExportCommandTests() =>
+        DefectDatasetGenerator.Write(
+            Path.Combine(_root, "data"),
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                ImageSize = 64,
+                TrainCount = 6,
+                TestGoodCount = 3,
+                TestPerDefect = 1,
+                DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut },
+                DefectAreaFraction = 0.02,
+            }
+        );
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await CliApp.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task TrainingExportsWhenTheConfigSaysSoAndPredictOnTheExportWritesWhatTheRunWrites()
+    {
+        var config = Path.Combine(_root, "config.yaml");
+        File.WriteAllText(
+            config,
+            """
+            seed: 1
+            default_root_dir: results
+            tiling:
+              image_size: 64
+              tile_size: 32
+              stride: 16
+            data:
+              class_path: anomalib.data.MVTecAD
+              init_args:
+                root: data
+                category: fabric
+                train_batch_size: 4
+                eval_batch_size: 4
+                num_workers: 1
+            TrainModels:
+              model:
+                class_path: Padim
+                init_args:
+                  n_features: 10
+            export:
+              types: [onnx]
+            """
+        );
+        var (code, output, error) = await Run("train", "--config", config, "--no-test");
+        Assert.True(code == 0, error);
+        var run = Path.Combine(_root, "results", "Padim", "MVTecAD", "fabric", "run0");
+        var export = Path.Combine(run, "export");
+        Assert.Contains(Path.Combine(export, "model.onnx"), output);
+        Assert.True(File.Exists(Path.Combine(export, "manifest.json")));
+
+        // The export command writes the same graph elsewhere, and refuses the run folder itself as its output.
+        var again = Path.Combine(_root, "again");
+        Assert.Equal(0, (await Run("export", "--root", run, "--output", again)).Code);
+        Assert.Equal(
+            File.ReadAllBytes(Path.Combine(export, "model.onnx")),
+            File.ReadAllBytes(Path.Combine(again, "model.onnx"))
+        );
+        Assert.Equal(CliApp.UsageError, (await Run("export", "--root", run, "--output", run)).Code);
+        var notEmpty = await Run("export", "--root", run, "--output", again);
+        Assert.Equal(CliApp.RuntimeError, notEmpty.Code);
+        Assert.Contains("not empty", notEmpty.Error);
+
+        var images = Path.Combine(_root, "data", "fabric", "test", "spot");
+        var fromRun = Path.Combine(_root, "from-run");
+        var fromExport = Path.Combine(_root, "from-export");
+        Assert.Equal(0, (await Run("predict", "--root", run, "--input", images, "--output", fromRun)).Code);
+        var (predictCode, _, predictError) = await Run(
+            "predict",
+            "--root",
+            export,
+            "--input",
+            images,
+            "--output",
+            fromExport
+        );
+        Assert.True(predictCode == 0, predictError);
+        var rows = File.ReadAllLines(Path.Combine(fromRun, "predictions.csv"));
+        var exportedRows = File.ReadAllLines(Path.Combine(fromExport, "predictions.csv"));
+        Assert.Equal(rows.Length, exportedRows.Length);
+        foreach (var (a, b) in rows.Skip(1).Zip(exportedRows.Skip(1)))
+        {
+            var x = a.Split(',');
+            var y = b.Split(',');
+            Assert.Equal(x[0], y[0]);
+            Assert.Equal(x[3], y[3]);
+            Assert.Equal(
+                double.Parse(x[2], System.Globalization.CultureInfo.InvariantCulture),
+                double.Parse(y[2], System.Globalization.CultureInfo.InvariantCulture),
+                4
+            );
+        }
+
+        Assert.True(File.Exists(Path.Combine(fromExport, "000.png_heatmap.png")));
+        Assert.Equal(
+            new FileInfo(Path.Combine(fromRun, "000.png.npy")).Length,
+            new FileInfo(Path.Combine(fromExport, "000.png.npy")).Length
+        );
+    }
+
+    [Fact]
+    public async Task AnUnknownExportTypeIsAConfigurationError()
+    {
+        var config = Path.Combine(_root, "bad.yaml");
+        File.WriteAllText(config, "export:\n  types: [torchscript]\n");
+        var (code, _, error) = await Run("train", "--config", config);
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("export.types holds 'torchscript'; allowed: onnx", error);
+    }
+}
