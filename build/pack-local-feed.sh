@@ -5,7 +5,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 feed=$(mkdir -p "${1:-$repo/artifacts/feed}" && cd "${1:-$repo/artifacts/feed}" && pwd)
-for project in TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data TiledEnsemble TiledEnsemble.Pretrained; do
+for project in TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data TiledEnsemble TiledEnsemble.Pretrained TiledEnsemble.OnnxRuntime; do
   dotnet pack "$repo/src/$project/$project.csproj" -c Release -o "$feed" --nologo -v quiet
 done
 dotnet pack "$repo/samples/TiledEnsemble.Cli/TiledEnsemble.Cli.csproj" -c Release -o "$feed" --nologo -v quiet

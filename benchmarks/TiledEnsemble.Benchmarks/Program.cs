@@ -1,7 +1,7 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
 // [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
-// ...]` (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm). Every figure is measured side by
-// side in one run; results are recorded in docs/benchmarks.md.
+// |deploy ...]` (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm). Every figure is measured
+// side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
@@ -50,6 +50,12 @@ if (args.Length == 7 && args[0] == "--scale-out-child")
 if (args.Length == 2 && args[0] == "--train-command-child")
 {
     Environment.ExitCode = TrainCommandMemory.ChildMain(args[1]);
+    return;
+}
+
+if (args.Length == 5 && args[0] == "--deploy-child")
+{
+    DeployChild.Measure(args);
     return;
 }
 
@@ -162,4 +168,9 @@ if (Wants("scale-out"))
 if (Wants("metrics"))
 {
     MetricsBenchmark.Run(quick);
+}
+
+if (Wants("deploy"))
+{
+    DeployBenchmark.Run(quick, typeof(DeployBenchmark).Assembly.Location);
 }

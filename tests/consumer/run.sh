@@ -13,7 +13,7 @@ echo "consumer: packing $version into $feed"
 # The same script users run to get the packages before they are published.
 "$repo/build/pack-local-feed.sh" "$feed"
 ls "$feed"
-for expected in TiledEnsemble TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data; do
+for expected in TiledEnsemble TiledEnsemble.Core TiledEnsemble.Models TiledEnsemble.Data TiledEnsemble.OnnxRuntime; do
   test -f "$feed/$expected.$version.nupkg" || { echo "consumer: missing $expected.$version.nupkg"; exit 1; }
   test -f "$feed/$expected.$version.snupkg" || { echo "consumer: missing symbols $expected.$version.snupkg"; exit 1; }
 done
@@ -32,7 +32,7 @@ if grep -q "<dependency" <<< "$pretrained_nuspec"; then echo "consumer: TiledEns
 # The version does not change between commits, so a package cached by an earlier run would be restored instead of the
 # one just packed: drop our packages (only ours) from the global cache first.
 cache=$(dotnet nuget locals global-packages --list | sed 's/^[^:]*: *//')
-rm -rf "$cache"/tiledensemble "$cache"/tiledensemble.core "$cache"/tiledensemble.models "$cache"/tiledensemble.data "$cache"/tiledensemble.cli "$cache"/tiledensemble.pretrained
+rm -rf "$cache"/tiledensemble "$cache"/tiledensemble.core "$cache"/tiledensemble.models "$cache"/tiledensemble.data "$cache"/tiledensemble.cli "$cache"/tiledensemble.pretrained "$cache"/tiledensemble.onnxruntime
 
 app="$work/app"
 mkdir -p "$app"
@@ -50,6 +50,8 @@ CONFIG
 dotnet new console --framework net10.0 -n Consumer -o . --force > /dev/null
 dotnet add package TiledEnsemble --version "$version" > /dev/null
 dotnet add package TiledEnsemble.Pretrained --version "$version" > /dev/null
+# For the examples of docs/deploy.md.
+dotnet add package TiledEnsemble.OnnxRuntime --version "$version" > /dev/null
 dotnet add package TorchSharp-cpu --version 0.107.0 > /dev/null
 dotnet add package Microsoft.Extensions.Logging.Console --version 8.0.1 > /dev/null
 # The example of docs/getting-started.md, between its consumer-test markers, without the ``` fences.
@@ -86,4 +88,27 @@ catch (System.InvalidOperationException exception)
 PROGRAM
 bare_output=$(dotnet run -c Release 2>&1 || true)
 grep -q "TorchSharp-cpu (CPU), TorchSharp-cuda-linux (CUDA on Linux) or TorchSharp-cuda-windows" <<< "$bare_output" || { echo "consumer: without a runtime package Build() did not name the packages: $bare_output"; exit 1; }
+
+# Deployment: a run trained and exported with the installed tool, predicted by an app that references only
+# TiledEnsemble.OnnxRuntime — no TorchSharp, no libtorch in its output.
+deploy="$work/deploy"
+mkdir -p "$deploy/data"
+cd "$deploy"
+cp "$app/nuget.config" .
+"$work/tools/tiled-ensemble" demo --output "$deploy/demo" --image-size 64 > /dev/null
+"$work/tools/tiled-ensemble" export --root "$deploy/demo/tiled" --output "$deploy/export" > /dev/null
+dotnet new console --framework net10.0 -n Deployed -o app --force > /dev/null
+cd app
+dotnet add package TiledEnsemble.OnnxRuntime --version "$version" > /dev/null
+cat > Program.cs <<'PROGRAM'
+using TiledEnsemble.Deployment;
+
+using var ensemble = DeployedEnsemble.Load(args[0]);
+var prediction = ensemble.Predict(args[1]);
+System.Console.WriteLine($"deployed: {ensemble.ModelName} on {ensemble.Tiling}; score {prediction.Score:F3}, label {prediction.Label}, {prediction.Boxes.Count} box(es)");
+PROGRAM
+deployed_output=$(dotnet run -c Release -- "$deploy/export" "$deploy/demo/data/fabric/test/spot/000.png" 2>&1)
+echo "$deployed_output"
+grep -q "deployed: Padim" <<< "$deployed_output" || { echo "consumer: the deployed app did not predict"; exit 1; }
+if find bin -iname "*torch*" | grep -q .; then echo "consumer: the deployed app carries TorchSharp or libtorch"; exit 1; fi
 echo "consumer: passed"

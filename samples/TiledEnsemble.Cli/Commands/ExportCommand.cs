@@ -21,6 +21,11 @@ internal static class ExportCommand
             Description = "A new or empty folder for model.onnx and manifest.json.",
             Required = true,
         };
+        var externalAbove = new Option<long?>("--external-data-above")
+        {
+            Description =
+                "Put the weights in model.onnx.data when they pass this many bytes (default 1.5 GiB; 0: always).",
+        };
         var command = new Command(
             "export",
             "Export a trained run to ONNX, to predict it with ONNX Runtime (TiledEnsemble.OnnxRuntime) or any ONNX "
@@ -29,6 +34,7 @@ internal static class ExportCommand
         {
             root,
             output,
+            externalAbove,
         };
         command.SetAction(
             (parse, cancellationToken) =>
@@ -45,7 +51,13 @@ internal static class ExportCommand
                     );
                 }
 
-                var result = EnsembleExporter.Export(run, target);
+                var options = new ExportOptions();
+                if (parse.GetValue(externalAbove) is { } above)
+                {
+                    options = options with { ExternalDataAboveBytes = above };
+                }
+
+                var result = EnsembleExporter.Export(run, target, options);
                 long mebibytes = result.ModelBytes / (1 << 20);
                 var external =
                     result.ExternalDataBytes > 0

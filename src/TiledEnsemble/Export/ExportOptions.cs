@@ -1,3 +1,5 @@
+using System;
+
 namespace TiledEnsemble.Export;
 
 /// <summary>How a trained run is exported to ONNX (<see cref="EnsembleExporter"/>).</summary>
@@ -11,5 +13,24 @@ public sealed record ExportOptions
     /// Above this estimate of the graph's weights, they go to an external data file beside <c>model.onnx</c>
     /// (<c>model.onnx.data</c>); ONNX runtimes read it from there.
     /// </summary>
-    public long ExternalDataAboveBytes { get; init; } = DefaultExternalDataAboveBytes;
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public long ExternalDataAboveBytes
+    {
+        get => _externalDataAboveBytes;
+        init
+        {
+            if (value < 0)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(ExternalDataAboveBytes),
+                    value,
+                    "ExternalDataAboveBytes must be 0 (always external) or more bytes."
+                );
+            }
+
+            _externalDataAboveBytes = value;
+        }
+    }
+
+    private readonly long _externalDataAboveBytes = DefaultExternalDataAboveBytes;
 }
