@@ -18,6 +18,8 @@ internal static class Reports
         "image_AUROC",
         "image_F1",
         "image_AUPR",
+        "image_TPR_at_1pct_FPR",
+        "image_TPR_at_5pct_FPR",
         "pixel_AUROC",
         "pixel_AUPRO",
         "pixel_F1",

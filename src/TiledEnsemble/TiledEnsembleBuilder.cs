@@ -189,6 +189,22 @@ public sealed class TiledEnsembleBuilder
         return this;
     }
 
+    /// <summary>
+    /// Thresholds from good validation images alone: the image threshold rejects at most <paramref name="rate"/> of
+    /// them by score, the pixel threshold at most that share by their map's maximum. Pair with a validation split of
+    /// held-out good images (<c>ValSplitMode.FromTrain</c>).
+    /// </summary>
+    /// <param name="rate">The share of good parts that may be rejected, in [0, 1) (checked by
+    /// <see cref="Build"/>).</param>
+    /// <param name="stage">Where thresholds are learned and applied.</param>
+    public TiledEnsembleBuilder WithFalseRejectRate(double rate, Stage stage = Stage.Image)
+    {
+        _options.ThresholdMethod = ThresholdMethod.FalseRejectRate;
+        _options.FalseRejectRate = rate;
+        _options.ThresholdingStage = stage;
+        return this;
+    }
+
     /// <summary>A post-processor of one's own instead of the default (normalization and thresholds).</summary>
     public TiledEnsembleBuilder WithPostProcessor(IPostProcessor postProcessor)
     {

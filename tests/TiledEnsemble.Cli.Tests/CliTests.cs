@@ -283,6 +283,37 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void GoodImagesHeldOutFromTrainingSetFalseRejectThresholds()
+    {
+        var path = Path.Combine(_root, "false-reject.yaml");
+        static string Yaml(string rate) =>
+            $"""
+                thresholding:
+                  method: FalseRejectRateThreshold
+                  false_reject_rate: {rate}
+                data:
+                  class_path: MVTecAD
+                  init_args:
+                    root: data
+                    category: fabric
+                    val_split_mode: from_train
+                    val_split_ratio: 0.2
+                """;
+        File.WriteAllText(path, Yaml("0.02"));
+        var config = Cli.Config.RunConfig.Load(path);
+        Assert.Equal(PostProcessing.ThresholdMethod.FalseRejectRate, config.Options.ThresholdMethod);
+        Assert.Equal(0.02, config.Options.FalseRejectRate);
+        Assert.Equal(Data.Datasets.ValSplitMode.FromTrain, config.Split.ValSplitMode);
+        Assert.Equal(0.2, config.Split.ValSplitRatio);
+
+        File.WriteAllText(path, Yaml("1"));
+        Assert.Contains(
+            "FalseRejectRate is the share of good parts that may be rejected, in [0, 1); got 1",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
+    }
+
+    [Fact]
     public void ADeviceListTrainsOnEachAndPredictsOnTheFirst()
     {
         var path = Path.Combine(_root, "devices.yaml");

@@ -209,14 +209,24 @@ internal sealed class RunConfig
         if (root.Mapping("thresholding") is { } thresholding)
         {
             if (
-                thresholding.Choice("method", "F1AdaptiveThreshold", "ManualThreshold", "f1_adaptive", "manual") is
+                thresholding.Choice(
+                    "method",
+                    "F1AdaptiveThreshold",
+                    "ManualThreshold",
+                    "FalseRejectRateThreshold",
+                    "f1_adaptive",
+                    "manual",
+                    "false_reject_rate"
+                ) is
                 { } method
             )
             {
-                Options.ThresholdMethod =
-                    method.StartsWith("F1", StringComparison.OrdinalIgnoreCase) || method == "f1_adaptive"
-                        ? ThresholdMethod.F1Adaptive
-                        : ThresholdMethod.Manual;
+                Options.ThresholdMethod = method switch
+                {
+                    "F1AdaptiveThreshold" or "f1_adaptive" => ThresholdMethod.F1Adaptive,
+                    "ManualThreshold" or "manual" => ThresholdMethod.Manual,
+                    _ => ThresholdMethod.FalseRejectRate,
+                };
             }
 
             if (thresholding.Choice("stage", "tile", "image") is { } stage)
@@ -227,6 +237,7 @@ internal sealed class RunConfig
             Options.ManualImageThreshold = thresholding.Double("image_threshold") ?? Options.ManualImageThreshold;
             Options.ManualPixelThreshold = thresholding.Double("pixel_threshold") ?? Options.ManualPixelThreshold;
             Options.ManualThresholdIsNormalized = thresholding.Bool("normalized") ?? false;
+            Options.FalseRejectRate = thresholding.Double("false_reject_rate") ?? Options.FalseRejectRate;
             thresholding.RejectUnknown();
         }
 
@@ -312,7 +323,9 @@ internal sealed class RunConfig
         }
 
         split = split with { TestSplitRatio = args.Double("test_split_ratio") ?? split.TestSplitRatio };
-        if (args.Choice("val_split_mode", "same_as_test", "from_test", "synthetic", "none") is { } valMode)
+        if (
+            args.Choice("val_split_mode", "same_as_test", "from_test", "from_train", "synthetic", "none") is { } valMode
+        )
         {
             split = split with
             {
@@ -320,6 +333,7 @@ internal sealed class RunConfig
                 {
                     "same_as_test" => ValSplitMode.SameAsTest,
                     "from_test" => ValSplitMode.FromTest,
+                    "from_train" => ValSplitMode.FromTrain,
                     "synthetic" => ValSplitMode.Synthetic,
                     _ => ValSplitMode.None,
                 },

@@ -25,6 +25,23 @@ public static class AnomalyMetrics
     /// <summary>Area under the precision–recall curve (trapezoids over recall).</summary>
     public static double Aupr(Tensor scores, Tensor labels) => Curve(scores, labels).Aupr();
 
+    /// <summary>
+    /// The share of anomalous samples caught (true-positive rate) at the best threshold that flags at most
+    /// <paramref name="maxFpr"/> of the normal ones (<c>score ≥ threshold</c>; thresholds at the scores themselves,
+    /// not interpolated). What an inspection line reads: the defective parts caught while rejecting 1 % of good ones.
+    /// NaN for one class.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxFpr"/> is outside [0, 1].</exception>
+    public static double TprAtFpr(Tensor scores, Tensor labels, double maxFpr)
+    {
+        if (!(maxFpr >= 0 && maxFpr <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxFpr), maxFpr, "maxFpr must be in [0, 1].");
+        }
+
+        return Curve(scores, labels).TprAtFpr(maxFpr);
+    }
+
     /// <summary>The ROC curve of scores against labels (every distinct score a point), thinned to at most
     /// <paramref name="maxPoints"/>.</summary>
     public static CurvePoints RocCurve(Tensor scores, Tensor labels, int maxPoints = 512) =>

@@ -125,6 +125,27 @@ internal sealed class BinaryCurve
     }
 
     /// <summary>
+    /// The largest share of positive weight caught by a threshold among the scores (or one above them all) whose
+    /// false-positive rate is at most <paramref name="maxFpr"/>: no interpolation between thresholds, since only an
+    /// actual threshold can be set. NaN for one class.
+    /// </summary>
+    public double TprAtFpr(double maxFpr)
+    {
+        if (TotalPositive <= 0 || TotalNegative <= 0)
+        {
+            return double.NaN;
+        }
+
+        double best = 0;
+        for (int k = 0; k < Count && _negative[k] / TotalNegative <= maxFpr; k++)
+        {
+            best = Math.Max(best, _positive[k] / TotalPositive);
+        }
+
+        return best;
+    }
+
+    /// <summary>
     /// The curve's points as (false-positive rate, positive weight share), from (0, 0), thinned to at most
     /// <paramref name="maxPoints"/> evenly spaced points (the last kept); empty arrays for one class.
     /// </summary>

@@ -23,9 +23,11 @@ public sealed class PostProcessor : IPostProcessor
     /// <param name="normalizationStage">Where normalization happens: tile, image or none.</param>
     /// <param name="normalizationMethod">The normalization formula.</param>
     /// <param name="thresholdingStage">Where thresholds are learned and applied: tile or image.</param>
-    /// <param name="thresholdMethod">F1-adaptive or manual.</param>
+    /// <param name="thresholdMethod">F1-adaptive, manual or by false-reject rate.</param>
     /// <param name="manualThreshold">The thresholds of <see cref="ThresholdMethod.Manual"/>.</param>
     /// <param name="logger">Receives the warnings of thresholds that fall back (no anomalous or normal sample).</param>
+    /// <param name="falseRejectRate">The share of good validation images the thresholds of
+    /// <see cref="ThresholdMethod.FalseRejectRate"/> may reject, in [0, 1).</param>
     /// <exception cref="ArgumentException">A combination that cannot work; the message names it.</exception>
     public PostProcessor(
         Stage normalizationStage = Stage.Image,
@@ -33,7 +35,8 @@ public sealed class PostProcessor : IPostProcessor
         Stage thresholdingStage = Stage.Image,
         ThresholdMethod thresholdMethod = ThresholdMethod.F1Adaptive,
         ManualThreshold? manualThreshold = null,
-        ILogger? logger = null
+        ILogger? logger = null,
+        double falseRejectRate = FalseRejectThreshold.DefaultRate
     )
     {
         if (
@@ -75,6 +78,8 @@ public sealed class PostProcessor : IPostProcessor
         }
 
         manualThreshold?.Validate();
+        FalseRejectThreshold.Validate(falseRejectRate, nameof(falseRejectRate));
+        FalseRejectRate = falseRejectRate;
         NormalizationStage = normalizationStage;
         NormalizationMethod = normalizationMethod;
         ThresholdingStage = thresholdingStage;
@@ -97,6 +102,10 @@ public sealed class PostProcessor : IPostProcessor
 
     /// <summary>The manual thresholds, with <see cref="ThresholdMethod.Manual"/>.</summary>
     public ManualThreshold? ManualThreshold { get; }
+
+    /// <summary>The share of good validation images that <see cref="ThresholdMethod.FalseRejectRate"/> thresholds may
+    /// reject.</summary>
+    public double FalseRejectRate { get; }
 
     /// <inheritdoc />
     public bool ProcessesPositions => NormalizationStage == Stage.Tile || ThresholdingStage == Stage.Tile;
@@ -123,6 +132,11 @@ public sealed class PostProcessor : IPostProcessor
                 settings["manual_normalized"] = manual.IsNormalized ? "true" : "false";
             }
 
+            if (ThresholdMethod == ThresholdMethod.FalseRejectRate)
+            {
+                settings["false_reject_rate"] = StageIdentity.Format(FalseRejectRate);
+            }
+
             return new StageIdentity(StageName, settings);
         }
     }
@@ -143,7 +157,7 @@ public sealed class PostProcessor : IPostProcessor
             collector.Update(batch.Scores, batch.Labels, batch.Maps, batch.Masks);
         }
 
-        return Fitted(level, collector.Build(ManualThreshold));
+        return Fitted(level, collector.Build(ThresholdMethod, ManualThreshold, FalseRejectRate));
     }
 
     /// <inheritdoc />

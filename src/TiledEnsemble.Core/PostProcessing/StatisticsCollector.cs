@@ -22,6 +22,7 @@ public sealed class StatisticsCollector
 {
     private readonly List<double> _scores = new();
     private readonly List<bool> _labels = new();
+    private readonly List<double> _normalMapMaxima = new();
     private readonly StreamingHistogram _pixels;
     private readonly ILogger _logger;
     private bool _anyMasks;
@@ -76,6 +77,10 @@ public sealed class StatisticsCollector
                 );
             }
 
+            // Each normal image's largest map value: what a false-reject pixel threshold is chosen from.
+            var maxima = maps.flatten(1).amax(1).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            _normalMapMaxima.AddRange(maxima.Where((_, i) => !hostLabels[i]));
+
             Tensor truth;
             if (masks is not null)
             {
@@ -109,8 +114,26 @@ public sealed class StatisticsCollector
     /// <summary>Computes the statistics; with <paramref name="manual"/>, its thresholds replace the F1-adaptive
     /// ones.</summary>
     /// <exception cref="InvalidOperationException">No image was added.</exception>
-    public PostProcessingStatistics Build(ManualThreshold? manual)
+    public PostProcessingStatistics Build(ManualThreshold? manual) =>
+        Build(manual is null ? ThresholdMethod.F1Adaptive : ThresholdMethod.Manual, manual);
+
+    /// <summary>Computes the statistics with the thresholds of <paramref name="method"/>.</summary>
+    /// <param name="method">How the thresholds are chosen.</param>
+    /// <param name="manual">The thresholds of <see cref="ThresholdMethod.Manual"/>; null otherwise.</param>
+    /// <param name="falseRejectRate">The rate of <see cref="ThresholdMethod.FalseRejectRate"/>.</param>
+    /// <exception cref="InvalidOperationException">No image was added, or false-reject thresholds were asked for
+    /// without a normal image.</exception>
+    public PostProcessingStatistics Build(
+        ThresholdMethod method,
+        ManualThreshold? manual,
+        double falseRejectRate = FalseRejectThreshold.DefaultRate
+    )
     {
+        if ((method == ThresholdMethod.Manual) != (manual is not null))
+        {
+            throw new ArgumentException("ThresholdMethod.Manual and manual thresholds go together.", nameof(manual));
+        }
+
         if (_scores.Count == 0)
         {
             throw new InvalidOperationException(
@@ -131,6 +154,10 @@ public sealed class StatisticsCollector
         {
             imageThreshold = manual.ToRaw(manual.Image, imageMin, imageMax);
             pixelThreshold = manual.ToRaw(manual.Pixel, pixelMin, pixelMax);
+        }
+        else if (method == ThresholdMethod.FalseRejectRate)
+        {
+            (imageThreshold, pixelThreshold) = FalseReject(falseRejectRate, havePixels);
         }
         else
         {
@@ -169,6 +196,43 @@ public sealed class StatisticsCollector
             ImageThreshold = imageThreshold,
             PixelThreshold = pixelThreshold,
         };
+    }
+
+    private (double Image, double Pixel) FalseReject(double rate, bool havePixels)
+    {
+        var good = _scores.Where((_, i) => !_labels[i]).ToArray();
+        if (good.Length == 0)
+        {
+            throw new InvalidOperationException(
+                $"False-reject thresholds are set from good validation images, but all {_scores.Count} validation "
+                    + "images are anomalous. Hold out good training images (ValSplitMode.FromTrain)."
+            );
+        }
+
+        if (good.Length * rate < 1 && rate > 0)
+        {
+            _logger.LogWarning(
+                "{Count} good validation images cannot measure a false-reject rate of {Rate}: at least {Needed} are "
+                    + "needed. The thresholds lie just above the highest good values, which rejects none of them.",
+                good.Length,
+                rate,
+                (int)Math.Ceiling(1 / rate)
+            );
+        }
+
+        var image = FalseRejectThreshold.Compute(good, rate);
+        var pixel = havePixels ? FalseRejectThreshold.Compute(_normalMapMaxima, rate) : image;
+        _logger.LogInformation(
+            "False-reject thresholds from {Count} good validation images: image {Image} (rejects {ImageShare:P1} of "
+                + "them), pixel {Pixel} (a masked region on {PixelShare:P1} of them); asked for {Rate:P1}.",
+            good.Length,
+            image.Threshold,
+            image.RejectedShare,
+            pixel.Threshold,
+            pixel.RejectedShare,
+            rate
+        );
+        return (image.Threshold, pixel.Threshold);
     }
 
     private double Adaptive(BinaryCurve curve, string level, string what)

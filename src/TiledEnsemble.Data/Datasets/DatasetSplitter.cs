@@ -55,6 +55,17 @@ internal static class DatasetSplitter
 
                 test = keep;
                 break;
+            case ValSplitMode.FromTrain:
+                validation = TakeFraction(ref train, options.ValSplitRatio);
+                if (validation.Count == 0)
+                {
+                    throw new InvalidOperationException(
+                        $"ValSplitMode FromTrain holds out ValSplitRatio {options.ValSplitRatio} of {train.Count} "
+                            + "training images, which is none; raise the ratio or add training images."
+                    );
+                }
+
+                break;
             case ValSplitMode.Synthetic:
                 validation = WithSyntheticAnomalies(
                     TakeFraction(ref train, options.ValSplitRatio),

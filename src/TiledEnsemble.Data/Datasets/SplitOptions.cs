@@ -33,6 +33,11 @@ public enum ValSplitMode
 
     /// <summary>No validation set.</summary>
     None,
+
+    /// <summary><see cref="SplitOptions.ValSplitRatio"/> of the good training images, held out: no model is fitted on
+    /// them, and normalization statistics and thresholds come from good images alone (pair with
+    /// <c>ThresholdMethod.FalseRejectRate</c>; F1-adaptive thresholds need defective images).</summary>
+    FromTrain,
 }
 
 /// <summary>Split settings; seeded and reproducible.</summary>

@@ -122,7 +122,8 @@ public sealed class EnsembleDefinition
             settings.ThresholdingStage,
             settings.ThresholdMethod,
             settings.ManualThreshold,
-            (loggers ?? NullLoggerFactory.Instance).CreateLogger<PostProcessor>()
+            (loggers ?? NullLoggerFactory.Instance).CreateLogger<PostProcessor>(),
+            settings.FalseRejectRate
         );
 
     /// <summary>

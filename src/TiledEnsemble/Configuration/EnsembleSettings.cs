@@ -91,6 +91,9 @@ public sealed record EnsembleSettings
     /// <summary>Manual thresholds, when <see cref="ThresholdMethod"/> is manual.</summary>
     public ManualThreshold? ManualThreshold { get; init; }
 
+    /// <summary>The share of good validation images that false-reject thresholds may reject.</summary>
+    public double FalseRejectRate { get; init; } = Defaults.FalseRejectRate;
+
     /// <summary>Whether seams are smoothed.</summary>
     public bool SeamSmoothing { get; init; } = Defaults.SeamSmoothing.Apply;
 

@@ -69,6 +69,7 @@ internal static class SettingsFreezer
                         options.ManualThresholdIsNormalized
                     )
                     : null,
+            FalseRejectRate = options.FalseRejectRate,
             ImageScore = options.ImageScore,
             ImageScoreTopK = options.ImageScoreTopK,
             SeamSmoothing = seams.Apply,

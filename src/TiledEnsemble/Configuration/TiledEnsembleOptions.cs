@@ -57,6 +57,10 @@ public sealed class TiledEnsembleOptions
     /// <summary>Whether manual thresholds are fractions of the validation range rather than raw values.</summary>
     public bool ManualThresholdIsNormalized { get; set; }
 
+    /// <summary>With <see cref="ThresholdMethod.FalseRejectRate"/>: the share of good validation images the thresholds
+    /// may reject, in [0, 1) (default 0.01).</summary>
+    public double FalseRejectRate { get; set; } = FalseRejectThreshold.DefaultRate;
+
     /// <summary>The default of <see cref="ImageScoreTopK"/>.</summary>
     public const int DefaultImageScoreTopK = 100;
 

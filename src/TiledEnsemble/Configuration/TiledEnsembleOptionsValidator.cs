@@ -221,6 +221,14 @@ public sealed class TiledEnsembleOptionsValidator : IValidateOptions<TiledEnsemb
             failures.Add("ThresholdingStage must be Tile or Image.");
         }
 
+        if (!(options.FalseRejectRate >= 0 && options.FalseRejectRate < 1))
+        {
+            failures.Add(
+                $"FalseRejectRate is the share of good parts that may be rejected, in [0, 1); got "
+                    + $"{options.FalseRejectRate}."
+            );
+        }
+
         if (options.ThresholdMethod == ThresholdMethod.Manual)
         {
             if (options.ManualImageThreshold is null || options.ManualPixelThreshold is null)

@@ -3,7 +3,9 @@ using System.Collections.Generic;
 namespace TiledEnsemble.Evaluation;
 
 /// <summary>Metrics of an evaluation and the per-image predictions.</summary>
-/// <param name="Metrics">image_AUROC, image_F1, image_AUPR, pixel_AUROC, pixel_AUPRO, pixel_F1, and
+/// <param name="Metrics">image_AUROC, image_F1, image_AUPR, image_TPR_at_1pct_FPR and image_TPR_at_5pct_FPR (the
+/// share of anomalous images caught at the best threshold flagging at most 1 % or 5 % of normal ones), pixel_AUROC,
+/// pixel_AUPRO, pixel_F1, and
 /// image_AUROC_&lt;aggregation&gt; for every image-score aggregation (NaN when undefined, e.g. no anomalous
 /// image).</param>
 /// <param name="Images">One row per evaluated image.</param>

@@ -17,6 +17,14 @@ namespace TiledEnsemble.Evaluation;
 /// <summary>Runs the pipeline over labelled samples and computes image and pixel metrics in bounded memory.</summary>
 internal sealed class Evaluator
 {
+    /// <summary>The image metrics an inspection line reads: the share of defective images caught while rejecting at
+    /// most 1 % and 5 % of good ones.</summary>
+    internal static readonly (string Key, double Rate)[] OperatingPoints =
+    {
+        ("image_TPR_at_1pct_FPR", 0.01),
+        ("image_TPR_at_5pct_FPR", 0.05),
+    };
+
     private readonly EnsemblePredictor _predictor;
     private readonly EnsemblePipeline _pipeline;
     private readonly EvaluationOptions _options;
@@ -156,6 +164,11 @@ internal sealed class Evaluator
             var labels = tensor(labelled.Select(r => r.GroundTruth == 1).ToArray());
             metrics["image_AUROC"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(scores, labels);
             metrics["image_AUPR"] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.Aupr(scores, labels);
+            foreach (var (key, rate) in OperatingPoints)
+            {
+                metrics[key] = labelled.Count == 0 ? double.NaN : AnomalyMetrics.TprAtFpr(scores, labels, rate);
+            }
+
             imageRoc =
                 labelled.Count == 0
                     ? new CurvePoints(Array.Empty<double>(), Array.Empty<double>())

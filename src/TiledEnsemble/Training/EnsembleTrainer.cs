@@ -73,7 +73,8 @@ public sealed class EnsembleTrainer : IEnsembleTrainer
         {
             throw new InvalidOperationException(
                 $"Training needs labelled validation images to compute normalization statistics and thresholds, but "
-                    + $"{data.Name}/{data.Category} has none. Use ValSplitMode SameAsTest, FromTest or Synthetic."
+                    + $"{data.Name}/{data.Category} has none. Use ValSplitMode SameAsTest, FromTest, FromTrain or "
+                    + $"Synthetic."
             );
         }
 

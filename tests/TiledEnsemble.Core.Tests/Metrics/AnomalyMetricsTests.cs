@@ -301,4 +301,42 @@ public class AnomalyMetricsTests
             AnomalyMetrics.RocCurve(tensor(new[] { 0.3f, 0.4f }), tensor(new[] { false, false })).FalsePositiveRate
         );
     }
+
+    [Fact]
+    public void TprAtFprIsTheBestCatchAtAThresholdThatFlagsAtMostThatShareOfNormals()
+    {
+        using var scope = NewDisposeScope();
+
+        // 100 normals scored 0.00..0.99; anomalies at 0.985, 0.975, 0.5, 0.2. Flagging at most one normal (1 %): the
+        // threshold 0.985 flags the normal 0.99 and one anomaly. At most five (5 %): 0.975 flags 0.95..0.99 and two.
+        var scores = Enumerable.Range(0, 100).Select(i => i / 100f).Concat(new[] { 0.985f, 0.975f, 0.5f, 0.2f });
+        var labels = Enumerable.Repeat(false, 100).Concat(Enumerable.Repeat(true, 4));
+        var s = tensor(scores.ToArray());
+        var l = tensor(labels.ToArray());
+        Assert.Equal(0.25, AnomalyMetrics.TprAtFpr(s, l, 0.01));
+        Assert.Equal(0.5, AnomalyMetrics.TprAtFpr(s, l, 0.05));
+        Assert.Equal(0, AnomalyMetrics.TprAtFpr(s, l, 0));
+        Assert.Equal(1, AnomalyMetrics.TprAtFpr(s, l, 1));
+
+        // Against a brute force over every threshold, with ties.
+        var (rs, rl) = RandomWithTies(9, 300, 20);
+        foreach (var fpr in new[] { 0.01, 0.05, 0.2 })
+        {
+            double best = 0;
+            foreach (var t in rs.Distinct().Append(float.PositiveInfinity))
+            {
+                double fp = rs.Where((v, i) => !rl[i] && v >= t).Count() / (double)rl.Count(x => !x);
+                double tp = rs.Where((v, i) => rl[i] && v >= t).Count() / (double)rl.Count(x => x);
+                if (fp <= fpr)
+                {
+                    best = Math.Max(best, tp);
+                }
+            }
+
+            Assert.Equal(best, AnomalyMetrics.TprAtFpr(tensor(rs), tensor(rl), fpr), 12);
+        }
+
+        Assert.True(double.IsNaN(AnomalyMetrics.TprAtFpr(tensor(new[] { 1f }), tensor(new[] { true }), 0.01)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AnomalyMetrics.TprAtFpr(s, l, 1.5));
+    }
 }

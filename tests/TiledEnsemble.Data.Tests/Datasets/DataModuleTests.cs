@@ -186,6 +186,38 @@ public sealed class DataModuleTests : IDisposable
     }
 
     [Fact]
+    public void FromTrainHoldsOutGoodTrainingImagesThatNoModelSees()
+    {
+        var split = new SplitOptions
+        {
+            ValSplitMode = ValSplitMode.FromTrain,
+            ValSplitRatio = 0.5,
+            Seed = 3,
+        };
+        var all = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric");
+        var a = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", split);
+        var b = AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", split);
+
+        // 6 training images: 3 held out, 3 left to fit on; the test split is the dataset's, untouched.
+        Assert.Equal(3, a.Validation.Count);
+        Assert.Equal(3, a.Train.Count);
+        Assert.All(a.Validation, s => Assert.Equal(SampleLabel.Normal, s.Label));
+        Assert.All(a.Validation, s => Assert.Contains(Path.Combine("train", "good"), s.ImagePath));
+        Assert.Empty(a.Validation.Select(s => s.ImagePath).Intersect(a.Train.Select(s => s.ImagePath)));
+        Assert.Equal(
+            all.Train.Select(s => s.ImagePath).Order(),
+            a.Train.Concat(a.Validation).Select(s => s.ImagePath).Order()
+        );
+        Assert.Equal(all.Test.Select(s => s.ImagePath).Order(), a.Test.Select(s => s.ImagePath).Order());
+        Assert.Equal(a.Validation, b.Validation);
+
+        var none = Assert.Throws<InvalidOperationException>(() =>
+            AnomalyDataModule.MvtecAD(_temp.Combine("mvtec"), "fabric", split with { ValSplitRatio = 0.05 })
+        );
+        Assert.Contains("FromTrain", none.Message);
+    }
+
+    [Fact]
     public void APerImageTransformOnTheWorkersEqualsCuttingTheFullBatch()
     {
         using var scope = NewDisposeScope();

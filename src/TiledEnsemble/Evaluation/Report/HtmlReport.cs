@@ -23,6 +23,8 @@ internal static class HtmlReport
         "image_AUROC",
         "image_F1",
         "image_AUPR",
+        "image_TPR_at_1pct_FPR",
+        "image_TPR_at_5pct_FPR",
         "pixel_AUROC",
         "pixel_AUPRO",
         "pixel_F1",
