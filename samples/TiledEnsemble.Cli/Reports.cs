@@ -93,6 +93,7 @@ internal static class Reports
         AtomicFile.WriteAllText(path, csv.ToString());
     }
 
+    /// <summary>A CSV field as RFC 4180 writes it: quoted when it holds a comma, a quote or a line break.</summary>
     public static string Quote(string value) =>
-        value.Contains(',') || value.Contains('"') ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
 }

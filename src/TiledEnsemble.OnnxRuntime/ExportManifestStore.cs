@@ -44,7 +44,7 @@ internal static class ExportManifestStore
     /// <summary>Reads and verifies a manifest; <paramref name="fail"/> makes the exception for a reason.</summary>
     public static ExportManifest Read(string directory, Func<string, string, Exception> fail)
     {
-        var path = Path.Combine(directory, ExportManifest.FileName);
+        var path = ConfinedFile.Resolve(directory, ExportManifest.FileName, fail);
         if (!File.Exists(path))
         {
             throw fail(path, "there is no export manifest; this is not an exported ensemble (tiled-ensemble export).");
@@ -89,28 +89,11 @@ internal static class ExportManifestStore
     /// checksum.</summary>
     public static string Verify(string directory, ExportFile entry, Func<string, string, Exception> fail)
     {
-        var root = Path.GetFullPath(directory);
-        var path = Path.GetFullPath(Path.Combine(root, entry.File));
-        if (
-            Path.IsPathRooted(entry.File)
-            || !path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
-        )
-        {
-            throw fail(
-                Path.Combine(directory, ExportManifest.FileName),
-                $"the entry '{entry.File}' leads outside the export folder."
-            );
-        }
-
+        var path = ConfinedFile.Resolve(directory, entry.File, fail);
         var info = new FileInfo(path);
-        if (!info.Exists || info.LinkTarget is not null)
+        if (!info.Exists)
         {
-            throw fail(
-                path,
-                info.Exists
-                    ? "the file is a link; an export holds plain files."
-                    : "the file listed in the manifest is missing."
-            );
+            throw fail(path, "the file listed in the manifest is missing.");
         }
 
         if (info.Length != entry.Bytes || HashFile(path) != entry.Sha256)

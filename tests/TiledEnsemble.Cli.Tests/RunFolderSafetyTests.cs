@@ -189,6 +189,44 @@ public sealed class RunFolderSafetyTests : IDisposable
     }
 
     [Fact]
+    public void PredictRefusesOutputsInTheRunOrInputFolderAndQuotesCsvFieldsAsRfc4180()
+    {
+        var run = TrainedRun();
+        var inRun = CliProcess.Run(
+            _root,
+            "predict",
+            "--root",
+            run,
+            "--input",
+            TestImage(),
+            "--output",
+            Path.Combine(run, "out")
+        );
+        Assert.Equal(CliApp.UsageError, inRun.Code);
+        Assert.Contains("is the run folder or inside it", inRun.Error);
+        Assert.False(Directory.Exists(Path.Combine(run, "out")));
+
+        // A legal Linux file name with a comma, quotes and a line break.
+        var input = Directory.CreateDirectory(Path.Combine(_root, "odd")).FullName;
+        var odd = Path.Combine(input, "a,\"b\"\nc.png");
+        File.Copy(TestImage(), odd);
+        var intoInput = CliProcess.Run(_root, "predict", "--root", run, "--input", input, "--output", input);
+        Assert.Equal(CliApp.UsageError, intoInput.Code);
+        Assert.Contains("is the --input folder or inside it", intoInput.Error);
+        Assert.Single(Directory.GetFiles(input));
+
+        var output = Path.Combine(_root, "odd-out");
+        var (code, _, error) = CliProcess.Run(_root, "predict", "--root", run, "--input", input, "--output", output);
+        Assert.True(code == CliApp.Ok, error);
+        var text = File.ReadAllText(Path.Combine(output, "predictions.csv"));
+
+        // The field is quoted with its quotes doubled, so the line break stays inside one record.
+        var quoted = "\"" + odd.Replace("\"", "\"\"", StringComparison.Ordinal) + "\",";
+        Assert.StartsWith("path,raw_score,normalized_score,label,status\n" + quoted, text, StringComparison.Ordinal);
+        Assert.EndsWith(",ok\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OversizeImagesAreSkippedWithTheirReasonAndCollidingNamesKeepSeparateOutputs()
     {
         var run = TrainedRun();

@@ -82,6 +82,22 @@ internal static class PredictCommand
                 }
 
                 var target = parse.GetValue(output)!.FullName;
+
+                // Outputs beside the run would replace training's predictions.csv; beside the inputs, a rerun would
+                // score its own heat maps.
+                if (FolderPaths.IsSameOrInside(target, run))
+                {
+                    throw new ConfigException($"--output '{target}' is the run folder or inside it; choose another.");
+                }
+
+                if (Directory.Exists(source) && FolderPaths.IsSameOrInside(target, source))
+                {
+                    throw new ConfigException(
+                        $"--output '{target}' is the --input folder or inside it; the next run would predict its own "
+                            + "heat maps. Choose another."
+                    );
+                }
+
                 Directory.CreateDirectory(target);
                 var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
                 int skipped = 0;

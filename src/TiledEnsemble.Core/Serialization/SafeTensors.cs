@@ -63,6 +63,28 @@ public static class SafeTensors
     }
 
     /// <summary>
+    /// Throws unless every floating-point tensor of <paramref name="tensors"/> is finite: weights of NaN or infinity
+    /// would make every score NaN, which no threshold flags.
+    /// </summary>
+    /// <exception cref="SafeTensorsException">A tensor holds NaN or an infinity; the message names it.</exception>
+    public static void RequireFinite(string path, IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in tensors.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            if (tensor.is_floating_point() && tensor.numel() > 0 && !tensor.isfinite().all().item<bool>())
+            {
+                throw new SafeTensorsException(
+                    path,
+                    $"tensor '{name}' holds NaN or infinite values; the weights are damaged or were trained into "
+                        + "divergence."
+                );
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes tensors (moved to the CPU, contiguous) and string metadata. The file is written beside the destination
     /// and renamed over it, so a crash never leaves a half-written file under the final name.
     /// </summary>
@@ -244,6 +266,11 @@ public static class SafeTensors
                     continue;
                 }
 
+                if (entries.ContainsKey(property.Name))
+                {
+                    throw new SafeTensorsException(path, $"tensor '{property.Name}' is described twice in the header.");
+                }
+
                 entries[property.Name] = ParseEntry(property, path, dataLength);
             }
         }
@@ -283,7 +310,23 @@ public static class SafeTensors
     {
         var name = property.Name;
         var value = property.Value;
-        var dtype = value.GetProperty("dtype").GetString() ?? string.Empty;
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new SafeTensorsException(
+                path,
+                $"tensor '{name}' is described by a JSON {value.ValueKind}, not an object."
+            );
+        }
+
+        JsonElement Field(string key) =>
+            value.TryGetProperty(key, out var field)
+                ? field
+                : throw new SafeTensorsException(
+                    path,
+                    $"tensor '{name}' has no '{key}'; dtype, shape and data_offsets are required."
+                );
+
+        var dtype = Field("dtype").GetString() ?? string.Empty;
         if (!DTypes.TryGetValue(dtype, out var info))
         {
             throw new SafeTensorsException(
@@ -292,7 +335,7 @@ public static class SafeTensors
             );
         }
 
-        var shape = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        var shape = Field("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
         if (shape.Any(d => d < 0))
         {
             throw new SafeTensorsException(
@@ -301,7 +344,7 @@ public static class SafeTensors
             );
         }
 
-        var offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        var offsets = Field("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
         if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
         {
             throw new SafeTensorsException(
@@ -310,10 +353,19 @@ public static class SafeTensors
             );
         }
 
+        // The product of the dimensions, in bytes, must fit the data it claims: no overflow can pass as a small size.
         long elements = 1;
         foreach (var d in shape)
         {
-            elements = checked(elements * d);
+            if (d != 0 && elements > (long.MaxValue / info.Size) / d)
+            {
+                throw new SafeTensorsException(
+                    path,
+                    $"tensor '{name}' has shape [{string.Join(", ", shape)}], whose size overflows 64 bits."
+                );
+            }
+
+            elements *= d;
         }
 
         if (offsets[1] - offsets[0] != elements * info.Size)

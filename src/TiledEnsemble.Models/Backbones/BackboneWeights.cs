@@ -30,6 +30,7 @@ public static class BackboneWeights
         var (tensors, metadata) = SafeTensors.Load(path);
         try
         {
+            SafeTensors.RequireFinite(path, tensors);
             Apply(backbone, Normalize(tensors), path);
         }
         finally
@@ -60,6 +61,7 @@ public static class BackboneWeights
         ResNet? backbone = null;
         try
         {
+            SafeTensors.RequireFinite(path, tensors);
             var normalized = Normalize(tensors);
             int depth = normalized.Keys.Any(k => k.StartsWith("layer4.", StringComparison.Ordinal)) ? 4 : 3;
             backbone = ResNet.Create(kind, 0, depth);

@@ -104,7 +104,11 @@ internal static class RunStore
     /// <exception cref="RunIntegrityException">Missing, edited, corrupt or of an unknown format version.</exception>
     public static RunManifest ReadManifest(string directory)
     {
-        var path = Path.Combine(directory, ManifestFile);
+        var path = ConfinedFile.Resolve(directory, ManifestFile, Fail);
+
+        // The folders the library writes into must lie in the run too: a link would send evaluation or export output
+        // elsewhere.
+        ConfinedFile.RequireNoLinks(directory, Fail, "positions", "evaluation", "export", "claims", "images");
         if (!File.Exists(path))
         {
             throw new RunIntegrityException(
@@ -173,13 +177,27 @@ internal static class RunStore
     {
         var path = Verify(directory, entry);
         var (tensors, metadata) = SafeTensors.Load(path);
+        try
+        {
+            SafeTensors.RequireFinite(path, tensors);
+        }
+        catch
+        {
+            foreach (var tensor in tensors.Values)
+            {
+                tensor.Dispose();
+            }
+
+            throw;
+        }
+
         return new ModelState(tensors, metadata);
     }
 
     /// <summary>Checks that a listed file exists and has its recorded checksum; returns its full path.</summary>
     public static string Verify(string directory, FileEntry entry)
     {
-        var path = Path.Combine(directory, entry.File);
+        var path = ConfinedFile.Resolve(directory, entry.File, Fail);
         if (!File.Exists(path))
         {
             throw new RunIntegrityException(path, "the file listed in the manifest is missing.");
@@ -232,4 +250,6 @@ internal static class RunStore
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+
+    private static RunIntegrityException Fail(string path, string reason) => new(path, reason);
 }

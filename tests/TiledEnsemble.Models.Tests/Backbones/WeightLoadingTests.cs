@@ -209,6 +209,57 @@ public sealed class WeightLoadingTests : IDisposable
             "malformed",
             Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\": [", 0))).Message
         );
+        // Crafted headers: a missing field, a shape whose size overflows 64 bits, a tensor described twice, an entry
+        // that is not an object, and non-finite weights.
+        Assert.Contains(
+            "has no 'dtype'",
+            Assert
+                .Throws<SafeTensorsException>(() =>
+                    SafeTensors.Load(Forge("{\"x\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "overflows",
+            Assert
+                .Throws<SafeTensorsException>(() =>
+                    SafeTensors.Load(
+                        Forge("{\"x\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,0]}}", 0)
+                    )
+                )
+                .Message
+        );
+        Assert.Contains(
+            "described twice",
+            Assert
+                .Throws<SafeTensorsException>(() =>
+                    SafeTensors.Load(
+                        Forge(
+                            "{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+                                + "\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
+                            2
+                        )
+                    )
+                )
+                .Message
+        );
+        Assert.Contains(
+            "not an object",
+            Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(Forge("{\"x\":7}", 0))).Message
+        );
+        var nan = Path.Combine(_directory, "nan.safetensors");
+        using (var inner = NewDisposeScope())
+        {
+            SafeTensors.Save(
+                nan,
+                new Dictionary<string, Tensor> { ["w"] = tensor(new[] { 1f, float.NaN }), ["i"] = tensor(new[] { 1L }) }
+            );
+            var (loaded, _) = SafeTensors.Load(nan);
+            var error = Assert.Throws<SafeTensorsException>(() => SafeTensors.RequireFinite(nan, loaded));
+            Assert.Contains("tensor 'w' holds NaN", error.Message);
+            SafeTensors.RequireFinite(nan, new Dictionary<string, Tensor> { ["i"] = loaded["i"] });
+        }
+
         Assert.Throws<FileNotFoundException>(() => SafeTensors.Load(Path.Combine(_directory, "none.safetensors")));
     }
 }

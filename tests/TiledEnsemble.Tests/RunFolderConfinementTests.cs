@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using TiledEnsemble.Persistence;
+using TiledEnsemble.Serialization;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace TiledEnsemble.Tests;
+
+/// <summary>
+/// A run folder from a stranger, edited and resealed as anyone can (the manifest's checksum detects damage, not
+/// tampering): nothing outside the folder is read, hashed or named, no special file is opened, and damaged weights are
+/// refused instead of scoring every image NaN.
+/// </summary>
+public sealed class RunFolderConfinementTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("run-confinement-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    private static string Fixture => Path.Combine(AppContext.BaseDirectory, "Golden", "run-v1");
+
+    private static string Image => Path.Combine(Fixture, "image.png");
+
+    private string CopyRun(string name)
+    {
+        var run = Path.Combine(_work, name);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Fixture, "run"), "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(run, Path.GetRelativePath(Path.Combine(Fixture, "run"), file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        return run;
+    }
+
+    private static void Reseal(string run, Action<RunManifest> edit)
+    {
+        var manifest = RunStore.ReadManifest(run);
+        edit(manifest);
+        RunStore.WriteManifest(run, manifest);
+    }
+
+    private static Exception LoadAndPredict(string run) =>
+        Assert.ThrowsAny<IOException>(() =>
+        {
+            using var ensemble = Ensemble.Load(run);
+            ensemble.Predict(Image).Dispose();
+        });
+
+    [Fact]
+    public void ManifestEntriesLeadingOutOfTheFolderAreRefusedWithoutReadingTheFile()
+    {
+        // A file outside the run whose checksum the attacker puts in the manifest: the error must not confirm it.
+        var secret = Path.Combine(_work, "secret.safetensors");
+        File.Copy(Path.Combine(Fixture, "run", "positions", "r0_c0.safetensors"), secret);
+        var secretHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(secret)));
+        foreach (var (name, entry) in new[] { ("relative", "../secret.safetensors"), ("absolute", secret) })
+        {
+            var run = CopyRun(name);
+            Reseal(run, m =>
+            {
+                m.Positions[0].State.File = entry;
+                m.Positions[0].State.Sha256 = secretHash.ToLowerInvariant();
+            });
+            var error = LoadAndPredict(run);
+            Assert.IsType<RunIntegrityException>(error);
+            Assert.Contains($"the manifest names '{entry}'", error.Message);
+            Assert.DoesNotContain(secretHash, error.Message, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public void SymbolicLinksInsideTheRunAreRefused()
+    {
+        // The positions folder replaced by a link to an identical copy elsewhere: same bytes, same checksums.
+        var run = CopyRun("linked-positions");
+        var elsewhere = Path.Combine(_work, "elsewhere");
+        Directory.Move(Path.Combine(run, "positions"), elsewhere);
+        Directory.CreateSymbolicLink(Path.Combine(run, "positions"), elsewhere);
+        Assert.Contains("symbolic link", LoadAndPredict(run).Message);
+
+        // The evaluation folder as a link: evaluation would overwrite files elsewhere.
+        var evaluated = CopyRun("linked-evaluation");
+        Directory.CreateSymbolicLink(Path.Combine(evaluated, "evaluation"), Path.Combine(_work, "victim"));
+        Assert.Contains("symbolic link", LoadAndPredict(evaluated).Message);
+
+        // A weights file as a link.
+        var weights = CopyRun("linked-weights");
+        var backbone = Path.Combine(weights, "backbone.safetensors");
+        File.Move(backbone, Path.Combine(_work, "backbone.safetensors"));
+        File.CreateSymbolicLink(backbone, Path.Combine(_work, "backbone.safetensors"));
+        Assert.Contains("symbolic link", LoadAndPredict(weights).Message);
+    }
+
+    [Fact]
+    public void AFifoInPlaceOfAWeightsFileIsRefusedInsteadOfBlocking()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "FIFOs are a Linux test; CI runs Linux.");
+        var run = CopyRun("fifo");
+        var backbone = Path.Combine(run, "backbone.safetensors");
+        File.Delete(backbone);
+        using (var mkfifo = Process.Start("mkfifo", backbone))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var watch = Stopwatch.StartNew();
+        Assert.Contains("not a regular file", LoadAndPredict(run).Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void NonFiniteWeightsAreRefusedAtLoadNamingTheTensor()
+    {
+        var run = CopyRun("nan");
+        var state = Path.Combine(run, "positions", "r0_c1.safetensors");
+        using (var scope = NewDisposeScope())
+        {
+            var (tensors, metadata) = SafeTensors.Load(state);
+            var name = tensors.Keys.First(k => tensors[k].is_floating_point() && tensors[k].numel() > 1);
+            var damaged = new Dictionary<string, Tensor>(tensors) { [name] = tensors[name].clone() };
+            damaged[name].view(-1)[1] = float.NaN;
+            SafeTensors.Save(state, damaged, metadata);
+        }
+
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state)));
+        Reseal(run, m => m.Positions.Single(p => p.Row == 0 && p.Column == 1).State.Sha256 = hash.ToLowerInvariant());
+        var error = LoadAndPredict(run);
+        Assert.IsType<SafeTensorsException>(error);
+        Assert.Contains("holds NaN or infinite values", error.Message);
+        Assert.Contains("r0_c1.safetensors", error.Message);
+    }
+}
