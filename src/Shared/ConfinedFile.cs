@@ -93,6 +93,16 @@ internal static class ConfinedFile
         return type is not (RegularFile or DirectoryType);
     }
 
+    /// <summary>Whether <paramref name="path"/>, followed through any symbolic links, ends at a FIFO, device or
+    /// socket.</summary>
+    public static bool IsSpecialTarget(string path)
+    {
+        var target = new FileInfo(path).LinkTarget is null
+            ? null
+            : File.ResolveLinkTarget(path, returnFinalTarget: true);
+        return target is not null && IsSpecial(target.FullName);
+    }
+
     private const int AtCurrentDirectory = -100;
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxType = 0x1;

@@ -227,6 +227,50 @@ public sealed class RunFolderSafetyTests : IDisposable
     }
 
     [Fact]
+    public void AFifoAmongTheImagesIsRefusedInsteadOfBlockingTrainAndPredict()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "FIFOs are a Linux test; CI runs Linux.");
+        var run = TrainedRun();
+        var fifos = Directory.CreateDirectory(Path.Combine(_root, "fifos")).FullName;
+        var fifo = Path.Combine(fifos, "stuck.png");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var predicted = CliProcess.Run(
+            _root,
+            "predict",
+            "--root",
+            run,
+            "--input",
+            fifos,
+            "--output",
+            Path.Combine(_root, "fifo-out")
+        );
+        Assert.Equal(CliApp.RuntimeError, predicted.Code);
+        Assert.Contains("stuck.png", predicted.Error);
+        Assert.Contains("not a regular file", predicted.Error);
+
+        File.Move(fifo, Path.Combine(_root, "data", "fabric", "train", "good", "zzz.png"));
+        var train = CliProcess.Run(
+            _root,
+            "train",
+            "--config",
+            Config(),
+            "--run-dir",
+            Path.Combine(_root, "fifo-run"),
+            "--no-test"
+        );
+        Assert.Equal(CliApp.RuntimeError, train.Code);
+        Assert.Contains("zzz.png", train.Error);
+        Assert.Contains("not a regular file", train.Error);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(120), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
     public void OversizeImagesAreSkippedWithTheirReasonAndCollidingNamesKeepSeparateOutputs()
     {
         var run = TrainedRun();

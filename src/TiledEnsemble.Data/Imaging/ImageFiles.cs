@@ -148,6 +148,11 @@ internal sealed class ImageFiles : IDisposable
             file = new FileInfo(target.FullName);
         }
 
+        if (ConfinedFile.IsSpecial(file.FullName))
+        {
+            throw errors.Undecodable(path, "it is not a regular file (a FIFO, device or socket).", null);
+        }
+
         if (file.Length == 0)
         {
             throw errors.Undecodable(path, "the file is empty.", null);

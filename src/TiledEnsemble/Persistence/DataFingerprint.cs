@@ -110,6 +110,12 @@ public sealed class DataFingerprint
 
     private static string HashFile(string path)
     {
+        // Opening a FIFO blocks until a writer comes, and a device never ends: neither is an image.
+        if (ConfinedFile.IsSpecial(Path.GetFullPath(path)) || ConfinedFile.IsSpecialTarget(path))
+        {
+            throw new IOException($"Data file '{path}' is not a regular file (a FIFO, device or socket).");
+        }
+
         using var stream = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
