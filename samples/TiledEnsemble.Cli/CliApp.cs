@@ -158,6 +158,14 @@ internal sealed class CommandContext
         T result = default!;
         await Console
             .Progress()
+            .Columns(
+                new TaskDescriptionColumn(),
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new ElapsedTimeColumn(),
+                new RemainingTimeColumn(),
+                new SpinnerColumn()
+            )
             .AutoClear(false)
             .StartAsync(async context =>
             {

@@ -11,6 +11,9 @@ public enum EnsembleStage
 
     /// <summary>Evaluating on the test set.</summary>
     Evaluating,
+
+    /// <summary>Predicting images (the command line's <c>predict</c>).</summary>
+    Predicting,
 }
 
 /// <summary>A progress report.</summary>

@@ -45,7 +45,7 @@ internal static class PredictCommand
         };
         var command = new Command("predict", "Predict images with a trained run.") { root, input, output, skipBad };
         command.SetAction(
-            (parse, cancellationToken) =>
+            async (parse, cancellationToken) =>
             {
                 var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
                 var source = parse.GetValue(input)!;
@@ -101,9 +101,30 @@ internal static class PredictCommand
                 Directory.CreateDirectory(target);
                 var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
                 int skipped = 0;
-                foreach (var file in files)
+                int done = 0;
+                await context
+                    .WithProgressAsync("predicting", progress =>
+                    {
+                        foreach (var file in files)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            PredictOrSkip(file);
+                            progress.Report(
+                                new EnsembleProgress(
+                                    EnsembleStage.Predicting,
+                                    ++done,
+                                    files.Count,
+                                    Path.GetFileName(file)
+                                )
+                            );
+                        }
+
+                        return Task.FromResult(done);
+                    })
+                    .ConfigureAwait(false);
+
+                void PredictOrSkip(string file)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
                     if (!rejected.TryGetValue(file, out var reason))
                     {
                         try
@@ -114,7 +135,7 @@ internal static class PredictCommand
                                 $"{Reports.Quote(file)},{result.RawScore:R},{result.Score:R},"
                                     + $"{(result.Label ? 1 : 0)},ok\n"
                             );
-                            continue;
+                            return;
                         }
                         catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
                         {
@@ -135,7 +156,7 @@ internal static class PredictCommand
                     $"Predicted {files.Count - skipped} "
                         + $"image(s){(skipped > 0 ? $", skipped {skipped}" : string.Empty)}; results in {target}"
                 );
-                return Task.FromResult(CliApp.Ok);
+                return CliApp.Ok;
             }
         );
         return command;
