@@ -111,4 +111,11 @@ deployed_output=$(dotnet run -c Release -- "$deploy/export" "$deploy/demo/data/f
 echo "$deployed_output"
 grep -q "deployed: Padim" <<< "$deployed_output" || { echo "consumer: the deployed app did not predict"; exit 1; }
 if find bin -iname "*torch*" | grep -q .; then echo "consumer: the deployed app carries TorchSharp or libtorch"; exit 1; fi
+# What each app weighs when published for one platform (framework-dependent, linux-x64): docs/deploy.md quotes it.
+dotnet publish -c Release -r linux-x64 --self-contained false -o "$deploy/published" --nologo -v quiet > /dev/null
+# The same on TorchSharp: the bare app above with the CPU runtime package added.
+(cd "$bare" && dotnet add package TorchSharp-cpu --version 0.107.0 > /dev/null \
+  && dotnet publish -c Release -r linux-x64 --self-contained false -o "$work/published" --nologo -v quiet > /dev/null)
+echo "consumer: published for linux-x64: TiledEnsemble.OnnxRuntime app $(du -sm "$deploy/published" | cut -f1) MiB," \
+  "TiledEnsemble + TorchSharp-cpu app $(du -sm "$work/published" | cut -f1) MiB"
 echo "consumer: passed"
