@@ -314,6 +314,22 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void TrainingsStartedTogetherWithoutARunDirectoryClaimDistinctFolders()
+    {
+        var root = Path.Combine(_root, "claims");
+        var claimed = Enumerable
+            .Range(0, 8)
+            .AsParallel()
+            .Select(_ => Cli.Commands.RunDirectories.Next(root, "Padim", "MVTecAD", "fabric"))
+            .ToList();
+        Assert.Equal(8, claimed.Distinct().Count());
+        Assert.Equal(
+            Enumerable.Range(0, 8).Select(i => $"run{i}"),
+            claimed.Select(Path.GetFileName).Order(StringComparer.Ordinal)
+        );
+    }
+
+    [Fact]
     public void ADeviceListTrainsOnEachAndPredictsOnTheFirst()
     {
         var path = Path.Combine(_root, "devices.yaml");
