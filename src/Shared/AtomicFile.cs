@@ -17,7 +17,7 @@ internal static class AtomicFile
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var temporary = Path.Combine(directory, TemporaryName(Path.GetFileName(full)));
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
@@ -44,4 +44,14 @@ internal static class AtomicFile
     /// <summary>Writes <paramref name="text"/> as UTF-8 to <paramref name="path"/>.</summary>
     public static void WriteAllText(string path, string text) =>
         WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary>
+    /// A hidden name beside <paramref name="name"/> for writing it: the name itself with a random suffix, or the suffix
+    /// alone where that would pass the 255 bytes file systems allow a name (legal names up to that length must work).
+    /// </summary>
+    internal static string TemporaryName(string name)
+    {
+        var suffix = $".{Guid.NewGuid():N}.tmp";
+        return System.Text.Encoding.UTF8.GetByteCount(name) + 1 + suffix.Length <= 255 ? $".{name}{suffix}" : suffix;
+    }
 }
