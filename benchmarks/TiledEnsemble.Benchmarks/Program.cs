@@ -1,7 +1,7 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
 // [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
-// |deploy ...]` (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm). Every figure is measured
-// side by side in one run; results are recorded in docs/benchmarks.md.
+// |deploy|calibration ...]` (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm). Every figure
+// is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
@@ -156,6 +156,16 @@ if (Wants("quality"))
         int.Parse(Value("--scale") ?? "512", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--epochs") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
+        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+    );
+}
+
+if (Wants("calibration"))
+{
+    CalibrationBenchmark.Run(
+        quick,
+        int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
         (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
     );
 }

@@ -175,9 +175,8 @@ public sealed class CliTests : IDisposable
         );
         Assert.Equal(0, skipped.Code);
         var csv = File.ReadAllLines(Path.Combine(_root, "out2", "predictions.csv"));
-        Assert.Contains(csv, l =>
-            l.Contains("b.png") && l.Contains(",,,,\"skipped: not a supported image (PNG, JPEG or BMP), or corrupt")
-        );
+        const string Skipped = ",,,,\"skipped: not a supported image (PNG, JPEG, BMP or TIFF), or corrupt";
+        Assert.Contains(csv, l => l.Contains("b.png") && l.Contains(Skipped));
         Assert.Contains(csv, l => l.Contains("a.png") && l.EndsWith("ok"));
     }
 
@@ -326,6 +325,61 @@ public sealed class CliTests : IDisposable
         Assert.Equal(
             Enumerable.Range(0, 8).Select(i => $"run{i}"),
             claimed.Select(Path.GetFileName).Order(StringComparer.Ordinal)
+        );
+    }
+
+    [Theory]
+    [InlineData("!!str seed: 5", "'seed' with the tag")]
+    [InlineData("? [seed, image_size]\n: 5", "a complex key")]
+    [InlineData("tiling:\n  !custom tile_size: 64", "'tiling' has a key that is not a plain name")]
+    [InlineData("seed: !python/object 5", "'seed' has the tag '!python/object'")]
+    [InlineData("seed: 5\nseed: 6", "Duplicate key seed")]
+    public void KeysThatALookupByNameWouldMissAreRefusedNotIgnored(string yaml, string expected)
+    {
+        var path = Path.Combine(_root, "strict.yaml");
+        File.WriteAllText(path, yaml + "\n");
+        var error = Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path));
+        Assert.True(error.Message.Contains(expected, StringComparison.Ordinal), error.Message);
+
+        // YAML's own tags on values are still read.
+        File.WriteAllText(path, "seed: !!int 5\n");
+        Assert.Equal(5, Cli.Config.RunConfig.Load(path).Options.Seed);
+    }
+
+    [Fact]
+    public void CalibrationIsReadFromTheConfigAndCheckedAgainstTileThresholds()
+    {
+        var path = Path.Combine(_root, "calibration.yaml");
+        static string Yaml(string calibration, string stage) =>
+            $"""
+                calibration: {calibration}
+                thresholding:
+                  method: FalseRejectRateThreshold
+                  stage: {stage}
+                data:
+                  class_path: MVTecAD
+                  init_args:
+                    root: data
+                    category: fabric
+                    val_split_mode: from_train
+                """;
+        File.WriteAllText(path, Yaml("per_pixel", "image"));
+        Assert.Equal(PostProcessing.PositionCalibration.PerPixel, Cli.Config.RunConfig.Load(path).Options.Calibration);
+        File.WriteAllText(path, Yaml("per_position", "image"));
+        Assert.Equal(
+            PostProcessing.PositionCalibration.PerPosition,
+            Cli.Config.RunConfig.Load(path).Options.Calibration
+        );
+
+        File.WriteAllText(path, Yaml("per_position", "tile"));
+        Assert.Contains(
+            "Calibration PerPosition standardizes each position's maps before joining",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
+        File.WriteAllText(path, Yaml("per_tile", "image"));
+        Assert.Contains(
+            "per_tile",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
         );
     }
 

@@ -85,6 +85,7 @@ internal sealed class RunConfig
             throw new ConfigException($"Config file '{path}' must hold a mapping of settings.");
         }
 
+        YamlStrictness.Check(root, path);
         var config = new RunConfig();
         config.Read(new YamlNode(root, string.Empty), Path.GetDirectoryName(Path.GetFullPath(path))!);
         var validation = new TiledEnsembleOptionsValidator().Validate(null, config.Options);
@@ -204,6 +205,11 @@ internal sealed class RunConfig
         if (root.Choice("thresholding_stage", "tile", "image") is { } oldStage)
         {
             Options.ThresholdingStage = Enum.Parse<Stage>(oldStage, ignoreCase: true);
+        }
+
+        if (root.Choice("calibration", "none", "per_position", "per_pixel") is { } calibration)
+        {
+            Options.Calibration = Enum.Parse<PositionCalibration>(calibration.Replace("_", ""), ignoreCase: true);
         }
 
         if (root.Mapping("thresholding") is { } thresholding)

@@ -28,6 +28,9 @@ public sealed class PostProcessor : IPostProcessor
     /// <param name="logger">Receives the warnings of thresholds that fall back (no anomalous or normal sample).</param>
     /// <param name="falseRejectRate">The share of good validation images the thresholds of
     /// <see cref="ThresholdMethod.FalseRejectRate"/> may reject, in [0, 1).</param>
+    /// <param name="calibration">How each position's maps are standardized before joining (see
+    /// <see cref="PositionCalibration"/>); anything but None needs thresholds at the image stage and no normalization
+    /// at the tile stage.</param>
     /// <exception cref="ArgumentException">A combination that cannot work; the message names it.</exception>
     public PostProcessor(
         Stage normalizationStage = Stage.Image,
@@ -36,18 +39,21 @@ public sealed class PostProcessor : IPostProcessor
         ThresholdMethod thresholdMethod = ThresholdMethod.F1Adaptive,
         ManualThreshold? manualThreshold = null,
         ILogger? logger = null,
-        double falseRejectRate = FalseRejectThreshold.DefaultRate
+        double falseRejectRate = FalseRejectThreshold.DefaultRate,
+        PositionCalibration calibration = PositionCalibration.None
     )
     {
         if (
             !Enum.IsDefined(normalizationStage)
             || !Enum.IsDefined(normalizationMethod)
             || !Enum.IsDefined(thresholdMethod)
+            || !Enum.IsDefined(calibration)
         )
         {
             throw new ArgumentException(
                 $"Unknown normalization stage ({(int)normalizationStage}), normalization method "
-                    + $"({(int)normalizationMethod}) or threshold method ({(int)thresholdMethod})."
+                    + $"({(int)normalizationMethod}), threshold method ({(int)thresholdMethod}) or calibration "
+                    + $"({(int)calibration})."
             );
         }
 
@@ -77,7 +83,22 @@ public sealed class PostProcessor : IPostProcessor
             );
         }
 
+        if (
+            calibration != PositionCalibration.None
+            && (normalizationStage == Stage.Tile || thresholdingStage != Stage.Image)
+        )
+        {
+            throw new ArgumentException(
+                $"Calibration {calibration} standardizes each position's maps before joining: it needs thresholds at "
+                    + $"the image stage and no normalization at the tile stage; got normalization "
+                    + $"{normalizationStage}, "
+                    + $"thresholding {thresholdingStage}.",
+                nameof(calibration)
+            );
+        }
+
         manualThreshold?.Validate();
+        Calibration = calibration;
         FalseRejectThreshold.Validate(falseRejectRate, nameof(falseRejectRate));
         FalseRejectRate = falseRejectRate;
         NormalizationStage = normalizationStage;
@@ -107,8 +128,12 @@ public sealed class PostProcessor : IPostProcessor
     /// reject.</summary>
     public double FalseRejectRate { get; }
 
+    /// <summary>How each position's maps are standardized before joining.</summary>
+    public PositionCalibration Calibration { get; }
+
     /// <inheritdoc />
-    public bool ProcessesPositions => NormalizationStage == Stage.Tile || ThresholdingStage == Stage.Tile;
+    public bool ProcessesPositions =>
+        NormalizationStage == Stage.Tile || ThresholdingStage == Stage.Tile || Calibration != PositionCalibration.None;
 
     /// <inheritdoc />
     public bool ProcessesImages => NormalizationStage == Stage.Image || ThresholdingStage == Stage.Image;
@@ -137,6 +162,12 @@ public sealed class PostProcessor : IPostProcessor
                 settings["false_reject_rate"] = StageIdentity.Format(FalseRejectRate);
             }
 
+            // Recorded only when set, so that runs made without calibration keep the identity they always had.
+            if (Calibration != PositionCalibration.None)
+            {
+                settings["calibration"] = Calibration.ToString();
+            }
+
             return new StageIdentity(StageName, settings);
         }
     }
@@ -149,6 +180,18 @@ public sealed class PostProcessor : IPostProcessor
     )
     {
         ArgumentNullException.ThrowIfNull(validation);
+        if (level == PostProcessingLevel.Position && Calibration != PositionCalibration.None)
+        {
+            var standardizer = new StandardizerCollector(Calibration);
+            foreach (var batch in validation)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                standardizer.Update(batch.Maps, batch.Labels);
+            }
+
+            return standardizer.Build();
+        }
+
         var collector = new StatisticsCollector(_logger);
         foreach (var batch in validation)
         {
@@ -162,12 +205,17 @@ public sealed class PostProcessor : IPostProcessor
 
     /// <inheritdoc />
     public IFittedPostProcessor Restore(PostProcessingLevel level, string state) =>
-        Fitted(
-            level,
-            PostProcessingStatistics.FromJson(
-                state ?? throw new FormatException("The post-processing state is missing.")
+        level == PostProcessingLevel.Position && Calibration != PositionCalibration.None
+            ? PositionStandardizer.FromJson(
+                state ?? throw new FormatException("The position calibration state is missing."),
+                Calibration
             )
-        );
+            : Fitted(
+                level,
+                PostProcessingStatistics.FromJson(
+                    state ?? throw new FormatException("The post-processing state is missing.")
+                )
+            );
 
     private CalibratedPostProcessor Fitted(PostProcessingLevel level, PostProcessingStatistics statistics)
     {

@@ -14,4 +14,10 @@ public enum TextureKind
 
     /// <summary>Square tiles with grout lines.</summary>
     Tiles,
+
+    /// <summary>
+    /// A machined part in a fixed layout (a plate on a dark tray with four holes, a bore and a row of pins), shifted
+    /// by at most a pixel between images: aligned parts, where a pixel shows the same feature in every image.
+    /// </summary>
+    AlignedPart,
 }

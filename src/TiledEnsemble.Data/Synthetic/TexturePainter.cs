@@ -10,8 +10,10 @@ internal static class TexturePainter
     {
         var image = new RgbImage(height, width);
         var noise = new ValueNoise(random, 8);
-        double phaseX = random.NextDouble() * 16,
-            phaseY = random.NextDouble() * 16;
+        // Textures are taken at any offset; a part is registered to within a pixel.
+        double reach = kind == TextureKind.AlignedPart ? 1 : 16;
+        double phaseX = random.NextDouble() * reach,
+            phaseY = random.NextDouble() * reach;
         double shade = 0.95 + (0.1 * random.NextDouble());
         for (int y = 0; y < height; y++)
         {
@@ -26,6 +28,7 @@ internal static class TexturePainter
                     TextureKind.WovenFabric => Fabric(x + phaseX, y + phaseY, n),
                     TextureKind.WoodGrain => Wood(u, v, n),
                     TextureKind.BrushedMetal => Metal(y + phaseY, n, noise.Sample(u * 40, v * 1.5)),
+                    TextureKind.AlignedPart => Part(u, v, n),
                     _ => Tiles(x + phaseX, y + phaseY, n, width),
                 };
                 image.Set(
@@ -75,6 +78,36 @@ internal static class TexturePainter
         double tileShade = 0.03 * Math.Sin((Math.Floor(x / period) * 1.7) + (Math.Floor(y / period) * 2.3));
         double value = grout ? 0.35 : 0.78 + tileShade + (0.03 * n);
         return (value * 0.95, value * 0.93, value * 0.88);
+    }
+
+    private static readonly (double U, double V)[] Holes = { (0.16, 0.2), (0.84, 0.2), (0.16, 0.8), (0.84, 0.8) };
+
+    private static (double R, double G, double B) Part(double u, double v, double n)
+    {
+        double value = 0.18 + (0.02 * n);
+        if (u > 0.08 && u < 0.92 && v > 0.12 && v < 0.88)
+        {
+            value = 0.7 + (0.03 * n);
+            double bore = Math.Sqrt(((u - 0.5) * (u - 0.5)) + ((v - 0.45) * (v - 0.45)));
+            if (bore is > 0.1 and < 0.14)
+            {
+                value = 0.42;
+            }
+            else if (v is > 0.68 and < 0.78 && u is > 0.3 and < 0.7 && (u - 0.3) % 0.05 < 0.022)
+            {
+                value = 0.92;
+            }
+
+            foreach (var (hu, hv) in Holes)
+            {
+                if (((u - hu) * (u - hu)) + ((v - hv) * (v - hv)) < 0.045 * 0.045)
+                {
+                    value = 0.08;
+                }
+            }
+        }
+
+        return (value, value * 0.98, value * 0.9);
     }
 
     /// <summary>Smooth value noise in [−1, 1] from a seeded lattice, bilinearly interpolated with a

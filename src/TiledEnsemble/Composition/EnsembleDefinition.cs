@@ -123,7 +123,8 @@ public sealed class EnsembleDefinition
             settings.ThresholdMethod,
             settings.ManualThreshold,
             (loggers ?? NullLoggerFactory.Instance).CreateLogger<PostProcessor>(),
-            settings.FalseRejectRate
+            settings.FalseRejectRate,
+            settings.Calibration
         );
 
     /// <summary>

@@ -94,6 +94,9 @@ public sealed record EnsembleSettings
     /// <summary>The share of good validation images that false-reject thresholds may reject.</summary>
     public double FalseRejectRate { get; init; } = Defaults.FalseRejectRate;
 
+    /// <summary>How each position's maps are standardized before joining.</summary>
+    public PositionCalibration Calibration { get; init; } = Defaults.Calibration;
+
     /// <summary>Whether seams are smoothed.</summary>
     public bool SeamSmoothing { get; init; } = Defaults.SeamSmoothing.Apply;
 
@@ -188,6 +191,7 @@ public sealed record EnsembleSettings
         Optional("hidden", HiddenRatio?.ToString("R", culture));
         Optional("conv3x3", Conv3x3Only);
         Optional("map_mode", MapMode);
+        Optional("calibration", Calibration == PositionCalibration.None ? null : Calibration);
         return string.Join("|", parts);
     }
 }

@@ -70,6 +70,7 @@ internal static class SettingsFreezer
                     )
                     : null,
             FalseRejectRate = options.FalseRejectRate,
+            Calibration = options.Calibration,
             ImageScore = options.ImageScore,
             ImageScoreTopK = options.ImageScoreTopK,
             SeamSmoothing = seams.Apply,

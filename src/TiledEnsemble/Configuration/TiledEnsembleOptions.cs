@@ -61,6 +61,13 @@ public sealed class TiledEnsembleOptions
     /// may reject, in [0, 1) (default 0.01).</summary>
     public double FalseRejectRate { get; set; } = FalseRejectThreshold.DefaultRate;
 
+    /// <summary>
+    /// How each tile position's maps are standardized before joining, from the good validation tiles of that position
+    /// (default: none, anomalib's way). Needs thresholds at the image stage and no normalization at the tile stage;
+    /// pair with held-out good images (<c>ValSplitMode.FromTrain</c>) and docs/calibration.md.
+    /// </summary>
+    public PositionCalibration Calibration { get; set; } = PositionCalibration.None;
+
     /// <summary>The default of <see cref="ImageScoreTopK"/>.</summary>
     public const int DefaultImageScoreTopK = 100;
 

@@ -221,6 +221,22 @@ public sealed partial class TiledEnsembleOptionsValidator : IValidateOptions<Til
             failures.Add("ThresholdingStage must be Tile or Image.");
         }
 
+        if (!Enum.IsDefined(options.Calibration))
+        {
+            failures.Add($"Calibration must be None, PerPosition or PerPixel; got {(int)options.Calibration}.");
+        }
+        else if (
+            options.Calibration != PositionCalibration.None
+            && (options.NormalizationStage == Stage.Tile || options.ThresholdingStage != Stage.Image)
+        )
+        {
+            failures.Add(
+                $"Calibration {options.Calibration} standardizes each position's maps before joining: it needs "
+                    + $"ThresholdingStage Image and NormalizationStage Image or None; got {options.NormalizationStage} "
+                    + $"and {options.ThresholdingStage}."
+            );
+        }
+
         if (!(options.FalseRejectRate >= 0 && options.FalseRejectRate < 1))
         {
             failures.Add(

@@ -179,8 +179,14 @@ internal sealed class Evaluator
             for (int a = 0; a < byAggregation.Length; a++)
             {
                 var values = byAggregation[a].Where((_, i) => isLabelled[i]).ToArray();
-                metrics[$"image_AUROC_{ImageScores.Name(ImageScores.Aggregations[a])}"] =
-                    labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(tensor(values), labels);
+                var name = ImageScores.Name(ImageScores.Aggregations[a]);
+                var aggregated = tensor(values);
+                metrics[$"image_AUROC_{name}"] =
+                    labelled.Count == 0 ? double.NaN : AnomalyMetrics.Auroc(aggregated, labels);
+                metrics[$"{OperatingPoints[0].Key}_{name}"] =
+                    labelled.Count == 0
+                        ? double.NaN
+                        : AnomalyMetrics.TprAtFpr(aggregated, labels, OperatingPoints[0].Rate);
             }
         }
 

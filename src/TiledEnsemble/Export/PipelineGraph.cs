@@ -86,7 +86,11 @@ internal static class PipelineGraph
 
             string? masks = null,
                 labels = null;
-            if (fitted.PositionProcessor(index) is { } processor)
+            if (fitted.PositionProcessor(index) is PositionStandardizer standardizer)
+            {
+                (maps, scores) = standardizer.Export(g, maps, scores, $"{hint}.calibration");
+            }
+            else if (fitted.PositionProcessor(index) is { } processor)
             {
                 (maps, scores, masks, labels) = Calibrated(processor)
                     .Export(g, maps, scores, null, null, $"{hint}.post");
