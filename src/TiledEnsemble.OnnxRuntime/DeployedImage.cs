@@ -59,14 +59,21 @@ public sealed class DeployedImage
     public int Width { get; }
 
     /// <summary>
-    /// Reads a PNG, JPEG or BMP file as TiledEnsemble reads it (16-bit PNGs exactly, gray as RGB, alpha dropped), after
-    /// checking its header against <paramref name="maxSide"/>.
+    /// Reads a PNG, JPEG, BMP or TIFF file as TiledEnsemble reads it (16-bit PNGs exactly, gray as RGB, alpha dropped),
+    /// after checking its header against <paramref name="maxSide"/>.
     /// </summary>
     /// <exception cref="DeploymentException">The file is not a readable image, or too large; the message says
     /// which.</exception>
     /// <exception cref="System.IO.FileNotFoundException">There is no such file.</exception>
     public static DeployedImage FromFile(string path, int maxSide = DefaultMaxSide)
     {
+        ImageFiles.CheckFile(path, Errors);
+        if (TiffReader.IsTiff(path))
+        {
+            var tiff = TiffReader.Read(path, maxSide, Errors);
+            return new DeployedImage(Planar(tiff.Samples, tiff.Height * tiff.Width), tiff.Height, tiff.Width);
+        }
+
         using var file = ImageFiles.Open(path, maxSide, Errors);
         int height = file.Height,
             width = file.Width,
@@ -74,15 +81,7 @@ public sealed class DeployedImage
         var pixels = new float[3 * plane];
         if (file.SixteenBit && Png16Reader.TryRead(path, Errors) is { } exact)
         {
-            for (int i = 0; i < plane; i++)
-            {
-                for (int c = 0; c < 3; c++)
-                {
-                    pixels[(c * plane) + i] = exact.Samples[(i * 4) + c];
-                }
-            }
-
-            return new DeployedImage(pixels, height, width);
+            return new DeployedImage(Planar(exact.Samples, plane), height, width);
         }
 
         if (file.SixteenBit)
@@ -111,6 +110,21 @@ public sealed class DeployedImage
         }
 
         return new DeployedImage(pixels, height, width);
+    }
+
+    /// <summary>RGB planes [3, H, W] of interleaved RGBA samples.</summary>
+    private static float[] Planar(float[] rgba, int plane)
+    {
+        var pixels = new float[3 * plane];
+        for (int i = 0; i < plane; i++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                pixels[(c * plane) + i] = rgba[(i * 4) + c];
+            }
+        }
+
+        return pixels;
     }
 
     private static unsafe void ReadInto(ImageFiles file, Span<byte> buffer)

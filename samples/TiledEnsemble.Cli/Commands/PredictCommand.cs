@@ -18,7 +18,7 @@ namespace TiledEnsemble.Cli.Commands;
 /// </summary>
 internal static class PredictCommand
 {
-    private static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp" };
+    private static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff" };
 
     public static Command Create(CommandContext context)
     {

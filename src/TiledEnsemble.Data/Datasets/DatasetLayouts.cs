@@ -8,7 +8,7 @@ namespace TiledEnsemble.Data.Datasets;
 /// <summary>Finds the samples of the on-disk layouts users already have: MVTec AD, VisA, folder and quadra.</summary>
 internal static class DatasetLayouts
 {
-    public static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp" };
+    public static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff" };
 
     /// <summary><c>root/category/train/good</c>, <c>test/&lt;defect&gt;</c>,
     /// <c>ground_truth/&lt;defect&gt;/&lt;name&gt;_mask.png</c>.</summary>

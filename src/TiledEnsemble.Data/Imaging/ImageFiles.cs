@@ -20,8 +20,8 @@ internal sealed record ImageFileErrors(
 
 /// <summary>
 /// Opening and decoding image files with SkiaSharp, checked before any pixel is allocated: the file exists and is not
-/// empty, links resolve, the format is PNG, JPEG or BMP, the size is within the limit. Shared as source with
-/// TiledEnsemble.OnnxRuntime, so that both predictors read images the same way.
+/// empty, links resolve, the format is PNG, JPEG or BMP (TIFF goes to TiffReader), the size is within the limit. Shared
+/// as source with TiledEnsemble.OnnxRuntime, so that both predictors read images the same way.
 /// </summary>
 internal sealed class ImageFiles : IDisposable
 {
@@ -113,6 +113,43 @@ internal sealed class ImageFiles : IDisposable
 
     public static SKCodec OpenCodec(string path, ImageFileErrors errors, out bool sixteenBit)
     {
+        CheckFile(path, errors);
+        var codec = SKCodec.Create(path, out var result);
+        if (codec is null)
+        {
+            throw errors.Undecodable(
+                path,
+                $"not a supported image (PNG, JPEG, BMP or TIFF), or corrupt ({result}).",
+                null
+            );
+        }
+
+        if (
+            codec.EncodedFormat
+            is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp)
+        )
+        {
+            var format = codec.EncodedFormat;
+            codec.Dispose();
+            throw errors.Undecodable(path, $"format {format} is not supported (PNG, JPEG, BMP or TIFF).", null);
+        }
+
+        if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
+        {
+            codec.Dispose();
+            throw errors.Undecodable(path, "the image has zero width or height.", null);
+        }
+
+        sixteenBit = codec.EncodedFormat == SKEncodedImageFormat.Png && PngHeaderByte(path, 24) == 16;
+        return codec;
+    }
+
+    /// <summary>
+    /// Checks what can be checked before a decoder opens the file: it exists, links resolve, it is a regular file (a
+    /// FIFO or device would block or never end) and not empty.
+    /// </summary>
+    public static void CheckFile(string path, ImageFileErrors errors)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
         {
@@ -157,31 +194,6 @@ internal sealed class ImageFiles : IDisposable
         {
             throw errors.Undecodable(path, "the file is empty.", null);
         }
-
-        var codec = SKCodec.Create(path, out var result);
-        if (codec is null)
-        {
-            throw errors.Undecodable(path, $"not a supported image (PNG, JPEG or BMP), or corrupt ({result}).", null);
-        }
-
-        if (
-            codec.EncodedFormat
-            is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp)
-        )
-        {
-            var format = codec.EncodedFormat;
-            codec.Dispose();
-            throw errors.Undecodable(path, $"format {format} is not supported (PNG, JPEG or BMP).", null);
-        }
-
-        if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
-        {
-            codec.Dispose();
-            throw errors.Undecodable(path, "the image has zero width or height.", null);
-        }
-
-        sixteenBit = codec.EncodedFormat == SKEncodedImageFormat.Png && PngHeaderByte(path, 24) == 16;
-        return codec;
     }
 
     private static bool IsGrayPng(string path)

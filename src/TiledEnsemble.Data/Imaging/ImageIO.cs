@@ -11,9 +11,9 @@ using F = TorchSharp.torch.nn.functional;
 namespace TiledEnsemble.Data.Imaging;
 
 /// <summary>
-/// Reads and writes images as TorchSharp tensors: PNG (8 and 16 bit), JPEG and BMP; gray, RGB and RGBA. Decoding uses
-/// SkiaSharp (ImageSharp is not available from our package source); PNG and BMP are encoded by our own writers because
-/// SkiaSharp 2.88 encodes neither 16-bit PNG nor BMP.
+/// Reads and writes images as TorchSharp tensors: PNG (8 and 16 bit), JPEG and BMP, and reads TIFF (8 and 16 bit);
+/// gray, RGB and RGBA. Decoding uses SkiaSharp (ImageSharp is not available from our package source) and LibTiff.NET
+/// for TIFF; PNG and BMP are encoded by our own writers because SkiaSharp encodes neither 16-bit PNG nor BMP.
 /// </summary>
 public static class ImageIO
 {
@@ -28,7 +28,8 @@ public static class ImageIO
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ImageTooLargeException">The header declares a side beyond
     /// <paramref name="maxSide"/>.</exception>
-    /// <exception cref="ImageDecodeException">The file is corrupt, truncated, empty or not PNG/JPEG/BMP.</exception>
+    /// <exception cref="ImageDecodeException">The file is corrupt, truncated, empty or not
+    /// PNG/JPEG/BMP/TIFF.</exception>
     public static Tensor ReadImage(string path, ColorMode mode = ColorMode.Rgb, int maxSide = DefaultMaxSide)
     {
         using var scope = NewDisposeScope();
@@ -58,21 +59,32 @@ public static class ImageIO
     }
 
     /// <summary>The size of an image, read from its header only.</summary>
-    /// <exception cref="ImageDecodeException">The file is not a readable PNG, JPEG or BMP.</exception>
+    /// <exception cref="ImageDecodeException">The file is not a readable PNG, JPEG, BMP or TIFF.</exception>
     public static Size2D ReadSize(string path)
     {
+        ImageFiles.CheckFile(path, Errors);
+        if (TiffReader.IsTiff(path))
+        {
+            var (width, height) = TiffReader.ReadSize(path, Errors);
+            return new Size2D(height, width);
+        }
+
         using var codec = OpenCodec(path, out _);
         return new Size2D(codec.Info.Height, codec.Info.Width);
     }
 
     /// <summary>Checks an image's header (format and size) without decoding it.</summary>
     /// <exception cref="ImageTooLargeException">A side is beyond <paramref name="maxSide"/>.</exception>
-    /// <exception cref="ImageDecodeException">The file is not a readable PNG, JPEG or BMP.</exception>
+    /// <exception cref="ImageDecodeException">The file is not a readable PNG, JPEG, BMP or TIFF.</exception>
     public static Size2D CheckHeader(string path, int maxSide = DefaultMaxSide)
     {
-        using var codec = OpenCodec(path, out _);
-        EnsureWithin(path, codec.Info, maxSide);
-        return new Size2D(codec.Info.Height, codec.Info.Width);
+        var size = ReadSize(path);
+        if (size.Width > maxSide || size.Height > maxSide)
+        {
+            throw new ImageTooLargeException(path, size.Width, size.Height, maxSide);
+        }
+
+        return size;
     }
 
     /// <summary>
@@ -225,6 +237,13 @@ public static class ImageIO
     /// count.</summary>
     private static (Tensor Rgba, int Channels) Decode(string path, int maxSide)
     {
+        ImageFiles.CheckFile(path, Errors);
+        if (TiffReader.IsTiff(path))
+        {
+            var tiff = TiffReader.Read(path, maxSide, Errors);
+            return (tensor(tiff.Samples, new long[] { tiff.Height, tiff.Width, 4 }), tiff.Channels);
+        }
+
         using var file = ImageFiles.Open(path, maxSide, Errors);
         if (file.SixteenBit && Png16Reader.TryRead(path, Errors) is { } exact)
         {
@@ -257,9 +276,6 @@ public static class ImageIO
 
     private static SKCodec OpenCodec(string path, out bool sixteenBit) =>
         ImageFiles.OpenCodec(path, Errors, out sixteenBit);
-
-    private static void EnsureWithin(string path, SKImageInfo info, int maxSide) =>
-        ImageFiles.EnsureWithin(path, info, maxSide, Errors);
 
     private static void WriteJpeg(Stream stream, ushort[] samples, int width, int height, int channels)
     {

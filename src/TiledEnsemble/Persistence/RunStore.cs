@@ -118,6 +118,15 @@ internal static class RunStore
         }
 
         var text = File.ReadAllText(path, Encoding.UTF8);
+        if (JsonDuplicateKeys.Find(text) is { } duplicate)
+        {
+            throw new RunIntegrityException(
+                path,
+                $"the manifest holds the key '{duplicate}' twice; a reader of the file and the library would disagree "
+                    + "on its value."
+            );
+        }
+
         var match = ChecksumField.Match(text);
         if (!match.Success)
         {
