@@ -54,4 +54,50 @@ internal static class AtomicFile
         var suffix = $".{Guid.NewGuid():N}.tmp";
         return System.Text.Encoding.UTF8.GetByteCount(name) + 1 + suffix.Length <= 255 ? $".{name}{suffix}" : suffix;
     }
+
+    /// <summary>
+    /// Deletes the temporaries that writers killed mid-write (kill -9, power loss) left under
+    /// <paramref name="directory"/>: files named as <see cref="TemporaryName"/> names them that no process holds open.
+    /// A live writer holds its temporary open, and .NET locks open files (flock), so the exclusive open that tests a
+    /// file fails for it and it is left alone.
+    /// </summary>
+    /// <returns>How many were deleted.</returns>
+    public static int SweepAbandoned(string directory, bool recursive = false)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        int removed = 0;
+        var option = recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly;
+        foreach (var file in Directory.EnumerateFiles(directory, ".*.tmp", option))
+        {
+            if (!IsTemporaryName(Path.GetFileName(file)) || new FileInfo(file).LinkTarget is not null)
+            {
+                continue;
+            }
+
+            try
+            {
+                using (new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                File.Delete(file);
+                removed++;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // Held by a live writer, renamed away meanwhile, or not ours to delete: leave it.
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Whether <paramref name="name"/> has the form of <see cref="TemporaryName"/>'s names.</summary>
+    internal static bool IsTemporaryName(string name) =>
+        name.Length >= 37
+        && name[0] == '.'
+        && name.EndsWith(".tmp", StringComparison.Ordinal)
+        && name[^37] == '.'
+        && name.AsSpan(name.Length - 36, 32).IndexOfAnyExcept("0123456789abcdef") < 0;
 }

@@ -49,6 +49,20 @@ public sealed class RunFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task TemporariesOfATrainingKilledMidWriteAreSweptAndTheFolderTrainsAgain()
+    {
+        // What kill -9 during the first manifest write leaves: a folder holding only a hidden temporary.
+        using var data = new GeneratedData();
+        var run = Directory.CreateDirectory(Path.Combine(_runs, "killed")).FullName;
+        var leftover = Path.Combine(run, $".{RunStore.ManifestFile}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(leftover, "{ \"FormatVer");
+        using var ensemble = Small().Build();
+        await ensemble.FitAsync(data.Module(), run);
+        Assert.True(RunStore.ReadManifest(run).Complete);
+        Assert.False(File.Exists(leftover));
+    }
+
+    [Fact]
     public async Task ResumingOnChangedDataIsRefusedNamingTheChangeUnlessAllowed()
     {
         using var data = new GeneratedData();

@@ -84,6 +84,7 @@ internal static class EvalCommand
                     RawOutputs = parse.GetValue(raw),
                     Resolution = settings.MetricsResolution,
                 };
+                AtomicFile.SweepAbandoned(output, recursive: true);
                 var evaluation = await context.WithProgressAsync("evaluating", p =>
                     ensemble.EvaluateAsync(data.Test, options, p, cancellationToken)
                 );

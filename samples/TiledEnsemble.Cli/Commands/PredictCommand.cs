@@ -99,6 +99,7 @@ internal static class PredictCommand
                 }
 
                 Directory.CreateDirectory(target);
+                AtomicFile.SweepAbandoned(target, recursive: true);
                 var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
                 int skipped = 0;
                 int done = 0;

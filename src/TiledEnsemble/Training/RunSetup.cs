@@ -22,6 +22,9 @@ internal static class RunSetup
     {
         var runDirectory = run.RunDirectory;
         Directory.CreateDirectory(runDirectory);
+
+        // A training killed mid-write left hidden temporaries; a new one would otherwise find the folder not empty.
+        AtomicFile.SweepAbandoned(runDirectory, recursive: true);
         var manifestPath = Path.Combine(runDirectory, RunStore.ManifestFile);
         var (fingerprint, files) = DataFingerprint.Of(run.Data);
         if (!File.Exists(manifestPath))
