@@ -71,7 +71,7 @@ public sealed class DeployedImage
         if (TiffReader.IsTiff(path))
         {
             var tiff = TiffReader.Read(path, maxSide, Errors);
-            return new DeployedImage(Planar(tiff.Samples, tiff.Height * tiff.Width), tiff.Height, tiff.Width);
+            return Displayed(Planar(tiff.Samples, tiff.Height * tiff.Width), tiff.Height, tiff.Width, tiff.Origin);
         }
 
         using var file = ImageFiles.Open(path, maxSide, Errors);
@@ -81,7 +81,7 @@ public sealed class DeployedImage
         var pixels = new float[3 * plane];
         if (file.SixteenBit && Png16Reader.TryRead(path, Errors) is { } exact)
         {
-            return new DeployedImage(Planar(exact.Samples, plane), height, width);
+            return Displayed(Planar(exact.Samples, plane), height, width, file.Origin);
         }
 
         if (file.SixteenBit)
@@ -109,7 +109,16 @@ public sealed class DeployedImage
             }
         }
 
-        return new DeployedImage(pixels, height, width);
+        return Displayed(pixels, height, width, file.Origin);
+    }
+
+    /// <summary>The image as viewers display it under EXIF orientation <paramref name="origin"/>.</summary>
+    private static DeployedImage Displayed(float[] planes, int height, int width, int origin)
+    {
+        var oriented = ImageOrientation.ApplyPlanar(planes, 3, height, width, origin);
+        return ImageOrientation.SwapsSides(origin)
+            ? new DeployedImage(oriented, width, height)
+            : new DeployedImage(oriented, height, width);
     }
 
     /// <summary>RGB planes [3, H, W] of interleaved RGBA samples.</summary>

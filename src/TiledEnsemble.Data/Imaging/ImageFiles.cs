@@ -64,6 +64,10 @@ internal sealed class ImageFiles : IDisposable
     /// unpremultiplied.</summary>
     public SKImageInfo Target { get; }
 
+    /// <summary>The EXIF orientation the file records (1–8; 1 when none), see
+    /// <see cref="ImageOrientation"/>.</summary>
+    public int Origin => (int)Codec.EncodedOrigin;
+
     public int Height => Codec.Info.Height;
 
     public int Width => Codec.Info.Width;

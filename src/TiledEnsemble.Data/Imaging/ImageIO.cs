@@ -63,14 +63,21 @@ public static class ImageIO
     public static Size2D ReadSize(string path)
     {
         ImageFiles.CheckFile(path, Errors);
+        int width,
+            height,
+            origin;
         if (TiffReader.IsTiff(path))
         {
-            var (width, height) = TiffReader.ReadSize(path, Errors);
-            return new Size2D(height, width);
+            (width, height, origin) = TiffReader.ReadSize(path, Errors);
+        }
+        else
+        {
+            using var codec = OpenCodec(path, out _);
+            (width, height, origin) = (codec.Info.Width, codec.Info.Height, (int)codec.EncodedOrigin);
         }
 
-        using var codec = OpenCodec(path, out _);
-        return new Size2D(codec.Info.Height, codec.Info.Width);
+        // The size as displayed: orientations that turn the image by 90° swap the sides.
+        return ImageOrientation.SwapsSides(origin) ? new Size2D(width, height) : new Size2D(height, width);
     }
 
     /// <summary>Checks an image's header (format and size) without decoding it.</summary>
@@ -241,13 +248,15 @@ public static class ImageIO
         if (TiffReader.IsTiff(path))
         {
             var tiff = TiffReader.Read(path, maxSide, Errors);
-            return (tensor(tiff.Samples, new long[] { tiff.Height, tiff.Width, 4 }), tiff.Channels);
+            var samples = tensor(tiff.Samples, new long[] { tiff.Height, tiff.Width, 4 });
+            return (Oriented(samples, tiff.Origin), tiff.Channels);
         }
 
         using var file = ImageFiles.Open(path, maxSide, Errors);
         if (file.SixteenBit && Png16Reader.TryRead(path, Errors) is { } exact)
         {
-            return (tensor(exact.Samples, new long[] { exact.Height, exact.Width, 4 }), exact.Channels);
+            var samples = tensor(exact.Samples, new long[] { exact.Height, exact.Width, 4 });
+            return (Oriented(samples, file.Origin), exact.Channels);
         }
 
         // One allocation per image: SkiaSharp decodes straight into the tensor's memory.
@@ -271,7 +280,29 @@ public static class ImageIO
             }
         }
 
-        return (raw, file.Channels);
+        return (Oriented(raw, file.Origin), file.Channels);
+    }
+
+    /// <summary>Pixels [H, W, 4] as displayed under EXIF orientation <paramref name="origin"/> (see
+    /// <see cref="ImageOrientation"/>).</summary>
+    private static Tensor Oriented(Tensor pixels, int origin)
+    {
+        int code = ImageOrientation.Normalize(origin);
+        if (code == 1)
+        {
+            return pixels;
+        }
+
+        using var scope = NewDisposeScope();
+        var turned = code >= 5 ? pixels.transpose(0, 1) : pixels;
+        var result = code switch
+        {
+            2 or 6 => turned.flip(1),
+            3 or 7 => turned.flip(0, 1),
+            4 or 8 => turned.flip(0),
+            _ => turned.alias(),
+        };
+        return result.MoveToOuterDisposeScope();
     }
 
     private static SKCodec OpenCodec(string path, out bool sixteenBit) =>

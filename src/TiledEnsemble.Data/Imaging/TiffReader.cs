@@ -31,19 +31,21 @@ internal static class TiffReader
         return little || big;
     }
 
-    /// <summary>The image's width and height, from its tags.</summary>
-    public static (int Width, int Height) ReadSize(string path, ImageFileErrors errors)
+    /// <summary>The image's stored width and height and its orientation (1–8), from its tags.</summary>
+    public static (int Width, int Height, int Origin) ReadSize(string path, ImageFileErrors errors)
     {
         using var stream = File.OpenRead(path);
         using var tiff = Open(path, stream, errors);
-        return Size(tiff, path, errors);
+        var (width, height) = Size(tiff, path, errors);
+        return (width, height, Field(tiff, TiffTag.ORIENTATION, 1));
     }
 
     /// <summary>
     /// Decodes the first image as RGBA floats in [0, 1] (gray repeated in R, G and B; alpha 1 where the file has none)
-    /// and the channels the file stores (1 gray, 3 RGB, 4 RGBA; gray with alpha counts as gray).
+    /// and the channels the file stores (1 gray, 3 RGB, 4 RGBA; gray with alpha counts as gray), as stored: the
+    /// orientation tag (1–8) is returned for the caller to apply.
     /// </summary>
-    public static (float[] Samples, int Width, int Height, int Channels) Read(
+    public static (float[] Samples, int Width, int Height, int Channels, int Origin) Read(
         string path,
         int maxSide,
         ImageFileErrors errors
@@ -85,14 +87,11 @@ internal static class TiffReader
             }
         }
 
-        return (
-            samples,
-            width,
-            height,
+        int channels =
             layout.Gray ? 1
             : layout.Alpha >= 0 ? 4
-            : 3
-        );
+            : 3;
+        return (samples, width, height, channels, Field(tiff, TiffTag.ORIENTATION, 1));
     }
 
     private static void ReadStrips(

@@ -48,4 +48,32 @@ public sealed class DeployedImageTiffTests : IDisposable
         var error = Assert.Throws<DeploymentException>(() => DeployedImage.FromFile(path, maxSide: 32));
         Assert.Contains("line-camera.tif", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AnOrientationTagTurnsTheDeployedImageAsItTurnsTheLibrarys()
+    {
+        var path = Path.Combine(_work, "turned.tif");
+        using (var tiff = Tiff.Open(path, "w"))
+        {
+            tiff.SetField(TiffTag.IMAGEWIDTH, 5);
+            tiff.SetField(TiffTag.IMAGELENGTH, 2);
+            tiff.SetField(TiffTag.BITSPERSAMPLE, 8);
+            tiff.SetField(TiffTag.SAMPLESPERPIXEL, 3);
+            tiff.SetField(TiffTag.PHOTOMETRIC, Photometric.RGB);
+            tiff.SetField(TiffTag.PLANARCONFIG, PlanarConfig.CONTIG);
+            tiff.SetField(TiffTag.ORIENTATION, Orientation.LEFTBOT);
+            for (int y = 0; y < 2; y++)
+            {
+                Assert.True(
+                    tiff.WriteScanline(Enumerable.Range(0, 15).Select(v => (byte)((y * 100) + v)).ToArray(), y)
+                );
+            }
+        }
+
+        var deployed = DeployedImage.FromFile(path);
+        using var expected = ImageIO.ReadImage(path);
+        Assert.Equal((5, 2), (deployed.Height, deployed.Width));
+        Assert.Equal(expected.shape, new long[] { 3, 5, 2 });
+        Assert.Equal(expected.data<float>().ToArray(), deployed.Pixels);
+    }
 }
