@@ -113,6 +113,21 @@ internal static class CliApp
 
             return RuntimeError;
         }
+        catch (Exception exception)
+        {
+            // Anything else is a fault of ours, not of the input; it still ends as an error with a message, never as an
+            // abort that loses what was written and tells the user nothing.
+            error.WriteLine(
+                $"Error: an unexpected {exception.GetType().Name}: {exception.Message} (a fault of tiled-ensemble; run "
+                    + "with --verbose for its stack trace and report it)."
+            );
+            if (context.Verbose)
+            {
+                error.WriteLine(exception);
+            }
+
+            return RuntimeError;
+        }
     }
 }
 

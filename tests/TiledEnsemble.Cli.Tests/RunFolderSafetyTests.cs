@@ -227,6 +227,34 @@ public sealed class RunFolderSafetyTests : IDisposable
     }
 
     [Fact]
+    public void ImagesOfExtremeShapeGetAPictureInsteadOfAnAbort()
+    {
+        // 2x4096: enlarged to be seen, its picture would have been a canvas 320,000 pixels wide (no surface; the
+        // renderer failed with a NullReferenceException and the process aborted).
+        var run = TrainedRun();
+        var inputs = Directory.CreateDirectory(Path.Combine(_root, "extreme")).FullName;
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        {
+            Data.Imaging.ImageIO.WriteImage(Path.Combine(inputs, "line.png"), TorchSharp.torch.rand(3, 2, 4096));
+            Data.Imaging.ImageIO.WriteImage(Path.Combine(inputs, "large.png"), TorchSharp.torch.rand(3, 2600, 300));
+        }
+
+        var output = Path.Combine(_root, "extreme-out");
+        var predicted = CliProcess.Run(_root, "predict", "--root", run, "--input", inputs, "--output", output);
+        Assert.True(predicted.Code == CliApp.Ok, predicted.Error);
+        foreach (var name in new[] { "line.png", "large.png" })
+        {
+            var picture = Path.Combine(output, name + "_heatmap.png");
+            var size = Data.Imaging.ImageIO.ReadSize(picture);
+            Assert.InRange(size.Width, 1, 8192);
+            Assert.InRange(size.Height, 1, 8192);
+        }
+
+        // The picture of the 2600-row image shows it reduced by 2 (panels of at most 2048 rows).
+        Assert.InRange(Data.Imaging.ImageIO.ReadSize(Path.Combine(output, "large.png_heatmap.png")).Height, 1300, 1500);
+    }
+
+    [Fact]
     public void AFifoAmongTheImagesIsRefusedInsteadOfBlockingTrainAndPredict()
     {
         Assert.True(OperatingSystem.IsLinux(), "FIFOs are a Linux test; CI runs Linux.");

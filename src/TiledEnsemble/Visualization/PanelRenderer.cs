@@ -30,6 +30,7 @@ internal static class PanelRenderer
     private const int TitleHeight = 22;
     private const int LineHeight = 18;
     private const int MinimumPanelHeight = 160;
+    private const int MaxCanvasSide = 8192;
     private static readonly Lazy<SKTypeface> Typeface = new(() =>
         new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "sans-serif" }
             .Select(name => SKFontManager.Default.MatchFamily(name))
@@ -51,14 +52,23 @@ internal static class PanelRenderer
     {
         using var bitmaps = new DisposableList<SKBitmap>(panels.Select(p => ToBitmap(p.Image)));
         int height = bitmaps[0].Height;
+        long storedWidth = bitmaps.Sum(b => (long)b.Width);
+
+        // Small images are enlarged to be seen; the picture stays within MaxCanvasSide whatever the panels' shape (a
+        // 2x8192 image enlarged to 160 rows would be a canvas no surface can hold).
         double zoom = height < MinimumPanelHeight ? Math.Ceiling((double)MinimumPanelHeight / height) : 1;
-        int panelHeight = (int)(height * zoom);
-        var widths = bitmaps.Select(b => (int)(b.Width * zoom)).ToArray();
+        double room = MaxCanvasSide - (2 * Margin) - (Gap * (bitmaps.Count - 1));
+        zoom = Math.Min(zoom, Math.Min(room / storedWidth, (double)MaxCanvasSide / height));
+        int panelHeight = Math.Max(1, (int)(height * zoom));
+        var widths = bitmaps.Select(b => Math.Max(1, (int)(b.Width * zoom))).ToArray();
         int width = Math.Max((2 * Margin) + widths.Sum() + (Gap * (widths.Length - 1)), 560);
         int scaleHeight = scale is null ? 0 : 48;
         int total = Margin + TitleHeight + panelHeight + Gap + (caption.Count * LineHeight) + scaleHeight + Margin;
 
-        using var surface = SKSurface.Create(new SKImageInfo(width, total, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var surface = SKSurface.Create(new SKImageInfo(width, total, SKColorType.Rgba8888, SKAlphaType.Premul))
+            ?? throw new InvalidOperationException(
+                $"Cannot draw the picture '{path}': no drawing surface of {width}x{total} pixels could be made."
+            );
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
         using var font = new SKFont(Typeface.Value, 14);
@@ -73,7 +83,9 @@ internal static class PanelRenderer
             canvas.DrawImage(
                 image,
                 new SKRect(x, Margin + TitleHeight, x + widths[i], Margin + TitleHeight + panelHeight),
-                new SKSamplingOptions(SKFilterMode.Nearest),
+                zoom >= 1
+                    ? new SKSamplingOptions(SKFilterMode.Nearest)
+                    : new SKSamplingOptions(SKCubicResampler.Mitchell),
                 sampling
             );
             x += widths[i] + Gap;

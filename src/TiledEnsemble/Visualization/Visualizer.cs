@@ -47,15 +47,16 @@ internal sealed class Visualizer
         using var scope = NewDisposeScope();
         var directory = Path.Combine(_options.VisualizationDirectory!, sample.DefectType);
         var name = Path.GetFileNameWithoutExtension(sample.ImagePath);
-        var rgb = image.to_type(ScalarType.Float32).cpu();
-        var values = map.cpu()[0];
-        var predictedMask = predicted.cpu()[0];
+        int factor = PictureSize.Factor(image.shape[^2], image.shape[^1]);
+        var rgb = PictureSize.Image(image.cpu(), factor);
+        var values = PictureSize.Peaks(map.cpu(), factor)[0];
+        var predictedMask = PictureSize.Peaks(predicted.cpu(), factor)[0].gt(Scalars.Half);
         var (heat, scale) = HeatMap(values, _thresholds);
         var mask = predictedMask.to_type(ScalarType.Float32).expand(3, -1, -1);
         var panels = new List<(string, Tensor)>
         {
             ("image", rgb),
-            ("ground truth", truth.cpu().to_type(ScalarType.Float32).expand(3, -1, -1)),
+            ("ground truth", PictureSize.Peaks(truth.cpu(), factor).expand(3, -1, -1)),
             ("heat map over image", Overlay(rgb, heat)),
             ("predicted mask", mask),
             ("segmentation", Outline(rgb, predictedMask, values)),
@@ -79,7 +80,7 @@ internal sealed class Visualizer
             files.Add(Path.Combine(directory, name + "_heatmap.png"));
             ImageIO.WriteImage(files[^1], heat);
             files.Add(Path.Combine(directory, name + "_mask.png"));
-            ImageIO.WriteImage(files[^1], mask[..1]);
+            ImageIO.WriteImage(files[^1], predicted.cpu().to_type(ScalarType.Float32));
         }
 
         return files;
@@ -98,14 +99,15 @@ internal sealed class Visualizer
     )
     {
         using var scope = NewDisposeScope();
-        var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32);
-        var rgb = image.to_type(ScalarType.Float32).cpu();
+        int factor = PictureSize.Factor(image.shape[^2], image.shape[^1]);
+        var map = PictureSize.Peaks(prediction.AnomalyMap.cpu(), factor)[0];
+        var rgb = PictureSize.Image(image.cpu(), factor);
         var (heat, scale) = HeatMap(map, thresholds);
         var panels = new List<(string, Tensor)>
         {
             ("image", rgb),
             ("heat map over image", Overlay(rgb, heat)),
-            ("predicted mask", prediction.Mask.to_type(ScalarType.Float32).expand(3, -1, -1)),
+            ("predicted mask", PictureSize.Peaks(prediction.Mask.cpu(), factor).expand(3, -1, -1)),
         };
         var caption = new[]
         {
