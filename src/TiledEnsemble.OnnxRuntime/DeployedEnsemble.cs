@@ -17,11 +17,13 @@ public sealed class DeployedEnsemble : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly int _maxSide;
+    private readonly long _maxPixels;
 
-    private DeployedEnsemble(InferenceSession session, ExportManifest manifest, int maxSide)
+    private DeployedEnsemble(InferenceSession session, ExportManifest manifest, int maxSide, long maxPixels)
     {
         _session = session;
         _maxSide = maxSide;
+        _maxPixels = maxPixels;
         ImageHeight = manifest.ImageHeight;
         ImageWidth = manifest.ImageWidth;
         ModelName = manifest.ModelName;
@@ -65,6 +67,9 @@ public sealed class DeployedEnsemble : IDisposable
     /// <summary>The largest image side accepted.</summary>
     public int MaxInputSide => _maxSide;
 
+    /// <summary>The most pixels an image file may have.</summary>
+    public long MaxInputPixels => _maxPixels;
+
     /// <summary>The stages the run was made with, by role.</summary>
     public IReadOnlyDictionary<string, string> Stages { get; }
 
@@ -79,6 +84,15 @@ public sealed class DeployedEnsemble : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(exportDirectory);
         options ??= new DeploymentOptions();
+        if (options.MaxInputPixels <= 0 || options.MaxInputSide <= 0)
+        {
+            throw new ArgumentException(
+                $"MaxInputSide ({options.MaxInputSide}) and MaxInputPixels ({options.MaxInputPixels}) must be "
+                    + $"positive.",
+                nameof(options)
+            );
+        }
+
         static Exception Fail(string path, string reason) => new DeploymentException(path, reason);
         var manifest = ExportManifestStore.Read(exportDirectory, Fail);
         var model = ExportManifestStore.Verify(exportDirectory, manifest.Model, Fail);
@@ -120,12 +134,18 @@ public sealed class DeployedEnsemble : IDisposable
         }
 
         var session = new InferenceSession(model, sessionOptions);
-        return new DeployedEnsemble(session, manifest, options.MaxInputSide ?? manifest.MaxInputSide);
+        return new DeployedEnsemble(
+            session,
+            manifest,
+            options.MaxInputSide ?? manifest.MaxInputSide,
+            options.MaxInputPixels
+        );
     }
 
-    /// <summary>Predicts an image file (PNG, JPEG, BMP; any size).</summary>
+    /// <summary>Predicts an image file (PNG, JPEG, BMP, TIFF; any size within the limits).</summary>
     /// <exception cref="DeploymentException">The file is not a readable image, or too large.</exception>
-    public DeployedPrediction Predict(string imagePath) => Predict(DeployedImage.FromFile(imagePath, _maxSide));
+    public DeployedPrediction Predict(string imagePath) =>
+        Predict(DeployedImage.FromFile(imagePath, _maxSide, _maxPixels));
 
     /// <summary>Predicts an image in memory (any size).</summary>
     public DeployedPrediction Predict(DeployedImage image) => Predict(new[] { image })[0];

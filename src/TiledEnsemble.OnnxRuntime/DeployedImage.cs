@@ -11,12 +11,19 @@ public sealed class DeployedImage
     /// <summary>The largest image side read from files unless told otherwise.</summary>
     public const int DefaultMaxSide = 16384;
 
+    /// <summary>The most pixels read from files unless told otherwise (8192², as TiledEnsemble's
+    /// <c>ImageIO.DefaultMaxPixels</c>).</summary>
+    public const long DefaultMaxPixels = 1L << 26;
+
     private static readonly ImageFileErrors Errors = new(
         (path, reason, inner) => new DeploymentException(path, reason, inner),
-        (path, width, height, maxSide) =>
+        (path, width, height, maxSide, maxPixels) =>
             new DeploymentException(
                 path,
-                $"the image is {width}x{height}, beyond the limit of {maxSide} pixels a side."
+                width > maxSide || height > maxSide
+                    ? $"the image is {width}x{height}, beyond the limit of {maxSide} pixels a side."
+                    : $"the image is {width}x{height} = {(long)width * height} pixels, beyond the budget of "
+                        + $"{maxPixels} pixels (DeploymentOptions.MaxInputPixels)."
             )
     );
 
@@ -65,16 +72,19 @@ public sealed class DeployedImage
     /// <exception cref="DeploymentException">The file is not a readable image, or too large; the message says
     /// which.</exception>
     /// <exception cref="System.IO.FileNotFoundException">There is no such file.</exception>
-    public static DeployedImage FromFile(string path, int maxSide = DefaultMaxSide)
+    /// <param name="path">The file.</param>
+    /// <param name="maxSide">Largest width or height accepted, from the header.</param>
+    /// <param name="maxPixels">Most pixels accepted, from the header.</param>
+    public static DeployedImage FromFile(string path, int maxSide = DefaultMaxSide, long maxPixels = DefaultMaxPixels)
     {
         ImageFiles.CheckFile(path, Errors);
         if (TiffReader.IsTiff(path))
         {
-            var tiff = TiffReader.Read(path, maxSide, Errors);
+            var tiff = TiffReader.Read(path, maxSide, maxPixels, Errors);
             return Displayed(Planar(tiff.Samples, tiff.Height * tiff.Width), tiff.Height, tiff.Width, tiff.Origin);
         }
 
-        using var file = ImageFiles.Open(path, maxSide, Errors);
+        using var file = ImageFiles.Open(path, maxSide, maxPixels, Errors);
         int height = file.Height,
             width = file.Width,
             plane = height * width;

@@ -30,4 +30,8 @@ public sealed record DeploymentOptions
 
     /// <summary>The largest image side accepted (null: the export's, which the run recorded).</summary>
     public int? MaxInputSide { get; init; }
+
+    /// <summary>The most pixels (width × height) an image file may have, checked from its header before decoding
+    /// (default 8192²: decoding and predicting cost tens of bytes a pixel).</summary>
+    public long MaxInputPixels { get; init; } = DeployedImage.DefaultMaxPixels;
 }

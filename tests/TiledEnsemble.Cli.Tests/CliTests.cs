@@ -347,6 +347,22 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void ThePixelBudgetIsReadFromTheConfigForTheDataAndTheEnsemble()
+    {
+        var path = Path.Combine(_root, "budget.yaml");
+        File.WriteAllText(path, "max_image_pixels: 4000000\n");
+        var config = Cli.Config.RunConfig.Load(path);
+        Assert.Equal(4_000_000, config.Options.MaxInputPixels);
+
+        File.WriteAllText(path, "max_image_pixels: 0\n");
+        Assert.Contains(
+            "MaxInputPixels must be positive",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message,
+            StringComparison.Ordinal
+        );
+    }
+
+    [Fact]
     public void CalibrationIsReadFromTheConfigAndCheckedAgainstTileThresholds()
     {
         var path = Path.Combine(_root, "calibration.yaml");

@@ -14,6 +14,9 @@ internal interface IImagePredictor : IDisposable
 {
     int MaxInputSide { get; }
 
+    /// <summary>The most pixels of an image file.</summary>
+    long MaxInputPixels { get; }
+
     /// <summary>The prediction of a [3, H, W] image in [0, 1].</summary>
     ImagePrediction Predict(Tensor image);
 
@@ -36,6 +39,8 @@ internal static class ImagePredictors
 
         public int MaxInputSide => _ensemble.Settings.MaxInputSide;
 
+        public long MaxInputPixels => _ensemble.Settings.MaxInputPixels;
+
         public ImagePrediction Predict(Tensor image) => _ensemble.Predict(image).Single();
 
         public void SavePicture(string path, Tensor image, ImagePrediction prediction, string name) =>
@@ -51,6 +56,8 @@ internal static class ImagePredictors
         public Exported(DeployedEnsemble deployed) => _deployed = deployed;
 
         public int MaxInputSide => _deployed.MaxInputSide;
+
+        public long MaxInputPixels => _deployed.MaxInputPixels;
 
         public ImagePrediction Predict(Tensor image)
         {

@@ -73,7 +73,7 @@ internal static class PredictCommand
                 {
                     try
                     {
-                        ImageIO.CheckHeader(file, maxSide);
+                        ImageIO.CheckHeader(file, maxSide, ensemble.MaxInputPixels);
                     }
                     catch (ImageDecodeException exception) when (parse.GetValue(skipBad))
                     {
@@ -166,7 +166,7 @@ internal static class PredictCommand
     private static ImagePredictionResult PredictOne(IImagePredictor ensemble, string file, string target)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var image = ImageIO.ReadImage(file, maxSide: ensemble.MaxInputSide);
+        var image = ImageIO.ReadImage(file, maxSide: ensemble.MaxInputSide, maxPixels: ensemble.MaxInputPixels);
         using var prediction = ensemble.Predict(image);
         var name = Path.GetFileName(file);
         var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();

@@ -106,6 +106,7 @@ internal sealed class RunConfig
             EvalBatchSize = Options.EvalBatchSize,
             NumWorkers = NumWorkers,
             MaxImageSide = Options.MaxInputSide,
+            MaxImagePixels = Options.MaxInputPixels,
         };
         try
         {
@@ -158,6 +159,7 @@ internal sealed class RunConfig
             Options.Devices = devices.Count > 1 ? devices : new List<string>();
         }
         Options.MaxInputSide = root.Int("max_image_side") ?? Options.MaxInputSide;
+        Options.MaxInputPixels = root.Long("max_image_pixels") ?? Options.MaxInputPixels;
         if (
             root.Choice("image_score", Joining.ImageScores.Aggregations.Select(Joining.ImageScores.Name).ToArray()) is
             { } aggregation

@@ -55,6 +55,13 @@ internal sealed class YamlNode
             "an integer"
         );
 
+    public long? Long(string key) =>
+        Parse<long>(
+            key,
+            s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null,
+            "an integer"
+        );
+
     public double? Double(string key) =>
         Parse<double>(
             key,

@@ -37,6 +37,10 @@ public sealed record LoaderOptions
     /// <summary>Largest image width or height read, checked from the header before decoding (default 16384).</summary>
     public int MaxImageSide { get; init; } = Imaging.ImageIO.DefaultMaxSide;
 
+    /// <summary>Most pixels (width × height) an image may have, checked from the header before decoding (default
+    /// 8192², <see cref="Imaging.ImageIO.DefaultMaxPixels"/>).</summary>
+    public long MaxImagePixels { get; init; } = Imaging.ImageIO.DefaultMaxPixels;
+
     /// <summary>
     /// Also hand out each ground-truth mask at its image's size on disk (<see cref="SampleBatch.OriginalMasks"/>), for
     /// metrics at the original resolution.
@@ -56,6 +60,15 @@ public sealed record LoaderOptions
             throw new ArgumentOutOfRangeException(
                 nameof(TrainBatchSize),
                 $"Batch sizes must be positive; got train {TrainBatchSize}, eval {EvalBatchSize}."
+            );
+        }
+
+        if (MaxImagePixels <= 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(MaxImagePixels),
+                MaxImagePixels,
+                "MaxImagePixels must be positive."
             );
         }
 

@@ -189,7 +189,11 @@ public sealed class SampleLoader
         try
         {
             using var scope = NewDisposeScope();
-            var image = ImageIO.ReadImage(sample.ImagePath, maxSide: _options.MaxImageSide);
+            var image = ImageIO.ReadImage(
+                sample.ImagePath,
+                maxSide: _options.MaxImageSide,
+                maxPixels: _options.MaxImagePixels
+            );
             var size = new Size2D((int)image.shape[1], (int)image.shape[2]);
             if (size.Height * 4 < _options.ImageSize.Height || size.Width * 4 < _options.ImageSize.Width)
             {
@@ -214,7 +218,7 @@ public sealed class SampleLoader
             }
             else if (sample.MaskPath is not null)
             {
-                mask = ImageIO.ReadMask(sample.MaskPath, _options.MaxImageSide);
+                mask = ImageIO.ReadMask(sample.MaskPath, _options.MaxImageSide, _options.MaxImagePixels);
                 if (mask.shape[1] != size.Height || mask.shape[2] != size.Width)
                 {
                     throw new ImageDecodeException(

@@ -28,18 +28,30 @@ public class ImageDecodeException : IOException
 /// </summary>
 public sealed class ImageTooLargeException : ImageDecodeException
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception of an image beyond the side limit.</summary>
     public ImageTooLargeException(string filePath, int width, int height, int maxSide)
-        : base(
-            filePath,
-            $"the image is {width}×{height} pixels (from its header), beyond the limit of {maxSide} pixels per side; "
-                + $"resize it or raise the limit (MaxImageSide / MaxInputSide, max_image_side in YAML)."
-        )
+        : this(filePath, width, height, maxSide, long.MaxValue) { }
+
+    /// <summary>Creates the exception of an image beyond the side limit or the pixel budget.</summary>
+    public ImageTooLargeException(string filePath, int width, int height, int maxSide, long maxPixels)
+        : base(filePath, Describe(width, height, maxSide, maxPixels))
     {
         Width = width;
         Height = height;
         MaxSide = maxSide;
+        MaxPixels = maxPixels;
     }
+
+    /// <summary>The pixel budget it was checked against.</summary>
+    public long MaxPixels { get; }
+
+    private static string Describe(int width, int height, int maxSide, long maxPixels) =>
+        width > maxSide || height > maxSide
+            ? $"the image is {width}×{height} pixels (from its header), beyond the limit of {maxSide} pixels per "
+                + "side; resize it or raise the limit (MaxImageSide / MaxInputSide, max_image_side in YAML)."
+            : $"the image is {width}×{height} = {(long)width * height} pixels (from its header), beyond the budget "
+                + $"of {maxPixels} pixels (decoding costs about 40 bytes a pixel); resize it or raise the budget "
+                + "(MaxImagePixels / MaxInputPixels, max_image_pixels in YAML).";
 
     /// <summary>Declared width.</summary>
     public int Width { get; }

@@ -8,10 +8,11 @@ namespace TiledEnsemble.Data.Imaging;
 /// <summary>How an image file's problems become exceptions: each assembly that shares <see cref="ImageFiles"/> has its
 /// own.</summary>
 /// <param name="Undecodable">A file that is not a readable image: the file, the reason, an inner exception.</param>
-/// <param name="TooLarge">A file beyond the size limit: the file, its width and height, the limit.</param>
+/// <param name="TooLarge">A file beyond the size limits: the file, its width and height, the side limit, the pixel
+/// budget.</param>
 internal sealed record ImageFileErrors(
     Func<string, string, Exception?, Exception> Undecodable,
-    Func<string, int, int, int, Exception> TooLarge
+    Func<string, int, int, int, long, Exception> TooLarge
 )
 {
     /// <summary>The exception of a file that is not a readable image, for the reason given.</summary>
@@ -74,12 +75,12 @@ internal sealed class ImageFiles : IDisposable
 
     /// <summary>Opens an image and checks its size against <paramref name="maxSide"/> before anything is
     /// decoded.</summary>
-    public static ImageFiles Open(string path, int maxSide, ImageFileErrors errors)
+    public static ImageFiles Open(string path, int maxSide, long maxPixels, ImageFileErrors errors)
     {
         var codec = OpenCodec(path, errors, out bool sixteenBit);
         try
         {
-            EnsureWithin(path, codec.Info, maxSide, errors);
+            EnsureWithin(path, codec.Info.Width, codec.Info.Height, maxSide, maxPixels, errors);
             return new ImageFiles(codec, sixteenBit, path, errors);
         }
         catch
@@ -107,11 +108,26 @@ internal sealed class ImageFiles : IDisposable
 
     public void Dispose() => Codec.Dispose();
 
-    public static void EnsureWithin(string path, SKImageInfo info, int maxSide, ImageFileErrors errors)
+    /// <summary>Refuses sizes beyond the side limit or the pixel budget, from the header, before any allocation; and
+    /// sizes no buffer can hold (RGBA samples beyond an array's length), whatever the limits.</summary>
+    public static void EnsureWithin(
+        string path,
+        int width,
+        int height,
+        int maxSide,
+        long maxPixels,
+        ImageFileErrors errors
+    )
     {
-        if (info.Width > maxSide || info.Height > maxSide)
+        long pixels = (long)width * height;
+        if (width > maxSide || height > maxSide || pixels > maxPixels)
         {
-            throw errors.TooLarge(path, info.Width, info.Height, maxSide);
+            throw errors.TooLarge(path, width, height, maxSide, maxPixels);
+        }
+
+        if (pixels * 4 > Array.MaxLength)
+        {
+            throw errors.Fail(path, $"{width}×{height} pixels are more than one buffer can hold.");
         }
     }
 

@@ -48,22 +48,16 @@ internal static class TiffReader
     public static (float[] Samples, int Width, int Height, int Channels, int Origin) Read(
         string path,
         int maxSide,
+        long maxPixels,
         ImageFileErrors errors
     )
     {
         using var stream = File.OpenRead(path);
         using var tiff = Open(path, stream, errors);
         var (width, height) = Size(tiff, path, errors);
-        if (width > maxSide || height > maxSide)
-        {
-            throw errors.TooLarge(path, width, height, maxSide);
-        }
+        ImageFiles.EnsureWithin(path, width, height, maxSide, maxPixels, errors);
 
         var layout = Layout.Of(tiff, path, errors);
-        if ((long)width * height * 4 > Array.MaxLength)
-        {
-            throw errors.Fail(path, $"{width}x{height} pixels are more than one buffer can hold.");
-        }
 
         var samples = new float[(long)width * height * 4];
         if (layout.Alpha < 0)

@@ -145,6 +145,9 @@ public sealed record EnsembleSettings
     /// <summary>Largest accepted input side.</summary>
     public int MaxInputSide { get; init; } = Defaults.MaxInputSide;
 
+    /// <summary>Most pixels of an input image file.</summary>
+    public long MaxInputPixels { get; init; } = Defaults.MaxInputPixels;
+
     /// <summary>Epochs, early stopping and learning rate of the gradient-trained models (unused by Padim and
     /// Patchcore).</summary>
     public TiledEnsemble.Models.Training.TrainingOptions Training { get; init; } = new();

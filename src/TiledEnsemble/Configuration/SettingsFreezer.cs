@@ -84,6 +84,7 @@ internal static class SettingsFreezer
             MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
             KeepModelsResident = options.KeepModelsResident,
             MaxInputSide = options.MaxInputSide,
+            MaxInputPixels = options.MaxInputPixels,
             Training = new TrainingOptions
             {
                 MaxEpochs = model.MaxEpochs ?? TrainingDefaults.MaxEpochs,

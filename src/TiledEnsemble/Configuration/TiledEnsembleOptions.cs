@@ -117,4 +117,8 @@ public sealed class TiledEnsembleOptions
     /// <summary>Largest accepted input image side in pixels (guards against decompression bombs and
     /// mistakes).</summary>
     public int MaxInputSide { get; set; } = 16384;
+
+    /// <summary>Most pixels (width × height) of an input image file, checked from its header before decoding (default
+    /// 8192²: decoding and predicting cost about 40 bytes a pixel).</summary>
+    public long MaxInputPixels { get; set; } = Data.Imaging.ImageIO.DefaultMaxPixels;
 }

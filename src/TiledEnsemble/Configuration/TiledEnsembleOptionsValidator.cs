@@ -38,6 +38,10 @@ public sealed partial class TiledEnsembleOptionsValidator : IValidateOptions<Til
         Positive(nameof(options.EvalBatchSize), options.EvalBatchSize);
         Positive(nameof(options.MaxDegreeOfParallelism), options.MaxDegreeOfParallelism);
         Positive(nameof(options.MaxInputSide), options.MaxInputSide);
+        if (options.MaxInputPixels <= 0)
+        {
+            failures.Add($"MaxInputPixels must be positive; got {options.MaxInputPixels}.");
+        }
         Positive(nameof(options.ImageScoreTopK), options.ImageScoreTopK);
         if (!Enum.IsDefined(options.ImageScore))
         {

@@ -134,7 +134,11 @@ public sealed class EnsemblePredictor : IDisposable
     public ImagePrediction Predict(string imagePath)
     {
         // No dispose scope here: the prediction's tensors must reach the caller.
-        using var image = ImageIO.ReadImage(imagePath);
+        using var image = ImageIO.ReadImage(
+            imagePath,
+            maxSide: Settings.MaxInputSide,
+            maxPixels: Settings.MaxInputPixels
+        );
         return Predict(image)[0];
     }
 

@@ -45,6 +45,8 @@ internal sealed class TrainingRun
                 ImageSize = settings.ImageSize,
                 TrainBatchSize = settings.TrainBatchSize,
                 EvalBatchSize = settings.EvalBatchSize,
+                MaxImageSide = settings.MaxInputSide,
+                MaxImagePixels = settings.MaxInputPixels,
             },
             logger
         );

@@ -172,6 +172,66 @@ public sealed class ImageIOTests : IDisposable
         Assert.Equal(new long[] { 3, 2, 300 }, ImageIO.ReadImage(path, maxSide: 300).shape);
     }
 
+    /// <summary>A PNG of a signature, an IHDR declaring <paramref name="width"/> × <paramref name="height"/> RGBA
+    /// pixels, the start of a zlib stream and IEND: almost no pixel data.</summary>
+    private static byte[] HeaderOnlyPng(int width, int height)
+    {
+        static byte[] Chunk(string type, byte[] data)
+        {
+            var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            var length = BitConverter.GetBytes(data.Length).Reverse();
+            var crc = BitConverter.GetBytes(Crc32(typed)).Reverse();
+            return length.Concat(typed).Concat(crc).ToArray();
+        }
+
+        var ihdr = BitConverter
+            .GetBytes(width)
+            .Reverse()
+            .Concat(BitConverter.GetBytes(height).Reverse())
+            .Concat(new byte[] { 8, 6, 0, 0, 0 })
+            .ToArray();
+        return new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }
+            .Concat(Chunk("IHDR", ihdr))
+            .Concat(Chunk("IDAT", new byte[] { 0x78, 0x9C, 0x63, 0x00, 0x00 }))
+            .Concat(Chunk("IEND", Array.Empty<byte>()))
+            .ToArray();
+    }
+
+    /// <summary>PNG's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320), bit by bit.</summary>
+    private static uint Crc32(byte[] data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    [Fact]
+    public void AnImageBeyondThePixelBudgetIsRefusedFromItsHeaderBeforeDecoding()
+    {
+        // 9000² is within the side limit (16384) but beyond the default budget of 8192² pixels. The file holds no
+        // pixel data: refused by the budget, nothing is decoded (with the budget raised, decoding finds it truncated).
+        var path = _temp.Combine("bomb.png");
+        File.WriteAllBytes(path, HeaderOnlyPng(9000, 9000));
+        var error = Assert.Throws<ImageTooLargeException>(() => ImageIO.ReadImage(path));
+        Assert.Equal((9000, 9000, ImageIO.DefaultMaxPixels), (error.Width, error.Height, error.MaxPixels));
+        Assert.Contains("81000000 pixels", error.Message, StringComparison.Ordinal);
+        Assert.Contains("max_image_pixels", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ImageTooLargeException>(() => ImageIO.CheckHeader(path));
+        Assert.Throws<ImageTooLargeException>(() => ImageIO.ReadMask(path));
+
+        var raised = Assert.ThrowsAny<ImageDecodeException>(() => ImageIO.ReadImage(path, maxPixels: 90_000_000));
+        Assert.IsNotType<ImageTooLargeException>(raised);
+        Assert.Equal(new TiledEnsemble.Tiling.Size2D(9000, 9000), ImageIO.CheckHeader(path, maxPixels: 81_000_000));
+    }
+
     [Fact]
     public void SymbolicLinksThatLoopOrDangleAreNamedAsSuch()
     {

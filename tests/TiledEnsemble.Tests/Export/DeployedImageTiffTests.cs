@@ -47,6 +47,8 @@ public sealed class DeployedImageTiffTests : IDisposable
 
         var error = Assert.Throws<DeploymentException>(() => DeployedImage.FromFile(path, maxSide: 32));
         Assert.Contains("line-camera.tif", error.Message, StringComparison.Ordinal);
+        var budget = Assert.Throws<DeploymentException>(() => DeployedImage.FromFile(path, maxPixels: 479));
+        Assert.Contains("480 pixels, beyond the budget of 479", budget.Message, StringComparison.Ordinal);
     }
 
     [Fact]
