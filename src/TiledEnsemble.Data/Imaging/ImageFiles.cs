@@ -134,6 +134,7 @@ internal sealed class ImageFiles : IDisposable
     public static SKCodec OpenCodec(string path, ImageFileErrors errors, out bool sixteenBit)
     {
         CheckFile(path, errors);
+        PngChunks.Validate(path, errors);
         var codec = SKCodec.Create(path, out var result);
         if (codec is null)
         {

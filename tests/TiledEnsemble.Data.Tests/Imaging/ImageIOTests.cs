@@ -213,6 +213,58 @@ public sealed class ImageIOTests : IDisposable
         return ~crc;
     }
 
+    [Theory]
+    [InlineData("second-ihdr", "a second IHDR")]
+    [InlineData("palette-after-data", "PLTE after image data")]
+    [InlineData("split-data", "IDAT after other chunks")]
+    [InlineData("late-header", "the first chunk is tEXt")]
+    public void PngsWhoseChunksBreakTheRulesAreRefusedNamingTheRule(string kind, string expected)
+    {
+        using var scope = NewDisposeScope();
+        var good = _temp.Combine("good.png");
+        ImageIO.WriteImage(good, rand(3, 4, 5));
+        var bytes = File.ReadAllBytes(good).ToList();
+
+        // The signature, IHDR at 8 (25 bytes with length and CRC), IDAT, and IEND in the last 12 bytes.
+        static byte[] Chunk(string type, byte[] data)
+        {
+            var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            return BitConverter
+                .GetBytes(data.Length)
+                .Reverse()
+                .Concat(typed)
+                .Concat(BitConverter.GetBytes(Crc32(typed)).Reverse())
+                .ToArray();
+        }
+
+        int afterHeader = 8 + 25;
+        var text = Chunk("tEXt", System.Text.Encoding.ASCII.GetBytes("k\0v"));
+        switch (kind)
+        {
+            case "second-ihdr":
+                var other = bytes.Skip(8).Take(25).ToArray();
+                other[11] = 9; // a different width in the copy (its CRC recomputed below)
+                var copy = Chunk("IHDR", other.Skip(8).Take(13).ToArray());
+                bytes.InsertRange(afterHeader, copy);
+                break;
+            case "palette-after-data":
+                bytes.InsertRange(bytes.Count - 12, Chunk("PLTE", new byte[] { 0, 0, 0 }));
+                break;
+            case "split-data":
+                bytes.InsertRange(bytes.Count - 12, text.Concat(Chunk("IDAT", Array.Empty<byte>())));
+                break;
+            default:
+                bytes.InsertRange(8, text);
+                break;
+        }
+
+        var path = _temp.Combine($"{kind}.png");
+        File.WriteAllBytes(path, bytes.ToArray());
+        var error = Assert.ThrowsAny<ImageDecodeException>(() => ImageIO.ReadImage(path));
+        Assert.True(error.Message.Contains(expected, StringComparison.Ordinal), error.Message);
+        Assert.Contains($"{kind}.png", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AnImageBeyondThePixelBudgetIsRefusedFromItsHeaderBeforeDecoding()
     {
