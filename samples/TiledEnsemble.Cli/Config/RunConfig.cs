@@ -79,6 +79,11 @@ internal sealed class RunConfig
                 $"Config file '{path}' is not valid YAML ({exception.Start}): {exception.Message}"
             );
         }
+        catch (Exception exception) when (exception is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's scanner fails on some malformed input with exceptions of its state, not YamlException.
+            throw new ConfigException($"Config file '{path}' is not valid YAML: {exception.Message}");
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {

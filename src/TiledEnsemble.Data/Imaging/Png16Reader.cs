@@ -82,10 +82,13 @@ internal static class Png16Reader
             var current = new byte[stride];
             for (int y = 0; y < height; y++)
             {
-                int filter = zlib.ReadByte();
+                int filter = ReadFilter(zlib);
                 if (filter < 0 || !ReadExactly(zlib, current))
                 {
-                    throw errors.Fail(path, $"the PNG image data ends at row {y} of {height} (truncated).");
+                    throw errors.Fail(
+                        path,
+                        $"the PNG image data ends, or its compression is corrupt, at row {y} of {height}."
+                    );
                 }
 
                 Unfilter(filter, current, previous, bytesPerPixel, path, errors);
@@ -94,11 +97,11 @@ internal static class Png16Reader
             }
         }
 
-        var samples = new float[width * height * 4];
-        for (int p = 0; p < width * height; p++)
+        var samples = new float[(long)width * height * 4];
+        for (long p = 0; p < (long)width * height; p++)
         {
             float Sample(int c) =>
-                BinaryPrimitives.ReadUInt16BigEndian(raw.AsSpan((p * bytesPerPixel) + (2 * c))) / 65535f;
+                BinaryPrimitives.ReadUInt16BigEndian(raw.AsSpan((int)((p * bytesPerPixel) + (2 * c)))) / 65535f;
             float r,
                 g,
                 b,
@@ -131,6 +134,20 @@ internal static class Png16Reader
         }
 
         return (samples, width, height, channels == 2 ? 4 : channels);
+    }
+
+    /// <summary>A row's filter byte, or -1 where the data ends or its compression is corrupt (reported as truncated by
+    /// the caller, as <see cref="ReadExactly"/>'s failures are).</summary>
+    private static int ReadFilter(Stream stream)
+    {
+        try
+        {
+            return stream.ReadByte();
+        }
+        catch (InvalidDataException)
+        {
+            return -1;
+        }
     }
 
     private static bool ReadExactly(Stream stream, byte[] buffer)
