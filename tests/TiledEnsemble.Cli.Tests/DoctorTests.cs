@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Threading.Tasks;
 using TiledEnsemble.Cli;
 using Xunit;
@@ -36,10 +37,15 @@ public sealed class DoctorTests
     [InlineData("--tile-sizes", "4")]
     [InlineData("--batches", "one")]
     [InlineData("--backbone", "vgg16")]
-    public async Task BadOptionsAreUsageErrorsNamingTheOption(string option, string value)
+    [InlineData("--tile-sizes", "100000")]
+    [InlineData("--tile-sizes", "2147483647")]
+    [InlineData("--batches", "100000")]
+    [InlineData("--batches", "32,16", "--tile-sizes", "1024")]
+    public async Task BadOptionsAreUsageErrorsNamingTheOption(string option, string value, params string[] more)
     {
         var error = new StringWriter();
-        int code = await CliApp.RunAsync(new[] { "doctor", option, value }, new StringWriter(), error);
+        var args = new[] { "doctor", option, value }.Concat(more).ToArray();
+        int code = await CliApp.RunAsync(args, new StringWriter(), error);
         Assert.Equal(CliApp.UsageError, code);
         Assert.Contains(option, error.ToString());
     }

@@ -58,11 +58,12 @@ internal static class DoctorCommand
                 var options = new ConvolutionCheckOptions
                 {
                     Backbones = kinds,
-                    TileSizes = Numbers(parse.GetValue(tileSizes)!, "--tile-sizes", 7),
-                    Batches = Numbers(parse.GetValue(batches)!, "--batches", 1),
+                    TileSizes = Numbers(parse.GetValue(tileSizes)!, "--tile-sizes", 7, MaxTile),
+                    Batches = Numbers(parse.GetValue(batches)!, "--batches", 1, MaxBatch),
                     Device = parse.GetValue(device),
                     AllPositions = !parse.GetValue(quick),
                 };
+                CheckWork(options.TileSizes.ToArray(), options.Batches.ToArray());
 
                 ConvolutionSelfCheck.EnsureConfigured();
                 foreach (var line in RuntimeEnvironment.Current().Describe())
@@ -106,7 +107,32 @@ internal static class DoctorCommand
         return command;
     }
 
-    private static int[] Numbers(string text, string option, int minimum)
+    /// <summary>The largest tile side checked: the kernels' code paths are the same beyond it, and the float64
+    /// reference of a larger one costs gigabytes.</summary>
+    private const int MaxTile = 1024;
+
+    /// <summary>The largest batch checked.</summary>
+    private const int MaxBatch = 32;
+
+    /// <summary>The most batch × tile² pixels of one check (4 tiles of 512²): the float64 reference of the stem's
+    /// output alone is 128 bytes a pixel.</summary>
+    private const long MaxPixelsPerCheck = 4L * 512 * 512;
+
+    /// <summary>Refuses a combination of tile sizes and batches whose reference would not fit in memory.</summary>
+    private static void CheckWork(int[] tiles, int[] batches)
+    {
+        long work = (long)tiles.Max() * tiles.Max() * batches.Max();
+        if (work > MaxPixelsPerCheck)
+        {
+            throw new ConfigException(
+                $"--tile-sizes {tiles.Max()} with --batches {batches.Max()} is {work} pixels a check; at most "
+                    + $"{MaxPixelsPerCheck} (e.g. tile 512 with batch 4): the float64 reference would not fit in "
+                    + $"memory."
+            );
+        }
+    }
+
+    private static int[] Numbers(string text, string option, int minimum, int maximum)
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var values = parts
@@ -121,10 +147,10 @@ internal static class DoctorCommand
                     : -1
             )
             .ToArray();
-        if (values.Length == 0 || values.Any(v => v < minimum))
+        if (values.Length == 0 || values.Any(v => v < minimum || v > maximum))
         {
             throw new ConfigException(
-                $"{option} '{text}' must be a comma-separated list of integers of at least {minimum}."
+                $"{option} '{text}' must be a comma-separated list of integers from {minimum} to {maximum}."
             );
         }
 
