@@ -299,6 +299,31 @@ public sealed class RunFolderSafetyTests : IDisposable
     }
 
     [Fact]
+    public void AnImageTruncatedPastItsHeaderStopsPredictWithTheRowsOfWhatWasWritten()
+    {
+        // The header is whole, so the check before predicting passes; decoding fails on the second file.
+        var run = TrainedRun();
+        var input = Directory.CreateDirectory(Path.Combine(_root, "truncated")).FullName;
+        File.Copy(TestImage(), Path.Combine(input, "a.png"));
+        var bytes = File.ReadAllBytes(TestImage());
+        File.WriteAllBytes(Path.Combine(input, "b.png"), bytes.AsSpan(0, bytes.Length * 2 / 3).ToArray());
+        File.Copy(TestImage(), Path.Combine(input, "c.png"));
+        var output = Path.Combine(_root, "truncated-out");
+
+        var failed = CliProcess.Run(_root, "predict", "--root", run, "--input", input, "--output", output);
+        Assert.Equal(CliApp.RuntimeError, failed.Code);
+        Assert.Contains("b.png", failed.Error);
+        var rows = File.ReadAllLines(Path.Combine(output, "predictions.csv")).Skip(1).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("a.png", rows[0]);
+        Assert.EndsWith(",ok", rows[0]);
+        Assert.Contains("b.png", rows[1]);
+        Assert.Matches(",,,,\"?failed: ", rows[1]);
+        Assert.True(File.Exists(Path.Combine(output, "a.png.npy")));
+        Assert.False(File.Exists(Path.Combine(output, "c.png.npy")));
+    }
+
+    [Fact]
     public void OversizeImagesAreSkippedWithTheirReasonAndCollidingNamesKeepSeparateOutputs()
     {
         var run = TrainedRun();

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
@@ -103,26 +104,34 @@ internal static class PredictCommand
                 var csv = new StringBuilder("path,raw_score,normalized_score,label,status\n");
                 int skipped = 0;
                 int done = 0;
-                await context
-                    .WithProgressAsync("predicting", progress =>
-                    {
-                        foreach (var file in files)
+                try
+                {
+                    await context
+                        .WithProgressAsync("predicting", progress =>
                         {
-                            cancellationToken.ThrowIfCancellationRequested();
-                            PredictOrSkip(file);
-                            progress.Report(
-                                new EnsembleProgress(
-                                    EnsembleStage.Predicting,
-                                    ++done,
-                                    files.Count,
-                                    Path.GetFileName(file)
-                                )
-                            );
-                        }
+                            foreach (var file in files)
+                            {
+                                cancellationToken.ThrowIfCancellationRequested();
+                                PredictOrSkip(file);
+                                progress.Report(
+                                    new EnsembleProgress(
+                                        EnsembleStage.Predicting,
+                                        ++done,
+                                        files.Count,
+                                        Path.GetFileName(file)
+                                    )
+                                );
+                            }
 
-                        return Task.FromResult(done);
-                    })
-                    .ConfigureAwait(false);
+                            return Task.FromResult(done);
+                        })
+                        .ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    AtomicFile.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
+                    throw;
+                }
 
                 void PredictOrSkip(string file)
                 {
@@ -130,7 +139,7 @@ internal static class PredictCommand
                     {
                         try
                         {
-                            var result = PredictOne(ensemble, file, target);
+                            var result = PredictOneRecorded(file);
                             csv.Append(
                                 CultureInfo.InvariantCulture,
                                 $"{Reports.Quote(file)},{result.RawScore:R},{result.Score:R},"
@@ -150,6 +159,24 @@ internal static class PredictCommand
                         CultureInfo.InvariantCulture,
                         $"{Reports.Quote(file)},,,,{Reports.Quote("skipped: " + reason)}\n"
                     );
+                }
+
+                // A file that fails past its header (a truncated image) or an interruption stops the command; the
+                // outputs already written keep their rows, and the file that stopped it gets one saying why.
+                ImagePredictionResult PredictOneRecorded(string file)
+                {
+                    try
+                    {
+                        return PredictOne(ensemble, file, target);
+                    }
+                    catch (Exception exception) when (!(exception is ImageDecodeException && parse.GetValue(skipBad)))
+                    {
+                        var status =
+                            exception is OperationCanceledException ? "interrupted" : "failed: " + exception.Message;
+                        csv.Append(CultureInfo.InvariantCulture, $"{Reports.Quote(file)},,,,{Reports.Quote(status)}\n");
+                        AtomicFile.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
+                        throw;
+                    }
                 }
 
                 AtomicFile.WriteAllText(Path.Combine(target, "predictions.csv"), csv.ToString());
