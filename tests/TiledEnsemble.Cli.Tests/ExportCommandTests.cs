@@ -125,7 +125,41 @@ public sealed class ExportCommandTests : IDisposable
             new FileInfo(Path.Combine(fromRun, "000.png.npy")).Length,
             new FileInfo(Path.Combine(fromExport, "000.png.npy")).Length
         );
+
+        // eval on the export gives the run's metrics (training thresholds); recomputed thresholds give the F1-best.
+        Assert.Equal(0, (await Run("eval", "--config", config, "--root", run)).Code);
+        var (evalCode, evalOutput, evalError) = await Run("eval", "--config", config, "--root", export);
+        Assert.True(evalCode == 0, evalError);
+        Assert.Contains("the training thresholds", evalOutput);
+        var fromRunMetrics = Metrics(Path.Combine(run, "evaluation", "metrics.json"));
+        var fromExportMetrics = Metrics(Path.Combine(export, "evaluation", "metrics.json"));
+        foreach (var key in new[] { "image_AUROC", "image_F1", "pixel_AUROC", "pixel_AUPRO", "image_TPR_at_5pct_FPR" })
+        {
+            Assert.True(
+                Math.Abs(fromRunMetrics[key] - fromExportMetrics[key]) <= 1e-3,
+                $"{key}: {fromRunMetrics[key]} against {fromExportMetrics[key]}"
+            );
+        }
+
+        var recomputed = await Run("eval", "--config", config, "--root", export, "--recompute-thresholds");
+        Assert.True(recomputed.Code == 0, recomputed.Error);
+        Assert.Contains("thresholds recomputed on the evaluated images", recomputed.Output);
+        var best = Metrics(Path.Combine(export, "evaluation", "metrics.json"));
+        Assert.True(best["image_F1"] >= fromExportMetrics["image_F1"]);
+        Assert.Equal(fromExportMetrics["image_AUROC"], best["image_AUROC"]);
+        Assert.Equal(
+            CliApp.UsageError,
+            (await Run("eval", "--config", config, "--root", run, "--recompute-thresholds")).Code
+        );
     }
+
+    /// <summary>metrics.json, undefined metrics (written as null) as NaN.</summary>
+    private static System.Collections.Generic.Dictionary<string, double> Metrics(string path) =>
+        System
+            .Text.Json.JsonSerializer.Deserialize<System.Collections.Generic.Dictionary<string, double?>>(
+                File.ReadAllText(path)
+            )!
+            .ToDictionary(m => m.Key, m => m.Value ?? double.NaN);
 
     [Fact]
     public async Task AnUnknownExportTypeIsAConfigurationError()

@@ -1,7 +1,12 @@
 using System.CommandLine;
 using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
 using TiledEnsemble.Cli.Config;
+using TiledEnsemble.Deployment;
 using TiledEnsemble.Evaluation;
+using TiledEnsemble.Export;
 
 namespace TiledEnsemble.Cli.Commands;
 
@@ -28,6 +33,12 @@ internal static class EvalCommand
         {
             Description = "Also write heat maps and masks as separate PNGs.",
         };
+        var recompute = new Option<bool>("--recompute-thresholds")
+        {
+            Description =
+                "With an export as --root: F1-best image and pixel thresholds on the evaluated images instead of the "
+                + "training ones.",
+        };
         var command = new Command(
             "eval",
             "Evaluate a trained run on the test split: metrics table, metrics.json, pictures, predictions.csv."
@@ -37,12 +48,26 @@ internal static class EvalCommand
             root,
             onlyWrong,
             raw,
+            recompute,
         };
         command.SetAction(
             async (parse, cancellationToken) =>
             {
                 var settings = RunConfig.Load(parse.GetValue(config)!.FullName);
                 var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
+                if (File.Exists(Path.Combine(run, EnsembleExporter.ModelFile)))
+                {
+                    return await EvaluateExport(run, settings, parse.GetValue(recompute), cancellationToken);
+                }
+
+                if (parse.GetValue(recompute))
+                {
+                    throw new ConfigException(
+                        "--recompute-thresholds applies to an exported ensemble (--root EXPORT); a run's thresholds "
+                            + "come from its validation split (val_split_mode)."
+                    );
+                }
+
                 using var ensemble = Ensemble.Load(run, loggers: context.Loggers);
                 var trained = ensemble.Settings;
                 var configured = settings.Options;
@@ -97,5 +122,27 @@ internal static class EvalCommand
             }
         );
         return command;
+
+        async Task<int> EvaluateExport(string export, RunConfig settings, bool recomputed, CancellationToken token)
+        {
+            using var deployed = DeployedEnsemble.Load(export);
+            var data = settings.CreateDataModule(context.Loggers.CreateLogger("data"));
+            var output = Path.Combine(export, "evaluation");
+            if (new DirectoryInfo(output).LinkTarget is not null)
+            {
+                throw new ConfigException($"'{output}' is a symbolic link; evaluation writes only inside the export.");
+            }
+
+            AtomicFile.SweepAbandoned(output, recursive: true);
+            var (metrics, images, thresholds) = await context.WithProgressAsync("evaluating", p =>
+                Task.Run(() => ExportEvaluation.Run(deployed, data.Test, recomputed, p, token), token)
+            );
+            Reports.MetricsTable(context.Console, ("test", metrics));
+            Directory.CreateDirectory(output);
+            Reports.WriteMetrics(Path.Combine(output, "metrics.json"), metrics);
+            Reports.WriteImageResults(Path.Combine(output, "predictions.csv"), images);
+            context.Output.WriteLine($"Evaluated the export with ONNX Runtime, {thresholds}; written to {output}");
+            return CliApp.Ok;
+        }
     }
 }
