@@ -14,6 +14,9 @@ public enum EnsembleStage
 
     /// <summary>Predicting images (the command line's <c>predict</c>).</summary>
     Predicting,
+
+    /// <summary>Exporting to ONNX: one step per tile position's head, then one for writing the files.</summary>
+    Exporting,
 }
 
 /// <summary>A progress report.</summary>

@@ -37,7 +37,7 @@ internal static class ExportCommand
             externalAbove,
         };
         command.SetAction(
-            (parse, cancellationToken) =>
+            async (parse, cancellationToken) =>
             {
                 var run = RunDirectoryOption.Require(parse.GetValue(root)!.FullName, "--root");
                 var target = parse.GetValue(output)!.FullName;
@@ -57,7 +57,9 @@ internal static class ExportCommand
                     options = options with { ExternalDataAboveBytes = above };
                 }
 
-                var result = EnsembleExporter.Export(run, target, options);
+                var result = await context.WithProgressAsync("exporting", p =>
+                    Task.Run(() => EnsembleExporter.Export(run, target, options, p), cancellationToken)
+                );
                 long mebibytes = result.ModelBytes / (1 << 20);
                 var external =
                     result.ExternalDataBytes > 0
@@ -68,7 +70,7 @@ internal static class ExportCommand
                     $"Exported {result.Positions} positions to {model} ({mebibytes} MiB{external}) in "
                         + $"{result.Duration.TotalSeconds:F1} s."
                 );
-                return Task.FromResult(CliApp.Ok);
+                return CliApp.Ok;
             }
         );
         return command;

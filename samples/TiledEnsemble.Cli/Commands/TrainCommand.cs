@@ -158,7 +158,11 @@ internal static class TrainCommand
                 {
                     // As quadra's export section: the trained run, ready to deploy, beside its files.
                     var export = Path.Combine(run, "export");
-                    var exported = Export.EnsembleExporter.Export(ensemble.Predictor!, export);
+                    var exported = await context.WithProgressAsync("exporting", p =>
+                        System.Threading.Tasks.Task.Run(() =>
+                            Export.EnsembleExporter.Export(ensemble.Predictor!, export, null, p)
+                        )
+                    );
                     context.Output.WriteLine(
                         $"Exported to {Path.Combine(export, Export.EnsembleExporter.ModelFile)} "
                             + $"({exported.ModelBytes / (1 << 20)} MiB) for ONNX Runtime (docs/deploy.md)."

@@ -31,13 +31,15 @@ public static class EnsembleExporter
     /// <param name="predictor">A trained run, opened for prediction.</param>
     /// <param name="outputDirectory">A new or empty folder.</param>
     /// <param name="options">Where the weights go.</param>
+    /// <param name="progress">Receives a step per tile position and one when the files are written.</param>
     /// <exception cref="NotSupportedException">A stage or model has no ONNX form; the message names it. Nothing is
     /// written.</exception>
     /// <exception cref="IOException">The output folder is not empty (nothing there is changed).</exception>
     public static ExportResult Export(
         EnsemblePredictor predictor,
         string outputDirectory,
-        ExportOptions? options = null
+        ExportOptions? options = null,
+        IProgress<EnsembleProgress>? progress = null
     )
     {
         ArgumentNullException.ThrowIfNull(predictor);
@@ -65,7 +67,7 @@ public static class EnsembleExporter
             using (var data = external ? File.Create(dataTemporary) : null)
             {
                 var g = data is null ? new OnnxGraphBuilder() : new OnnxGraphBuilder(data, DataFile);
-                PipelineGraph.Build(g, predictor);
+                PipelineGraph.Build(g, predictor, progress);
                 model = Model(g, predictor);
             }
 
@@ -79,6 +81,14 @@ public static class EnsembleExporter
             AtomicFile.WriteAllText(
                 Path.Combine(outputDirectory, ExportManifest.FileName),
                 ExportManifestStore.Serialize(manifest)
+            );
+            progress?.Report(
+                new EnsembleProgress(
+                    EnsembleStage.Exporting,
+                    predictor.Grid.Count + 1,
+                    predictor.Grid.Count + 1,
+                    "written"
+                )
             );
             return new ExportResult(
                 outputDirectory,
@@ -98,10 +108,16 @@ public static class EnsembleExporter
     /// <param name="runDirectory">A trained run made with the library's stages.</param>
     /// <param name="outputDirectory">A new or empty folder.</param>
     /// <param name="options">Where the weights go.</param>
-    public static ExportResult Export(string runDirectory, string outputDirectory, ExportOptions? options = null)
+    /// <param name="progress">Receives a step per tile position and one when the files are written.</param>
+    public static ExportResult Export(
+        string runDirectory,
+        string outputDirectory,
+        ExportOptions? options = null,
+        IProgress<EnsembleProgress>? progress = null
+    )
     {
         using var predictor = EnsemblePredictor.Load(runDirectory, new EnsembleLoadOptions { Device = "cpu" });
-        return Export(predictor, outputDirectory, options);
+        return Export(predictor, outputDirectory, options, progress);
     }
 
     private static ModelProto Model(OnnxGraphBuilder g, EnsemblePredictor predictor)

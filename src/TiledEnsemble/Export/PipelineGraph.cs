@@ -24,7 +24,7 @@ internal static class PipelineGraph
 
     /// <summary>Fills <paramref name="g"/> with the graph of <paramref name="predictor"/>.</summary>
     /// <exception cref="NotSupportedException">A stage or model has no ONNX form; the message names it.</exception>
-    public static void Build(OnnxGraphBuilder g, EnsemblePredictor predictor)
+    public static void Build(OnnxGraphBuilder g, EnsemblePredictor predictor, IProgress<EnsembleProgress>? progress)
     {
         var definition = predictor.Definition;
         CheckExportable(definition);
@@ -97,6 +97,9 @@ internal static class PipelineGraph
             }
 
             joined.Add((position, maps, scores, masks, labels));
+            progress?.Report(
+                new EnsembleProgress(EnsembleStage.Exporting, index + 1, grid.Count + 1, $"position {hint}")
+            );
         }
 
         var join = Joiner.Export(g, joined, grid, "join");

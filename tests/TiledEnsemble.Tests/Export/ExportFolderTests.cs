@@ -47,11 +47,17 @@ public sealed class ExportFolderTests : IClassFixture<GeneratedData>, IDisposabl
         Assert.False(ensemble.Grid.CoversExactly);
         await ensemble.FitAsync(_data.Module(), Path.Combine(_work, "run"));
         var export = Path.Combine(_work, "export");
+        var reports = new System.Collections.Generic.List<EnsembleProgress>();
         var result = EnsembleExporter.Export(
             ensemble.Predictor!,
             export,
-            new ExportOptions { ExternalDataAboveBytes = 0 }
+            new ExportOptions { ExternalDataAboveBytes = 0 },
+            new SyncProgress<EnsembleProgress>(reports.Add)
         );
+
+        // One step per position (3×3 here), then one when the files are written.
+        Assert.Equal(Enumerable.Range(1, 10), reports.Select(r => r.Step));
+        Assert.All(reports, r => Assert.Equal((EnsembleStage.Exporting, 10), (r.Stage, r.Total)));
         Assert.True(
             result.ExternalDataBytes > result.ModelBytes,
             $"{result.ExternalDataBytes} bytes external, {result.ModelBytes} in the model"
