@@ -11,7 +11,7 @@ Console.CancelKeyPress += (_, e) =>
 {
     // Stop after the current step; finished positions stay saved.
     e.Cancel = true;
-    cancellation.Cancel();
+    Stop(CliApp.Interrupted, "Ctrl-C");
 };
 
 // SIGTERM (kill, systemd, Kubernetes) stops the same way as Ctrl-C, and the process exits with 128 + 15.
@@ -22,7 +22,28 @@ using var termination = OperatingSystem.IsWindows()
     {
         context.Cancel = true;
         terminated = CliApp.Terminated;
-        cancellation.Cancel();
+        Stop(CliApp.Terminated, "SIGTERM");
     });
 int code = await CliApp.RunAsync(args, Console.Out, Console.Error, cancellation.Token);
 return code == CliApp.Interrupted && terminated != 0 ? terminated : code;
+
+// Cancels the work, which stops at its next check (between batches, images and positions). A step that does not reach
+// one within the grace period (a long native call) does not hold the process: it exits anyway. Nothing is lost that was
+// finished, and no file is half-written (every file is written beside its destination and renamed over it).
+void Stop(int exitCode, string signal)
+{
+    cancellation.Cancel();
+    var grace = StopGrace.Period;
+    new Thread(() =>
+    {
+        Thread.Sleep(grace);
+        Console.Error.WriteLine(
+            $"Did not stop within {grace.TotalSeconds:F0} s of {signal}; exiting now (finished work is kept)."
+        );
+        Environment.Exit(exitCode);
+    })
+    {
+        IsBackground = true,
+        Name = "stop watchdog",
+    }.Start();
+}

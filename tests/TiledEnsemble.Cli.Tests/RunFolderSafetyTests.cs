@@ -444,6 +444,66 @@ public sealed class RunFolderSafetyTests : IDisposable
         Assert.Contains($"tiled-ensemble train --config <its config> --run-dir {run}", error);
     }
 
+    [Fact]
+    public void SigtermEndsPredictWithinSecondsEvenInsideOneLargeImage()
+    {
+        // One 8000² image takes predict many seconds in native code, with no point between images to stop at; with a
+        // grace period of 2 s the process must still be gone within a few seconds of SIGTERM, exiting 128 + 15.
+        Assert.True(OperatingSystem.IsLinux(), "signals are a Linux test; CI runs Linux.");
+        var run = TrainedRun();
+        var input = Directory.CreateDirectory(Path.Combine(_root, "large")).FullName;
+        using (var scope = NewDisposeScope())
+        {
+            ImageIO.WriteImage(Path.Combine(input, "large.png"), zeros(1, 8000, 8000));
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment[StopGrace.Variable] = "2";
+        foreach (
+            var argument in new[]
+            {
+                typeof(CliApp).Assembly.Location,
+                "predict",
+                "--root",
+                run,
+                "--input",
+                input,
+                "--output",
+                Path.Combine(_root, "large-out"),
+            }
+        )
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var child = System.Diagnostics.Process.Start(start)!;
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        System.Threading.Thread.Sleep(TimeSpan.FromSeconds(4));
+        Assert.False(child.HasExited, "predict finished before the signal; the test needs a larger image");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using (var kill = System.Diagnostics.Process.Start("kill", new[] { "-TERM", child.Id.ToString() }))
+        {
+            kill.WaitForExit();
+        }
+
+        bool exited = child.WaitForExit(TimeSpan.FromSeconds(60));
+        var stopped = watch.Elapsed;
+        if (!exited)
+        {
+            child.Kill(entireProcessTree: true);
+        }
+
+        Assert.True(exited, "still running 60 s after SIGTERM");
+        Assert.Equal(CliApp.Terminated, child.ExitCode);
+        Assert.True(stopped < TimeSpan.FromSeconds(6), $"took {stopped.TotalSeconds:F1} s to stop");
+    }
+
     [SkippableFact]
     public void AFullDiskDuringPredictLeavesNoTruncatedFile()
     {
