@@ -63,13 +63,7 @@ public sealed class RunFolderConfinementTests : IDisposable
         int open = text.IndexOf('{', settings) + 1;
         text = text.Insert(open, "\"Seed\": 999,");
 
-        // Resealed as anyone can: the checksum is the SHA-256 of the text with the checksum field blanked.
-        var field = System.Text.RegularExpressions.Regex.Match(text, "\"Checksum\": \"([0-9a-f]{64})\"");
-        var blanked = text.Remove(field.Index, field.Length).Insert(field.Index, "\"Checksum\": \"\"");
-        var hash = Convert
-            .ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(blanked)))
-            .ToLowerInvariant();
-        File.WriteAllText(path, text.Replace(field.Groups[1].Value, hash));
+        File.WriteAllText(path, ManifestSeal.Reseal(text));
 
         var error = Assert.Throws<RunIntegrityException>(() => Ensemble.Load(run).Dispose());
         Assert.Contains("'$.Settings.Seed' twice", error.Message, StringComparison.Ordinal);

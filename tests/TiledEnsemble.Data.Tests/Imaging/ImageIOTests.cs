@@ -180,7 +180,7 @@ public sealed class ImageIOTests : IDisposable
         {
             var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
             var length = BitConverter.GetBytes(data.Length).Reverse();
-            var crc = BitConverter.GetBytes(Crc32(typed)).Reverse();
+            var crc = BitConverter.GetBytes(PngCrc.Compute(typed)).Reverse();
             return length.Concat(typed).Concat(crc).ToArray();
         }
 
@@ -195,22 +195,6 @@ public sealed class ImageIOTests : IDisposable
             .Concat(Chunk("IDAT", new byte[] { 0x78, 0x9C, 0x63, 0x00, 0x00 }))
             .Concat(Chunk("IEND", Array.Empty<byte>()))
             .ToArray();
-    }
-
-    /// <summary>PNG's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320), bit by bit.</summary>
-    private static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 
     [Theory]
@@ -233,7 +217,7 @@ public sealed class ImageIOTests : IDisposable
                 .GetBytes(data.Length)
                 .Reverse()
                 .Concat(typed)
-                .Concat(BitConverter.GetBytes(Crc32(typed)).Reverse())
+                .Concat(BitConverter.GetBytes(PngCrc.Compute(typed)).Reverse())
                 .ToArray();
         }
 

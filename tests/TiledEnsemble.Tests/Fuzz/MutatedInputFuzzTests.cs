@@ -184,7 +184,7 @@ public sealed class MutatedInputFuzzTests : IDisposable
             _ =>
             {
                 // Resealed, so that the parser and the checks behind the checksum see the mutation.
-                File.WriteAllText(manifest, Reseal(mutator.Mutate(valid)));
+                File.WriteAllText(manifest, ManifestSeal.Reseal(mutator.Mutate(valid)));
                 using var ensemble = Ensemble.Load(run);
             },
             e => e is RunIntegrityException or SafeTensorsException or StageMismatchException
@@ -204,37 +204,11 @@ public sealed class MutatedInputFuzzTests : IDisposable
                 break;
             }
 
-            uint crc = 0xFFFFFFFF;
-            for (long k = at + 4; k < at + 8 + length; k++)
-            {
-                crc ^= bytes[k];
-                for (int bit = 0; bit < 8; bit++)
-                {
-                    crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-                }
-            }
-
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan((int)(at + 8 + length)), ~crc);
+            uint crc = PngCrc.Compute(bytes.AsSpan((int)at + 4, (int)length + 4));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan((int)(at + 8 + length)), crc);
             at += 12 + length;
         }
 
         return bytes;
-    }
-
-    /// <summary>The text with its checksum field recomputed (the SHA-256 of the text with the field blanked), when it
-    /// still has one.</summary>
-    private static string Reseal(string text)
-    {
-        var field = System.Text.RegularExpressions.Regex.Match(text, "\"Checksum\": \"([0-9a-f]{64})\"");
-        if (!field.Success)
-        {
-            return text;
-        }
-
-        var blanked = text.Remove(field.Index, field.Length).Insert(field.Index, "\"Checksum\": \"\"");
-        var hash = Convert
-            .ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(blanked)))
-            .ToLowerInvariant();
-        return text.Remove(field.Groups[1].Index, 64).Insert(field.Groups[1].Index, hash);
     }
 }
