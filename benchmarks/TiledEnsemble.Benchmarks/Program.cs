@@ -1,6 +1,7 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
 // [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
-// |deploy|calibration ...]` (quality also takes --scale S, --seeds N, --epochs E, --models padim,stfpm). Every figure
+// |deploy|deploy-equality|calibration ...]` (quality also takes --scale S, --seeds N, --epochs E, --models
+// padim,stfpm). Every figure
 // is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -178,6 +179,11 @@ if (Wants("scale-out"))
 if (Wants("metrics"))
 {
     MetricsBenchmark.Run(quick);
+}
+
+if (Wants("deploy-equality"))
+{
+    DeployEqualityBenchmark.Run(quick);
 }
 
 if (Wants("deploy"))
