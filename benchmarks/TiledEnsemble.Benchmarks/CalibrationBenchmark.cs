@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using TiledEnsemble.Data.Datasets;
-using TiledEnsemble.Data.Synthetic;
 using TiledEnsemble.Evaluation;
 using TiledEnsemble.Joining;
 using TiledEnsemble.Models;
@@ -83,7 +82,16 @@ internal static class CalibrationBenchmark
                     var root = Directory.CreateTempSubdirectory("bench-calibration-").FullName;
                     try
                     {
-                        string category = Generate(root, dataset, photos, full, trainCount, testGood, perDefect, seed);
+                        string category = QualityData.Write(
+                            root,
+                            dataset,
+                            photos,
+                            full,
+                            trainCount,
+                            testGood,
+                            perDefect,
+                            seed
+                        );
                         foreach (var (name, calibration, holdOut) in Ways)
                         {
                             results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut));
@@ -109,42 +117,6 @@ internal static class CalibrationBenchmark
         }
 
         Console.WriteLine();
-    }
-
-    private static string Generate(
-        string root,
-        string dataset,
-        string? photos,
-        int size,
-        int trainCount,
-        int testGood,
-        int perDefect,
-        int seed
-    )
-    {
-        if (dataset is "generated" or "aligned parts")
-        {
-            bool part = dataset != "generated";
-            DefectDatasetGenerator.Write(
-                root,
-                new DefectDatasetOptions
-                {
-                    Category = part ? "part" : "fabric",
-                    Texture = part ? TextureKind.AlignedPart : TextureKind.WovenFabric,
-                    ImageSize = size,
-                    TrainCount = trainCount,
-                    TestGoodCount = testGood,
-                    TestPerDefect = perDefect,
-                    DefectAreaFraction = 0.002,
-                    Seed = seed,
-                    DefectKinds = new[] { DefectKind.Scratch, DefectKind.Spot, DefectKind.Cut },
-                }
-            );
-            return part ? "part" : "fabric";
-        }
-
-        SurfacePhotoDataset.Write(root, photos!, dataset, size, trainCount, testGood, perDefect, 0.002, seed);
-        return dataset;
     }
 
     private static IReadOnlyDictionary<string, double> Evaluate(

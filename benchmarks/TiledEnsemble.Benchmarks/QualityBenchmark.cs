@@ -6,7 +6,6 @@ using System.IO;
 using System.Linq;
 using TiledEnsemble.Configuration;
 using TiledEnsemble.Data.Datasets;
-using TiledEnsemble.Data.Synthetic;
 using TiledEnsemble.Evaluation;
 using TiledEnsemble.Joining;
 using TiledEnsemble.Models;
@@ -94,7 +93,16 @@ internal static class QualityBenchmark
                     var root = Directory.CreateTempSubdirectory("bench-quality-").FullName;
                     try
                     {
-                        string category = Generate(root, dataset, photos, full, trainCount, testGood, perDefect, seed);
+                        string category = QualityData.Write(
+                            root,
+                            dataset,
+                            photos,
+                            full,
+                            trainCount,
+                            testGood,
+                            perDefect,
+                            seed
+                        );
                         foreach (var (name, image, tileSize, strideSize) in configurations)
                         {
                             var outcome = Evaluate(root, category, model, image, tileSize, strideSize, seed, epochs);
@@ -226,39 +234,6 @@ internal static class QualityBenchmark
             $"Tiled ensemble above {configurations[1].Name} in mean AUPRO: {better} of {cells.Count} (data, model) "
                 + $"cells."
         );
-    }
-
-    private static string Generate(
-        string root,
-        string dataset,
-        string? photos,
-        int size,
-        int trainCount,
-        int testGood,
-        int perDefect,
-        int seed
-    )
-    {
-        if (dataset == "generated")
-        {
-            DefectDatasetGenerator.Write(
-                root,
-                new DefectDatasetOptions
-                {
-                    ImageSize = size,
-                    TrainCount = trainCount,
-                    TestGoodCount = testGood,
-                    TestPerDefect = perDefect,
-                    DefectAreaFraction = 0.002,
-                    Seed = seed,
-                    DefectKinds = new[] { DefectKind.Scratch, DefectKind.Spot, DefectKind.Cut },
-                }
-            );
-            return "fabric";
-        }
-
-        SurfacePhotoDataset.Write(root, photos!, dataset, size, trainCount, testGood, perDefect, 0.002, seed);
-        return dataset;
     }
 
     private static Outcome Evaluate(

@@ -26,17 +26,7 @@ public sealed class CalibratedDecisionTests : IClassFixture<GeneratedData>, Syst
     {
         // 20 good training images: 10 held out (none fitted on), 10 to fit. 20 % may be rejected: two of the ten (F1's
         // fallback without defective images, the largest score, would reject one).
-        var data = AnomalyDataModule.MvtecAD(
-            _data.Root,
-            "fabric",
-            new SplitOptions { ValSplitMode = ValSplitMode.FromTrain, ValSplitRatio = 0.5 },
-            new LoaderOptions
-            {
-                ImageSize = 128,
-                TrainBatchSize = 5,
-                EvalBatchSize = 5,
-            }
-        );
+        var data = _data.Module(5, new SplitOptions { ValSplitMode = ValSplitMode.FromTrain, ValSplitRatio = 0.5 });
         Assert.Equal(10, data.Validation.Count);
         Assert.All(data.Validation, s => Assert.Equal(SampleLabel.Normal, s.Label));
 

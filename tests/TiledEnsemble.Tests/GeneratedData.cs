@@ -30,11 +30,12 @@ public sealed class GeneratedData : IDisposable
 
     public string Root { get; }
 
-    public AnomalyDataModule Module(int batch = 8) =>
+    public AnomalyDataModule Module(int batch = 8, SplitOptions? split = null) =>
         AnomalyDataModule.MvtecAD(
             Root,
             "fabric",
-            loader: new LoaderOptions
+            split,
+            new LoaderOptions
             {
                 ImageSize = 128,
                 TrainBatchSize = batch,

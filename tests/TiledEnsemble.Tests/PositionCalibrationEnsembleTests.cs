@@ -30,17 +30,7 @@ public sealed class PositionCalibrationEnsembleTests : IClassFixture<GeneratedDa
     [Fact]
     public async Task APerPixelCalibratedRunSavesReloadsAndExportsTheSamePredictions()
     {
-        var data = AnomalyDataModule.MvtecAD(
-            _data.Root,
-            "fabric",
-            new SplitOptions { ValSplitMode = ValSplitMode.FromTrain, ValSplitRatio = 0.5 },
-            new LoaderOptions
-            {
-                ImageSize = 128,
-                TrainBatchSize = 5,
-                EvalBatchSize = 5,
-            }
-        );
+        var data = _data.Module(5, new SplitOptions { ValSplitMode = ValSplitMode.FromTrain, ValSplitRatio = 0.5 });
         using var ensemble = TiledEnsembleBuilder
             .Create()
             .WithImageSize(128)
