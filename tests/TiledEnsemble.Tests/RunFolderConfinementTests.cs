@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using TiledEnsemble.Persistence;
 using TiledEnsemble.Serialization;
+using TiledEnsemble.Testing;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -73,8 +73,16 @@ internal static class Png16Reader
             _ => throw errors.Fail(path, $"unsupported 16-bit PNG colour type {colorType}."),
         };
         int bytesPerPixel = channels * 2;
+        if ((long)width * bytesPerPixel > Array.MaxLength)
+        {
+            throw errors.Fail(path, $"a row of {width} pixels of {bytesPerPixel} bytes is too long to decode.");
+        }
+
         int stride = width * bytesPerPixel;
-        var raw = new byte[(long)height * stride];
+
+        // Rows go straight into the samples: a whole-image byte buffer of a 16384² RGBA file passes 2 GiB, the
+        // largest array .NET allocates, and its offsets pass int.
+        var samples = new float[(long)width * height * 4];
         idat.Position = 0;
         using (var zlib = new ZLibStream(idat, CompressionMode.Decompress))
         {
@@ -92,16 +100,23 @@ internal static class Png16Reader
                 }
 
                 Unfilter(filter, current, previous, bytesPerPixel, path, errors);
-                Array.Copy(current, 0, raw, (long)y * stride, stride);
+                WriteRow(current, channels, samples, (long)y * width);
                 (previous, current) = (current, previous);
             }
         }
 
-        var samples = new float[(long)width * height * 4];
-        for (long p = 0; p < (long)width * height; p++)
+        return (samples, width, height, channels == 2 ? 4 : channels);
+    }
+
+    /// <summary>One unfiltered row of big-endian 16-bit samples as RGBA floats from pixel <paramref name="first"/>
+    /// on.</summary>
+    private static void WriteRow(byte[] row, int channels, float[] samples, long first)
+    {
+        int bytesPerPixel = channels * 2;
+        for (int x = 0; x < row.Length / bytesPerPixel; x++)
         {
-            float Sample(int c) =>
-                BinaryPrimitives.ReadUInt16BigEndian(raw.AsSpan((int)((p * bytesPerPixel) + (2 * c)))) / 65535f;
+            int start = x * bytesPerPixel;
+            float Sample(int c) => BinaryPrimitives.ReadUInt16BigEndian(row.AsSpan(start + (2 * c))) / 65535f;
             float r,
                 g,
                 b,
@@ -127,13 +142,12 @@ internal static class Png16Reader
                     break;
             }
 
-            samples[p * 4] = r;
-            samples[(p * 4) + 1] = g;
-            samples[(p * 4) + 2] = b;
-            samples[(p * 4) + 3] = a;
+            long p = (first + x) * 4;
+            samples[p] = r;
+            samples[p + 1] = g;
+            samples[p + 2] = b;
+            samples[p + 3] = a;
         }
-
-        return (samples, width, height, channels == 2 ? 4 : channels);
     }
 
     /// <summary>A row's filter byte, or -1 where the data ends or its compression is corrupt (reported as truncated by

@@ -203,13 +203,31 @@ internal static class RunStore
         return new ModelState(tensors, metadata);
     }
 
+    /// <summary>
+    /// Checks, without reading them, that every file the manifest lists lies in the folder, is no link or special
+    /// file, and exists: a crafted run is refused when it is opened, before a command writes anything, rather than when
+    /// a position is first needed.
+    /// </summary>
+    public static void CheckEntries(string directory, RunManifest manifest)
+    {
+        var entries = manifest.Positions.Select(p => p.State).Prepend(manifest.Backbone).OfType<FileEntry>();
+        foreach (var entry in entries)
+        {
+            var path = ConfinedFile.Resolve(directory, entry.File, Fail);
+            if (!File.Exists(path))
+            {
+                throw Missing(path);
+            }
+        }
+    }
+
     /// <summary>Checks that a listed file exists and has its recorded checksum; returns its full path.</summary>
     public static string Verify(string directory, FileEntry entry)
     {
         var path = ConfinedFile.Resolve(directory, entry.File, Fail);
         if (!File.Exists(path))
         {
-            throw new RunIntegrityException(path, "the file listed in the manifest is missing.");
+            throw Missing(path);
         }
 
         var actual = HashFile(path);
@@ -261,4 +279,7 @@ internal static class RunStore
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 
     private static RunIntegrityException Fail(string path, string reason) => new(path, reason);
+
+    private static RunIntegrityException Missing(string path) =>
+        new(path, "the file listed in the manifest is missing.");
 }

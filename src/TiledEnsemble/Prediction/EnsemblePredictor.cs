@@ -110,6 +110,7 @@ public sealed class EnsemblePredictor : IDisposable
             );
         }
 
+        RunStore.CheckEntries(runDirectory, manifest);
         var settings = manifest.Settings! with { Device = options.Device ?? manifest.Settings!.Device };
         var definition = EnsembleDefinition.ForRun(runDirectory, settings, RunStore.Stages(manifest), options);
         var device = DeviceNames.Parse(settings.Device);

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace TiledEnsemble.Tests;
+namespace TiledEnsemble.Testing;
 
 /// <summary>Reseals an edited manifest as anyone can: its checksum is the SHA-256 of the text with the checksum field
 /// blanked, so tests of what lies behind the checksum edit the text and recompute it.</summary>
