@@ -38,15 +38,9 @@ internal static class CalibrationBenchmark
 
     public static void Run(bool quick, int scale, int seedCount, IReadOnlyCollection<string> onlyModels)
     {
-        int full = quick ? 64 : scale;
-        var seeds = Enumerable.Range(1, quick ? 1 : seedCount).ToArray();
-        var models = (quick ? new[] { ModelKind.Padim } : new[] { ModelKind.Padim, ModelKind.Patchcore })
-            .Where(m => onlyModels.Count == 0 || onlyModels.Contains(m.ToString(), StringComparer.OrdinalIgnoreCase))
-            .ToArray();
-        int trainCount = quick ? 8 : 20,
-            testGood = quick ? 2 : 10,
-            perDefect = quick ? 1 : 4;
+        var (full, seeds, models, trainCount, testGood, perDefect) = Scale(quick, scale, seedCount, onlyModels);
         var photos = SurfacePhotoDataset.Locate();
+        var shape = (full, trainCount, testGood, perDefect);
         var datasets = new List<string>();
         if (photos is not null && !quick)
         {
@@ -77,31 +71,13 @@ internal static class CalibrationBenchmark
             foreach (var model in models)
             {
                 var results = Ways.ToDictionary(w => w.Name, _ => new List<IReadOnlyDictionary<string, double>>());
-                foreach (int seed in seeds)
+                QualityData.ForEachSeed(dataset, photos, shape, seeds, (root, category, seed) =>
                 {
-                    var root = Directory.CreateTempSubdirectory("bench-calibration-").FullName;
-                    try
+                    foreach (var (name, calibration, holdOut) in Ways)
                     {
-                        string category = QualityData.Write(
-                            root,
-                            dataset,
-                            photos,
-                            full,
-                            trainCount,
-                            testGood,
-                            perDefect,
-                            seed
-                        );
-                        foreach (var (name, calibration, holdOut) in Ways)
-                        {
-                            results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut));
-                        }
+                        results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut));
                     }
-                    finally
-                    {
-                        Directory.Delete(root, recursive: true);
-                    }
-                }
+                });
 
                 foreach (var (name, runs) in results)
                 {
@@ -119,14 +95,44 @@ internal static class CalibrationBenchmark
         Console.WriteLine();
     }
 
-    private static IReadOnlyDictionary<string, double> Evaluate(
+    /// <summary>
+    /// The image size, seeds, models and image counts of a run of this benchmark (and of the levers benchmark, which
+    /// measures on the same data): Padim and Patchcore, 20 good training images, 10 good and 12 defective test images.
+    /// </summary>
+    internal static (int Full, int[] Seeds, ModelKind[] Models, int TrainCount, int TestGood, int PerDefect) Scale(
+        bool quick,
+        int scale,
+        int seedCount,
+        IReadOnlyCollection<string> onlyModels
+    )
+    {
+        var models = (quick ? new[] { ModelKind.Padim } : new[] { ModelKind.Padim, ModelKind.Patchcore })
+            .Where(m => onlyModels.Count == 0 || onlyModels.Contains(m.ToString(), StringComparer.OrdinalIgnoreCase))
+            .ToArray();
+        return (
+            quick ? 64 : scale,
+            Enumerable.Range(1, quick ? 1 : seedCount).ToArray(),
+            models,
+            quick ? 8 : 20,
+            quick ? 2 : 10,
+            quick ? 1 : 4
+        );
+    }
+
+    /// <summary>
+    /// Fits the tiled ensemble (image <paramref name="image"/>, 3×3 tiles of half of it) on one written data set and
+    /// returns its test metrics; <paramref name="tune"/> changes the builder last (the levers benchmark).
+    /// </summary>
+    internal static IReadOnlyDictionary<string, double> Evaluate(
         string root,
         string category,
         ModelKind model,
         int image,
         int seed,
         PositionCalibration calibration,
-        bool holdOut
+        bool holdOut,
+        Action<TiledEnsembleBuilder>? tune = null,
+        string run = ""
     )
     {
         var split = holdOut
@@ -157,8 +163,12 @@ internal static class CalibrationBenchmark
                 .WithFalseRejectRate(0.01);
         }
 
+        tune?.Invoke(builder);
         using var ensemble = builder.Build();
-        ensemble.FitAsync(data, Path.Combine(root, $"run-{model}-{calibration}-{holdOut}")).GetAwaiter().GetResult();
+        ensemble
+            .FitAsync(data, Path.Combine(root, $"run-{model}-{calibration}-{holdOut}{run}"))
+            .GetAwaiter()
+            .GetResult();
         return ensemble
             .EvaluateAsync(data.Test, new EvaluationOptions { Resolution = MetricResolution.Original })
             .GetAwaiter()

@@ -1,6 +1,6 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
 // [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
-// |deploy|deploy-equality|calibration ...]` (quality also takes --scale S, --seeds N, --epochs E, --models
+// |deploy|deploy-equality|calibration|levers ...]` (quality also takes --scale S, --seeds N, --epochs E, --models
 // padim,stfpm). Every figure
 // is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
@@ -164,6 +164,16 @@ if (Wants("quality"))
 if (Wants("calibration"))
 {
     CalibrationBenchmark.Run(
+        quick,
+        int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
+        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+    );
+}
+
+if (Wants("levers"))
+{
+    LeversBenchmark.Run(
         quick,
         int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),

@@ -59,6 +59,7 @@ internal static class QualityBenchmark
 
         // Quick mode (CI) runs one photograph, to prove that fetching and assembling the real-photo set still work.
         var photos = SurfacePhotoDataset.Locate();
+        var shape = (full, trainCount, testGood, perDefect);
         var datasets = new List<string>();
         if (photos is not null)
         {
@@ -88,33 +89,15 @@ internal static class QualityBenchmark
             foreach (var model in models)
             {
                 var results = configurations.ToDictionary(c => c.Name, _ => new List<Outcome>());
-                foreach (int seed in seeds)
+                QualityData.ForEachSeed(dataset, photos, shape, seeds, (root, category, seed) =>
                 {
-                    var root = Directory.CreateTempSubdirectory("bench-quality-").FullName;
-                    try
+                    foreach (var (name, image, tileSize, strideSize) in configurations)
                     {
-                        string category = QualityData.Write(
-                            root,
-                            dataset,
-                            photos,
-                            full,
-                            trainCount,
-                            testGood,
-                            perDefect,
-                            seed
-                        );
-                        foreach (var (name, image, tileSize, strideSize) in configurations)
-                        {
-                            var outcome = Evaluate(root, category, model, image, tileSize, strideSize, seed, epochs);
-                            results[name].Add(outcome);
-                            all.Add((dataset, model, name, outcome));
-                        }
+                        var outcome = Evaluate(root, category, model, image, tileSize, strideSize, seed, epochs);
+                        results[name].Add(outcome);
+                        all.Add((dataset, model, name, outcome));
                     }
-                    finally
-                    {
-                        Directory.Delete(root, recursive: true);
-                    }
-                }
+                });
 
                 foreach (var (name, values) in results)
                 {

@@ -1,3 +1,6 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
 using TiledEnsemble.Data.Synthetic;
 
 namespace TiledEnsemble.Benchmarks;
@@ -44,5 +47,30 @@ internal static class QualityData
 
         SurfacePhotoDataset.Write(root, photos!, dataset, size, trainCount, testGood, perDefect, 0.002, seed);
         return dataset;
+    }
+
+    /// <summary>For each seed: writes <paramref name="dataset"/> into a temporary folder, gives <paramref name="use"/>
+    /// the folder, the category and the seed, and deletes the folder.</summary>
+    public static void ForEachSeed(
+        string dataset,
+        string? photos,
+        (int Size, int TrainCount, int TestGood, int PerDefect) shape,
+        IEnumerable<int> seeds,
+        Action<string, string, int> use
+    )
+    {
+        foreach (int seed in seeds)
+        {
+            var root = Directory.CreateTempSubdirectory("bench-quality-").FullName;
+            try
+            {
+                var (size, trainCount, testGood, perDefect) = shape;
+                use(root, Write(root, dataset, photos, size, trainCount, testGood, perDefect, seed), seed);
+            }
+            finally
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
     }
 }
