@@ -36,7 +36,15 @@ internal static class CalibrationBenchmark
         ("per pixel (from_train)", PositionCalibration.PerPixel, true),
     };
 
-    public static void Run(bool quick, int scale, int seedCount, IReadOnlyCollection<string> onlyModels)
+    /// <summary>Runs the benchmark; <paramref name="onlyData"/>, when not empty, names the data sets to run (as the
+    /// table names them).</summary>
+    public static void Run(
+        bool quick,
+        int scale,
+        int seedCount,
+        IReadOnlyCollection<string> onlyModels,
+        IReadOnlyCollection<string> onlyData
+    )
     {
         var (full, seeds, models, trainCount, testGood, perDefect) = Scale(quick, scale, seedCount, onlyModels);
         var photos = SurfacePhotoDataset.Locate();
@@ -49,6 +57,8 @@ internal static class CalibrationBenchmark
 
         datasets.Add("generated");
         datasets.Add("aligned parts");
+        datasets.Add(QualityData.FaintParts);
+        datasets.RemoveAll(d => onlyData.Count > 0 && !onlyData.Contains(d, StringComparer.OrdinalIgnoreCase));
 
         var aggregations = ImageScores.Aggregations.Select(ImageScores.Name).ToArray();
         Console.WriteLine(

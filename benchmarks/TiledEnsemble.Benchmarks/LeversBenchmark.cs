@@ -32,7 +32,14 @@ internal static class LeversBenchmark
         new("1 neighbour", ModelKind.Patchcore, b => b.WithModelSettings(m => m.NumNeighbors = 1)),
     };
 
-    public static void Run(bool quick, int scale, int seedCount, IReadOnlyCollection<string> onlyModels)
+    /// <summary>Runs the benchmark; <paramref name="onlyLevers"/>, when not empty, names the levers to run.</summary>
+    public static void Run(
+        bool quick,
+        int scale,
+        int seedCount,
+        IReadOnlyCollection<string> onlyModels,
+        IReadOnlyCollection<string> onlyLevers
+    )
     {
         var (full, seeds, models, trainCount, testGood, perDefect) = CalibrationBenchmark.Scale(
             quick,
@@ -65,7 +72,11 @@ internal static class LeversBenchmark
             {
                 foreach (var model in models)
                 {
-                    foreach (var lever in Levers.Where(l => l.Only is null || l.Only == model))
+                    var levers = Levers.Where(l =>
+                        (l.Only is null || l.Only == model)
+                        && (onlyLevers.Count == 0 || onlyLevers.Contains(l.Name, StringComparer.OrdinalIgnoreCase))
+                    );
+                    foreach (var lever in levers)
                     {
                         var metrics = CalibrationBenchmark.Evaluate(
                             root,

@@ -1,8 +1,8 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
 // [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
 // |deploy|deploy-equality|calibration|levers ...]` (quality also takes --scale S, --seeds N, --epochs E, --models
-// padim,stfpm). Every figure
-// is measured side by side in one run; results are recorded in docs/benchmarks.md.
+// padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers --levers "defaults,blur σ 1" as their
+// tables name them). Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
@@ -94,7 +94,7 @@ if (chartsAt >= 0 && chartsAt + 1 < args.Length)
 // Options with a value: --charts DIR, and the quality benchmark's --scale S, --seeds N, --epochs E, --models a,b.
 string? Value(string option) =>
     Array.IndexOf(args, option) is int at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-var valued = new[] { "--charts", "--scale", "--seeds", "--epochs", "--models" }
+var valued = new[] { "--charts", "--scale", "--seeds", "--epochs", "--models", "--data", "--levers" }
     .Select(o => Array.IndexOf(args, o))
     .Where(i => i >= 0)
     .Select(i => i + 1)
@@ -167,7 +167,8 @@ if (Wants("calibration"))
         quick,
         int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
-        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
+        (Value("--data") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
     );
 }
 
@@ -177,7 +178,8 @@ if (Wants("levers"))
         quick,
         int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
-        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+        (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
+        (Value("--levers") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
     );
 }
 

@@ -7,11 +7,18 @@ namespace TiledEnsemble.Benchmarks;
 
 /// <summary>
 /// The quality benchmarks' data sets, written at benchmark time with defects of 0.2 % of the image (scratch, spot,
-/// cut): a real surface photograph by name (see <see cref="SurfacePhotoDataset"/>), "generated" (woven fabric) or
-/// "aligned parts" (<see cref="TextureKind.AlignedPart"/>).
+/// cut): a real surface photograph by name (see <see cref="SurfacePhotoDataset"/>), "generated" (woven fabric),
+/// "aligned parts" (<see cref="TextureKind.AlignedPart"/>) or <see cref="FaintParts"/>.
 /// </summary>
 internal static class QualityData
 {
+    /// <summary>Aligned parts whose defects are blended in at <see cref="FaintStrength"/>: at full contrast every way
+    /// separates every aligned part, which ranks nothing.</summary>
+    public const string FaintParts = "faint aligned parts";
+
+    /// <summary>The faint parts' defect strength (<see cref="DefectDatasetOptions.DefectStrength"/>).</summary>
+    public const double FaintStrength = 0.25;
+
     /// <summary>Writes <paramref name="dataset"/> under <paramref name="root"/>; returns its category.</summary>
     public static string Write(
         string root,
@@ -24,7 +31,7 @@ internal static class QualityData
         int seed
     )
     {
-        if (dataset is "generated" or "aligned parts")
+        if (dataset is "generated" or "aligned parts" or FaintParts)
         {
             bool part = dataset != "generated";
             DefectDatasetGenerator.Write(
@@ -38,6 +45,7 @@ internal static class QualityData
                     TestGoodCount = testGood,
                     TestPerDefect = perDefect,
                     DefectAreaFraction = 0.002,
+                    DefectStrength = dataset == FaintParts ? FaintStrength : 1,
                     Seed = seed,
                     DefectKinds = new[] { DefectKind.Scratch, DefectKind.Spot, DefectKind.Cut },
                 }

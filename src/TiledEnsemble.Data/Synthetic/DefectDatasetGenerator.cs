@@ -141,7 +141,8 @@ public static class DefectDatasetGenerator
             clean,
             kind,
             options.DefectAreaFraction,
-            new Random(Seed(options.Seed, "paint-" + kind, index))
+            new Random(Seed(options.Seed, "paint-" + kind, index)),
+            options.DefectStrength
         );
         return (clean, image, mask);
     }

@@ -31,6 +31,10 @@ public sealed record DefectDatasetOptions
     /// tiling.</summary>
     public double DefectAreaFraction { get; init; } = 0.003;
 
+    /// <summary>How far a defect departs from the clean image, in (0, 1]: 1 paints it at full contrast, 0.25 blends a
+    /// quarter of it in (a faint defect).</summary>
+    public double DefectStrength { get; init; } = 1;
+
     /// <summary>Seed; the same seed writes the same files.</summary>
     public int Seed { get; init; } = 42;
 
@@ -48,6 +52,15 @@ public sealed record DefectDatasetOptions
                 nameof(ImageSize),
                 ImageSize,
                 "ImageSize must be between 16 and 8192 pixels."
+            );
+        }
+
+        if (!(DefectStrength > 0 && DefectStrength <= 1))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(DefectStrength),
+                DefectStrength,
+                "DefectStrength must lie in (0, 1]."
             );
         }
 

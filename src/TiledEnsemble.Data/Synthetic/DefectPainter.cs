@@ -3,8 +3,9 @@ using System;
 namespace TiledEnsemble.Data.Synthetic;
 
 /// <summary>
-/// Paints one defect of about <c>areaFraction</c> of the image onto a copy of a clean image. The mask is, by
-/// construction, exactly the set of pixels whose stored (8-bit) value the defect changed.
+/// Paints one defect of about <c>areaFraction</c> of the image onto a copy of a clean image, at full strength or
+/// blended toward the clean image by <c>strength</c>. The mask is, by construction, exactly the set of pixels whose
+/// stored (8-bit) value the defect changed.
 /// </summary>
 internal static class DefectPainter
 {
@@ -12,7 +13,8 @@ internal static class DefectPainter
         RgbImage clean,
         DefectKind kind,
         double areaFraction,
-        Random random
+        Random random,
+        double strength = 1
     )
     {
         var image = clean.Clone();
@@ -96,6 +98,14 @@ internal static class DefectPainter
             default:
                 MissingPattern(image, cy, cx, side);
                 break;
+        }
+
+        if (strength < 1)
+        {
+            for (int i = 0; i < image.Pixels.Length; i++)
+            {
+                image.Pixels[i] = clean.Pixels[i] + (float)(strength * (image.Pixels[i] - clean.Pixels[i]));
+            }
         }
 
         var mask = new bool[h * w];

@@ -59,6 +59,20 @@ public sealed partial class PatchcoreModel : IOnnxExportable
         var distance = g.Sqrt(g.Max(g.Add(g.Reduce("ReduceMin", partial, keepDims: false, 1), queryNorms), zero));
         var patchScores = g.Reshape(distance, -1, h * w); // [N, hw]
         var nearestByImage = g.Reshape(nearest, -1, h * w);
+        var maps = _mapResize.Export(
+            g,
+            g.Reshape(patchScores, -1, 1, h, w),
+            h,
+            w,
+            tileHeight,
+            tileWidth,
+            $"{hint}.map"
+        );
+        long neighbours = Math.Min(_options.NumNeighbors, bank.shape[0]);
+        if (neighbours == 1)
+        {
+            return (maps, g.Reduce("ReduceMax", patchScores, keepDims: false, 1));
+        }
 
         // Re-weighting (paper, eq. 7) as PatchcoreModel.Predict does it.
         var worst = g.ArgExtreme("ArgMax", patchScores, 1, keepDims: true); // [N, 1]
@@ -76,7 +90,6 @@ public sealed partial class PatchcoreModel : IOnnxExportable
                 g.Scalar($"{hint}.tiny", 1e-30f)
             )
         );
-        long neighbours = Math.Min(_options.NumNeighbors, bank.shape[0]);
         var support = g.TopK(anchorDistances, neighbours, 1, largest: false).Indices; // [N, k]
         var difference = g.Sub(worstFeature, g.Gather(memory, support, 0)); // [N, k, C]
         var supportDistances = g.Sqrt(g.ReduceSum(g.Mul(difference, difference), keepDims: false, 2)); // [N, k]
@@ -85,16 +98,6 @@ public sealed partial class PatchcoreModel : IOnnxExportable
             1
         );
         var scores = g.Mul(g.Sub(g.Scalar($"{hint}.one", 1f), nearestWeight), worstScore);
-
-        var maps = _mapResize.Export(
-            g,
-            g.Reshape(patchScores, -1, 1, h, w),
-            h,
-            w,
-            tileHeight,
-            tileWidth,
-            $"{hint}.map"
-        );
         return (maps, scores);
     }
 }

@@ -111,18 +111,25 @@ public sealed partial class PatchcoreModel : IAnomalyModel
         // Re-weighting (paper, eq. 7): the patch with the largest distance s*, its nearest bank entry m*, and the
         // support of m* among its own nearest bank entries: score = (1 - softmax(distances to support)[0]) · s*.
         var worst = patchScores.argmax(1);
+        int neighbours = (int)Math.Min(_options.NumNeighbors, bank.shape[0]);
+        var maps = _mapResize.Apply(patchScores.reshape(b, 1, h, w), images.shape[2], images.shape[3]);
+        if (neighbours == 1)
+        {
+            // One neighbour leaves no support to weigh against (the softmax of one distance is 1, which would score
+            // every image 0): the score is the largest patch distance, as in anomalib.
+            var largest = patchScores.amax(new long[] { 1 });
+            return new ModelPrediction(maps.MoveToOuterDisposeScope(), largest.MoveToOuterDisposeScope());
+        }
+
         using var imageCount = b.ToScalar();
         var rows = arange(Scalars.Zero, imageCount, Scalars.One, device: Device);
         var worstScore = patchScores[rows, worst];
         var worstFeature = patches.reshape(b, h * w, c)[rows, worst];
         var anchor = bank.index_select(0, nearestByImage[rows, worst]);
-        int neighbours = (int)Math.Min(_options.NumNeighbors, bank.shape[0]);
         var support = ChunkedDistances(anchor, bank).topk(neighbours, dim: 1, largest: false).indexes; // [B, k]
         var supportDistances = (worstFeature.unsqueeze(1) - bank[support]).pow(Scalars.Two).sum(2).sqrt(); // [B, k]
         var weights = supportDistances.softmax(1)[.., 0].neg().add_(Scalars.One, Scalars.One);
         var scores = weights * worstScore;
-
-        var maps = _mapResize.Apply(patchScores.reshape(b, 1, h, w), images.shape[2], images.shape[3]);
         return new ModelPrediction(maps.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
     }
 

@@ -117,8 +117,51 @@ public sealed class DefectDatasetGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void AFaintDefectIsTheFullOneBlendedByItsStrengthAtTheSamePlace()
+    {
+        using var scope = NewDisposeScope();
+        var full = new DefectDatasetOptions
+        {
+            ImageSize = 64,
+            Texture = TextureKind.AlignedPart,
+            DefectAreaFraction = 0.02,
+        };
+        using var quarter = 0.25f.ToScalar();
+        using var none = 0f.ToScalar();
+        using var one = 1f.ToScalar();
+        foreach (var kind in new[] { DefectKind.Spot, DefectKind.Scratch, DefectKind.Cut })
+        {
+            var (clean, strong, strongMask) = DefectDatasetGenerator.RenderDefective(full, kind, 1);
+            var (faintClean, faint, faintMask) = DefectDatasetGenerator.RenderDefective(
+                full with
+                {
+                    DefectStrength = 0.25,
+                },
+                kind,
+                1
+            );
+            Assert.Equal(0f, (faintClean - clean).abs().max().item<float>());
+
+            // A quarter of the full departure, up to the 8-bit rounding of both images.
+            var expected = clean.add(strong.sub(clean).mul(quarter), one);
+            float error = (faint - expected).abs().max().item<float>();
+            Assert.True(error <= 1.01f / 255, $"{kind}: {error * 255:F2} levels from a quarter of the full defect");
+            Assert.True(faintMask.sub(strongMask).clamp_min(none).sum().item<float>() == 0, $"{kind}: mask grew");
+            Assert.True(faintMask.sum().item<float>() > 0, $"{kind}: the faint defect changed nothing");
+        }
+    }
+
+    [Fact]
     public void InvalidOptionsAreRejected()
     {
+        foreach (double strength in new[] { 0, -0.5, 1.5, double.NaN })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+                DefectDatasetGenerator.Write(_temp.Path, new DefectDatasetOptions { DefectStrength = strength })
+            );
+            Assert.Equal(nameof(DefectDatasetOptions.DefectStrength), error.ParamName);
+        }
+
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             DefectDatasetGenerator.Write(_temp.Path, new DefectDatasetOptions { ImageSize = 4 })
         );

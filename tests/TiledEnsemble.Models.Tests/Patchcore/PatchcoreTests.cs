@@ -101,6 +101,25 @@ public class PatchcoreTests
     }
 
     [Fact]
+    public void WithOneNeighbourTheScoreIsTheLargestPatchDistance()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 5);
+        using var model = new PatchcoreModel(backbone, Small with { NumNeighbors = 1 });
+        model.Fit(TextureSet.Batches(TextureSet.Normals(4, 32), 2));
+        var test = TextureSet.Defective(2, 32);
+        var patches = model.Embed(test).permute(0, 2, 3, 1).reshape(2, -1, model.MemoryBank.shape[1]);
+        using var prediction = model.Predict(test);
+        for (int i = 0; i < 2; i++)
+        {
+            float largest = cdist(patches[i], model.MemoryBank).min(1).values.max().item<float>();
+            float score = prediction.Scores[i].item<float>();
+            Assert.True(largest > 0, "the defective image has no distance to the bank");
+            Assert.True(Math.Abs(score - largest) <= 1e-4 * largest, $"image {i}: score {score}, largest {largest}");
+        }
+    }
+
+    [Fact]
     public void RanksDefectiveImagesAboveNormalOnes()
     {
         using var scope = NewDisposeScope();

@@ -30,10 +30,11 @@ public sealed class ExportEqualityTests : IClassFixture<GeneratedData>, IDisposa
     [Theory]
     [InlineData(ModelKind.Padim, 32)]
     [InlineData(ModelKind.Patchcore, 32)]
+    [InlineData(ModelKind.Patchcore, 32, 1)] // one neighbour: the score is the largest patch distance
     [InlineData(ModelKind.Stfpm, 64)]
     [InlineData(ModelKind.FastFlow, 64)]
     [InlineData(ModelKind.ReverseDistillation, 64)]
-    public async Task TheExportPredictsWhatTheRunPredicts(ModelKind kind, int stride)
+    public async Task TheExportPredictsWhatTheRunPredicts(ModelKind kind, int stride, int neighbours = 9)
     {
         // 128² images in tiles of 64: with stride 32 a 3×3 grid with overlaps and seams, with stride 64 a 2×2 grid
         // (the gradient-trained models, whose graphs are larger); image-stage post-processing in both.
@@ -46,6 +47,7 @@ public sealed class ExportEqualityTests : IClassFixture<GeneratedData>, IDisposa
                 m.NFeatures = kind == ModelKind.Padim ? 20 : null;
                 m.MaxEpochs = 1;
                 m.FlowSteps = 2;
+                m.NumNeighbors = kind == ModelKind.Patchcore ? neighbours : null;
             })
             .WithBatchSizes(8, 8)
             .Build();
