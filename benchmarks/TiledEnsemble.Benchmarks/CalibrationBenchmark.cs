@@ -37,15 +37,21 @@ internal static class CalibrationBenchmark
     };
 
     /// <summary>Runs the benchmark; <paramref name="onlyData"/>, when not empty, names the data sets to run (as the
-    /// table names them).</summary>
+    /// table names them), <paramref name="firstWays"/> how many of the ways (from anomalib's), and
+    /// <paramref name="layers"/>, when not empty, the models' feature layers.</summary>
     public static void Run(
         bool quick,
         int scale,
         int seedCount,
         IReadOnlyCollection<string> onlyModels,
-        IReadOnlyCollection<string> onlyData
+        IReadOnlyCollection<string> onlyData,
+        int firstWays,
+        IReadOnlyList<string> layers
     )
     {
+        var ways = Ways.Take(firstWays).ToArray();
+        Action<TiledEnsembleBuilder>? tune =
+            layers.Count == 0 ? null : b => b.WithModelSettings(m => m.Layers = layers.ToList());
         var (full, seeds, models, trainCount, testGood, perDefect) = Scale(quick, scale, seedCount, onlyModels);
         var photos = SurfacePhotoDataset.Locate();
         var shape = (full, trainCount, testGood, perDefect);
@@ -63,7 +69,8 @@ internal static class CalibrationBenchmark
         var aggregations = ImageScores.Aggregations.Select(ImageScores.Name).ToArray();
         Console.WriteLine(
             $"## Calibration: anomalib's way against calibration on held-out good images (tiled {full}, 3×3 tiles of "
-                + $"{full / 2}; {seeds.Length} seed(s); ImageNet ResNet-18 of TiledEnsemble.Pretrained)"
+                + $"{full / 2}; {seeds.Length} seed(s); ImageNet ResNet-18 of TiledEnsemble.Pretrained"
+                + $"{(layers.Count == 0 ? string.Empty : $"; layers {string.Join(", ", layers)}")})"
         );
         Console.WriteLine(
             $"Data: {string.Join(", ", datasets)}; {trainCount} good training images (calibration holds out "
@@ -80,12 +87,12 @@ internal static class CalibrationBenchmark
         {
             foreach (var model in models)
             {
-                var results = Ways.ToDictionary(w => w.Name, _ => new List<IReadOnlyDictionary<string, double>>());
+                var results = ways.ToDictionary(w => w.Name, _ => new List<IReadOnlyDictionary<string, double>>());
                 QualityData.ForEachSeed(dataset, photos, shape, seeds, (root, category, seed) =>
                 {
-                    foreach (var (name, calibration, holdOut) in Ways)
+                    foreach (var (name, calibration, holdOut) in ways)
                     {
-                        results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut));
+                        results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut, tune));
                     }
                 });
 

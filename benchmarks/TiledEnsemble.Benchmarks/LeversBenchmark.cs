@@ -30,6 +30,9 @@ internal static class LeversBenchmark
         new("layers 1–2", null, b => b.WithModelSettings(m => m.Layers = new List<string> { "layer1", "layer2" })),
         new("top-k 25", ModelKind.Padim, b => b.WithImageScore(ImageScoreAggregation.MeanOfPositions, 25)),
         new("1 neighbour", ModelKind.Patchcore, b => b.WithModelSettings(m => m.NumNeighbors = 1)),
+        new("layers 1–3", ModelKind.Patchcore, b =>
+            b.WithModelSettings(m => m.Layers = new List<string> { "layer1", "layer2", "layer3" })
+        ),
     };
 
     /// <summary>Runs the benchmark; <paramref name="onlyLevers"/>, when not empty, names the levers to run.</summary>

@@ -2,7 +2,8 @@
 // [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
 // |deploy|deploy-equality|calibration|levers ...]` (quality also takes --scale S, --seeds N, --epochs E, --models
 // padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers --levers "defaults,blur σ 1" as their
-// tables name them). Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
+// tables name them; calibration also --ways N, the first N ways, and --layers layer1,layer2). Every figure is
+// measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
@@ -94,7 +95,18 @@ if (chartsAt >= 0 && chartsAt + 1 < args.Length)
 // Options with a value: --charts DIR, and the quality benchmark's --scale S, --seeds N, --epochs E, --models a,b.
 string? Value(string option) =>
     Array.IndexOf(args, option) is int at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-var valued = new[] { "--charts", "--scale", "--seeds", "--epochs", "--models", "--data", "--levers" }
+var valued = new[]
+{
+    "--charts",
+    "--scale",
+    "--seeds",
+    "--epochs",
+    "--models",
+    "--data",
+    "--levers",
+    "--ways",
+    "--layers",
+}
     .Select(o => Array.IndexOf(args, o))
     .Where(i => i >= 0)
     .Select(i => i + 1)
@@ -168,7 +180,9 @@ if (Wants("calibration"))
         int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
         (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
-        (Value("--data") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+        (Value("--data") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
+        int.Parse(Value("--ways") ?? "4", System.Globalization.CultureInfo.InvariantCulture),
+        (Value("--layers") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
     );
 }
 
