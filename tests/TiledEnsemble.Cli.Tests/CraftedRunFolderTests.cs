@@ -26,28 +26,11 @@ public sealed class CraftedRunFolderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Fixture => Path.Combine(AppContext.BaseDirectory, "Golden", "run-v1");
+    private static string Fixture => RunFixtureCopies.Fixture;
 
-    private string CopyRun(string name)
-    {
-        var source = Path.Combine(Fixture, "run");
-        var run = Path.Combine(_work, name);
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(run, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+    private string CopyRun(string name) => RunFixtureCopies.Copy(_work, name);
 
-        return run;
-    }
-
-    private static void Reseal(string run, Action<RunManifest> edit)
-    {
-        var manifest = RunStore.ReadManifest(run);
-        edit(manifest);
-        RunStore.WriteManifest(run, manifest);
-    }
+    private static void Reseal(string run, Action<RunManifest> edit) => RunFixtureCopies.Reseal(run, edit);
 
     private static string Sha256(string path) =>
         Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant();

@@ -22,29 +22,13 @@ public sealed class RunFolderConfinementTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Fixture => Path.Combine(AppContext.BaseDirectory, "Golden", "run-v1");
+    private static string Fixture => RunFixtureCopies.Fixture;
 
-    private static string Image => Path.Combine(Fixture, "image.png");
+    private static string Image => RunFixtureCopies.Image;
 
-    private string CopyRun(string name)
-    {
-        var run = Path.Combine(_work, name);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(Fixture, "run"), "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(run, Path.GetRelativePath(Path.Combine(Fixture, "run"), file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+    private string CopyRun(string name) => RunFixtureCopies.Copy(_work, name);
 
-        return run;
-    }
-
-    private static void Reseal(string run, Action<RunManifest> edit)
-    {
-        var manifest = RunStore.ReadManifest(run);
-        edit(manifest);
-        RunStore.WriteManifest(run, manifest);
-    }
+    private static void Reseal(string run, Action<RunManifest> edit) => RunFixtureCopies.Reseal(run, edit);
 
     private static Exception LoadAndPredict(string run) =>
         Assert.ThrowsAny<IOException>(() =>
