@@ -108,9 +108,6 @@ public sealed partial class PatchcoreModel : IAnomalyModel
         var patchScores = distance.reshape(b, h * w);
         var nearestByImage = nearest.reshape(b, h * w);
 
-        // Re-weighting (paper, eq. 7): the patch with the largest distance s*, its nearest bank entry m*, and the
-        // support of m* among its own nearest bank entries: score = (1 - softmax(distances to support)[0]) · s*.
-        var worst = patchScores.argmax(1);
         int neighbours = (int)Math.Min(_options.NumNeighbors, bank.shape[0]);
         var maps = _mapResize.Apply(patchScores.reshape(b, 1, h, w), images.shape[2], images.shape[3]);
         if (neighbours == 1)
@@ -121,6 +118,9 @@ public sealed partial class PatchcoreModel : IAnomalyModel
             return new ModelPrediction(maps.MoveToOuterDisposeScope(), largest.MoveToOuterDisposeScope());
         }
 
+        // Re-weighting (paper, eq. 7): the patch with the largest distance s*, its nearest bank entry m*, and the
+        // support of m* among its own nearest bank entries: score = (1 - softmax(distances to support)[0]) · s*.
+        var worst = patchScores.argmax(1);
         using var imageCount = b.ToScalar();
         var rows = arange(Scalars.Zero, imageCount, Scalars.One, device: Device);
         var worstScore = patchScores[rows, worst];
