@@ -1,15 +1,12 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using TiledEnsemble.Persistence;
-using TiledEnsemble.Serialization;
 using TiledEnsemble.Testing;
 using Xunit;
-using static TorchSharp.torch;
 
 namespace TiledEnsemble.Cli.Tests;
 
@@ -129,13 +126,7 @@ public sealed class CraftedRunFolderTests : IDisposable
         Assert.Contains("backbone.safetensors", Refused(device), StringComparison.Ordinal);
 
         var fifo = CopyRun("fifo");
-        var weights = Path.Combine(fifo, "backbone.safetensors");
-        File.Delete(weights);
-        using (var mkfifo = Process.Start("mkfifo", weights))
-        {
-            mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
+        RunFixtureCopies.ReplaceWithFifo(Path.Combine(fifo, "backbone.safetensors"));
 
         Assert.Contains("not a regular file", Refused(fifo), StringComparison.Ordinal);
     }
@@ -144,17 +135,7 @@ public sealed class CraftedRunFolderTests : IDisposable
     public void NaNWeightsAndAKeyGivenTwiceAreRefusedEvenWhenResealed()
     {
         var nan = CopyRun("nan");
-        var state = Path.Combine(nan, "positions", "r0_c1.safetensors");
-        using (var scope = NewDisposeScope())
-        {
-            var (tensors, metadata) = SafeTensors.Load(state);
-            var name = tensors.Keys.First(k => tensors[k].is_floating_point() && tensors[k].numel() > 1);
-            var damaged = new Dictionary<string, Tensor>(tensors) { [name] = tensors[name].clone() };
-            damaged[name].view(-1)[0] = float.NaN;
-            SafeTensors.Save(state, damaged, metadata);
-        }
-
-        Reseal(nan, m => m.Positions.Single(p => p.Row == 0 && p.Column == 1).State.Sha256 = Sha256(state));
+        RunFixtureCopies.DamageWithNaN(nan, 0, 1);
         var error = Refused(nan, failedFile: "r0_c1.safetensors");
         Assert.Contains("NaN or infinite", error, StringComparison.Ordinal);
         Assert.Contains("r0_c1.safetensors", error, StringComparison.Ordinal);

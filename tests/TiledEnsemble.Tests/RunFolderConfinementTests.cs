@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -7,7 +6,6 @@ using TiledEnsemble.Persistence;
 using TiledEnsemble.Serialization;
 using TiledEnsemble.Testing;
 using Xunit;
-using static TorchSharp.torch;
 
 namespace TiledEnsemble.Tests;
 
@@ -104,13 +102,7 @@ public sealed class RunFolderConfinementTests : IDisposable
     {
         Assert.True(OperatingSystem.IsLinux(), "FIFOs are a Linux test; CI runs Linux.");
         var run = CopyRun("fifo");
-        var backbone = Path.Combine(run, "backbone.safetensors");
-        File.Delete(backbone);
-        using (var mkfifo = Process.Start("mkfifo", backbone))
-        {
-            mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
+        RunFixtureCopies.ReplaceWithFifo(Path.Combine(run, "backbone.safetensors"));
 
         var watch = Stopwatch.StartNew();
         Assert.Contains("not a regular file", LoadAndPredict(run).Message);
@@ -121,18 +113,7 @@ public sealed class RunFolderConfinementTests : IDisposable
     public void NonFiniteWeightsAreRefusedAtLoadNamingTheTensor()
     {
         var run = CopyRun("nan");
-        var state = Path.Combine(run, "positions", "r0_c1.safetensors");
-        using (var scope = NewDisposeScope())
-        {
-            var (tensors, metadata) = SafeTensors.Load(state);
-            var name = tensors.Keys.First(k => tensors[k].is_floating_point() && tensors[k].numel() > 1);
-            var damaged = new Dictionary<string, Tensor>(tensors) { [name] = tensors[name].clone() };
-            damaged[name].view(-1)[1] = float.NaN;
-            SafeTensors.Save(state, damaged, metadata);
-        }
-
-        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state)));
-        Reseal(run, m => m.Positions.Single(p => p.Row == 0 && p.Column == 1).State.Sha256 = hash.ToLowerInvariant());
+        RunFixtureCopies.DamageWithNaN(run, 0, 1);
         var error = LoadAndPredict(run);
         Assert.IsType<SafeTensorsException>(error);
         Assert.Contains("holds NaN or infinite values", error.Message);
