@@ -37,6 +37,21 @@ internal sealed class ChannelSelection : IDisposable
     /// </summary>
     public static ChannelSelection Create(long[] featureIndex, IReadOnlyList<long> layerChannels, Device device)
     {
+        var (perLayer, order) = Split(featureIndex, layerChannels);
+        // Owned by the selection, not by any dispose scope of the caller.
+        return new ChannelSelection(
+            perLayer.Select(kept => tensor(kept, device: device).DetachFromDisposeScope()).ToArray(),
+            order is null ? null : tensor(order, device: device).DetachFromDisposeScope()
+        );
+    }
+
+    /// <summary>
+    /// The kept channels of each layer (numbered within the layer, in index order), and the permutation that puts the
+    /// layers' kept channels, concatenated, back in the order of <paramref name="featureIndex"/> (null when they
+    /// already are: a sorted index).
+    /// </summary>
+    public static (long[][] PerLayer, long[]? Order) Split(long[] featureIndex, IReadOnlyList<long> layerChannels)
+    {
         long total = layerChannels.Sum();
         var bad = featureIndex.FirstOrDefault(i => i < 0 || i >= total, -1);
         if (bad != -1 || featureIndex.Distinct().Count() != featureIndex.Length)
@@ -48,7 +63,7 @@ internal sealed class ChannelSelection : IDisposable
             );
         }
 
-        var perLayer = new Tensor[layerChannels.Count];
+        var perLayer = new long[layerChannels.Count][];
         var positions = new List<long>();
         long offset = 0;
         for (int layer = 0; layer < layerChannels.Count; layer++)
@@ -59,28 +74,24 @@ internal sealed class ChannelSelection : IDisposable
                 .Select((channel, position) => (channel, position))
                 .Where(p => p.channel >= start && p.channel < end)
                 .ToArray();
-            // Owned by the selection, not by any dispose scope of the caller.
-            perLayer[layer] = tensor(kept.Select(p => p.channel - start).ToArray(), device: device)
-                .DetachFromDisposeScope();
+            perLayer[layer] = kept.Select(p => p.channel - start).ToArray();
             positions.AddRange(kept.Select(p => (long)p.position));
             offset = end;
         }
 
         // Channels come out grouped by layer, in index order within each layer; put them back in the index's order.
-        bool inOrder = positions.Select((p, i) => p == i).All(x => x);
-        Tensor? order = null;
-        if (!inOrder)
+        if (positions.Select((p, i) => p == i).All(x => x))
         {
-            var inverse = new long[positions.Count];
-            for (int i = 0; i < positions.Count; i++)
-            {
-                inverse[positions[i]] = i;
-            }
-
-            order = tensor(inverse, device: device).DetachFromDisposeScope();
+            return (perLayer, null);
         }
 
-        return new ChannelSelection(perLayer, order);
+        var inverse = new long[positions.Count];
+        for (int i = 0; i < positions.Count; i++)
+        {
+            inverse[positions[i]] = i;
+        }
+
+        return (perLayer, inverse);
     }
 
     /// <summary>The selected channels [B, C', h, w] of <paramref name="features"/>, at the first layer's

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using TiledEnsemble.Export;
 using TiledEnsemble.Models.Backbones;
 using static TorchSharp.torch;
@@ -28,21 +27,31 @@ public sealed partial class PadimModel : IOnnxExportable
 
         using var scope = NewDisposeScope();
 
-        // The layers at the first one's resolution (nearest, by the whole factors of ResNet's strides), concatenated,
-        // then the kept channels in the order of the feature index: ChannelSelection.ByPosition's embedding.
+        // Only the kept channels of each layer are gathered and upsampled (nearest, by the whole factors of ResNet's
+        // strides), then concatenated and put in the order of the feature index: ChannelSelection.ByPosition's
+        // embedding, moving 100 of ResNet-18's 448 channels through the graph instead of all of them.
         long first = BackboneNames.Stride(_options.Layers[0]);
         long h = tileHeight / first,
             w = tileWidth / first;
-        var upsampled = features
-            .Select(
-                (f, i) =>
-                {
-                    long factor = BackboneNames.Stride(_options.Layers[i]) / first;
-                    return factor == 1 ? f : g.UpsampleNearest(f, factor, factor);
-                }
-            )
-            .ToArray();
-        var embedding = g.Gather(g.Concat(1, upsampled), g.Ints($"{hint}.feature_index", _featureIndex), 1);
+        var (perLayer, order) = ChannelSelection.Split(_featureIndex, LayerChannels());
+        var selected = new List<string>();
+        for (int i = 0; i < features.Count; i++)
+        {
+            if (perLayer[i].Length == 0)
+            {
+                continue;
+            }
+
+            long factor = BackboneNames.Stride(_options.Layers[i]) / first;
+            var kept = g.Gather(features[i], g.Ints($"{hint}.{_options.Layers[i]}_channels", perLayer[i]), 1);
+            selected.Add(factor == 1 ? kept : g.UpsampleNearest(kept, factor, factor));
+        }
+
+        var embedding = selected.Count == 1 ? selected[0] : g.Concat(1, selected.ToArray());
+        if (order is not null)
+        {
+            embedding = g.Gather(embedding, g.Ints($"{hint}.feature_order", order), 1);
+        }
 
         // [N, C', h, w] → [hw, N, C'] minus the mean of each position; d² = δᵀ Σ⁻¹ δ per position and image.
         long channels = _featureIndex.Length;
