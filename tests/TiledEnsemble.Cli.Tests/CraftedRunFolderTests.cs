@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using TiledEnsemble.Data.Synthetic;
 using TiledEnsemble.Persistence;
 using TiledEnsemble.Testing;
 using Xunit;
@@ -11,9 +12,9 @@ using Xunit;
 namespace TiledEnsemble.Cli.Tests;
 
 /// <summary>
-/// A run folder from a stranger, edited and resealed as anyone can, given to the real <c>predict</c> in its own
-/// process: each is refused within seconds with exit 1 and a message naming the entry, nothing outside the folder is
-/// read, hashed or named, and no output is written.
+/// A run folder from a stranger, edited and resealed as anyone can, given to the real <c>predict</c> and <c>eval</c> in
+/// their own processes: each is refused within seconds with exit 1 and a message naming the entry, nothing outside the
+/// folder is read, hashed, named or written, and no output is written.
 /// </summary>
 public sealed class CraftedRunFolderTests : IDisposable
 {
@@ -147,5 +148,96 @@ public sealed class CraftedRunFolderTests : IDisposable
         Assert.True(settings > 0, "the fixture's manifest has no settings object");
         File.WriteAllText(manifest, ManifestSeal.Reseal(text.Insert(text.IndexOf('{', settings) + 1, "\"Seed\": 9,")));
         Assert.Contains("'$.Settings.Seed' twice", Refused(twice), StringComparison.Ordinal);
+    }
+
+    /// <summary>A config of the fixture's settings over three generated test images.</summary>
+    private string EvalConfig()
+    {
+        var data = Path.Combine(_work, "data");
+        DefectDatasetGenerator.Write(
+            data,
+            new DefectDatasetOptions
+            {
+                Category = "fabric",
+                ImageSize = 64,
+                TrainCount = 2,
+                TestGoodCount = 2,
+                TestPerDefect = 1,
+                DefectKinds = new[] { DefectKind.Spot },
+                DefectAreaFraction = 0.02,
+            }
+        );
+        var config = Path.Combine(_work, "eval.yaml");
+        File.WriteAllText(
+            config,
+            $"""
+            seed: 5
+            tiling:
+              image_size: 64
+              tile_size: 32
+              stride: 32
+            data:
+              class_path: anomalib.data.MVTecAD
+              init_args:
+                root: {data}
+                category: fabric
+                eval_batch_size: 4
+                num_workers: 1
+            TrainModels:
+              model:
+                class_path: Padim
+                init_args:
+                  backbone: resnet18
+                  n_features: 10
+            """
+        );
+        return config;
+    }
+
+    private (int Code, string Error) Eval(string config, string run)
+    {
+        var (code, _, error) = CliProcess.Run(_work, "eval", "--config", config, "--root", run);
+        return (code, error);
+    }
+
+    [Fact]
+    public void EvalRefusesARunWhoseEvaluationFolderOrEntriesLeadOutAndWritesNothingThere()
+    {
+        var config = EvalConfig();
+        var intact = CopyRun("eval-intact");
+        var (code, error) = Eval(config, intact);
+        Assert.True(code == CliApp.Ok, error);
+        Assert.True(File.Exists(Path.Combine(intact, "evaluation", "metrics.json")));
+
+        // An evaluation folder that is a link to someone else's folder: eval would overwrite their metrics.
+        var theirs = Path.Combine(_work, "theirs");
+        Directory.CreateDirectory(theirs);
+        File.WriteAllText(Path.Combine(theirs, "metrics.json"), "their metrics");
+        var linked = CopyRun("eval-linked");
+        Directory.CreateSymbolicLink(Path.Combine(linked, "evaluation"), theirs);
+        var watch = Stopwatch.StartNew();
+        (code, error) = Eval(config, linked);
+        Assert.True(code == CliApp.RuntimeError, $"exit {code}: {error}");
+        Assert.True(watch.Elapsed < Prompt, $"took {watch.Elapsed}");
+        Assert.Contains("evaluation", error, StringComparison.Ordinal);
+        Assert.Contains("symbolic link", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.Equal(new[] { "metrics.json" }, Directory.GetFiles(theirs).Select(Path.GetFileName));
+        Assert.Equal("their metrics", File.ReadAllText(Path.Combine(theirs, "metrics.json")));
+
+        // Weights named by a path out of the folder: refused before any image is scored or anything written.
+        var outside = CopyRun("eval-outside");
+        var secret = Path.Combine(_work, "secret.safetensors");
+        File.Copy(Path.Combine(Fixture, "run", "positions", "r0_c0.safetensors"), secret);
+        Reseal(outside, m =>
+        {
+            m.Positions[0].State.File = "../secret.safetensors";
+            m.Positions[0].State.Sha256 = Sha256(secret);
+        });
+        (code, error) = Eval(config, outside);
+        Assert.True(code == CliApp.RuntimeError, $"exit {code}: {error}");
+        Assert.Contains("'../secret.safetensors'", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(Sha256(secret), error, StringComparison.OrdinalIgnoreCase);
+        Assert.False(Directory.Exists(Path.Combine(outside, "evaluation")), "eval wrote into the refused run");
     }
 }
