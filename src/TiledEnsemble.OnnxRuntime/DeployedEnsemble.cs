@@ -204,7 +204,7 @@ public sealed class DeployedEnsemble : IDisposable
                 image.Width
             );
             var boxes = RegionBoxes
-                .Find(mask, map, image.Height, image.Width)
+                .FindInImage(mask, map, image.Height, image.Width)
                 .Select(r => new DeployedBox(r.X1, r.Y1, r.X2, r.Y2, r.Score))
                 .ToArray();
             predictions[b] = new DeployedPrediction(

@@ -10,6 +10,60 @@ namespace TiledEnsemble.Metrics;
 internal static class RegionBoxes
 {
     /// <summary>
+    /// Boxes of the regions of a whole image's mask (<paramref name="height"/> × <paramref name="width"/> values, row
+    /// by row), labelled inside the smallest rectangle that holds every masked pixel.
+    /// </summary>
+    /// <remarks>
+    /// Outside that rectangle there is nothing to label, so the boxes are those of the whole image; an empty mask costs
+    /// one vectorized search per row, and a small defect in a large image a pass over its own rectangle, not a label
+    /// per pixel of the image (what <see cref="Find"/> over the whole image would allocate and visit).
+    /// </remarks>
+    public static List<(int X1, int Y1, int X2, int Y2, double Score)> FindInImage(
+        ReadOnlySpan<bool> mask,
+        ReadOnlySpan<float> map,
+        int height,
+        int width
+    )
+    {
+        int top = -1,
+            bottom = -1,
+            left = width,
+            right = -1;
+        for (int y = 0; y < height; y++)
+        {
+            var row = mask.Slice(y * width, width);
+            int first = row.IndexOf(true);
+            if (first < 0)
+            {
+                continue;
+            }
+
+            top = top < 0 ? y : top;
+            bottom = y;
+            left = Math.Min(left, first);
+            right = Math.Max(right, row.LastIndexOf(true));
+        }
+
+        if (top < 0)
+        {
+            return new List<(int, int, int, int, double)>();
+        }
+
+        int windowHeight = bottom - top + 1,
+            windowWidth = right - left + 1;
+        var windowMask = new bool[windowHeight * windowWidth];
+        var windowMap = new float[windowHeight * windowWidth];
+        for (int y = 0; y < windowHeight; y++)
+        {
+            int source = ((top + y) * width) + left;
+            mask.Slice(source, windowWidth).CopyTo(windowMask.AsSpan(y * windowWidth, windowWidth));
+            map.Slice(source, windowWidth).CopyTo(windowMap.AsSpan(y * windowWidth, windowWidth));
+        }
+
+        return Find(windowMask, windowMap, windowHeight, windowWidth, top, left);
+    }
+
+    /// <summary>
     /// Boxes (x2 and y2 exclusive, in the full image's pixels) of the regions of a window of the mask: rows
     /// <paramref name="top"/>.. and columns <paramref name="left"/>.. of the image, <paramref name="height"/> ×
     /// <paramref name="width"/> values row by row.
