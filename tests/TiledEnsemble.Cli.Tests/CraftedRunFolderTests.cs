@@ -153,45 +153,15 @@ public sealed class CraftedRunFolderTests : IDisposable
     /// <summary>A config of the fixture's settings over three generated test images.</summary>
     private string EvalConfig()
     {
-        var data = Path.Combine(_work, "data");
-        DefectDatasetGenerator.Write(
-            data,
-            new DefectDatasetOptions
-            {
-                Category = "fabric",
-                ImageSize = 64,
-                TrainCount = 2,
-                TestGoodCount = 2,
-                TestPerDefect = 1,
-                DefectKinds = new[] { DefectKind.Spot },
-                DefectAreaFraction = 0.02,
-            }
+        TestRunFiles.WriteFabric(_work, 64, trainCount: 2, testGoodCount: 2, DefectKind.Spot);
+        return TestRunFiles.WritePadimConfig(
+            Path.Combine(_work, "eval.yaml"),
+            64,
+            tile: 32,
+            stride: 32,
+            seed: 5,
+            dataRoot: Path.Combine(_work, "data")
         );
-        var config = Path.Combine(_work, "eval.yaml");
-        File.WriteAllText(
-            config,
-            $"""
-            seed: 5
-            tiling:
-              image_size: 64
-              tile_size: 32
-              stride: 32
-            data:
-              class_path: anomalib.data.MVTecAD
-              init_args:
-                root: {data}
-                category: fabric
-                eval_batch_size: 4
-                num_workers: 1
-            TrainModels:
-              model:
-                class_path: Padim
-                init_args:
-                  backbone: resnet18
-                  n_features: 10
-            """
-        );
-        return config;
     }
 
     private (int Code, string Error) Eval(string config, string run)

@@ -17,19 +17,7 @@ public sealed class ExportCommandTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("cli-export-").FullName;
 
     public ExportCommandTests() =>
-        DefectDatasetGenerator.Write(
-            Path.Combine(_root, "data"),
-            new DefectDatasetOptions
-            {
-                Category = "fabric",
-                ImageSize = 64,
-                TrainCount = 6,
-                TestGoodCount = 3,
-                TestPerDefect = 1,
-                DefectKinds = new[] { DefectKind.Spot, DefectKind.Cut },
-                DefectAreaFraction = 0.02,
-            }
-        );
+        TestRunFiles.WriteFabric(_root, 64, trainCount: 6, testGoodCount: 3, DefectKind.Spot, DefectKind.Cut);
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
