@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
@@ -16,7 +15,7 @@ namespace TiledEnsemble.Models.Tests.Padim;
 
 public class PadimExportTests
 {
-    private static readonly PadimOptions Small = new() { NFeatures = 12 };
+    private static PadimOptions Small => PadimTests.Small;
 
     [Fact]
     public void TheExportedHeadMapsWhatPredictMapsWithAFeatureIndexInAnyOrder()
@@ -29,19 +28,7 @@ public class PadimExportTests
 
         // A state whose index is not sorted (saved elsewhere, or by hand): its channels leave the layers grouped by
         // layer and must be put back in the index's order, or every position's statistics read the wrong channels.
-        var permutation = tensor(new long[] { 3, 11, 0, 7, 1, 10, 2, 9, 4, 8, 5, 6 });
-        var shuffled = new ModelState(
-            new Dictionary<string, Tensor>
-            {
-                ["mean"] = state.Tensors["mean"].index_select(0, permutation),
-                ["inverse_covariance"] = state
-                    .Tensors["inverse_covariance"]
-                    .index_select(1, permutation)
-                    .index_select(2, permutation),
-                ["feature_index"] = state.Tensors["feature_index"].index_select(0, permutation),
-            },
-            state.Metadata
-        );
+        var shuffled = PadimTests.WithShuffledIndex(state);
         using var model = new PadimModel(backbone, Small);
         model.ImportState(shuffled);
         var index = shuffled.Tensors["feature_index"].data<long>().ToArray();

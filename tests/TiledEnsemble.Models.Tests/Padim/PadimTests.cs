@@ -11,7 +11,29 @@ namespace TiledEnsemble.Models.Tests.Padim;
 
 public class PadimTests
 {
-    private static readonly PadimOptions Small = new() { NFeatures = 12 };
+    internal static readonly PadimOptions Small = new() { NFeatures = 12 };
+
+    /// <summary>
+    /// The same Gaussian written with its 12 channels in another order, as a state saved with an unsorted index is.
+    /// </summary>
+    internal static ModelState WithShuffledIndex(ModelState state)
+    {
+        using var scope = NewDisposeScope();
+        var permutation = tensor(new long[] { 3, 11, 0, 7, 1, 10, 2, 9, 4, 8, 5, 6 });
+        var covariance = state.Tensors["inverse_covariance"].index_select(1, permutation).index_select(2, permutation);
+        return new ModelState(
+            new System.Collections.Generic.Dictionary<string, Tensor>
+            {
+                ["mean"] = state.Tensors["mean"].index_select(0, permutation).MoveToOuterDisposeScope(),
+                ["inverse_covariance"] = covariance.MoveToOuterDisposeScope(),
+                ["feature_index"] = state
+                    .Tensors["feature_index"]
+                    .index_select(0, permutation)
+                    .MoveToOuterDisposeScope(),
+            },
+            state.Metadata
+        );
+    }
 
     [Fact]
     public void GaussianStatisticsEqualADirectComputation()
@@ -157,20 +179,7 @@ public class PadimTests
         using var original = model.Predict(test);
         using var state = model.ExportState();
 
-        // The same Gaussian written with its channels in another order (as a state saved with an unsorted index is).
-        var permutation = tensor(new long[] { 3, 11, 0, 7, 1, 10, 2, 9, 4, 8, 5, 6 });
-        var shuffled = new ModelState(
-            new System.Collections.Generic.Dictionary<string, Tensor>
-            {
-                ["mean"] = state.Tensors["mean"].index_select(0, permutation),
-                ["inverse_covariance"] = state
-                    .Tensors["inverse_covariance"]
-                    .index_select(1, permutation)
-                    .index_select(2, permutation),
-                ["feature_index"] = state.Tensors["feature_index"].index_select(0, permutation),
-            },
-            state.Metadata
-        );
+        var shuffled = WithShuffledIndex(state);
         using var restored = new PadimModel(backbone, Small);
         restored.ImportState(shuffled);
         using var again = restored.Predict(test);
