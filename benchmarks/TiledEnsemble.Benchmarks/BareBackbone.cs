@@ -50,13 +50,7 @@ internal sealed class BareBackbone : IDisposable
             g.Output(features[i], $"features{i}", DataType.Float, "tiles", $"c{i}", $"h{i}", $"w{i}");
         }
 
-        var model = new ModelProto
-        {
-            IrVersion = 8,
-            ProducerName = "TiledEnsemble.Benchmarks",
-            Graph = g.Graph,
-        };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = EnsembleExporter.Opset });
+        var model = g.ToModel("TiledEnsemble.Benchmarks");
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,

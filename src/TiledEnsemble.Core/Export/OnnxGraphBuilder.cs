@@ -43,6 +43,25 @@ internal sealed class OnnxGraphBuilder
 
     public GraphProto Graph => _graph;
 
+    /// <summary>The ONNX opset of every graph the library writes: the newest that Debian's checker knows.</summary>
+    public const int Opset = 17;
+
+    /// <summary>The IR version that goes with <see cref="Opset"/>.</summary>
+    public const long IrVersion = 8;
+
+    /// <summary>A model holding this graph, at <see cref="IrVersion"/> and <see cref="Opset"/>.</summary>
+    public ModelProto ToModel(string producer)
+    {
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = producer,
+            Graph = _graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = Opset });
+        return model;
+    }
+
     /// <summary>A graph input; a dimension given as a string is symbolic (e.g. "batch").</summary>
     public string Input(string name, TensorProto.Types.DataType type, params object[] dimensions)
     {

@@ -19,7 +19,7 @@ namespace TiledEnsemble.Export;
 public static class EnsembleExporter
 {
     /// <summary>The opset the graphs use (the newest that Debian's onnx checker knows).</summary>
-    public const int Opset = 17;
+    public const int Opset = OnnxGraphBuilder.Opset;
 
     /// <summary>The graph's file name.</summary>
     public const string ModelFile = "model.onnx";
@@ -122,15 +122,9 @@ public static class EnsembleExporter
 
     private static ModelProto Model(OnnxGraphBuilder g, EnsemblePredictor predictor)
     {
-        var model = new ModelProto
-        {
-            IrVersion = 8,
-            ProducerName = "TiledEnsemble",
-            ProducerVersion = RunStore.LibraryVersion,
-            DocString = $"Tiled ensemble of {predictor.Definition.Model.Name}: {predictor.Grid}.",
-            Graph = g.Graph,
-        };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = Opset });
+        var model = g.ToModel("TiledEnsemble");
+        model.ProducerVersion = RunStore.LibraryVersion;
+        model.DocString = $"Tiled ensemble of {predictor.Definition.Model.Name}: {predictor.Grid}.";
         var thresholds = predictor.Pipeline.Thresholds;
         var metadata = new (string, string)[]
         {

@@ -54,8 +54,7 @@ public class PadimExportTests
         var features = backbone.ExportFeatures(g, tiles, exportable.ExportLayers, "backbone");
         var (maps, _) = exportable.ExportHead(g, tiles, features, 32, 32, "head");
         g.Output(maps, "maps", DataType.Float, "n", 1, 32, 32);
-        var proto = new ModelProto { IrVersion = 8, Graph = g.Graph };
-        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
+        var proto = g.ToModel("TiledEnsemble.Models.Tests");
 
         using var session = new InferenceSession(proto.ToByteArray());
         var input = new DenseTensor(
