@@ -90,11 +90,15 @@ internal static class TrainingLoop
                 cancellationToken.ThrowIfCancellationRequested();
                 double metric = Validate(model, validation(), options.Monitor, cancellationToken);
                 progress?.Report(new TrainingProgress(epoch, 0, double.NaN, metric));
-                if (
-                    bestMetric is null
-                    || metric > bestMetric.Value
-                    || (double.IsNaN(bestMetric.Value) && !double.IsNaN(metric))
-                )
+                if (double.IsNaN(metric))
+                {
+                    // One class only (a tile position none of whose validation tiles holds a defect pixel): nothing to
+                    // choose an epoch by, so neither a checkpoint nor a patience step; as without validation, the
+                    // last epoch's weights are kept.
+                    continue;
+                }
+
+                if (bestMetric is null || metric > bestMetric.Value)
                 {
                     bestMetric = metric;
                     bestEpoch = epoch;
@@ -121,7 +125,14 @@ internal static class TrainingLoop
         }
 
         Finish(model, best, fitted: true);
-        return new TrainingSummary(epochsRun, steps, lastLoss, bestEpoch, bestMetric, stoppedEarly);
+        return new TrainingSummary(
+            epochsRun,
+            steps,
+            lastLoss,
+            best is null ? epochsRun : bestEpoch,
+            bestMetric,
+            stoppedEarly
+        );
     }
 
     /// <summary>The monitored metric over the validation stream (NaN when it holds one class only).</summary>

@@ -66,6 +66,45 @@ public class TrainingLoopTests
     }
 
     [Fact]
+    public void AValidationWithoutDefectPixelsNeitherStopsEarlyNorRestoresTheFirstEpoch()
+    {
+        // A tile position whose validation tiles hold no defect pixel: pixel AUROC is undefined at every check.
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
+        var train = TextureSet.Normals(4, TrainedModels.Size);
+        var normals = TextureSet.Normals(4, TrainedModels.Size, offset: 60);
+        var validation = new ValidationBatch(
+            normals,
+            zeros(4, dtype: ScalarType.Int64),
+            zeros(4, 1, TrainedModels.Size, TrainedModels.Size)
+        );
+        var options = new TrainingOptions
+        {
+            MaxEpochs = 3,
+            Patience = 1,
+            Monitor = TrainingMetric.PixelAuroc,
+            Seed = 5,
+        };
+        using var validated = TrainedModels.Create(ModelKind.Stfpm, backbone, options);
+        var summary = validated.Train(() => TextureSet.Batches(train, 2), () => new[] { validation });
+        using var unvalidated = TrainedModels.Create(ModelKind.Stfpm, backbone, options);
+        unvalidated.Train(() => TextureSet.Batches(train, 2));
+
+        Assert.Equal(3, summary.Epochs);
+        Assert.False(summary.StoppedEarly);
+        Assert.Equal(3, summary.BestEpoch);
+        Assert.Null(summary.BestMetric);
+
+        // The weights in place are the last epoch's: the same as the same seed trained without validation.
+        using var expected = unvalidated.Predict(normals);
+        using var actual = validated.Predict(normals);
+        Assert.True(
+            actual.AnomalyMaps.allclose(expected.AnomalyMaps, rtol: 0, atol: 1e-6),
+            "the maps differ from those of the last epoch"
+        );
+    }
+
+    [Fact]
     public void CancellationStopsAfterTheCurrentStepAndLeavesAUsableModel()
     {
         using var scope = NewDisposeScope();
