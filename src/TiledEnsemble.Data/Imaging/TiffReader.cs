@@ -69,15 +69,16 @@ internal static class TiffReader
         }
 
         bool tiled = Call(tiff.IsTiled, path, errors);
+        var target = new Target(tiff, layout, width, height, samples, path, errors);
         for (int plane = 0; plane < layout.Planes; plane++)
         {
             if (tiled)
             {
-                ReadTiles(tiff, layout, plane, width, height, samples, path, errors);
+                ReadTiles(target, plane);
             }
             else
             {
-                ReadStrips(tiff, layout, plane, width, height, samples, path, errors);
+                ReadStrips(target, plane);
             }
         }
 
@@ -88,17 +89,9 @@ internal static class TiffReader
         return (samples, width, height, channels, Field(tiff, TiffTag.ORIENTATION, 1));
     }
 
-    private static void ReadStrips(
-        Tiff tiff,
-        Layout layout,
-        int plane,
-        int width,
-        int height,
-        float[] samples,
-        string path,
-        ImageFileErrors errors
-    )
+    private static void ReadStrips(Target target, int plane)
     {
+        var (tiff, layout, width, height, samples, path, errors) = target;
         var line = new byte[Call(tiff.ScanlineSize, path, errors)];
         if (line.Length < (long)width * layout.PerPixel * layout.Bytes)
         {
@@ -120,17 +113,9 @@ internal static class TiffReader
         }
     }
 
-    private static void ReadTiles(
-        Tiff tiff,
-        Layout layout,
-        int plane,
-        int width,
-        int height,
-        float[] samples,
-        string path,
-        ImageFileErrors errors
-    )
+    private static void ReadTiles(Target target, int plane)
     {
+        var (tiff, layout, width, height, samples, path, errors) = target;
         int tileWidth = Field(tiff, TiffTag.TILEWIDTH, 0),
             tileHeight = Field(tiff, TiffTag.TILELENGTH, 0);
         var tile = new byte[Call(tiff.TileSize, path, errors)];
@@ -260,6 +245,17 @@ internal static class TiffReader
             }
         }
     }
+
+    /// <summary>An open file being decoded into <paramref name="Samples"/> (RGBA floats of Width × Height).</summary>
+    private sealed record Target(
+        Tiff Tiff,
+        Layout Layout,
+        int Width,
+        int Height,
+        float[] Samples,
+        string Path,
+        ImageFileErrors Errors
+    );
 
     /// <summary>The sample layout of the first image, checked against what is supported.</summary>
     private sealed record Layout(int Bytes, int PerPixel, int Planes, bool Gray, bool WhiteIsZero, int Alpha)
