@@ -37,21 +37,44 @@ internal static class CalibrationBenchmark
     };
 
     /// <summary>Runs the benchmark; <paramref name="onlyData"/>, when not empty, names the data sets to run (as the
-    /// table names them), <paramref name="firstWays"/> how many of the ways (from anomalib's), and
-    /// <paramref name="layers"/>, when not empty, the models' feature layers.</summary>
+    /// table names them), <paramref name="ways"/> the ways: a number N for the first N (from anomalib's), or the
+    /// beginnings of their names, comma-separated ("anomalib,per position"), and
+    /// <paramref name="layers"/>, when not empty, the models' feature layers; gradient-trained models run at most
+    /// <paramref name="epochs"/> epochs.</summary>
     public static void Run(
         bool quick,
         int scale,
         int seedCount,
+        int epochs,
         IReadOnlyCollection<string> onlyModels,
         IReadOnlyCollection<string> onlyData,
-        int firstWays,
+        string ways,
         IReadOnlyList<string> layers
     )
     {
-        var ways = Ways.Take(firstWays).ToArray();
-        Action<TiledEnsembleBuilder>? tune =
-            layers.Count == 0 ? null : b => b.WithModelSettings(m => m.Layers = layers.ToList());
+        var chosen = int.TryParse(ways, out int first)
+            ? Ways.Take(first).ToArray()
+            : Ways.Where(w =>
+                    ways.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                        .Any(n => w.Name.StartsWith(n.Trim(), StringComparison.OrdinalIgnoreCase))
+                )
+                .ToArray();
+        if (chosen.Length == 0)
+        {
+            throw new ArgumentException(
+                $"--ways '{ways}' names none of: {string.Join("; ", Ways.Select(w => w.Name))}."
+            );
+        }
+
+        Action<TiledEnsembleBuilder> tune = b =>
+            b.WithModelSettings(m =>
+            {
+                m.MaxEpochs = epochs;
+                if (layers.Count > 0)
+                {
+                    m.Layers = layers.ToList();
+                }
+            });
         var (full, seeds, models, trainCount, testGood, perDefect) = Scale(quick, scale, seedCount, onlyModels);
         var photos = SurfacePhotoDataset.Locate();
         var shape = (full, trainCount, testGood, perDefect);
@@ -70,7 +93,8 @@ internal static class CalibrationBenchmark
         Console.WriteLine(
             $"## Calibration: anomalib's way against calibration on held-out good images (tiled {full}, 3×3 tiles of "
                 + $"{full / 2}; {seeds.Length} seed(s); ImageNet ResNet-18 of TiledEnsemble.Pretrained"
-                + $"{(layers.Count == 0 ? string.Empty : $"; layers {string.Join(", ", layers)}")})"
+                + $"{(layers.Count == 0 ? string.Empty : $"; layers {string.Join(", ", layers)}")}; gradient-trained "
+                + $"models at most {epochs} epochs)"
         );
         Console.WriteLine(
             $"Data: {string.Join(", ", datasets)}; {trainCount} good training images (calibration holds out "
@@ -87,10 +111,10 @@ internal static class CalibrationBenchmark
         {
             foreach (var model in models)
             {
-                var results = ways.ToDictionary(w => w.Name, _ => new List<IReadOnlyDictionary<string, double>>());
+                var results = chosen.ToDictionary(w => w.Name, _ => new List<IReadOnlyDictionary<string, double>>());
                 QualityData.ForEachSeed(dataset, photos, shape, seeds, (root, category, seed) =>
                 {
-                    foreach (var (name, calibration, holdOut) in ways)
+                    foreach (var (name, calibration, holdOut) in chosen)
                     {
                         results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut, tune));
                     }
@@ -114,7 +138,8 @@ internal static class CalibrationBenchmark
 
     /// <summary>
     /// The image size, seeds, models and image counts of a run of this benchmark (and of the levers benchmark, which
-    /// measures on the same data): Padim and Patchcore, 20 good training images, 10 good and 12 defective test images.
+    /// measures on the same data): Padim and Patchcore unless <paramref name="onlyModels"/> names others, 20 good
+    /// training images, 10 good and 12 defective test images.
     /// </summary>
     internal static (int Full, int[] Seeds, ModelKind[] Models, int TrainCount, int TestGood, int PerDefect) Scale(
         bool quick,
@@ -123,9 +148,13 @@ internal static class CalibrationBenchmark
         IReadOnlyCollection<string> onlyModels
     )
     {
-        var models = (quick ? new[] { ModelKind.Padim } : new[] { ModelKind.Padim, ModelKind.Patchcore })
-            .Where(m => onlyModels.Count == 0 || onlyModels.Contains(m.ToString(), StringComparer.OrdinalIgnoreCase))
-            .ToArray();
+        var models =
+            onlyModels.Count > 0
+                ? Enum.GetValues<ModelKind>()
+                    .Where(m => onlyModels.Contains(m.ToString(), StringComparer.OrdinalIgnoreCase))
+                    .ToArray()
+            : quick ? new[] { ModelKind.Padim }
+            : new[] { ModelKind.Padim, ModelKind.Patchcore };
         return (
             quick ? 64 : scale,
             Enumerable.Range(1, quick ? 1 : seedCount).ToArray(),

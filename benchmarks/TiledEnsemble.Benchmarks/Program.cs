@@ -2,8 +2,9 @@
 // [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
 // |deploy|deploy-equality|calibration|levers ...]` (quality also takes --scale S, --seeds N, --epochs E, --models
 // padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers --levers "defaults,blur σ 1" as their
-// tables name them; calibration also --ways N, the first N ways, and --layers layer1,layer2). Every figure is
-// measured side by side in one run; results are recorded in docs/benchmarks.md.
+// tables name them; calibration also --ways N (the first N ways, or their names: "anomalib,per position"), --layers
+// layer1,layer2, --epochs E and --models fastflow,stfpm,reversedistillation). Every figure is measured side by side in
+// one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
@@ -179,9 +180,10 @@ if (Wants("calibration"))
         quick,
         int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(Value("--epochs") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
         (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
         (Value("--data") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
-        int.Parse(Value("--ways") ?? "4", System.Globalization.CultureInfo.InvariantCulture),
+        Value("--ways") ?? "4",
         (Value("--layers") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
     );
 }
