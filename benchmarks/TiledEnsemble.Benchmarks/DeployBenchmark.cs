@@ -15,8 +15,9 @@ namespace TiledEnsemble.Benchmarks;
 /// <summary>
 /// A trained run against its ONNX export: the TorchSharp predictor and ONNX Runtime predicting the same images in
 /// alternating passes (quiet, then with a child process keeping one core busy), ONNX Runtime's whole pipeline against
-/// its bare backbone over the same tiles, and, in processes of their own, the time from opening to the first prediction
-/// and the peak memory of each side.
+/// its bare backbone over the same tiles, ONNX Runtime with its threads sleeping instead of spinning while they wait
+/// (<see cref="DeploymentOptions.AllowSpinning"/>), and, in processes of their own, the time from opening to the first
+/// prediction and the peak memory of each side.
 /// </summary>
 internal static class DeployBenchmark
 {
@@ -39,9 +40,10 @@ internal static class DeployBenchmark
         Console.WriteLine(
             "| images | export | load to first prediction: TorchSharp / ONNX Runtime | peak memory: TorchSharp / "
                 + "ONNX Runtime (libtorch loaded) | load | TorchSharp images/s | ONNX Runtime images/s | ratio ONNX "
-                + "Runtime / TorchSharp (range) | ONNX Runtime pipeline / its bare backbone (range) |"
+                + "Runtime / TorchSharp (range) | ONNX Runtime pipeline / its bare backbone (range) | ONNX Runtime "
+                + "without / with spinning threads (range) |"
         );
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var (image, tile, stride, batch, label) in cases)
         {
             var root = Directory.CreateTempSubdirectory("bench-deploy-").FullName;
@@ -123,6 +125,10 @@ internal static class DeployBenchmark
         using var scope = NewDisposeScope();
         using var predictor = Ensemble.Load(run, "cpu");
         using var deployed = DeployedEnsemble.Load(export, new DeploymentOptions { IntraOpThreads = threads });
+        using var sleeping = DeployedEnsemble.Load(
+            export,
+            new DeploymentOptions { IntraOpThreads = threads, AllowSpinning = false }
+        );
         using var bare = BareBackbone.Create(run, threads);
         var tensors = stack(files.Select(f => ImageIO.ReadImage(f)).ToArray());
         var images = files.Select(f => DeployedImage.FromFile(f)).ToArray();
@@ -130,6 +136,7 @@ internal static class DeployBenchmark
         double TorchPass() => Timing.ImagesPerSecond(batch, () => DisposeAll(predictor.Predict(tensors)));
         double OnnxPass() => Timing.ImagesPerSecond(batch, () => deployed.Predict(images));
         double BarePass() => Timing.ImagesPerSecond(batch, () => bare.Run(tiles));
+        double SleepingPass() => Timing.ImagesPerSecond(batch, () => sleeping.Predict(images));
 
         foreach (var load in quick ? new[] { false } : new[] { false, true })
         {
@@ -140,12 +147,14 @@ internal static class DeployBenchmark
             {
                 var versus = PairedPasses.Measure(Pairs, OnnxPass, TorchPass);
                 var bound = PairedPasses.Measure(Pairs, OnnxPass, BarePass);
+                var spinning = PairedPasses.Measure(Pairs, SleepingPass, OnnxPass);
                 Console.WriteLine(
                     $"| {batch} × {label} | {exportLabel} | {torchChild.First:F2} s / {onnxChild.First:F2} s | "
                         + $"{torchChild.PeakMiB:F0} / {onnxChild.PeakMiB:F0} MiB ({torchChild.Libtorch} / "
                         + $"{onnxChild.Libtorch}) | {(load ? "one core busy" : "quiet")} | {versus.Bound:F2} | "
                         + $"{versus.Model:F2} | {versus.Ratio:F2} ({versus.MinRatio:F2}–{versus.MaxRatio:F2}) | "
-                        + $"{bound.Ratio:F2} ({bound.MinRatio:F2}–{bound.MaxRatio:F2}) |"
+                        + $"{bound.Ratio:F2} ({bound.MinRatio:F2}–{bound.MaxRatio:F2}) | {spinning.Ratio:F2} "
+                        + $"({spinning.MinRatio:F2}–{spinning.MaxRatio:F2}) |"
                 );
             }
             finally

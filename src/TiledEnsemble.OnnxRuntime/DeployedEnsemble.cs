@@ -105,6 +105,7 @@ public sealed class DeployedEnsemble : IDisposable
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
         if (options.IntraOpThreads is { } intra)
         {
             sessionOptions.IntraOpNumThreads = intra;

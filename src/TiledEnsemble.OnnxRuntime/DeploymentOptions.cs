@@ -22,6 +22,14 @@ public sealed record DeploymentOptions
     /// <summary>Threads across operators (null: ONNX Runtime's default).</summary>
     public int? InterOpThreads { get; init; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's threads spin while they wait for work instead of sleeping (its
+    /// <c>session.intra_op.allow_spinning</c>; on by default, as in ONNX Runtime). Spinning is faster on a machine that
+    /// does nothing else; turn it off where the application runs other work on the same cores (docs/deploy.md gives
+    /// the measured cost and gain).
+    /// </summary>
+    public bool AllowSpinning { get; init; } = true;
+
     /// <summary>The device.</summary>
     public DeploymentDevice Device { get; init; } = DeploymentDevice.Cpu;
 

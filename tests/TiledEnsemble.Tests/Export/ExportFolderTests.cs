@@ -77,6 +77,14 @@ public sealed class ExportFolderTests : IClassFixture<GeneratedData>, IDisposabl
             );
         }
 
+        // Threads that sleep instead of spinning while they wait compute the same.
+        using var sleeping = DeployedEnsemble.Load(export, new DeploymentOptions { AllowSpinning = false });
+        var first = _data.Module().Test.First().ImagePath;
+        using (var expected = ensemble.Predict(first))
+        {
+            ExportComparison.AssertEqual(expected, sleeping.Predict(first), sleeping.PixelThreshold, first);
+        }
+
         // Images of another size are resized to the image size and their maps brought back, as the run does.
         using var image = TestTensors.Rand(new long[] { 3, 90, 150 }, 3);
         using var fromTensor = ensemble.Predict(image).Single();
