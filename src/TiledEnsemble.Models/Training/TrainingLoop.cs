@@ -76,13 +76,7 @@ internal static class TrainingLoop
                     );
                 }
 
-                if (validation is null)
-                {
-                    bestEpoch = epoch;
-                    continue;
-                }
-
-                if (epoch % options.ValidationInterval != 0 && epoch != options.MaxEpochs)
+                if (validation is null || (epoch % options.ValidationInterval != 0 && epoch != options.MaxEpochs))
                 {
                     continue;
                 }
