@@ -1,10 +1,10 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
-// [ensemble|train-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality|scale-out|metrics
-// |deploy|deploy-equality|calibration|levers ...]` (quality also takes --scale S, --seeds N, --epochs E, --models
-// padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers --levers "defaults,blur σ 1" as their
-// tables name them; calibration also --ways N (the first N ways, or their names: "anomalib,per position"), --layers
-// layer1,layer2, --epochs E and --models fastflow,stfpm,reversedistillation). Every figure is measured side by side in
-// one run; results are recorded in docs/benchmarks.md.
+// [ensemble|train-memory|predict-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality
+// |scale-out|metrics|deploy|deploy-equality|calibration|levers ...]` (quality also takes --scale S, --seeds N,
+// --epochs E, --models padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers --levers
+// "defaults,blur σ 1" as their tables name them; calibration also --ways N (the first N ways, or their names:
+// "anomalib,per position"), --layers layer1,layer2, --epochs E and --models fastflow,stfpm,reversedistillation).
+// Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
 using TiledEnsemble.Benchmarks;
@@ -50,9 +50,9 @@ if (args.Length == 7 && args[0] == "--scale-out-child")
     return;
 }
 
-if (args.Length == 2 && args[0] == "--train-command-child")
+if (args.Length > 1 && args[0] == CliCommandChild.Flag)
 {
-    Environment.ExitCode = TrainCommandMemory.ChildMain(args[1]);
+    Environment.ExitCode = CliCommandChild.ChildMain(args[1..]);
     return;
 }
 
@@ -131,6 +131,11 @@ if (Wants("ensemble"))
 if (Wants("train-memory"))
 {
     TrainCommandMemory.Run(quick);
+}
+
+if (Wants("predict-memory"))
+{
+    PredictCommandMemory.Run(quick);
 }
 
 if (Wants("patchcore-training"))

@@ -1,8 +1,6 @@
 using System;
 using System.Diagnostics;
-using System.Globalization;
 using System.IO;
-using TiledEnsemble.Cli;
 using TiledEnsemble.Data.Synthetic;
 
 namespace TiledEnsemble.Benchmarks;
@@ -60,17 +58,6 @@ internal static class TrainCommandMemory
         }
     }
 
-    /// <summary>The child: runs the command as the CLI does, then prints its peak resident set.</summary>
-    public static int ChildMain(string config)
-    {
-        int code = CliApp
-            .RunAsync(new[] { "train", "--config", config }, TextWriter.Null, Console.Error)
-            .GetAwaiter()
-            .GetResult();
-        Console.WriteLine(FormattableString.Invariant($"peak {ProcessMemory.Peak()}"));
-        return code;
-    }
-
     private static (long Peak, double Seconds) Measure(
         string root,
         string name,
@@ -109,17 +96,7 @@ internal static class TrainCommandMemory
             )
         );
         var watch = Stopwatch.StartNew();
-        var (peak, exitCode, _) = BenchmarkChild.RunForLine(
-            typeof(TrainCommandMemory).Assembly.Location,
-            "peak ",
-            "--train-command-child",
-            config
-        );
-        if (exitCode != 0 || peak is null)
-        {
-            throw new InvalidOperationException($"`train` of the {name} configuration failed (exit code {exitCode}).");
-        }
-
-        return (long.Parse(peak, CultureInfo.InvariantCulture), watch.Elapsed.TotalSeconds);
+        long peak = CliCommandChild.PeakOf("train", "--config", config);
+        return (peak, watch.Elapsed.TotalSeconds);
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using TiledEnsemble.Data.Imaging;
 using TiledEnsemble.Deployment;
 using TiledEnsemble.Export;
 using TiledEnsemble.Prediction;
@@ -17,8 +18,9 @@ internal interface IImagePredictor : IDisposable
     /// <summary>The most pixels of an image file.</summary>
     long MaxInputPixels { get; }
 
-    /// <summary>The prediction of a [3, H, W] image in [0, 1].</summary>
-    ImagePrediction Predict(Tensor image);
+    /// <summary>Reads an image file and predicts it: the image [3, H, W] in [0, 1] (in the caller's dispose scope, for
+    /// the picture) and its prediction.</summary>
+    (Tensor Image, ImagePrediction Prediction) Predict(string file);
 
     void SavePicture(string path, Tensor image, ImagePrediction prediction, string name);
 }
@@ -41,7 +43,11 @@ internal static class ImagePredictors
 
         public long MaxInputPixels => _ensemble.Settings.MaxInputPixels;
 
-        public ImagePrediction Predict(Tensor image) => _ensemble.Predict(image).Single();
+        public (Tensor Image, ImagePrediction Prediction) Predict(string file)
+        {
+            var image = ImageIO.ReadImage(file, maxSide: MaxInputSide, maxPixels: MaxInputPixels);
+            return (image, _ensemble.Predict(image).Single());
+        }
 
         public void SavePicture(string path, Tensor image, ImagePrediction prediction, string name) =>
             _ensemble.SavePicture(path, image, prediction, name);
@@ -59,26 +65,32 @@ internal static class ImagePredictors
 
         public long MaxInputPixels => _deployed.MaxInputPixels;
 
-        public ImagePrediction Predict(Tensor image)
+        // ONNX Runtime reads a managed array: the decoded image is copied there once and its tensor freed, and the
+        // picture's image, the map and the mask are tensors over the arrays, so a large image is held once.
+        public (Tensor Image, ImagePrediction Prediction) Predict(string file)
         {
-            int height = (int)image.shape[1],
-                width = (int)image.shape[2];
             float[] pixels;
+            int height,
+                width;
             using (var scope = NewDisposeScope())
             {
-                pixels = image.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+                var decoded = ImageIO.ReadImage(file, maxSide: MaxInputSide, maxPixels: MaxInputPixels);
+                height = (int)decoded.shape[1];
+                width = (int)decoded.shape[2];
+                pixels = decoded.data<float>().ToArray();
             }
 
             var result = _deployed.Predict(new DeployedImage(pixels, height, width));
             var boxes = result.Boxes.Select(b => new AnomalyBox(b.X1, b.Y1, b.X2, b.Y2, b.Score)).ToArray();
-            return new ImagePrediction(
-                tensor(result.AnomalyMap, new long[] { 1, height, width }),
-                tensor(result.Mask, new long[] { 1, height, width }),
+            var prediction = new ImagePrediction(
+                Shared(result.AnomalyMap, 1, height, width),
+                Shared(result.Mask, 1, height, width),
                 result.Score,
                 result.RawScore,
                 result.Label,
                 boxes
             );
+            return (Shared(pixels, 3, height, width), prediction);
         }
 
         public void SavePicture(string path, Tensor image, ImagePrediction prediction, string name) =>
@@ -93,5 +105,12 @@ internal static class ImagePredictors
             );
 
         public void Dispose() => _deployed.Dispose();
+
+        /// <summary>A tensor of <paramref name="shape"/> over the array's memory (not copied).</summary>
+        private static Tensor Shared(Array values, params long[] shape)
+        {
+            using var scope = NewDisposeScope();
+            return from_array(values).reshape(shape).MoveToOuterDisposeScope();
+        }
     }
 }

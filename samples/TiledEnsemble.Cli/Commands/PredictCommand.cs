@@ -193,15 +193,12 @@ internal static class PredictCommand
     private static ImagePredictionResult PredictOne(IImagePredictor ensemble, string file, string target)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var image = ImageIO.ReadImage(file, maxSide: ensemble.MaxInputSide, maxPixels: ensemble.MaxInputPixels);
-        using var prediction = ensemble.Predict(image);
+        var (image, prediction) = ensemble.Predict(file);
+        using var disposePrediction = prediction;
         var name = Path.GetFileName(file);
-        var map = prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous();
         NpyWriter.Write(
             Path.Combine(target, name + ".npy"),
-            map.data<float>().ToArray(),
-            (int)map.shape[0],
-            (int)map.shape[1]
+            prediction.AnomalyMap[0].to_type(ScalarType.Float32).contiguous()
         );
         ensemble.SavePicture(Path.Combine(target, name + "_heatmap.png"), image, prediction, name);
         return new ImagePredictionResult(prediction.Score, prediction.RawScore, prediction.Label);
