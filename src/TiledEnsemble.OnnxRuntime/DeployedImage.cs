@@ -88,11 +88,12 @@ public sealed class DeployedImage
         int height = file.Height,
             width = file.Width,
             plane = height * width;
-        var pixels = new float[3 * plane];
         if (file.SixteenBit && Png16Reader.TryRead(path, Errors) is { } exact)
         {
             return Displayed(Planar(exact.Samples, plane), height, width, file.Origin);
         }
+
+        var pixels = new float[3 * plane];
 
         if (file.SixteenBit)
         {
