@@ -1,9 +1,9 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
 // [ensemble|train-memory|predict-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality
-// |scale-out|metrics|deploy|deploy-equality|calibration|levers ...]` (quality also takes --scale S, --seeds N,
-// --epochs E, --models padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers --levers
-// "defaults,blur σ 1" as their tables name them; calibration also --ways N (the first N ways, or their names:
-// "anomalib,per position"), --layers layer1,layer2, --epochs E and --models fastflow,stfpm,reversedistillation).
+// |scale-out|metrics|deploy|deploy-breakdown|deploy-equality|calibration|levers ...]` (quality also takes --scale S,
+// --seeds N, --epochs E, --models padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers
+// --levers "defaults,blur σ 1" as their tables name them; calibration also --ways N (the first N ways, or their
+// names: "anomalib,per position"), --layers layer1,layer2, --epochs E and --models fastflow,stfpm,reversedistillation).
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -222,4 +222,9 @@ if (Wants("deploy-equality"))
 if (Wants("deploy"))
 {
     DeployBenchmark.Run(quick, typeof(DeployBenchmark).Assembly.Location);
+}
+
+if (Wants("deploy-breakdown"))
+{
+    DeployBreakdown.Run(quick);
 }

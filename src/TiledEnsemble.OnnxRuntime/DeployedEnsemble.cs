@@ -174,15 +174,15 @@ public sealed class DeployedEnsemble : IDisposable
                 );
             }
 
-            var resized = ImageResampling.ResizeImage(
+            ImageResampling.ResizeImage(
                 image.Pixels,
                 3,
                 image.Height,
                 image.Width,
                 ImageHeight,
-                ImageWidth
+                ImageWidth,
+                input.AsSpan(b * 3 * plane, 3 * plane)
             );
-            Array.Copy(resized, 0, input, b * 3 * plane, 3 * plane);
         }
 
         var outputs = Run(input, images.Count);

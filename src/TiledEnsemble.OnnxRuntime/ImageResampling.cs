@@ -1,4 +1,5 @@
 using System;
+using System.Numerics;
 
 namespace TiledEnsemble.Deployment;
 
@@ -9,32 +10,30 @@ namespace TiledEnsemble.Deployment;
 /// </summary>
 internal static class ImageResampling
 {
-    /// <summary>[C, h, w] → [C, height, width], antialiased bilinear, width first then height, clamped to [0,
-    /// 1].</summary>
-    public static float[] ResizeImage(float[] image, int channels, int h, int w, int height, int width)
+    /// <summary>[C, h, w] → [C, height, width] into <paramref name="destination"/>, antialiased bilinear, width first
+    /// then height, clamped to [0, 1].</summary>
+    public static void ResizeImage(
+        float[] image,
+        int channels,
+        int h,
+        int w,
+        int height,
+        int width,
+        Span<float> destination
+    )
     {
         var horizontal = w == width ? image : Antialiased(image, channels * h, w, width);
-        var result = h == height ? horizontal : AntialiasedRows(horizontal, channels, h, width, height);
-        if (ReferenceEquals(result, image))
-        {
-            result = (float[])image.Clone();
-        }
-
-        for (int i = 0; i < result.Length; i++)
-        {
-            result[i] = Math.Clamp(result[i], 0f, 1f);
-        }
-
-        return result;
+        var resized = h == height ? horizontal : AntialiasedRows(horizontal, channels, h, width, height);
+        ClampToUnit(resized, destination);
     }
 
     /// <summary>An [h, w] map at [height, width], bilinear without antialiasing (libtorch's
-    /// upsample_bilinear2d).</summary>
+    /// upsample_bilinear2d); <paramref name="map"/> itself when the sizes agree.</summary>
     public static float[] RestoreMap(float[] map, int h, int w, int height, int width)
     {
         if (h == height && w == width)
         {
-            return (float[])map.Clone();
+            return map;
         }
 
         var (rows0, rows1, rowWeights) = LinearIndices(h, height);
@@ -59,12 +58,13 @@ internal static class ImageResampling
         return result;
     }
 
-    /// <summary>An [h, w] mask at [height, width] by nearest neighbour (libtorch's nearest mode).</summary>
+    /// <summary>An [h, w] mask at [height, width] by nearest neighbour (libtorch's nearest mode);
+    /// <paramref name="mask"/> itself when the sizes agree.</summary>
     public static bool[] RestoreMask(bool[] mask, int h, int w, int height, int width)
     {
         if (h == height && w == width)
         {
-            return (bool[])mask.Clone();
+            return mask;
         }
 
         var rows = NearestIndices(h, height);
@@ -203,5 +203,26 @@ internal static class ImageResampling
         }
 
         return indices;
+    }
+
+    /// <summary>Copies <paramref name="source"/> clamped to [0, 1], a vector at a time (the values are finite:
+    /// DeployedImage refuses others).</summary>
+    private static void ClampToUnit(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= source.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector
+                    .Min(Vector.Max(new Vector<float>(source[i..]), Vector<float>.Zero), Vector<float>.One)
+                    .CopyTo(destination[i..]);
+            }
+        }
+
+        for (; i < source.Length; i++)
+        {
+            destination[i] = Math.Clamp(source[i], 0f, 1f);
+        }
     }
 }
