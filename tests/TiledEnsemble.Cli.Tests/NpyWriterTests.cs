@@ -55,6 +55,20 @@ public sealed class NpyWriterTests : IDisposable
     }
 
     [Fact]
+    public void AMapThatIsAViewIntoABatchIsWrittenFromItsOwnOffset()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(_root, "second.npy");
+        var batch = tensor(Enumerable.Range(0, 12).Select(i => (float)i).ToArray(), new long[] { 2, 2, 3 });
+
+        NpyWriter.Write(path, batch[1]);
+
+        var (header, values) = Read(path);
+        Assert.Contains("'shape': (2, 3)", header);
+        Assert.Equal(new float[] { 6, 7, 8, 9, 10, 11 }, values);
+    }
+
+    [Fact]
     public void AMapThatIsNotAContiguousFloatGridIsRefusedAndNothingIsWritten()
     {
         using var scope = NewDisposeScope();
