@@ -77,7 +77,7 @@ internal static class ImagePredictors
                 var decoded = ImageIO.ReadImage(file, maxSide: MaxInputSide, maxPixels: MaxInputPixels);
                 height = (int)decoded.shape[1];
                 width = (int)decoded.shape[2];
-                pixels = decoded.data<float>().ToArray();
+                pixels = decoded.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
             }
 
             var result = _deployed.Predict(new DeployedImage(pixels, height, width));
