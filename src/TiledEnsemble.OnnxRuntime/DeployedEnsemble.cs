@@ -191,14 +191,14 @@ public sealed class DeployedEnsemble : IDisposable
         {
             var image = images[b];
             var map = ImageResampling.RestoreMap(
-                outputs.Maps.AsSpan(b * plane, plane).ToArray(),
+                ImageSlice(outputs.Maps, b, plane),
                 ImageHeight,
                 ImageWidth,
                 image.Height,
                 image.Width
             );
             var mask = ImageResampling.RestoreMask(
-                outputs.Masks.AsSpan(b * plane, plane).ToArray(),
+                ImageSlice(outputs.Masks, b, plane),
                 ImageHeight,
                 ImageWidth,
                 image.Height,
@@ -225,6 +225,11 @@ public sealed class DeployedEnsemble : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();
+
+    /// <summary>Image <paramref name="b"/>'s plane of a batch output: the output itself for a batch of one (nothing
+    /// else holds it, and restoring at the image size keeps it), else a copy of the slice.</summary>
+    private static T[] ImageSlice<T>(T[] batch, int b, int plane) =>
+        batch.Length == plane ? batch : batch.AsSpan(b * plane, plane).ToArray();
 
     /// <summary>Runs the graph on <paramref name="count"/> images at the image size.</summary>
     private (float[] Maps, float[] Scores, float[] RawScores, bool[] Masks, bool[] Labels) Run(float[] input, int count)

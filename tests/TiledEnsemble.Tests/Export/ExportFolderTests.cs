@@ -95,6 +95,31 @@ public sealed class ExportFolderTests : IClassFixture<GeneratedData>, IDisposabl
             deployed.PixelThreshold,
             "random 90x150"
         );
+
+        // A batch of images of different sizes gives each image what predicting it alone gives.
+        var images = new[] { DeployedImage.FromFile(first), new DeployedImage(pixels, 90, 150) };
+        var batch = deployed.Predict(images);
+        Assert.Equal(2, batch.Count);
+        for (int b = 0; b < images.Length; b++)
+        {
+            var alone = deployed.Predict(images[b]);
+            Assert.Equal((alone.Height, alone.Width), (batch[b].Height, batch[b].Width));
+            // A batch may take other kernel paths than one image: equal within float32 rounding, not bit for bit.
+            var map = alone.AnomalyMap;
+            float tolerance = 1e-5f * (map.Max() - map.Min() + 1f);
+            double threshold = deployed.PixelThreshold!.Value;
+            for (int i = 0; i < map.Length; i++)
+            {
+                Assert.InRange(batch[b].AnomalyMap[i], map[i] - tolerance, map[i] + tolerance);
+                if (Math.Abs(map[i] - threshold) > tolerance)
+                {
+                    Assert.Equal(alone.Mask[i], batch[b].Mask[i]);
+                }
+            }
+
+            Assert.Equal(alone.Score, batch[b].Score, 1e-5);
+            Assert.Equal(alone.Label, batch[b].Label);
+        }
     }
 
     [Fact]
