@@ -3,7 +3,8 @@
 // |scale-out|metrics|deploy|deploy-breakdown|deploy-equality|calibration|levers ...]` (quality also takes --scale S,
 // --seeds N, --epochs E, --models padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers
 // --levers "defaults,blur σ 1" as their tables name them; calibration also --ways N (the first N ways, or their
-// names: "anomalib,per position"), --layers layer1,layer2, --epochs E and --models fastflow,stfpm,reversedistillation).
+// names: "anomalib,per position"), --layers layer1,layer2, --epochs E, --models fastflow,stfpm,reversedistillation and
+// --good-loss-patience P: held-out ways keep the epoch of least loss on the held-out good images).
 // Every figure is measured side by side in one run; results are recorded in docs/benchmarks.md.
 using System;
 using System.Linq;
@@ -107,6 +108,7 @@ var valued = new[]
     "--levers",
     "--ways",
     "--layers",
+    "--good-loss-patience",
 }
     .Select(o => Array.IndexOf(args, o))
     .Where(i => i >= 0)
@@ -189,7 +191,10 @@ if (Wants("calibration"))
         (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
         (Value("--data") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
         Value("--ways") ?? "4",
-        (Value("--layers") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+        (Value("--layers") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
+        Value("--good-loss-patience") is { } patience
+            ? int.Parse(patience, System.Globalization.CultureInfo.InvariantCulture)
+            : null
     );
 }
 

@@ -221,6 +221,18 @@ public sealed class CliTests : IDisposable
             "mode: max",
             Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
         );
+
+        // The loss on good validation images is watched for a minimum.
+        File.WriteAllText(path, Yaml("good_image_loss", "min"));
+        Assert.Equal(
+            Models.Training.TrainingMetric.GoodImageLoss,
+            Cli.Config.RunConfig.Load(path).Options.ModelSettings.EarlyStoppingMonitor
+        );
+        File.WriteAllText(path, Yaml("good_image_loss", "max"));
+        Assert.Contains(
+            "good_image_loss (lower is better); use mode: min",
+            Assert.Throws<Cli.Config.ConfigException>(() => Cli.Config.RunConfig.Load(path)).Message
+        );
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using TiledEnsemble.Data.Datasets;
 using TiledEnsemble.Models;
 using TiledEnsemble.Models.Training;
 using TiledEnsemble.Testing;
@@ -57,6 +59,42 @@ public sealed class TrainedModelEnsembleTests : IClassFixture<GeneratedData>, ID
         Assert.True(TestTensors.Same(a.AnomalyMap, b.AnomalyMap));
         Assert.True(double.IsFinite(a.Score));
         _output.WriteLine($"{kind}: score {a.Score}");
+    }
+
+    [Fact]
+    public async Task HeldOutGoodImagesChooseTheEpochByTheirLossWhereAurocCannot()
+    {
+        var data = _data.Module(5, new SplitOptions { ValSplitMode = ValSplitMode.FromTrain, ValSplitRatio = 0.5 });
+        async Task<ListLogger> Fit(TrainingMetric monitor)
+        {
+            var logger = new ListLogger();
+            using var loggers = LoggerFactory.Create(b => b.AddProvider(new ListLoggerProvider(logger)));
+            using var ensemble = TiledEnsembleBuilder
+                .Create()
+                .WithImageSize(128)
+                .WithTiling(tileSize: 64, stride: 64)
+                .WithModel(ModelKind.Stfpm, m =>
+                {
+                    m.MaxEpochs = 2;
+                    m.EarlyStoppingMonitor = monitor;
+                })
+                .WithBatchSizes(8, 8)
+                .WithLogging(loggers)
+                .Build();
+            await ensemble.FitAsync(data, Path.Combine(_runs, monitor.ToString()));
+            return logger;
+        }
+
+        // The validation set holds good images only: pixel AUROC is undefined, so no epoch can be chosen by it.
+        var byAuroc = await Fit(TrainingMetric.PixelAuroc);
+        Assert.Equal(4, byAuroc.Messages.Count(m => m.Contains("lacks normal or anomalous images")));
+
+        // Their loss is defined: every position is validated, and the value watched (a negated loss) is logged.
+        var byLoss = await Fit(TrainingMetric.GoodImageLoss);
+        Assert.DoesNotContain(byLoss.Messages, m => m.Contains("lacks", StringComparison.Ordinal));
+        var validated = byLoss.Messages.Where(m => m.Contains("best epoch", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, validated.Count);
+        Assert.All(validated, m => Assert.Contains(", metric -", m, StringComparison.Ordinal));
     }
 
     [Fact]

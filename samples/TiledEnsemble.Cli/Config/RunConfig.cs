@@ -441,14 +441,6 @@ internal sealed class RunConfig
                     init.RejectUnknown();
                     if (callbackClass.EndsWith("EarlyStopping", StringComparison.Ordinal))
                     {
-                        if (mode == "min")
-                        {
-                            throw new ConfigException(
-                                "TrainModels.trainer.callbacks: EarlyStopping mode 'min' does not fit an AUROC "
-                                    + "monitor (higher is better); use mode: max."
-                            );
-                        }
-
                         Options.ModelSettings.EarlyStoppingPatience = patience
                             ?? Options.ModelSettings.EarlyStoppingPatience;
                         Options.ModelSettings.EarlyStoppingMonitor = monitor switch
@@ -456,11 +448,22 @@ internal sealed class RunConfig
                             null => Options.ModelSettings.EarlyStoppingMonitor,
                             "pixel_AUROC" => TrainingMetric.PixelAuroc,
                             "image_AUROC" => TrainingMetric.ImageAuroc,
+                            "good_image_loss" => TrainingMetric.GoodImageLoss,
                             _ => throw new ConfigException(
                                 $"TrainModels.trainer.callbacks: EarlyStopping monitor is '{monitor}'; allowed: "
-                                    + $"pixel_AUROC, image_AUROC."
+                                    + $"pixel_AUROC, image_AUROC, good_image_loss."
                             ),
                         };
+                        bool lowerIsBetter = Options.ModelSettings.EarlyStoppingMonitor == TrainingMetric.GoodImageLoss;
+                        string fitting = lowerIsBetter ? "min" : "max";
+                        if (mode is not null && mode != fitting)
+                        {
+                            string kind = lowerIsBetter ? "good_image_loss (lower" : "an AUROC (higher";
+                            throw new ConfigException(
+                                $"TrainModels.trainer.callbacks: EarlyStopping mode '{mode}' does not fit the monitor "
+                                    + $"{kind} is better); use mode: {fitting}."
+                            );
+                        }
                     }
                 }
 

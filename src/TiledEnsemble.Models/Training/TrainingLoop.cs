@@ -138,6 +138,11 @@ internal static class TrainingLoop
     )
     {
         model.SetTraining(false);
+        if (monitor == TrainingMetric.GoodImageLoss)
+        {
+            return -GoodImageLoss(model, batches, cancellationToken);
+        }
+
         var pixels = new PixelMetricsAccumulator();
         var scores = new List<float>();
         var labels = new List<bool>();
@@ -176,6 +181,35 @@ internal static class TrainingLoop
         using var s = tensor(scores.ToArray());
         using var l = tensor(labels.ToArray());
         return AnomalyMetrics.Auroc(s, l);
+    }
+
+    /// <summary>The training loss over the good images of the validation stream, each batch's loss weighted by its
+    /// count of good images (NaN when there is none).</summary>
+    private static double GoodImageLoss(
+        TrainedAnomalyModel model,
+        IEnumerable<ValidationBatch> batches,
+        CancellationToken cancellationToken
+    )
+    {
+        double sum = 0;
+        long count = 0;
+        using var noGrad = no_grad();
+        foreach (var batch in batches)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var good = batch.Labels.eq(Scalars.Zero).to(batch.Images.device);
+            long goodCount = good.sum().item<long>();
+            if (goodCount == 0)
+            {
+                continue;
+            }
+
+            sum += model.Loss(batch.Images[good]).item<float>() * (double)goodCount;
+            count += goodCount;
+        }
+
+        return count == 0 ? double.NaN : sum / count;
     }
 
     private static void Finish(TrainedAnomalyModel model, Dictionary<string, Tensor>? best, bool fitted)

@@ -11,6 +11,11 @@ public enum TrainingMetric
 
     /// <summary>Image-level AUROC of the scores against the labels.</summary>
     ImageAuroc,
+
+    /// <summary>The model's own training loss on the good validation images (label 0), negated so that higher is
+    /// better. Needs no defective image: the monitor for validation on held-out good images, where both AUROCs are
+    /// undefined.</summary>
+    GoodImageLoss,
 }
 
 /// <summary>How a gradient-trained model (FastFlow, STFPM, Reverse Distillation) is trained.</summary>
@@ -77,7 +82,7 @@ public sealed record TrainingOptions
             throw new ArgumentOutOfRangeException(
                 nameof(Monitor),
                 Monitor,
-                "Monitor must be PixelAuroc or ImageAuroc."
+                "Monitor must be PixelAuroc, ImageAuroc or GoodImageLoss."
             );
         }
     }

@@ -165,7 +165,10 @@ public sealed partial class TiledEnsembleOptionsValidator : IValidateOptions<Til
 
         if (m?.EarlyStoppingMonitor is { } monitor && !Enum.IsDefined(monitor))
         {
-            failures.Add($"ModelSettings.EarlyStoppingMonitor must be PixelAuroc or ImageAuroc; got {(int)monitor}.");
+            failures.Add(
+                "ModelSettings.EarlyStoppingMonitor must be PixelAuroc, ImageAuroc or GoodImageLoss; got "
+                    + $"{(int)monitor}."
+            );
         }
 
         if (

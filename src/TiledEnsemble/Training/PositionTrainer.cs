@@ -278,8 +278,9 @@ internal static class PositionTrainer
     )
     {
         var validationSamples = run.Data.Validation;
+        bool byGoodLoss = model.Training.Monitor == TrainingMetric.GoodImageLoss;
         bool canValidate =
-            validationSamples.Any(s => s.Label == SampleLabel.Anomalous)
+            (byGoodLoss || validationSamples.Any(s => s.Label == SampleLabel.Anomalous))
             && validationSamples.Any(s => s.Label == SampleLabel.Normal);
         Func<IEnumerable<ValidationBatch>>? validation = canValidate
             ? () =>
@@ -290,10 +291,11 @@ internal static class PositionTrainer
         if (!canValidate)
         {
             run.Logger.LogWarning(
-                "Position ({Row}, {Column}): the validation set lacks normal or anomalous images; training runs all "
-                    + "{Epochs} epochs without early stopping.",
+                "Position ({Row}, {Column}): the validation set lacks {Missing} images; training runs all {Epochs} "
+                    + "epochs without early stopping.",
                 position.Row,
                 position.Column,
+                byGoodLoss ? "normal" : "normal or anomalous",
                 model.Training.MaxEpochs
             );
         }

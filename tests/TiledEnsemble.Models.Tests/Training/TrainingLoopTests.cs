@@ -105,6 +105,55 @@ public class TrainingLoopTests
     }
 
     [Fact]
+    public void TheGoodImageLossChoosesTheEpochOnGoodValidationImagesAloneAndKeepsItsWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = ResNet.Create(BackboneKind.ResNet18, 42);
+        var options = new TrainingOptions
+        {
+            MaxEpochs = 5,
+            Patience = 2,
+            Monitor = TrainingMetric.GoodImageLoss,
+            Seed = 7,
+        };
+        var train = TextureSet.Normals(4, TrainedModels.Size);
+        var mixed = Validation();
+        var good = mixed.Images.narrow(0, 0, 4);
+        var goodOnly = new ValidationBatch(
+            good,
+            zeros(4, dtype: ScalarType.Int64),
+            zeros(4, 1, TrainedModels.Size, TrainedModels.Size)
+        );
+
+        using var withDefects = TrainedModels.Create(ModelKind.Stfpm, backbone, options);
+        var recorder = new ProgressRecorder();
+        var summary = withDefects.Train(() => TextureSet.Batches(train, 2), () => new[] { mixed }, recorder);
+        using var withoutDefects = TrainedModels.Create(ModelKind.Stfpm, backbone, options);
+        var goodRecorder = new ProgressRecorder();
+        withoutDefects.Train(() => TextureSet.Batches(train, 2), () => new[] { goodOnly }, goodRecorder);
+
+        // The defective images of the validation set are left out: the same seed validated on the good ones alone
+        // watches the same values.
+        var metrics = Metrics(recorder);
+        Assert.Equal(Metrics(goodRecorder), metrics);
+        Assert.All(metrics, m => Assert.True(m < 0, $"a negated loss is negative; got {m}"));
+        int best = metrics.IndexOf(metrics.Max());
+        Assert.Equal(best + 1, summary.BestEpoch);
+        Assert.Equal(metrics[best], summary.BestMetric);
+
+        // The weights in place are the best epoch's (restoring them is tested with the AUROC monitor above): their loss
+        // on the good images, computed again in evaluation mode, is the value watched, negated.
+        double loss;
+        using (no_grad())
+        {
+            using var value = withDefects.Loss(good);
+            loss = value.item<float>();
+        }
+
+        Assert.Equal(-metrics[best], loss, 1e-5 * Math.Abs(loss));
+    }
+
+    [Fact]
     public void CancellationStopsAfterTheCurrentStepAndLeavesAUsableModel()
     {
         using var scope = NewDisposeScope();
@@ -237,6 +286,9 @@ public class TrainingLoopTests
             Assert.Throws<InvalidOperationException>(() => model.Train(() => Array.Empty<Tensor>())).Message
         );
     }
+
+    private static List<double> Metrics(ProgressRecorder recorder) =>
+        recorder.Reports.Where(r => r.Metric is not null).Select(r => r.Metric!.Value).ToList();
 
     private static ValidationBatch Validation()
     {

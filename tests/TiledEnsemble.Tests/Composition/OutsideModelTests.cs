@@ -93,15 +93,4 @@ public sealed class OutsideModelTests : IClassFixture<GeneratedData>, IDisposabl
             Assert.True(TestTensors.Same(x.AnomalyMap, y.AnomalyMap));
         }
     }
-
-    private sealed class ListLoggerProvider : ILoggerProvider
-    {
-        private readonly ListLogger _logger;
-
-        public ListLoggerProvider(ListLogger logger) => _logger = logger;
-
-        public ILogger CreateLogger(string categoryName) => _logger;
-
-        public void Dispose() { }
-    }
 }
