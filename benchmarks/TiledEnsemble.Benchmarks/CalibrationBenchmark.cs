@@ -70,22 +70,23 @@ internal static class CalibrationBenchmark
             );
         }
 
-        Action<TiledEnsembleBuilder> Tune(bool holdOut) =>
+        Action<TiledEnsembleBuilder> Tune(bool holdOut, EpochRecorder recorder) =>
             b =>
-                b.WithModelSettings(m =>
-                {
-                    m.MaxEpochs = epochs;
-                    if (layers.Count > 0)
+                b.WithLogging(recorder)
+                    .WithModelSettings(m =>
                     {
-                        m.Layers = layers.ToList();
-                    }
+                        m.MaxEpochs = epochs;
+                        if (layers.Count > 0)
+                        {
+                            m.Layers = layers.ToList();
+                        }
 
-                    if (holdOut && goodLossPatience is { } patience)
-                    {
-                        m.EarlyStoppingMonitor = TrainingMetric.GoodImageLoss;
-                        m.EarlyStoppingPatience = patience;
-                    }
-                });
+                        if (holdOut && goodLossPatience is { } patience)
+                        {
+                            m.EarlyStoppingMonitor = TrainingMetric.GoodImageLoss;
+                            m.EarlyStoppingPatience = patience;
+                        }
+                    });
         var (full, seeds, models, trainCount, testGood, perDefect) = Scale(quick, scale, seedCount, onlyModels);
         var photos = SurfacePhotoDataset.Locate();
         var shape = (full, trainCount, testGood, perDefect);
@@ -124,12 +125,13 @@ internal static class CalibrationBenchmark
             foreach (var model in models)
             {
                 var results = chosen.ToDictionary(w => w.Name, _ => new List<IReadOnlyDictionary<string, double>>());
+                var trainingLengths = chosen.ToDictionary(w => w.Name, _ => new EpochRecorder());
                 QualityData.ForEachSeed(dataset, photos, shape, seeds, (root, category, seed) =>
                 {
                     foreach (var (name, calibration, holdOut) in chosen)
                     {
-                        results[name]
-                            .Add(Evaluate(root, category, model, full, seed, calibration, holdOut, Tune(holdOut)));
+                        var tune = Tune(holdOut, trainingLengths[name]);
+                        results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut, tune));
                     }
                 });
 
@@ -142,6 +144,13 @@ internal static class CalibrationBenchmark
                         $"| {dataset} | {model} | {name} | {string.Join(" | ", aurocs)} | {string.Join(" | ", caught)} "
                             + $"| {Mean("pixel_AUPRO")} |"
                     );
+                }
+
+                // Outside the table's rows, so that a run stopped early keeps them: how long each position trained.
+                foreach (var (name, recorder) in trainingLengths.Where(r => r.Value.Positions.Count > 0))
+                {
+                    string lengths = EpochRecorder.Describe(recorder.Positions);
+                    Console.WriteLine($"Epochs per position, {dataset}, {model}, {name}: {lengths}.");
                 }
             }
         }
