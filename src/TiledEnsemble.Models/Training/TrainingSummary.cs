@@ -6,8 +6,8 @@ namespace TiledEnsemble.Models.Training;
 /// <param name="FinalLoss">The last step's loss.</param>
 /// <param name="BestEpoch">The epoch whose weights were kept (the last one without validation, or when the validation
 /// holds one class only and its metric is undefined).</param>
-/// <param name="BestMetric">The validation metric of the kept weights; null without validation or without a defined
-/// metric.</param>
+/// <param name="BestMetric">The validation metric of the kept weights (for <see cref="TrainingMetric.GoodImageLoss"/>,
+/// the negated loss); null without validation or without a defined metric.</param>
 /// <param name="StoppedEarly">Whether early stopping ended the run.</param>
 public sealed record TrainingSummary(
     int Epochs,
