@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
 namespace TiledEnsemble.Benchmarks;
@@ -11,7 +10,7 @@ namespace TiledEnsemble.Benchmarks;
 /// A logger factory that keeps, from the training log of each tile position, how many epochs ran and which was kept:
 /// the one record of a gradient-trained model's training length (the run folder keeps only the weights).
 /// </summary>
-internal sealed partial class EpochRecorder : ILoggerFactory, ILogger
+internal sealed class EpochRecorder : ILoggerFactory, ILogger
 {
     private readonly List<(int Run, int Kept)> _positions = new();
 
@@ -54,23 +53,21 @@ internal sealed partial class EpochRecorder : ILoggerFactory, ILogger
         Func<TState, Exception?, string> formatter
     )
     {
-        var match = Summary().Match(formatter(state, exception));
-        if (match.Success)
+        // The training summary's structured values, not its wording: {Epochs} and {Best} of PositionTrainer's message.
+        if (state is not IReadOnlyList<KeyValuePair<string, object?>> values)
+        {
+            return;
+        }
+
+        int? Value(string key) => values.FirstOrDefault(v => v.Key == key).Value as int?;
+        if (Value("Epochs") is { } run && Value("Best") is { } kept)
         {
             lock (_positions)
             {
-                _positions.Add(
-                    (
-                        int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture),
-                        int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)
-                    )
-                );
+                _positions.Add((run, kept));
             }
         }
     }
 
     public void Dispose() { }
-
-    [GeneratedRegex(@"^Position \(\d+, \d+\): (\d+) epoch\(s\), best epoch (\d+),")]
-    private static partial Regex Summary();
 }

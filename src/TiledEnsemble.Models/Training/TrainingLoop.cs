@@ -205,7 +205,9 @@ internal static class TrainingLoop
                 continue;
             }
 
-            sum += model.Loss(batch.Images[good]).item<float>() * (double)goodCount;
+            // Held-out good images are all good: their batch is used as it is, not copied by the mask.
+            var images = goodCount == batch.Images.shape[0] ? batch.Images : batch.Images[good];
+            sum += model.Loss(images).item<float>() * (double)goodCount;
             count += goodCount;
         }
 
