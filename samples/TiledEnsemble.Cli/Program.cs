@@ -38,9 +38,9 @@ void Stop(int exitCode, string signal)
     {
         Thread.Sleep(grace);
         Console.Error.WriteLine(
-            $"Did not stop within {grace.TotalSeconds:F0} s of {signal}; exiting now (finished work is kept)."
+            $"Did not stop within {grace.TotalSeconds:0.###} s of {signal}; exiting now (finished work is kept)."
         );
-        Environment.Exit(exitCode);
+        ImmediateExit.Now(exitCode);
     })
     {
         IsBackground = true,

@@ -447,8 +447,10 @@ public sealed class RunFolderSafetyTests : IDisposable
     [Fact]
     public void SigtermEndsPredictWithinSecondsEvenInsideOneLargeImage()
     {
-        // One 8000² image takes predict many seconds in native code, with no point between images to stop at; with a
-        // grace period of 2 s the process must still be gone within a few seconds of SIGTERM, exiting 128 + 15.
+        // One 8000² image takes predict seconds in native code, with no point between images to stop at; with a grace
+        // period of 0.5 s the process must still be gone within seconds of SIGTERM, exiting 128 + 15. The signal is
+        // sent once the child holds over 1 GiB, i.e. inside the image (a 96² run never comes near), rather than after
+        // a fixed sleep, which on a fast CPU lands after the image and then tests nothing.
         Assert.True(OperatingSystem.IsLinux(), "signals are a Linux test; CI runs Linux.");
         var run = TrainedRun();
         var input = Directory.CreateDirectory(Path.Combine(_root, "large")).FullName;
@@ -463,7 +465,7 @@ public sealed class RunFolderSafetyTests : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment[StopGrace.Variable] = "2";
+        start.Environment[StopGrace.Variable] = "0.5";
         foreach (
             var argument in new[]
             {
@@ -482,10 +484,23 @@ public sealed class RunFolderSafetyTests : IDisposable
         }
 
         using var child = System.Diagnostics.Process.Start(start)!;
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        child.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                errors.Enqueue(e.Data);
+            }
+        };
         child.BeginOutputReadLine();
         child.BeginErrorReadLine();
-        System.Threading.Thread.Sleep(TimeSpan.FromSeconds(4));
-        Assert.False(child.HasExited, "predict finished before the signal; the test needs a larger image");
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
+        while (!child.HasExited && ResidentBytes(child.Id) < 1L << 30 && waiting.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            System.Threading.Thread.Sleep(20);
+        }
+
+        Assert.False(child.HasExited, "predict finished before it held 1 GiB; the test needs a larger image");
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using (var kill = System.Diagnostics.Process.Start("kill", new[] { "-TERM", child.Id.ToString() }))
         {
@@ -500,8 +515,26 @@ public sealed class RunFolderSafetyTests : IDisposable
         }
 
         Assert.True(exited, "still running 60 s after SIGTERM");
+        child.WaitForExit();
         Assert.Equal(CliApp.Terminated, child.ExitCode);
-        Assert.True(stopped < TimeSpan.FromSeconds(6), $"took {stopped.TotalSeconds:F1} s to stop");
+        Assert.True(stopped < TimeSpan.FromSeconds(4), $"took {stopped.TotalSeconds:F1} s to stop");
+        // The watchdog ended it, not the image finishing within the grace period (which would leave it untested).
+        Assert.Contains(errors, line => line.Contains("Did not stop within", StringComparison.Ordinal));
+    }
+
+    /// <summary>A process's resident memory (Linux /proc), 0 once it is gone.</summary>
+    private static long ResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status")
+                .FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     [SkippableFact]

@@ -82,6 +82,7 @@ public sealed class PositionCalibrationEnsembleTests : IClassFixture<GeneratedDa
                 expected,
                 deployed.Predict(sample.ImagePath),
                 deployed.PixelThreshold,
+                deployed.ImageThreshold,
                 sample.ImagePath
             );
         }

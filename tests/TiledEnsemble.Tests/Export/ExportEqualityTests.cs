@@ -69,6 +69,7 @@ public sealed class ExportEqualityTests : IClassFixture<GeneratedData>, IDisposa
                 expected,
                 actual,
                 deployed.PixelThreshold,
+                deployed.ImageThreshold,
                 $"{kind} {sample.ImagePath}"
             );
             worstMap = Math.Max(worstMap, map);

@@ -73,6 +73,7 @@ public sealed class ExportFolderTests : IClassFixture<GeneratedData>, IDisposabl
                 expected,
                 deployed.Predict(sample.ImagePath),
                 deployed.PixelThreshold,
+                deployed.ImageThreshold,
                 sample.ImagePath
             );
         }
@@ -82,7 +83,13 @@ public sealed class ExportFolderTests : IClassFixture<GeneratedData>, IDisposabl
         var first = _data.Module().Test.First().ImagePath;
         using (var expected = ensemble.Predict(first))
         {
-            ExportComparison.AssertEqual(expected, sleeping.Predict(first), sleeping.PixelThreshold, first);
+            ExportComparison.AssertEqual(
+                expected,
+                sleeping.Predict(first),
+                sleeping.PixelThreshold,
+                sleeping.ImageThreshold,
+                first
+            );
         }
 
         // Images of another size are resized to the image size and their maps brought back, as the run does.
@@ -93,6 +100,7 @@ public sealed class ExportFolderTests : IClassFixture<GeneratedData>, IDisposabl
             fromTensor,
             deployed.Predict(new DeployedImage(pixels, 90, 150)),
             deployed.PixelThreshold,
+            deployed.ImageThreshold,
             "random 90x150"
         );
 

@@ -16,7 +16,10 @@ namespace TiledEnsemble.Tests.Golden;
 /// trained, evaluated and predicted, and every map, mask, score, label and metric is compared with golden files that
 /// the library recorded before its stages became replaceable. On the machine kind that recorded them (same CPU family,
 /// model and vector extensions) the comparison is byte for byte; elsewhere libtorch may pick other kernels, and the
-/// comparison is within 1e-4 of each map's range (the test says which it did).
+/// comparison is within 1e-4 of each map's range for Padim, Patchcore and the demo. The gradient-trained models are
+/// compared coarsely there (metrics and scores within 0.03, map blocks within 0.1): their epochs amplify rounding
+/// differences, so that the same seed trained with one thread instead of two, on the same machine, already moves their
+/// maps by up to a fifth of an image's range. The test says which comparison it did.
 /// </summary>
 public sealed class DefaultPipelineGoldenTests : IDisposable
 {
@@ -64,7 +67,8 @@ public sealed class DefaultPipelineGoldenTests : IDisposable
         }
 
         var golden = GoldenRecord.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "files", file));
-        _output.WriteLine(golden.CompareWith(record));
+        bool trainedByGradient = configuration is "fastflow" or "stfpm" or "reverse_distillation";
+        _output.WriteLine(golden.CompareWith(record, trainedByGradient));
     }
 
     /// <summary>The demo's data and ensemble (256², 3×3 tiles of 128, stride 64, Padim), or a tiny run of one

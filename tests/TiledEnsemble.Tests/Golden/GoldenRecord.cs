@@ -56,10 +56,20 @@ internal sealed class GoldenRecord
         return $"{Field("vendor_id")} family {Field("cpu family")} model {Field("model")} {string.Join(",", vector)}";
     }
 
+    /// <summary>The image threshold on the normalized scale of <see cref="GoldenImage.Score"/>.</summary>
+    public const double NormalizedThreshold = 0.5;
+
     /// <summary>Asserts that <paramref name="actual"/> equals this record; returns what was compared.</summary>
-    public string CompareWith(GoldenRecord actual)
+    /// <param name="actual">This machine's record.</param>
+    /// <param name="trainedByGradient">Whether the model is trained by gradient steps, whose rounding differences grow
+    /// over the epochs: on another machine kind it is compared coarsely.</param>
+    public string CompareWith(GoldenRecord actual, bool trainedByGradient)
     {
         bool exact = Machine == actual.Machine;
+        var tolerance =
+            exact ? Tolerance.Exact
+            : trainedByGradient ? Tolerance.Coarse
+            : Tolerance.Tight;
         Assert.Equal(Images.Select(i => i.Name), actual.Images.Select(i => i.Name));
         // Every recorded metric is still computed, with its recorded value; metrics added since are not in the record.
         Assert.Empty(Metrics.Keys.Except(actual.Metrics.Keys, StringComparer.Ordinal));
@@ -71,18 +81,19 @@ internal sealed class GoldenRecord
             }
             else
             {
-                Near(Parse(value), Parse(actual.Metrics[name]), 2e-3, name);
+                Near(Parse(value), Parse(actual.Metrics[name]), tolerance.Metric, name);
             }
         }
 
         foreach (var (expected, now) in Images.Zip(actual.Images))
         {
-            expected.CompareWith(now, exact);
+            expected.CompareWith(now, tolerance);
         }
 
         return exact
             ? $"byte-identical to the golden record ({Machine}): {Images.Count} images, {Metrics.Count} metrics"
-            : $"within tolerance of the golden record of another machine kind ({Machine}; this is {actual.Machine})";
+            : $"within the {(trainedByGradient ? "coarse" : "tight")} tolerance of the golden record of another "
+                + $"machine kind ({Machine}; this is {actual.Machine})";
     }
 
     internal static void Near(double expected, double actual, double tolerance, string what)
@@ -145,9 +156,9 @@ internal sealed class GoldenImage
         };
     }
 
-    public void CompareWith(GoldenImage now, bool exact)
+    public void CompareWith(GoldenImage now, Tolerance tolerance)
     {
-        if (exact)
+        if (tolerance.IsExact)
         {
             Assert.True(Score == now.Score, $"{Name}: score recorded {Score}, now {now.Score}");
             Assert.True(RawScore == now.RawScore, $"{Name}: raw score recorded {RawScore}, now {now.RawScore}");
@@ -165,21 +176,29 @@ internal sealed class GoldenImage
             return;
         }
 
-        double range = Math.Max(1e-12, MapMax - MapMin);
-        GoldenRecord.Near(GoldenRecord.Parse(Score), GoldenRecord.Parse(now.Score), 1e-4, $"{Name} score");
-        GoldenRecord.Near(MapMin, now.MapMin, 1e-4 * range, $"{Name} map minimum");
-        GoldenRecord.Near(MapMax, now.MapMax, 1e-4 * range, $"{Name} map maximum");
+        double score = GoldenRecord.Parse(Score);
+        double map = tolerance.MapOfRange ? tolerance.Map * Math.Max(1e-12, MapMax - MapMin) : tolerance.Map;
+        GoldenRecord.Near(score, GoldenRecord.Parse(now.Score), tolerance.Score, $"{Name} score");
+        GoldenRecord.Near(MapMin, now.MapMin, map, $"{Name} map minimum");
+        GoldenRecord.Near(MapMax, now.MapMax, map, $"{Name} map maximum");
         for (int i = 0; i < MapBlocks.Length; i++)
         {
-            GoldenRecord.Near(MapBlocks[i], now.MapBlocks[i], 1e-4 * range, $"{Name} map block {i}");
+            GoldenRecord.Near(MapBlocks[i], now.MapBlocks[i], map, $"{Name} map block {i}");
         }
 
-        // A label or mask pixel may flip only where the score sits at the threshold; with these data none does.
-        Assert.True(Label == now.Label, $"{Name}: label recorded {Label}, now {now.Label}");
+        // A label may flip only where the score sits at the threshold, within what the score may move: the
+        // F1-adaptive threshold is one image's score, so that image's normalized score is 0.5 up to rounding.
         Assert.True(
-            Math.Abs(MaskPixels - now.MaskPixels) <= Math.Max(2, MaskPixels / 1000),
-            $"{Name}: {MaskPixels} mask pixels recorded, now {now.MaskPixels}"
+            Label == now.Label || Math.Abs(score - GoldenRecord.NormalizedThreshold) <= tolerance.Score,
+            $"{Name}: label recorded {Label}, now {now.Label} (score recorded {Score}, now {now.Score})"
         );
+        if (tolerance.MapOfRange)
+        {
+            Assert.True(
+                Math.Abs(MaskPixels - now.MaskPixels) <= Math.Max(2, MaskPixels / 1000),
+                $"{Name}: {MaskPixels} mask pixels recorded, now {now.MaskPixels}"
+            );
+        }
     }
 
     private static byte[] MemoryMarshalBytes(float[] values)
@@ -190,4 +209,25 @@ internal sealed class GoldenImage
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+}
+
+/// <summary>How closely a record made on another machine kind must match (none of it applies on the same kind, where
+/// the comparison is byte for byte).</summary>
+/// <param name="IsExact">Byte for byte.</param>
+/// <param name="Metric">Each metric's absolute difference.</param>
+/// <param name="Score">Each normalized score's absolute difference, and how near the threshold a label may
+/// flip.</param>
+/// <param name="Map">Each map value compared (minimum, maximum, block means), as a share of the image's map range or
+/// absolute.</param>
+/// <param name="MapOfRange">Whether <paramref name="Map"/> is a share of the range; a coarse comparison does not count
+/// mask pixels either.</param>
+internal sealed record Tolerance(bool IsExact, double Metric, double Score, double Map, bool MapOfRange)
+{
+    public static readonly Tolerance Exact = new(true, 0, 0, 0, true);
+
+    public static readonly Tolerance Tight = new(false, 2e-3, 1e-4, 1e-4, true);
+
+    // Measured: Zen 4 against the Zen 5 records, and one thread against two on Zen 4, moved metrics by up to 0.011,
+    // scores by up to 0.015 and map blocks by up to 0.062 (Reverse Distillation).
+    public static readonly Tolerance Coarse = new(false, 0.03, 0.03, 0.1, false);
 }

@@ -44,7 +44,8 @@ public sealed class RunFixtureTests : IDisposable
             Machine = GoldenRecord.ThisMachine(),
             Images = { GoldenImage.Of("image.png", prediction) },
         };
-        _output.WriteLine(recorded.CompareWith(now));
+        // Loading trains nothing: the saved weights predict within the tight tolerance on any machine kind.
+        _output.WriteLine(recorded.CompareWith(now, trainedByGradient: false));
 
         // It recorded no stages: it was made with the defaults of its settings, and refuses others.
         var error = Assert.Throws<StageMismatchException>(() =>
