@@ -114,6 +114,8 @@ public sealed class PositionStandardizer : IFittedPostProcessor
         Tensor outMaps;
         if (_pixelMeans is not null)
         {
+            // Built per call on the maps' device: the standardizer holds no native memory, so it needs no disposal and
+            // serves any device; the copy (two tile-sized float arrays) is small beside the model's forward pass.
             var means = tensor(_pixelMeans, new long[] { 1, 1, Height, Width }, device: maps.device);
             var deviations = tensor(_pixelDeviations!, new long[] { 1, 1, Height, Width }, device: maps.device);
             outMaps = maps.to_type(ScalarType.Float32).sub(means).div_(deviations);

@@ -57,6 +57,9 @@ public sealed partial class StfpmModel : TrainedAnomalyModel
     ) => new SgdOptimizer(parameters, learningRate, momentum: 0.9, weightDecay: 1e-4);
 
     /// <inheritdoc />
+    protected internal override bool LossSumsOverBatch => true;
+
+    /// <inheritdoc />
     protected internal override Tensor LossOf(Tensor normalized)
     {
         using var scope = NewDisposeScope();

@@ -75,6 +75,13 @@ public abstract class TrainedAnomalyModel : ITrainableAnomalyModel
     protected internal abstract Tensor LossOf(Tensor normalized);
 
     /// <summary>
+    /// Whether <see cref="LossOf"/> sums over the images of its batch (STFPM's, as in anomalib) instead of averaging
+    /// them: the loss on held-out good images (<see cref="TrainingMetric.GoodImageLoss"/>) divides such a loss by the
+    /// batch size, so that the value watched and reported is a mean per image whatever the batch size.
+    /// </summary>
+    protected internal virtual bool LossSumsOverBatch => false;
+
+    /// <summary>
     /// Why a training step on <paramref name="images"/> [B, 3, H, W] would corrupt the network (null when it would
     /// not): the training loop skips such a batch, or stops with this reason when no batch of an epoch is usable.
     /// </summary>

@@ -183,8 +183,8 @@ internal static class TrainingLoop
         return AnomalyMetrics.Auroc(s, l);
     }
 
-    /// <summary>The training loss over the good images of the validation stream, each batch's loss weighted by its
-    /// count of good images (NaN when there is none).</summary>
+    /// <summary>The training loss per good image of the validation stream, averaged over all of them whatever the
+    /// batches (NaN when there is none).</summary>
     private static double GoodImageLoss(
         TrainedAnomalyModel model,
         IEnumerable<ValidationBatch> batches,
@@ -207,7 +207,8 @@ internal static class TrainingLoop
 
             // Held-out good images are all good: their batch is used as it is, not copied by the mask.
             var images = goodCount == batch.Images.shape[0] ? batch.Images : batch.Images[good];
-            sum += model.Loss(images).item<float>() * (double)goodCount;
+            double loss = model.Loss(images).item<float>();
+            sum += model.LossSumsOverBatch ? loss : loss * goodCount;
             count += goodCount;
         }
 

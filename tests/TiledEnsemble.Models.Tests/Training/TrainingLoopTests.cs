@@ -141,13 +141,17 @@ public class TrainingLoopTests
         Assert.Equal(best + 1, summary.BestEpoch);
         Assert.Equal(metrics[best], summary.BestMetric);
 
-        // The weights in place are the best epoch's (restoring them is tested with the AUROC monitor above): their loss
-        // on the good images, computed again in evaluation mode, is the value watched, negated.
-        double loss;
+        // The weights in place are the best epoch's (restoring them is tested with the AUROC monitor above): the value
+        // watched, negated, is their loss per good image, computed again here one image at a time in evaluation mode
+        // and averaged (STFPM's training loss sums over its batch; a mean per image does not depend on the batch).
+        double loss = 0;
         using (no_grad())
         {
-            using var value = withDefects.Loss(good);
-            loss = value.item<float>();
+            for (int i = 0; i < 4; i++)
+            {
+                using var value = withDefects.Loss(good.narrow(0, i, 1));
+                loss += value.item<float>() / 4;
+            }
         }
 
         Assert.Equal(-metrics[best], loss, 1e-5 * Math.Abs(loss));
