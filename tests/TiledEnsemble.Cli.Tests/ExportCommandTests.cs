@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using TiledEnsemble.Cli;
 using TiledEnsemble.Data.Synthetic;
+using TiledEnsemble.Deployment;
 using Xunit;
 
 namespace TiledEnsemble.Cli.Tests;
@@ -95,9 +96,11 @@ public sealed class ExportCommandTests : IDisposable
         var rows = File.ReadAllLines(Path.Combine(fromRun, "predictions.csv"));
         var exportedRows = File.ReadAllLines(Path.Combine(fromExport, "predictions.csv"));
         Assert.Equal(rows.Length, exportedRows.Length);
-        double threshold = System.Text.Json.Nodes.JsonNode.Parse(
-            File.ReadAllText(Path.Combine(export, "manifest.json"))
-        )!["ImageThreshold"]!.GetValue<double>();
+        double threshold;
+        using (var deployed = DeployedEnsemble.Load(export))
+        {
+            threshold = deployed.ImageThreshold ?? throw new InvalidOperationException("the export has no threshold");
+        }
         foreach (var (a, b) in rows.Skip(1).Zip(exportedRows.Skip(1)))
         {
             var x = a.Split(',');
