@@ -35,6 +35,11 @@ public sealed class PixelMetricsAccumulator
         double fprLimit = AnomalyMetrics.DefaultFprLimit,
         int bins = 1 << 16
     )
+        : this(threshold, fprLimit, bins, StreamingHistogram.DefaultChunkSize) { }
+
+    /// <summary>Creates an accumulator that bins <paramref name="chunkSize"/> values per step (tests use tiny
+    /// chunks).</summary>
+    internal PixelMetricsAccumulator(double? threshold, double fprLimit, int bins, long chunkSize)
     {
         AnomalyMetrics.CheckFprLimit(fprLimit);
         if (threshold is { } t && !double.IsFinite(t))
@@ -44,7 +49,7 @@ public sealed class PixelMetricsAccumulator
 
         Threshold = threshold;
         FprLimit = fprLimit;
-        _histogram = new StreamingHistogram(bins, 3);
+        _histogram = new StreamingHistogram(bins, 3, chunkSize);
     }
 
     /// <summary>The threshold used by <see cref="F1"/>.</summary>

@@ -19,18 +19,29 @@ internal sealed class StreamingHistogram
 {
     private readonly int _bins;
     private readonly double[][] _channels;
+    private readonly long _chunkSize;
     private double _lo;
     private double _width;
     private bool _initialised;
 
-    public StreamingHistogram(int bins, int channels)
+    /// <param name="bins">Bins per channel, a power of two.</param>
+    /// <param name="channels">Weight channels.</param>
+    /// <param name="chunkSize">Values binned per step (an instance setting, so that parallel users never see another's
+    /// change half-way through a batch).</param>
+    public StreamingHistogram(int bins, int channels, long chunkSize = DefaultChunkSize)
     {
         if (bins < 2 || (bins & (bins - 1)) != 0)
         {
             throw new ArgumentException($"bins must be a power of two of at least 2; got {bins}.", nameof(bins));
         }
 
+        if (chunkSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "chunkSize must be positive.");
+        }
+
         _bins = bins;
+        _chunkSize = chunkSize;
         _channels = new double[channels][];
         for (int c = 0; c < channels; c++)
         {
@@ -45,8 +56,9 @@ internal sealed class StreamingHistogram
 
     public double MaxScore { get; private set; }
 
-    /// <summary>Values binned per step; bounds the float64 and int64 temporaries whatever the batch size.</summary>
-    internal static long ChunkSize = 1 << 20;
+    /// <summary>Values binned per step by default; bounds the float64 and int64 temporaries whatever the batch
+    /// size.</summary>
+    internal const long DefaultChunkSize = 1 << 20;
 
     /// <summary>Adds scores [n] with one weight tensor [n] (or null for weight 1) per channel.</summary>
     public void Add(Tensor scores, IReadOnlyList<Tensor?> weights)
@@ -79,10 +91,10 @@ internal sealed class StreamingHistogram
         using var lo = _lo.ToScalar();
         using var width = _width.ToScalar();
         using var lastBin = (_bins - 1).ToScalar();
-        for (long start = 0; start < total; start += ChunkSize)
+        for (long start = 0; start < total; start += _chunkSize)
         {
             using var scope = NewDisposeScope();
-            long count = Math.Min(ChunkSize, total - start);
+            long count = Math.Min(_chunkSize, total - start);
             var index = scores
                 .narrow(0, start, count)
                 .to_type(ScalarType.Float64)

@@ -60,19 +60,11 @@ public class PixelMetricsAccumulatorTests
         var (maps, masks) = Batch(3, 0, 1, quantized: true);
         var whole = new PixelMetricsAccumulator();
         whole.Update(maps, masks);
-        var saved = TiledEnsemble.Metrics.StreamingHistogram.ChunkSize;
-        try
-        {
-            TiledEnsemble.Metrics.StreamingHistogram.ChunkSize = 7;
-            var chunked = new PixelMetricsAccumulator();
-            chunked.Update(maps, masks);
-            Assert.Equal(whole.Auroc(), chunked.Auroc(), 12);
-            Assert.Equal(whole.Aupro(), chunked.Aupro(), 12);
-        }
-        finally
-        {
-            TiledEnsemble.Metrics.StreamingHistogram.ChunkSize = saved;
-        }
+        var chunked = new PixelMetricsAccumulator(null, AnomalyMetrics.DefaultFprLimit, 1 << 16, chunkSize: 7);
+        chunked.Update(maps, masks);
+        Assert.Equal(whole.Auroc(), chunked.Auroc(), 12);
+        Assert.Equal(whole.Aupro(), chunked.Aupro(), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StreamingHistogram(16, 1, chunkSize: 0));
     }
 
     [Fact]
