@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using TiledEnsemble.Data.Datasets;
@@ -48,6 +49,7 @@ internal static class CalibrationBenchmark
         bool quick,
         int scale,
         int seedCount,
+        int firstSeed,
         int epochs,
         IReadOnlyCollection<string> onlyModels,
         IReadOnlyCollection<string> onlyData,
@@ -87,7 +89,13 @@ internal static class CalibrationBenchmark
                             m.EarlyStoppingPatience = patience;
                         }
                     });
-        var (full, seeds, models, trainCount, testGood, perDefect) = Scale(quick, scale, seedCount, onlyModels);
+        var (full, seeds, models, trainCount, testGood, perDefect) = Scale(
+            quick,
+            scale,
+            seedCount,
+            firstSeed,
+            onlyModels
+        );
         var photos = SurfacePhotoDataset.Locate();
         var shape = (full, trainCount, testGood, perDefect);
         var datasets = new List<string>();
@@ -104,7 +112,7 @@ internal static class CalibrationBenchmark
         var aggregations = ImageScores.Aggregations.Select(ImageScores.Name).ToArray();
         Console.WriteLine(
             $"## Calibration: anomalib's way against calibration on held-out good images (tiled {full}, 3×3 tiles of "
-                + $"{full / 2}; {seeds.Length} seed(s); ImageNet ResNet-18 of TiledEnsemble.Pretrained"
+                + $"{full / 2}; {DescribeSeeds(seeds)}; ImageNet ResNet-18 of TiledEnsemble.Pretrained"
                 + $"{(layers.Count == 0 ? string.Empty : $"; layers {string.Join(", ", layers)}")}; gradient-trained "
                 + $"models at most {epochs} epochs"
                 + $"{(goodLossPatience is { } p ? $", held out: least loss on the good images, patience {p}" : "")})"
@@ -146,16 +154,44 @@ internal static class CalibrationBenchmark
                     );
                 }
 
+                // Outside the table's rows, so that runs of other seeds can be joined exactly: each seed's figures.
+                foreach (var (name, runs) in results)
+                {
+                    var perSeed = seeds.Zip(runs, (seed, r) => $"seed {seed} {DescribeRun(r, aggregations)}");
+                    Console.WriteLine($"Per seed, {dataset}, {model}, {name}: {string.Join("; ", perSeed)}.");
+                }
+
                 // Outside the table's rows, so that a run stopped early keeps them: how long each position trained.
                 foreach (var (name, recorder) in trainingLengths.Where(r => r.Value.Positions.Count > 0))
                 {
                     string lengths = EpochRecorder.Describe(recorder.Positions);
                     Console.WriteLine($"Epochs per position, {dataset}, {model}, {name}: {lengths}.");
+                    if (recorder.KeptEarly.Count > 0)
+                    {
+                        Console.WriteLine(
+                            $"Kept early, {dataset}, {model}, {name}: {string.Join("; ", recorder.KeptEarly)}."
+                        );
+                    }
                 }
             }
         }
 
         Console.WriteLine();
+    }
+
+    /// <summary>The seeds of a run as its header names them: "seeds 1–3", "seed 3".</summary>
+    internal static string DescribeSeeds(IReadOnlyList<int> seeds) =>
+        seeds.Count == 1 ? $"seed {seeds[0]}" : $"seeds {seeds[0]}–{seeds[^1]}";
+
+    private static string DescribeRun(IReadOnlyDictionary<string, double> run, IReadOnlyList<string> aggregations)
+    {
+        string Each(string metric) =>
+            string.Join(
+                "/",
+                aggregations.Select(a => run[$"{metric}_{a}"].ToString("F4", CultureInfo.InvariantCulture))
+            );
+        string aupro = run["pixel_AUPRO"].ToString("F5", CultureInfo.InvariantCulture);
+        return $"AUROC {Each("image_AUROC")}, TPR@1% {Each("image_TPR_at_1pct_FPR")}, AUPRO {aupro}";
     }
 
     /// <summary>
@@ -167,6 +203,7 @@ internal static class CalibrationBenchmark
         bool quick,
         int scale,
         int seedCount,
+        int firstSeed,
         IReadOnlyCollection<string> onlyModels
     )
     {
@@ -179,7 +216,7 @@ internal static class CalibrationBenchmark
             : new[] { ModelKind.Padim, ModelKind.Patchcore };
         return (
             quick ? 64 : scale,
-            Enumerable.Range(1, quick ? 1 : seedCount).ToArray(),
+            Enumerable.Range(firstSeed, quick ? 1 : seedCount).ToArray(),
             models,
             quick ? 8 : 20,
             quick ? 2 : 10,

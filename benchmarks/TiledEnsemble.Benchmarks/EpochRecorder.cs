@@ -13,6 +13,7 @@ namespace TiledEnsemble.Benchmarks;
 internal sealed class EpochRecorder : ILoggerFactory, ILogger
 {
     private readonly List<(int Run, int Kept)> _positions = new();
+    private readonly List<string> _early = new();
 
     /// <summary>Epochs run and epochs kept, one pair per trained position, in the order they finished.</summary>
     public IReadOnlyList<(int Run, int Kept)> Positions
@@ -22,6 +23,19 @@ internal sealed class EpochRecorder : ILoggerFactory, ILogger
             lock (_positions)
             {
                 return _positions.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The positions whose kept epoch is not the last run, as "(row, column) kept k of R, metric m", in the
+    /// order they finished: where a choice of checkpoint made a difference.</summary>
+    public IReadOnlyList<string> KeptEarly
+    {
+        get
+        {
+            lock (_positions)
+            {
+                return _early.ToArray();
             }
         }
     }
@@ -65,6 +79,16 @@ internal sealed class EpochRecorder : ILoggerFactory, ILogger
             lock (_positions)
             {
                 _positions.Add((run, kept));
+                if (kept < run)
+                {
+                    object? metric = values.FirstOrDefault(v => v.Key == "Metric").Value;
+                    _early.Add(
+                        string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"({Value("Row")}, {Value("Column")}) kept {kept} of {run}, metric {metric:F4}"
+                        )
+                    );
+                }
             }
         }
     }

@@ -40,6 +40,7 @@ internal static class LeversBenchmark
         bool quick,
         int scale,
         int seedCount,
+        int firstSeed,
         IReadOnlyCollection<string> onlyModels,
         IReadOnlyCollection<string> onlyLevers
     )
@@ -48,6 +49,7 @@ internal static class LeversBenchmark
             quick,
             scale,
             seedCount,
+            firstSeed,
             onlyModels
         );
         var photos = SurfacePhotoDataset.Locate();
@@ -56,7 +58,8 @@ internal static class LeversBenchmark
         var aggregations = ImageScores.Aggregations.Select(ImageScores.Name).ToArray();
         Console.WriteLine(
             $"## Levers: blur, layers, neighbours and top-k size on the calibrated way (tiled {full}, 3×3 tiles of "
-                + $"{full / 2}; {seeds.Length} seed(s); ImageNet ResNet-18 of TiledEnsemble.Pretrained)"
+                + $"{full / 2}; {CalibrationBenchmark.DescribeSeeds(seeds)}; "
+                + "ImageNet ResNet-18 of TiledEnsemble.Pretrained)"
         );
         Console.WriteLine(
             $"Data: {string.Join(", ", datasets)}; {trainCount} good training images (a quarter held out), {testGood} "

@@ -1,7 +1,8 @@
 // Benchmarks: `dotnet run -c Release --project benchmarks/TiledEnsemble.Benchmarks -- [--quick] [--charts DIR]
 // [ensemble|train-memory|predict-memory|patchcore-training|peer|peer-stages|convolutions|models|training|quality
 // |scale-out|metrics|deploy|deploy-breakdown|deploy-equality|calibration|levers ...]` (quality also takes --scale S,
-// --seeds N, --epochs E, --models padim,stfpm; calibration takes --data "brick,faint aligned parts" and levers
+// --seeds N, --epochs E, --models padim,stfpm; calibration and levers also take --first-seed F (seeds F to F+N-1,
+// so that a run can add seeds to an earlier one); calibration takes --data "brick,faint aligned parts" and levers
 // --levers "defaults,blur σ 1" as their tables name them; calibration also --ways N (the first N ways, or their
 // names: "anomalib,per position"), --layers layer1,layer2, --epochs E, --models fastflow,stfpm,reversedistillation and
 // --good-loss-patience P: held-out ways keep the epoch of least loss on the held-out good images).
@@ -102,6 +103,7 @@ var valued = new[]
     "--charts",
     "--scale",
     "--seeds",
+    "--first-seed",
     "--epochs",
     "--models",
     "--data",
@@ -117,6 +119,7 @@ var valued = new[]
 var selected = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !valued.Contains(i))
     .ToHashSet(StringComparer.OrdinalIgnoreCase);
 bool Wants(string name) => selected.Count == 0 || selected.Contains(name);
+int firstSeed = int.Parse(Value("--first-seed") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
 
 Console.WriteLine($"# TiledEnsemble benchmarks{(quick ? " (quick)" : string.Empty)}");
 Console.WriteLine(
@@ -187,6 +190,7 @@ if (Wants("calibration"))
         quick,
         int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
+        firstSeed,
         int.Parse(Value("--epochs") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
         (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
         (Value("--data") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
@@ -204,6 +208,7 @@ if (Wants("levers"))
         quick,
         int.Parse(Value("--scale") ?? "256", System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(Value("--seeds") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
+        firstSeed,
         (Value("--models") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
         (Value("--levers") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
     );
