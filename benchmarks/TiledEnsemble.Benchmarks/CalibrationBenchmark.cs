@@ -138,6 +138,7 @@ internal static class CalibrationBenchmark
                 {
                     foreach (var (name, calibration, holdOut) in chosen)
                     {
+                        trainingLengths[name].Seed = seed;
                         var tune = Tune(holdOut, trainingLengths[name]);
                         results[name].Add(Evaluate(root, category, model, full, seed, calibration, holdOut, tune));
                     }

@@ -27,8 +27,11 @@ internal sealed class EpochRecorder : ILoggerFactory, ILogger
         }
     }
 
-    /// <summary>The positions whose kept epoch is not the last run, as "(row, column) kept k of R, metric m", in the
-    /// order they finished: where a choice of checkpoint made a difference.</summary>
+    /// <summary>The seed of the trainings recorded from now on, named in <see cref="KeptEarly"/>.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>The positions whose kept epoch is not the last run, as "seed s (row, column) kept k of R, metric m", in
+    /// the order they finished: where a choice of checkpoint made a difference.</summary>
     public IReadOnlyList<string> KeptEarly
     {
         get
@@ -85,7 +88,7 @@ internal sealed class EpochRecorder : ILoggerFactory, ILogger
                     _early.Add(
                         string.Create(
                             CultureInfo.InvariantCulture,
-                            $"({Value("Row")}, {Value("Column")}) kept {kept} of {run}, metric {metric:F4}"
+                            $"seed {Seed} ({Value("Row")}, {Value("Column")}) kept {kept} of {run}, metric {metric:F4}"
                         )
                     );
                 }
