@@ -155,7 +155,7 @@ internal static class CalibrationBenchmark
                     );
                 }
 
-                // Outside the table's rows, so that runs of other seeds can be joined exactly: each seed's figures.
+                // Outside the table's rows, so that runs of other seeds can be joined to the printed decimals.
                 foreach (var (name, runs) in results)
                 {
                     var perSeed = seeds.Zip(runs, (seed, r) => $"seed {seed} {DescribeRun(r, aggregations)}");
